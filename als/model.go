@@ -1,0 +1,133 @@
+package als
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Model is a trained factorisation. Factors are float32, row-major: user u's
+// vector is UserFactors[u*Rank:(u+1)*Rank], item i's is
+// ItemFactors[i*Rank:(i+1)*Rank].
+//
+// With Bias, a prediction is Mean + UserBias[u] + ItemBias[i] + x_u·y_i;
+// without, it is x_u·y_i (Mean and the bias slices are zero/nil).
+//
+// A Model is written only by the solver that fits it; once published it is
+// immutable and safe for concurrent reads.
+type Model struct {
+	Rank               int
+	NumUsers, NumItems int
+
+	UserFactors []float32
+	ItemFactors []float32
+
+	Bias     bool
+	Mean     float32
+	UserBias []float32 // len NumUsers when Bias
+	ItemBias []float32 // len NumItems when Bias
+}
+
+// Prepare sizes dst for r and p (reusing its slices when large enough) and
+// initialises it the way every backend must start: each user and item factor
+// a Gaussian vector scaled to unit length, drawn from a PCG stream keyed by
+// (Seed, side, row) so the result does not depend on the number of workers;
+// biases zero; Mean the ratings' mean when p.Bias.
+func Prepare(dst *Model, r *Ratings, p Params) {
+	k := p.Rank
+	dst.Rank = k
+	dst.NumUsers, dst.NumItems = r.NumUsers, r.NumItems
+	dst.UserFactors = resize(dst.UserFactors, r.NumUsers*k)
+	dst.ItemFactors = resize(dst.ItemFactors, r.NumItems*k)
+	InitFactors(dst.UserFactors, k, p.Seed, 0)
+	InitFactors(dst.ItemFactors, k, p.Seed, 1)
+	dst.Bias = p.Bias
+	if p.Bias {
+		dst.Mean = float32(r.Mean())
+		dst.UserBias = resize(dst.UserBias, r.NumUsers)
+		dst.ItemBias = resize(dst.ItemBias, r.NumItems)
+		clear(dst.UserBias)
+		clear(dst.ItemBias)
+	} else {
+		dst.Mean = 0
+		dst.UserBias, dst.ItemBias = nil, nil
+	}
+}
+
+func resize(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
+}
+
+// InitFactors fills dst (rows of length k) with unit-length Gaussian vectors.
+// Row j uses its own PCG stream seeded by (seed, side<<62 | j), so any
+// partition of the rows among workers yields the same values. side is 0 for
+// users and 1 for items.
+func InitFactors(dst []float32, k int, seed int64, side uint64) {
+	if k <= 0 || len(dst)%k != 0 {
+		panic(fmt.Sprintf("als: InitFactors len %d not a multiple of rank %d", len(dst), k))
+	}
+	var src rand.PCG
+	rng := rand.New(&src)
+	for j := 0; j < len(dst)/k; j++ {
+		src.Seed(uint64(seed), side<<62|uint64(j))
+		row := dst[j*k : (j+1)*k]
+		var nrm float64
+		for c := range row {
+			g := rng.NormFloat64()
+			row[c] = float32(g)
+			nrm += g * g
+		}
+		s := float32(1 / math.Sqrt(nrm))
+		for c := range row {
+			row[c] *= s
+		}
+	}
+}
+
+// User returns user u's factor vector, aliasing m's storage.
+func (m *Model) User(u int) []float32 { return m.UserFactors[u*m.Rank : (u+1)*m.Rank] }
+
+// Item returns item i's factor vector, aliasing m's storage.
+func (m *Model) Item(i int) []float32 { return m.ItemFactors[i*m.Rank : (i+1)*m.Rank] }
+
+// Predict returns the model's raw (unclamped) prediction for user u, item i.
+func (m *Model) Predict(u, i int) float64 {
+	p := float64(Dot(m.User(u), m.Item(i)))
+	if m.Bias {
+		p += float64(m.Mean) + float64(m.UserBias[u]) + float64(m.ItemBias[i])
+	}
+	return p
+}
+
+// Dot returns x·y accumulated in float32, the precision serving uses.
+// len(y) must be at least len(x).
+func Dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// Clone returns a deep copy of m.
+func (m *Model) Clone() *Model {
+	c := *m
+	c.UserFactors = append([]float32(nil), m.UserFactors...)
+	c.ItemFactors = append([]float32(nil), m.ItemFactors...)
+	if m.Bias {
+		c.UserBias = append([]float32(nil), m.UserBias...)
+		c.ItemBias = append([]float32(nil), m.ItemBias...)
+	}
+	return &c
+}

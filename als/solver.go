@@ -1,0 +1,31 @@
+package als
+
+import (
+	"context"
+	"time"
+)
+
+// Iteration is the progress a Solver reports after each full iteration.
+type Iteration struct {
+	N         int           // 1-based iteration number
+	Of        int           // total iterations of this fit
+	TrainRMSE float64       // RMSE over the training ratings after this iteration
+	Duration  time.Duration // wall time of this iteration (both halves, RMSE excluded)
+}
+
+// Solver fits a Model to Ratings. It is the seam between the engine and the
+// backends (cpu, and gpu through its worker process).
+//
+// Fit sizes and initialises dst with Prepare, then runs p.Iterations
+// iterations (items first, then users), calling progress (if non-nil) after
+// each one from the goroutine that called Fit. It checks ctx between
+// iterations and returns ctx.Err() (wrapped) when cancelled; dst then holds a
+// partially trained model that must not be published. r is only read.
+// It returns an error wrapping ErrInvalidParams for bad parameters.
+//
+// A Solver is not safe for concurrent Fit calls unless its documentation says
+// so. Close releases its resources (worker pools, device memory, processes).
+type Solver interface {
+	Fit(ctx context.Context, dst *Model, r *Ratings, p Params, progress func(Iteration)) error
+	Close() error
+}
