@@ -140,3 +140,38 @@ func checkCSR(what string, rows, cols int, ptr []int64, idx []int32, val []float
 	}
 	return nil
 }
+
+// NewRatingsCSR builds a Ratings from its by-user form, computing the by-item
+// form by a counting-sort transpose. ptr, idx and val are retained (they
+// become UserPtr, UserIdx, UserVal) and must not be modified afterwards. Item
+// indices within a row must be ascending and unique.
+func NewRatingsCSR(numUsers, numItems int, ptr []int64, idx []int32, val []float32) *Ratings {
+	r := &Ratings{NumUsers: numUsers, NumItems: numItems, UserPtr: ptr, UserIdx: idx, UserVal: val}
+	if len(ptr) != numUsers+1 || len(val) != len(idx) || ptr[numUsers] != int64(len(idx)) {
+		panic(fmt.Sprintf("als: NewRatingsCSR malformed: %d users, ptr len %d, idx len %d, val len %d", numUsers, len(ptr), len(idx), len(val)))
+	}
+	iptr := make([]int64, numItems+1)
+	for _, c := range idx {
+		if c < 0 || int(c) >= numItems {
+			panic(fmt.Sprintf("als: NewRatingsCSR item index %d out of range [0,%d)", c, numItems))
+		}
+		iptr[c+1]++
+	}
+	for i := 0; i < numItems; i++ {
+		iptr[i+1] += iptr[i]
+	}
+	iidx := make([]int32, len(idx))
+	ival := make([]float32, len(idx))
+	pos := append([]int64(nil), iptr[:numItems]...)
+	for u := 0; u < numUsers; u++ {
+		for p := ptr[u]; p < ptr[u+1]; p++ {
+			c := idx[p]
+			q := pos[c]
+			iidx[q] = int32(u)
+			ival[q] = val[p]
+			pos[c]++
+		}
+	}
+	r.ItemPtr, r.ItemIdx, r.ItemVal = iptr, iidx, ival
+	return r
+}

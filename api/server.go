@@ -1,0 +1,172 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"movierec/engine"
+)
+
+// Log keys and gin context keys.
+const (
+	logKeyComponent = "component"
+	logKeyRequestID = "request_id"
+	logKeyRoute     = "route"
+	logKeyStatus    = "status"
+	logKeyMethod    = "method"
+	logKeyLatency   = "latency_ms"
+	logKeyErr       = "err"
+	ctxKeyRequestID = "request_id"
+)
+
+// Recommender is what the handlers need of the engine.
+type Recommender interface {
+	Top(ctx context.Context, user int32, n int) ([]engine.Prediction, error)
+	Predict(ctx context.Context, user, movie int32) (engine.Prediction, error)
+	AddRatings(ctx context.Context, user int32, in []engine.RatingInput) ([]engine.Rating, error)
+	Ready() bool
+}
+
+// Options configure the server. Zero values take the defaults.
+type Options struct {
+	MaxCount     int   // largest count for top-N (default 1000)
+	MaxBodyBytes int64 // largest POST body (default 1 MiB)
+}
+
+// Server holds the handlers' dependencies. It is safe for concurrent use.
+type Server struct {
+	rec  Recommender
+	opts Options
+	log  *slog.Logger
+	eng  *gin.Engine
+}
+
+// New builds the router. log may be nil.
+func New(rec Recommender, opts Options, log *slog.Logger) *Server {
+	if opts.MaxCount <= 0 {
+		opts.MaxCount = 1000
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{rec: rec, opts: opts, log: log.With(logKeyComponent, "api")}
+	s.eng = s.routes()
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eng.ServeHTTP(w, r) }
+
+func (s *Server) routes() *gin.Engine {
+	g := gin.New()
+	g.HandleMethodNotAllowed = true
+	_ = g.SetTrustedProxies(nil)
+	g.Use(s.requestID, s.accessLog, s.recovery)
+	g.NoRoute(func(c *gin.Context) {
+		s.fail(c, fmt.Errorf("%w: no route %s %s", errNotFound, c.Request.Method, c.Request.URL.Path))
+	})
+	g.NoMethod(func(c *gin.Context) {
+		s.fail(c, fmt.Errorf("%w: %s not allowed on %s", errMethod, c.Request.Method, c.Request.URL.Path))
+	})
+
+	g.GET("/healthz", s.healthz)
+	g.GET("/readyz", s.readyz)
+
+	// The Flask tutorial's routes, at its exact paths and shapes.
+	g.GET("/:user/ratings/top/:count", s.tutorialTop)
+	g.GET("/:user/ratings/:movie", s.tutorialPredict)
+	g.POST("/:user/ratings", s.tutorialPost)
+	return g
+}
+
+var (
+	errNotFound = errors.New("not found")
+	errMethod   = errors.New("method not allowed")
+)
+
+func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (s *Server) readyz(c *gin.Context) {
+	if !s.rec.Ready() {
+		s.fail(c, fmt.Errorf("%w: the first model is still training", engine.ErrModelNotReady))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// parseID reads a non-negative 32-bit id from a path parameter.
+func parseID(c *gin.Context, name string) (int32, error) {
+	v := c.Param(name)
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: %s id %q is not a non-negative 32-bit integer", ErrBadRequest, name, clip([]byte(v)))
+	}
+	return int32(n), nil
+}
+
+// readBody reads the whole body up to the limit.
+func (s *Server) readBody(c *gin.Context) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.opts.MaxBodyBytes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: read body: %v", ErrBadRequest, err)
+	}
+	return body, nil
+}
+
+// requestID takes X-Request-ID from the client (if sane) or makes one, and
+// echoes it.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(ctxKeyRequestID, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
+		slog.String(logKeyRequestID, c.GetString(ctxKeyRequestID)),
+		slog.String(logKeyMethod, c.Request.Method),
+		slog.String(logKeyRoute, route),
+		slog.Int(logKeyStatus, c.Writer.Status()),
+		slog.Float64(logKeyLatency, float64(time.Since(start).Microseconds())/1000))
+}
+
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(r)
+			}
+			s.fail(c, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	c.Next()
+}

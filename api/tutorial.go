@@ -1,0 +1,84 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// tutorialTop serves GET /{user}/ratings/top/{count}:
+// [[title, predicted, ratings_count], ...], best first.
+func (s *Server) tutorialTop(c *gin.Context) {
+	user, err := parseID(c, "user")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	n, err := s.parseCount(c.Param("count"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	preds, err := s.rec.Top(c.Request.Context(), user, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([][3]any, len(preds))
+	for i, p := range preds {
+		out[i] = [3]any{p.Movie.Title, p.Score, p.Count}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// tutorialPredict serves GET /{user}/ratings/{movie}:
+// [[title, predicted, ratings_count]].
+func (s *Server) tutorialPredict(c *gin.Context) {
+	user, err := parseID(c, "user")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	movie, err := parseID(c, "movie")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.rec.Predict(c.Request.Context(), user, movie)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, [][3]any{{p.Movie.Title, p.Score, p.Count}})
+}
+
+// tutorialPost serves POST /{user}/ratings with a body of movieId,rating
+// lines, whatever the Content-Type (curl --data-binary sends form encoding):
+// [[user, movie, rating], ...] as stored.
+func (s *Server) tutorialPost(c *gin.Context) {
+	user, err := parseID(c, "user")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	in, err := ParseRatingLines(body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	stored, err := s.rec.AddRatings(c.Request.Context(), user, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([][3]any, len(stored))
+	for i, r := range stored {
+		out[i] = [3]any{r.User, r.Movie, r.Value}
+	}
+	c.JSON(http.StatusOK, out) // 200, as the tutorial answered
+}

@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"movierec/als"
+)
+
+// Log keys used by the engine.
+const (
+	logKeyComponent = "component"
+	logKeyIteration = "iteration"
+	logKeyRMSE      = "train_rmse"
+	logKeySeconds   = "seconds"
+	logKeyVersion   = "data_version"
+	logKeyErr       = "err"
+)
+
+// Store persists ratings. AddRatings must have made the whole batch durable
+// (all of it or none of it) when it returns nil. It is called concurrently,
+// but never concurrently for the same user.
+type Store interface {
+	AddRatings(ctx context.Context, rs []Rating) error
+}
+
+// Config holds the engine's settings. The zero value of every field but
+// Params and Scale has a sane default.
+type Config struct {
+	Params     als.Params   // training parameters
+	MinRatings int          // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
+	Scale      Scale        // valid rating values
+	Backend    string       // name of the training backend, for reports
+	Store      Store        // where ratings are made durable; nil keeps them in memory only
+	Logger     *slog.Logger // nil discards logs
+	Now        func() time.Time
+}
+
+// Engine serves recommendations and accepts ratings. All methods are safe
+// for concurrent use.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	solver als.Solver
+
+	movies  []Movie         // catalog, fixed after New
+	movieIx map[int32]int32 // movie id → catalog index
+
+	// Per-movie statistics, updated atomically so readers need no lock.
+	counts []atomic.Int32
+	sums   []atomic.Int64 // Σ rating × sumScale
+
+	mu      sync.RWMutex
+	userIx  map[int32]int32 // user id → user index (guarded by mu)
+	userIDs []int32         // user index → id (guarded by mu)
+	rows    []row           // user index → ratings (guarded by mu; each row is copy-on-write)
+	version int64           // data version: bumped by every applied write (guarded by mu)
+	folded  map[int32]folded
+
+	userLocks [64]sync.Mutex // serialise writes per user (striped)
+	lockSeed  maphash.Seed
+
+	scratch sync.Pool // *scratch for Recommend
+
+	current atomic.Pointer[Snapshot]
+	kick    chan struct{} // retrain requested (cap 1: coalesces)
+	trained chan struct{} // closed and replaced after each swap; for tests and Wait
+	trainMu sync.Mutex    // at most one training at a time
+	tmu     sync.Mutex    // guards trained
+}
+
+const sumScale = 1000
+
+// row is one user's ratings, movies ascending by catalog index. A row is
+// never modified in place once published: writers build a new one.
+type row struct {
+	movies []int32
+	vals   []float32
+}
+
+// folded is a user vector solved against a model's item factors after the
+// user's ratings changed at data version version.
+type folded struct {
+	model   *als.Model
+	version int64
+	x       []float32
+	bias    float32
+}
+
+// Snapshot is a published model with what it was trained on. It is
+// immutable.
+type Snapshot struct {
+	Model        *als.Model
+	Params       als.Params
+	DataVersion  int64 // the engine's data version the model saw
+	Backend      string
+	TrainedAt    time.Time
+	TrainSeconds float64
+	TrainRMSE    float64
+	Ratings      int // ratings trained on
+}
+
+// New builds an engine over a catalog and the initial ratings. A later
+// rating of the same user and movie replaces an earlier one. It fails when a
+// rating names a movie missing from the catalog or is off the scale. New
+// does not train: call Retrain, or Run and RequestRetrain.
+func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engine, error) {
+	if err := cfg.Params.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	e := &Engine{
+		cfg:      cfg,
+		log:      cfg.Logger.With(logKeyComponent, "engine"),
+		solver:   solver,
+		movies:   movies,
+		movieIx:  make(map[int32]int32, len(movies)),
+		counts:   make([]atomic.Int32, len(movies)),
+		sums:     make([]atomic.Int64, len(movies)),
+		userIx:   make(map[int32]int32),
+		folded:   make(map[int32]folded),
+		kick:     make(chan struct{}, 1),
+		lockSeed: maphash.MakeSeed(),
+		trained:  make(chan struct{}),
+	}
+	for i, m := range movies {
+		if _, dup := e.movieIx[m.ID]; dup {
+			return nil, fmt.Errorf("%w: movie %d listed twice", ErrInvalidInput, m.ID)
+		}
+		e.movieIx[m.ID] = int32(i)
+	}
+	if err := e.load(ratings); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// load builds the user rows from ratings (last write wins).
+func (e *Engine) load(ratings []Rating) error {
+	// Count per user to size rows exactly, after mapping ids.
+	type entry struct {
+		movie int32
+		val   float32
+		ord   int32
+	}
+	perUser := make([]int32, 0)
+	uix := make([]int32, len(ratings))
+	for k, r := range ratings {
+		if _, ok := e.movieIx[r.Movie]; !ok {
+			return fmt.Errorf("rating %d (user %d): %w %d", k+1, r.User, ErrUnknownMovie, r.Movie)
+		}
+		if !e.cfg.Scale.Valid(float64(r.Value)) {
+			return fmt.Errorf("rating %d (user %d, movie %d): %w: %v not on the scale %v", k+1, r.User, r.Movie, ErrInvalidRating, r.Value, e.cfg.Scale)
+		}
+		u, ok := e.userIx[r.User]
+		if !ok {
+			u = int32(len(e.userIDs))
+			e.userIx[r.User] = u
+			e.userIDs = append(e.userIDs, r.User)
+			perUser = append(perUser, 0)
+		}
+		uix[k] = u
+		perUser[u]++
+	}
+	// One backing array for all rows.
+	ptr := make([]int, len(perUser)+1)
+	for u, n := range perUser {
+		ptr[u+1] = ptr[u] + int(n)
+	}
+	movies := make([]int32, len(ratings))
+	vals := make([]float32, len(ratings))
+	pos := slices.Clone(ptr[:len(perUser)])
+	for k, r := range ratings {
+		u := uix[k]
+		movies[pos[u]] = e.movieIx[r.Movie]
+		vals[pos[u]] = r.Value
+		pos[u]++
+	}
+	e.rows = make([]row, len(perUser))
+	idx := make([]int, 0, 64)
+	for u := range perUser {
+		ms, vs := movies[ptr[u]:ptr[u+1]], vals[ptr[u]:ptr[u+1]]
+		// Stable sort by movie keeps file order among duplicates; keep the last.
+		idx = idx[:0]
+		for j := range ms {
+			idx = append(idx, j)
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(ms[a], ms[b]) })
+		outM := make([]int32, 0, len(ms))
+		outV := make([]float32, 0, len(ms))
+		for n, j := range idx {
+			if n+1 < len(idx) && ms[idx[n+1]] == ms[j] {
+				continue // a later rating of the same movie wins
+			}
+			outM = append(outM, ms[j])
+			outV = append(outV, vs[j])
+		}
+		e.rows[u] = row{movies: outM, vals: outV}
+		for j, m := range outM {
+			e.counts[m].Add(1)
+			e.sums[m].Add(toSum(outV[j]))
+		}
+	}
+	return nil
+}
+
+func toSum(v float32) int64 { return int64(math.Round(float64(v) * sumScale)) }
+
+// Snapshot returns the published model, or nil before the first training.
+func (e *Engine) Snapshot() *Snapshot { return e.current.Load() }
+
+// Ready reports whether a model is published.
+func (e *Engine) Ready() bool { return e.current.Load() != nil }
+
+// Publish installs a model trained elsewhere (for example loaded from the
+// store) as the current one. Its dimensions must match the catalog and be no
+// larger than the engine's users.
+func (e *Engine) Publish(s *Snapshot) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s.Model.NumItems != len(e.movies) || s.Model.NumUsers > len(e.userIDs) {
+		return fmt.Errorf("%w: model is %d users × %d items, engine has %d users × %d movies",
+			ErrInvalidInput, s.Model.NumUsers, s.Model.NumItems, len(e.userIDs), len(e.movies))
+	}
+	e.swapLocked(s)
+	return nil
+}
+
+// DataVersion returns the current data version (bumped by every write).
+func (e *Engine) DataVersion() int64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.version
+}
+
+// NumUsers and NumRatings describe the data in memory.
+func (e *Engine) NumUsers() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.userIDs)
+}
+
+// NumMovies returns the catalog size.
+func (e *Engine) NumMovies() int { return len(e.movies) }
+
+// swapLocked publishes s and re-solves pending fold-ins against it. e.mu must
+// be held for writing.
+func (e *Engine) swapLocked(s *Snapshot) {
+	e.current.Store(s)
+	var f als.FoldIn
+	for u, fv := range e.folded {
+		if fv.version <= s.DataVersion {
+			delete(e.folded, u)
+			continue
+		}
+		e.foldLocked(&f, u, s, fv.version)
+	}
+	e.tmu.Lock()
+	close(e.trained)
+	e.trained = make(chan struct{})
+	e.tmu.Unlock()
+}
+
+// foldLocked solves user u's vector against s and records it at version v.
+func (e *Engine) foldLocked(f *als.FoldIn, u int32, s *Snapshot, v int64) {
+	r := e.rows[u]
+	x := make([]float32, s.Model.Rank)
+	b, ok := f.Solve(x, s.Model, r.movies, r.vals, s.Params.Lambda)
+	if !ok {
+		delete(e.folded, u)
+		return
+	}
+	e.folded[u] = folded{model: s.Model, version: v, x: x, bias: b}
+}
+
+// Trained returns a channel closed at the next model swap.
+func (e *Engine) Trained() <-chan struct{} {
+	e.tmu.Lock()
+	defer e.tmu.Unlock()
+	return e.trained
+}
+
+// errorsIsCtx reports whether err is a context cancellation.
+func errorsIsCtx(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"movierec/als"
+)
+
+// Retrain trains a model on the ratings as they are now and publishes it.
+// Only one training runs at a time; a second call waits for the first.
+// It returns the published snapshot. It does not consult RequestRetrain.
+func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
+	e.trainMu.Lock()
+	defer e.trainMu.Unlock()
+
+	r, version := e.snapshotRatings()
+	p := e.cfg.Params
+	log := e.log.With(logKeyVersion, version)
+	log.Info("training started", "users", r.NumUsers, "movies", r.NumItems, "ratings", r.NNZ(),
+		"params", p.String(), "backend", e.cfg.Backend)
+	start := time.Now()
+	var m als.Model
+	var last als.Iteration
+	err := e.solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
+		last = it
+		log.Info("training progress", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of),
+			logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds())
+	})
+	if err != nil {
+		log.Error("training failed", logKeyErr, err)
+		return nil, fmt.Errorf("train at data version %d: %w", version, err)
+	}
+	secs := time.Since(start).Seconds()
+	rmse := last.TrainRMSE
+	if p.Iterations == 0 {
+		rmse = als.RMSE(&m, r)
+	}
+	s := &Snapshot{
+		Model: &m, Params: p, DataVersion: version, Backend: e.cfg.Backend,
+		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
+	}
+	e.mu.Lock()
+	e.swapLocked(s)
+	e.mu.Unlock()
+	log.Info("model published", logKeyRMSE, rmse, logKeySeconds, secs)
+	return s, nil
+}
+
+// snapshotRatings copies the rows' headers under the read lock and builds
+// the CSR outside it. Rows are copy-on-write, so the copy stays consistent.
+func (e *Engine) snapshotRatings() (*als.Ratings, int64) {
+	e.mu.RLock()
+	rows := append([]row(nil), e.rows...)
+	version := e.version
+	e.mu.RUnlock()
+
+	ptr := make([]int64, len(rows)+1)
+	for u, r := range rows {
+		ptr[u+1] = ptr[u] + int64(len(r.movies))
+	}
+	idx := make([]int32, ptr[len(rows)])
+	val := make([]float32, ptr[len(rows)])
+	for u, r := range rows {
+		copy(idx[ptr[u]:], r.movies)
+		copy(val[ptr[u]:], r.vals)
+	}
+	return als.NewRatingsCSR(len(rows), len(e.movies), ptr, idx, val), version
+}
+
+// RequestRetrain asks the Run loop for a retrain. Requests made while one is
+// pending coalesce into it; it never blocks.
+func (e *Engine) RequestRetrain() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run serves retrain requests until ctx is done: at most one training runs
+// and at most one more is pending. Give it the server's lifetime context,
+// never a request's. It returns nil when ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.kick:
+		}
+		if s := e.Snapshot(); s != nil && s.DataVersion == e.DataVersion() {
+			continue // nothing changed since the published model
+		}
+		if _, err := e.Retrain(ctx); err != nil && !errorsIsCtx(err) {
+			e.log.Error("background retrain failed; serving the previous model", logKeyErr, err)
+		}
+	}
+}

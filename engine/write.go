@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+
+	"movierec/als"
+)
+
+// AddRatings validates a user's batch of ratings as a whole, stores it
+// durably (all or nothing), applies it, folds the user in against the current
+// model so the next read is personal, and requests a background retrain.
+// A new rating of a movie replaces the user's earlier one. It returns the
+// ratings as stored. Errors wrap ErrInvalidInput (bad user, empty batch, a
+// movie twice), ErrUnknownMovie or ErrInvalidRating; nothing is stored then.
+func (e *Engine) AddRatings(ctx context.Context, user int32, in []RatingInput) ([]Rating, error) {
+	if user < 0 {
+		return nil, fmt.Errorf("%w: user id %d must not be negative", ErrInvalidInput, user)
+	}
+	if len(in) == 0 {
+		return nil, fmt.Errorf("%w: no ratings given", ErrInvalidInput)
+	}
+	now := e.cfg.Now().Unix()
+	rs := make([]Rating, len(in))
+	seen := make(map[int32]int, len(in))
+	for j, r := range in {
+		if _, ok := e.movieIx[r.Movie]; !ok {
+			return nil, fmt.Errorf("rating %d: %w %d", j+1, ErrUnknownMovie, r.Movie)
+		}
+		if !e.cfg.Scale.Valid(r.Value) {
+			return nil, fmt.Errorf("rating %d: %w: %v for movie %d is not on the scale %v", j+1, ErrInvalidRating, r.Value, r.Movie, e.cfg.Scale)
+		}
+		if k, dup := seen[r.Movie]; dup {
+			return nil, fmt.Errorf("%w: movie %d is rated twice (ratings %d and %d)", ErrInvalidInput, r.Movie, k+1, j+1)
+		}
+		seen[r.Movie] = j
+		rs[j] = Rating{User: user, Movie: r.Movie, Value: float32(r.Value), Time: now}
+	}
+
+	// Writes of one user are ordered: the store and memory see them in the
+	// same order. Different users proceed concurrently (group commit).
+	l := &e.userLocks[maphash.Comparable(e.lockSeed, user)%uint64(len(e.userLocks))]
+	l.Lock()
+	defer l.Unlock()
+	if e.cfg.Store != nil {
+		if err := e.cfg.Store.AddRatings(ctx, rs); err != nil {
+			return nil, fmt.Errorf("store ratings of user %d: %w", user, err)
+		}
+	}
+	e.apply(user, rs)
+	e.RequestRetrain()
+	return rs, nil
+}
+
+// pending is a rating being applied: catalog index and value.
+type pending struct {
+	ix  int32
+	val float32
+}
+
+// apply merges rs (one user's, movies unique) into memory, bumps the data
+// version and folds the user in.
+func (e *Engine) apply(user int32, rs []Rating) {
+	add := make([]pending, len(rs))
+	for j, r := range rs {
+		add[j].ix, add[j].val = e.movieIx[r.Movie], r.Value
+	}
+	slices.SortFunc(add, func(a, b pending) int { return int(a.ix) - int(b.ix) })
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u, ok := e.userIx[user]
+	if !ok {
+		u = int32(len(e.userIDs))
+		e.userIx[user] = u
+		e.userIDs = append(e.userIDs, user)
+		e.rows = append(e.rows, row{})
+	}
+	old := e.rows[u]
+	n := row{movies: make([]int32, 0, len(old.movies)+len(add)), vals: make([]float32, 0, len(old.movies)+len(add))}
+	i, j := 0, 0
+	for i < len(old.movies) || j < len(add) {
+		switch {
+		case j == len(add) || i < len(old.movies) && old.movies[i] < add[j].ix:
+			n.movies = append(n.movies, old.movies[i])
+			n.vals = append(n.vals, old.vals[i])
+			i++
+		case i == len(old.movies) || add[j].ix < old.movies[i]:
+			n.movies = append(n.movies, add[j].ix)
+			n.vals = append(n.vals, add[j].val)
+			e.counts[add[j].ix].Add(1)
+			e.sums[add[j].ix].Add(toSum(add[j].val))
+			j++
+		default: // same movie: the new rating replaces the old
+			n.movies = append(n.movies, add[j].ix)
+			n.vals = append(n.vals, add[j].val)
+			e.sums[add[j].ix].Add(toSum(add[j].val) - toSum(old.vals[i]))
+			i++
+			j++
+		}
+	}
+	e.rows[u] = n
+	e.version++
+	if s := e.current.Load(); s != nil {
+		var f als.FoldIn
+		e.foldLocked(&f, u, s, e.version)
+	}
+}

@@ -1,0 +1,130 @@
+package eval
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"movierec/als"
+	"movierec/engine"
+)
+
+// Result is the outcome of one evaluation.
+type Result struct {
+	RMSE         float64 `json:"rmse"`
+	MAE          float64 `json:"mae"`
+	TestPairs    int     `json:"test_pairs"`
+	Skipped      int     `json:"skipped"`
+	TrainSeconds float64 `json:"train_seconds"`
+}
+
+// Split puts each rating into the test set with probability fraction,
+// drawing from a PCG stream seeded by seed, so the same seed gives the same
+// split. The input is not modified.
+func Split(rs []engine.Rating, fraction float64, seed uint64) (train, test []engine.Rating) {
+	rng := rand.New(rand.NewPCG(seed, 0x6d6f76696572))
+	train = make([]engine.Rating, 0, int(float64(len(rs))*(1-fraction))+1)
+	test = make([]engine.Rating, 0, int(float64(len(rs))*fraction)+1)
+	for _, r := range rs {
+		if rng.Float64() < fraction {
+			test = append(test, r)
+		} else {
+			train = append(train, r)
+		}
+	}
+	return train, test
+}
+
+// Index maps external user and movie ids of a training set to dense
+// indices.
+type Index struct {
+	Users  map[int32]int32
+	Movies map[int32]int32
+}
+
+// Matrix builds the training matrix from ratings: ids are mapped densely in
+// order of first appearance, and a later rating of the same pair replaces an
+// earlier one.
+func Matrix(train []engine.Rating) (*als.Ratings, Index) {
+	ix := Index{Users: make(map[int32]int32), Movies: make(map[int32]int32)}
+	type coo struct {
+		u, i int32
+		v    float32
+		ord  int
+	}
+	cs := make([]coo, len(train))
+	for k, r := range train {
+		u, ok := ix.Users[r.User]
+		if !ok {
+			u = int32(len(ix.Users))
+			ix.Users[r.User] = u
+		}
+		i, ok := ix.Movies[r.Movie]
+		if !ok {
+			i = int32(len(ix.Movies))
+			ix.Movies[r.Movie] = i
+		}
+		cs[k] = coo{u, i, r.Value, k}
+	}
+	slices.SortFunc(cs, func(a, b coo) int {
+		return cmp.Or(cmp.Compare(a.u, b.u), cmp.Compare(a.i, b.i), cmp.Compare(a.ord, b.ord))
+	})
+	ptr := make([]int64, len(ix.Users)+1)
+	idx := make([]int32, 0, len(cs))
+	val := make([]float32, 0, len(cs))
+	for k, c := range cs {
+		if k+1 < len(cs) && cs[k+1].u == c.u && cs[k+1].i == c.i {
+			continue
+		}
+		idx = append(idx, c.i)
+		val = append(val, c.v)
+		ptr[c.u+1]++
+	}
+	for u := range len(ix.Users) {
+		ptr[u+1] += ptr[u]
+	}
+	return als.NewRatingsCSR(len(ix.Users), len(ix.Movies), ptr, idx, val), ix
+}
+
+// Run trains s on train with p and scores test. Predictions are clamped to
+// scale, as the service serves them. progress may be nil.
+func Run(ctx context.Context, s als.Solver, p als.Params, scale engine.Scale, train, test []engine.Rating, progress func(als.Iteration)) (Result, *als.Model, Index, error) {
+	r, ix := Matrix(train)
+	var m als.Model
+	start := time.Now()
+	if err := s.Fit(ctx, &m, r, p, progress); err != nil {
+		return Result{}, nil, ix, fmt.Errorf("train on %d ratings: %w", r.NNZ(), err)
+	}
+	res := Score(&m, ix, scale, test)
+	res.TrainSeconds = time.Since(start).Seconds()
+	return res, &m, ix, nil
+}
+
+// Score computes RMSE and MAE of m over test, skipping pairs whose user or
+// movie is not in ix.
+func Score(m *als.Model, ix Index, scale engine.Scale, test []engine.Rating) Result {
+	var res Result
+	var se, ae float64
+	for _, t := range test {
+		u, ok1 := ix.Users[t.User]
+		i, ok2 := ix.Movies[t.Movie]
+		if !ok1 || !ok2 {
+			res.Skipped++
+			continue
+		}
+		p := math.Max(float64(scale.Min), math.Min(float64(scale.Max), m.Predict(int(u), int(i))))
+		d := p - float64(t.Value)
+		se += d * d
+		ae += math.Abs(d)
+		res.TestPairs++
+	}
+	if res.TestPairs > 0 {
+		res.RMSE = math.Sqrt(se / float64(res.TestPairs))
+		res.MAE = ae / float64(res.TestPairs)
+	}
+	return res
+}
