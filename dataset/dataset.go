@@ -1,0 +1,159 @@
+package dataset
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+
+	"movierec/engine"
+)
+
+// The layouts [Load] recognises, as reported in Dataset.Layout.
+const (
+	LayoutLatest = "ml-latest" // ratings.csv + movies.csv (ml-latest, ml-latest-small, ml-20m, ml-25m, ml-32m)
+	LayoutDat    = "ml-dat"    // ratings.dat + movies.dat (ml-1m, ml-10m)
+	Layout100K   = "ml-100k"   // u.data + u.item
+)
+
+// ErrNoDataset is returned by [Load] when the root of the file system holds
+// the files of no known layout.
+var ErrNoDataset = errors.New("no MovieLens data set")
+
+// Dataset is a loaded MovieLens data set. Load returns a new Dataset owned by
+// the caller; it is not safe for concurrent modification.
+type Dataset struct {
+	Layout  string          // LayoutLatest, LayoutDat or Layout100K
+	Movies  []engine.Movie  // in file order
+	Ratings []engine.Rating // in file order, duplicates not removed
+	// Scale is engine.MovieLensScale for LayoutLatest. For LayoutDat and
+	// Layout100K it is engine.WholeStarScale when every rating is a whole
+	// number (ml-1m, ml-100k) and engine.MovieLensScale otherwise (ml-10m).
+	Scale engine.Scale
+}
+
+// layout names the two files of a layout and how to parse them.
+type layout struct {
+	name, ratings, movies string
+	ratingsFormat         *ratingsFormat
+	parseMovies           func(data []byte, name string) ([]engine.Movie, error)
+}
+
+// layouts are tried in this order.
+var layouts = [...]layout{
+	{LayoutLatest, "ratings.csv", "movies.csv", &csvRatings, parseMoviesCSV},
+	{LayoutDat, "ratings.dat", "movies.dat", &datRatings, parseMoviesDat},
+	{Layout100K, "u.data", "u.item", &uDataRatings, parseUItem},
+}
+
+// Load reads the MovieLens data set whose files are at the root of fsys. It
+// detects the layout from the files present, trying in order ratings.csv +
+// movies.csv, ratings.dat + movies.dat, u.data + u.item, and parses them as
+// [ReadRatingsCSV] and [ReadMoviesCSV], [ReadRatingsDat] and [ReadMoviesDat],
+// or [ReadUData] and [ReadUItem] do. Other files are ignored.
+//
+// Errors: ErrNoDataset (wrapped) when no layout's two files are both present;
+// a *ParseError for a malformed row, for a duplicate movie id, and for a
+// rating of a movie that is not in the movies file (its Err then wraps
+// engine.ErrUnknownMovie); an fs error, wrapped, when a file can't be read.
+func Load(fsys fs.FS) (*Dataset, error) {
+	l, err := detect(fsys)
+	if err != nil {
+		return nil, err
+	}
+	mdata, err := fs.ReadFile(fsys, l.movies)
+	if err != nil {
+		return nil, fmt.Errorf("read movies: %w", err)
+	}
+	movies, err := l.parseMovies(mdata, l.movies)
+	if err != nil {
+		return nil, err
+	}
+	rdata, err := fs.ReadFile(fsys, l.ratings)
+	if err != nil {
+		return nil, fmt.Errorf("read ratings: %w", err)
+	}
+	ratings, first, err := parseRatings(rdata, l.ratings, l.ratingsFormat, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMovies(ratings, movies, l.ratings, first, l.movies); err != nil {
+		return nil, err
+	}
+	d := &Dataset{Layout: l.name, Movies: movies, Ratings: ratings, Scale: engine.MovieLensScale}
+	if l.name != LayoutLatest && allWhole(ratings) {
+		d.Scale = engine.WholeStarScale
+	}
+	return d, nil
+}
+
+// LoadDir is Load(os.DirFS(dir)); its errors name dir.
+func LoadDir(dir string) (*Dataset, error) {
+	d, err := Load(os.DirFS(dir))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
+	return d, nil
+}
+
+// detect picks the first layout whose two files exist in fsys.
+func detect(fsys fs.FS) (*layout, error) {
+	exists := func(name string) bool {
+		_, err := fs.Stat(fsys, name)
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	for i := range layouts {
+		l := &layouts[i]
+		r, m := exists(l.ratings), exists(l.movies)
+		switch {
+		case r && m:
+			return l, nil
+		case r:
+			return nil, fmt.Errorf("%w: found %s but not %s", ErrNoDataset, l.ratings, l.movies)
+		case m:
+			return nil, fmt.Errorf("%w: found %s but not %s", ErrNoDataset, l.movies, l.ratings)
+		}
+	}
+	return nil, fmt.Errorf("%w: want ratings.csv and movies.csv, ratings.dat and movies.dat, or u.data and u.item", ErrNoDataset)
+}
+
+// checkMovies returns a *ParseError for the first rating whose movie is not
+// in movies. Rating i is on line first+i of the ratings file.
+func checkMovies(ratings []engine.Rating, movies []engine.Movie, name string, first int, moviesName string) error {
+	var maxID int32
+	for _, m := range movies {
+		maxID = max(maxID, m.ID)
+	}
+	var known func(int32) bool
+	if maxID <= 1<<26 { // a bit set of at most 8 MiB
+		bits := make([]uint64, maxID/64+1)
+		for _, m := range movies {
+			bits[m.ID/64] |= 1 << (m.ID % 64)
+		}
+		known = func(id int32) bool { return id <= maxID && bits[id/64]&(1<<(id%64)) != 0 }
+	} else {
+		set := make(map[int32]struct{}, len(movies))
+		for _, m := range movies {
+			set[m.ID] = struct{}{}
+		}
+		known = func(id int32) bool { _, ok := set[id]; return ok }
+	}
+	for i, r := range ratings {
+		if !known(r.Movie) {
+			return &ParseError{File: name, Line: first + i,
+				Err: fmt.Errorf("%w %d (not in %s)", engine.ErrUnknownMovie, r.Movie, moviesName)}
+		}
+	}
+	return nil
+}
+
+// allWhole reports whether every rating is a whole number.
+func allWhole(ratings []engine.Rating) bool {
+	for _, r := range ratings {
+		if float64(r.Value) != math.Trunc(float64(r.Value)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,31 @@
+// Package dataset reads the MovieLens data sets published by GroupLens
+// Research into the engine's domain types.
+//
+// Three layouts are recognised by [Load] from the files at the root of a
+// file system:
+//
+//   - "ml-latest" ([LayoutLatest]): ratings.csv and movies.csv of ml-latest,
+//     ml-latest-small, ml-20m, ml-25m and ml-32m. RFC 4180 CSV with a header
+//     row, UTF-8 (a byte order mark is tolerated), LF or CRLF line ends.
+//   - "ml-dat" ([LayoutDat]): ratings.dat and movies.dat of ml-1m and ml-10m,
+//     fields separated by "::". movies.dat of ml-1m is Latin-1.
+//   - "ml-100k" ([Layout100K]): u.data (tab separated) and u.item ('|'
+//     separated, Latin-1, 19 genre flags) of ml-100k.
+//
+// The Read* functions parse one file from an io.Reader and can be used on
+// their own. Every reader is strict: a malformed row is an error, a
+// [*ParseError] that names the file and the 1-based line, and nothing is
+// skipped silently. Only empty lines at the very end of a file are ignored.
+// Ratings must lie on [engine.MovieLensScale] (0.5 to 5 in steps of 0.5) in
+// every layout; user ids must be in 0..2147483647, movie ids in
+// 1..2147483647, timestamps non-negative Unix seconds.
+//
+// The ratings readers are built for size: they read the whole input into
+// memory, split it at line boundaries into one chunk per processor
+// (GOMAXPROCS) and parse the chunks in parallel with a byte-level parser
+// that allocates nothing per row. The result is in file order. Input that
+// contains a double quote anywhere takes a sequential, quote-aware path
+// instead, since a quoted field may hide a line end.
+//
+// All functions are safe for concurrent use; they share no state.
+package dataset
