@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"movierec/engine"
+)
+
+// ImportProgress is reported while importing.
+type ImportProgress struct {
+	Done, Total int
+	Elapsed     time.Duration
+}
+
+// rowsPerInsert is how many ratings one INSERT statement carries (4
+// parameters each, well under SQLite's 32766-parameter limit).
+const rowsPerInsert = 256
+
+// Import adds movies and ratings in one transaction, and records scale as
+// the data set's rating scale when the database had no movies yet. It is idempotent:
+// movies and (user, movie) pairs already present are left as they are, so a
+// second import of the same files adds nothing and never overwrites a rating
+// a user posted since. It returns how many ratings were added and bumps the
+// data version when that is non-zero. progress (may be nil) is called about
+// once a second and at the end.
+func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine.Rating, scale engine.Scale, progress func(ImportProgress)) (int64, error) {
+	start := time.Now()
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("import: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET scale_min = ?, scale_max = ?, scale_step = ?
+		WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM movies)`, scale.Min, scale.Max, scale.Step); err != nil {
+		return 0, fmt.Errorf("import: record scale: %w", err)
+	}
+	ms, err := tx.PrepareContext(ctx, "INSERT INTO movies (id, title, genres) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+	if err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
+	for _, m := range movies {
+		if _, err := ms.ExecContext(ctx, m.ID, m.Title, strings.Join(m.Genres, "|")); err != nil {
+			ms.Close()
+			return 0, fmt.Errorf("import movie %d: %w", m.ID, err)
+		}
+	}
+	ms.Close()
+
+	full := insertSQL(rowsPerInsert)
+	st, err := tx.PrepareContext(ctx, full)
+	if err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
+	defer st.Close()
+	args := make([]any, 0, 4*rowsPerInsert)
+	var added int64
+	last := time.Now()
+	for lo := 0; lo < len(ratings); lo += rowsPerInsert {
+		if err := ctx.Err(); err != nil {
+			return 0, fmt.Errorf("import: %w", err)
+		}
+		hi := min(lo+rowsPerInsert, len(ratings))
+		args = args[:0]
+		for _, r := range ratings[lo:hi] {
+			args = append(args, r.User, r.Movie, r.Value, r.Time)
+		}
+		var res interface{ RowsAffected() (int64, error) }
+		if hi-lo == rowsPerInsert {
+			res, err = st.ExecContext(ctx, args...)
+		} else {
+			res, err = tx.ExecContext(ctx, insertSQL(hi-lo), args...)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("import ratings %d..%d: %w", lo+1, hi, err)
+		}
+		n, _ := res.RowsAffected()
+		added += n
+		if progress != nil && time.Since(last) >= time.Second {
+			last = time.Now()
+			progress(ImportProgress{Done: hi, Total: len(ratings), Elapsed: time.Since(start)})
+		}
+	}
+	if added > 0 {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET data_version = data_version + 1 WHERE id = 1"); err != nil {
+			return 0, fmt.Errorf("import: bump data version: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("import: commit: %w", err)
+	}
+	if progress != nil {
+		progress(ImportProgress{Done: len(ratings), Total: len(ratings), Elapsed: time.Since(start)})
+	}
+	return added, nil
+}
+
+func insertSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ratings (user_id, movie_id, rating, ts) VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT (user_id, movie_id) DO NOTHING")
+	return b.String()
+}
+
+// Scale returns the rating scale recorded by the first import.
+func (d *DB) Scale(ctx context.Context) (engine.Scale, error) {
+	var s engine.Scale
+	err := d.read.QueryRowContext(ctx, "SELECT scale_min, scale_max, scale_step FROM meta WHERE id = 1").Scan(&s.Min, &s.Max, &s.Step)
+	if err != nil {
+		return s, fmt.Errorf("read scale: %w", err)
+	}
+	return s, nil
+}
+
+// Empty reports whether the catalog is empty (a fresh database).
+func (d *DB) Empty(ctx context.Context) (bool, error) {
+	var n int
+	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM movies LIMIT 1)").Scan(&n); err != nil {
+		return false, fmt.Errorf("count movies: %w", err)
+	}
+	return n == 0, nil
+}

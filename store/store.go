@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"movierec/engine"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the SQLite store. It is safe for concurrent use. Close it when done.
+type DB struct {
+	path   string
+	log    *slog.Logger
+	write  *sql.DB // one connection, used only by the writer goroutine and Import
+	read   *sql.DB // several connections for readers
+	writes chan *writeReq
+	quit   chan struct{}
+	done   chan struct{}
+}
+
+var _ engine.Store = (*DB)(nil)
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("store closed")
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations. log may be nil.
+func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	d := &DB{path: path, log: log.With("component", "store"), write: w, read: r,
+		writes: make(chan *writeReq, 1024), quit: make(chan struct{}), done: make(chan struct{})}
+	if err := d.migrate(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	go d.writer()
+	return d, nil
+}
+
+// migrate applies the embedded migrations newer than PRAGMA user_version.
+func (d *DB) migrate(ctx context.Context) error {
+	var have int
+	if err := d.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("read schema version of %s: %w", d.path, err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		if n <= have {
+			continue
+		}
+		src, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := d.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(src)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		d.log.Info("schema migrated", "to", n)
+	}
+	return nil
+}
+
+// Close stops the writer (pending writes finish first) and closes the
+// database.
+func (d *DB) Close() error {
+	select {
+	case <-d.quit:
+	default:
+		close(d.quit)
+	}
+	<-d.done
+	return errors.Join(d.write.Close(), d.read.Close())
+}
+
+// DataVersion returns the number of committed write batches and imports
+// that changed data.
+func (d *DB) DataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := d.read.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read data version: %w", err)
+	}
+	return v, nil
+}
+
+// Movies returns the catalog ordered by id.
+func (d *DB) Movies(ctx context.Context) ([]engine.Movie, error) {
+	rows, err := d.read.QueryContext(ctx, "SELECT id, title, genres FROM movies ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("read movies: %w", err)
+	}
+	defer rows.Close()
+	var out []engine.Movie
+	for rows.Next() {
+		var m engine.Movie
+		var g string
+		if err := rows.Scan(&m.ID, &m.Title, &g); err != nil {
+			return nil, fmt.Errorf("read movies: %w", err)
+		}
+		if g != "" {
+			m.Genres = strings.Split(g, "|")
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read movies: %w", err)
+	}
+	return out, nil
+}
+
+// Ratings returns every rating ordered by user and movie, and the data
+// version they make up (read in one transaction).
+func (d *DB) Ratings(ctx context.Context) ([]engine.Rating, int64, error) {
+	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read ratings: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	var v int64
+	if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&v); err != nil {
+		return nil, 0, fmt.Errorf("read data version: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM ratings").Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("count ratings: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT user_id, movie_id, rating, ts FROM ratings ORDER BY user_id, movie_id")
+	if err != nil {
+		return nil, 0, fmt.Errorf("read ratings: %w", err)
+	}
+	defer rows.Close()
+	out := make([]engine.Rating, 0, n)
+	for rows.Next() {
+		var r engine.Rating
+		if err := rows.Scan(&r.User, &r.Movie, &r.Value, &r.Time); err != nil {
+			return nil, 0, fmt.Errorf("read ratings: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read ratings: %w", err)
+	}
+	return out, v, nil
+}
+
+// UserRatings returns one user's ratings ordered by movie id (empty for an
+// unknown user).
+func (d *DB) UserRatings(ctx context.Context, user int32) ([]engine.Rating, error) {
+	rows, err := d.read.QueryContext(ctx, "SELECT movie_id, rating, ts FROM ratings WHERE user_id = ? ORDER BY movie_id", user)
+	if err != nil {
+		return nil, fmt.Errorf("read ratings of user %d: %w", user, err)
+	}
+	defer rows.Close()
+	out := []engine.Rating{}
+	for rows.Next() {
+		r := engine.Rating{User: user}
+		if err := rows.Scan(&r.Movie, &r.Value, &r.Time); err != nil {
+			return nil, fmt.Errorf("read ratings of user %d: %w", user, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
