@@ -34,6 +34,8 @@ type Recommender interface {
 	Top(ctx context.Context, user int32, n int) ([]engine.Prediction, error)
 	Predict(ctx context.Context, user, movie int32) (engine.Prediction, error)
 	AddRatings(ctx context.Context, user int32, in []engine.RatingInput) ([]engine.Rating, error)
+	UserRatings(ctx context.Context, user int32) ([]engine.Rating, error)
+	MovieStats(id int32) (engine.Movie, int, float64, error)
 	Ready() bool
 }
 
@@ -89,6 +91,9 @@ func (s *Server) routes() *gin.Engine {
 	g.GET("/:user/ratings/top/:count", s.tutorialTop)
 	g.GET("/:user/ratings/:movie", s.tutorialPredict)
 	g.POST("/:user/ratings", s.tutorialPost)
+
+	v1 := g.Group("/api/v1")
+	v1.GET("/users/:user/ratings", s.v1UserRatings)
 	return g
 }
 

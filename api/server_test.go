@@ -26,6 +26,8 @@ type fakeRec struct {
 	TopFn     func(ctx context.Context, user int32, n int) ([]engine.Prediction, error)
 	PredictFn func(ctx context.Context, user, movie int32) (engine.Prediction, error)
 	AddFn     func(ctx context.Context, user int32, in []engine.RatingInput) ([]engine.Rating, error)
+	ListFn    func(ctx context.Context, user int32) ([]engine.Rating, error)
+	StatsFn   func(id int32) (engine.Movie, int, float64, error)
 	ReadyFn   func() bool
 }
 
@@ -40,7 +42,11 @@ func (f *fakeRec) Predict(ctx context.Context, user, movie int32) (engine.Predic
 func (f *fakeRec) AddRatings(ctx context.Context, user int32, in []engine.RatingInput) ([]engine.Rating, error) {
 	return f.AddFn(ctx, user, in)
 }
-func (f *fakeRec) Ready() bool { return f.ReadyFn() }
+func (f *fakeRec) UserRatings(ctx context.Context, user int32) ([]engine.Rating, error) {
+	return f.ListFn(ctx, user)
+}
+func (f *fakeRec) MovieStats(id int32) (engine.Movie, int, float64, error) { return f.StatsFn(id) }
+func (f *fakeRec) Ready() bool                                             { return f.ReadyFn() }
 
 func do(t *testing.T, h http.Handler, method, path, body string) (int, string) {
 	t.Helper()
@@ -79,6 +85,15 @@ func TestRoutes(t *testing.T) {
 			}
 			return out, nil
 		},
+		ListFn: func(_ context.Context, user int32) ([]engine.Rating, error) {
+			if user != 7 {
+				return []engine.Rating{}, nil
+			}
+			return []engine.Rating{{User: 7, Movie: 1, Value: 4, Time: 964982703}}, nil
+		},
+		StatsFn: func(id int32) (engine.Movie, int, float64, error) {
+			return engine.Movie{ID: id, Title: "Toy Story (1995)"}, 215, 3.92, nil
+		},
 		ReadyFn: func() bool { return true },
 	}
 	h := api.New(rec, api.Options{MaxCount: 100, MaxBodyBytes: 64}, nil)
@@ -109,6 +124,9 @@ func TestRoutes(t *testing.T) {
 		{"post nan", "POST", "/0/ratings", "1,NaN", 400, ""},
 		{"post too large", "POST", "/0/ratings", strings.Repeat("1,4\n", 20), 413, ""},
 		{"healthz", "GET", "/healthz", "", 200, `{"status":"ok"}`},
+		{"v1 user ratings", "GET", "/api/v1/users/7/ratings", "", 200, `{"user_id":7,"ratings":[{"movie_id":1,"title":"Toy Story (1995)","rating":4,"timestamp":964982703}]}`},
+		{"v1 unknown user ratings", "GET", "/api/v1/users/8/ratings", "", 200, `{"user_id":8,"ratings":[]}`},
+		{"v1 user ratings bad id", "GET", "/api/v1/users/x/ratings", "", 400, ""},
 		{"readyz", "GET", "/readyz", "", 200, `{"status":"ready"}`},
 		{"no route", "GET", "/0/nothing", "", 404, ""},
 		{"wrong method", "DELETE", "/0/ratings", "", 405, ""},

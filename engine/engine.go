@@ -33,6 +33,19 @@ type Store interface {
 	AddRatings(ctx context.Context, rs []Rating) error
 }
 
+// ModelSaver keeps published models so a restart can load instead of
+// retrain. SaveModel is called from the training goroutine after a swap.
+type ModelSaver interface {
+	SaveModel(ctx context.Context, s *Snapshot) error
+}
+
+// RatingLister lists one user's stored ratings with their timestamps. A
+// Store may implement it; without it the engine answers from memory with
+// zero timestamps.
+type RatingLister interface {
+	UserRatings(ctx context.Context, user int32) ([]Rating, error)
+}
+
 // Config holds the engine's settings. The zero value of every field but
 // Params and Scale has a sane default.
 type Config struct {
@@ -41,6 +54,8 @@ type Config struct {
 	Scale      Scale        // valid rating values
 	Backend    string       // name of the training backend, for reports
 	Store      Store        // where ratings are made durable; nil keeps them in memory only
+	Models     ModelSaver   // where trained models are kept; nil keeps none
+	Version    int64        // data version of the initial ratings (the store's)
 	Logger     *slog.Logger // nil discards logs
 	Now        func() time.Time
 }
@@ -107,6 +122,11 @@ type Snapshot struct {
 	TrainSeconds float64
 	TrainRMSE    float64
 	Ratings      int // ratings trained on
+
+	// UserIDs and MovieIDs give the external id of each model row, so a
+	// model can be loaded by an engine whose indices differ.
+	UserIDs  []int32
+	MovieIDs []int32
 }
 
 // New builds an engine over a catalog and the initial ratings. A later
@@ -135,6 +155,7 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 		folded:   make(map[int32]folded),
 		kick:     make(chan struct{}, 1),
 		lockSeed: maphash.MakeSeed(),
+		version:  cfg.Version,
 		trained:  make(chan struct{}),
 	}
 	for i, m := range movies {
@@ -230,14 +251,59 @@ func (e *Engine) Ready() bool { return e.current.Load() != nil }
 // store) as the current one. Its dimensions must match the catalog and be no
 // larger than the engine's users.
 func (e *Engine) Publish(s *Snapshot) error {
+	m := s.Model
+	if len(s.UserIDs) != m.NumUsers || len(s.MovieIDs) != m.NumItems {
+		return fmt.Errorf("%w: model has %d×%d factors but %d user and %d movie ids",
+			ErrInvalidInput, m.NumUsers, m.NumItems, len(s.UserIDs), len(s.MovieIDs))
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if s.Model.NumItems != len(e.movies) || s.Model.NumUsers > len(e.userIDs) {
-		return fmt.Errorf("%w: model is %d users × %d items, engine has %d users × %d movies",
-			ErrInvalidInput, s.Model.NumUsers, s.Model.NumItems, len(e.userIDs), len(e.movies))
-	}
-	e.swapLocked(s)
+	e.swapLocked(e.remapLocked(s))
 	return nil
+}
+
+// remapLocked returns s with its rows reordered to the engine's user and
+// movie indices. Rows the model lacks are zero; ids the engine lacks are
+// dropped.
+func (e *Engine) remapLocked(s *Snapshot) *Snapshot {
+	m := s.Model
+	k := m.Rank
+	nm := &als.Model{Rank: k, NumUsers: len(e.userIDs), NumItems: len(e.movies), Bias: m.Bias, Mean: m.Mean,
+		UserFactors: make([]float32, len(e.userIDs)*k), ItemFactors: make([]float32, len(e.movies)*k)}
+	if m.Bias {
+		nm.UserBias = make([]float32, nm.NumUsers)
+		nm.ItemBias = make([]float32, nm.NumItems)
+	}
+	for j, id := range s.UserIDs {
+		if u, ok := e.userIx[id]; ok {
+			copy(nm.User(int(u)), m.User(j))
+			if m.Bias {
+				nm.UserBias[u] = m.UserBias[j]
+			}
+		}
+	}
+	for j, id := range s.MovieIDs {
+		if i, ok := e.movieIx[id]; ok {
+			copy(nm.Item(int(i)), m.Item(j))
+			if m.Bias {
+				nm.ItemBias[i] = m.ItemBias[j]
+			}
+		}
+	}
+	c := *s
+	c.Model = nm
+	c.UserIDs = append([]int32(nil), e.userIDs...)
+	c.MovieIDs = e.movieIDs()
+	return &c
+}
+
+// movieIDs returns the catalog's ids in index order.
+func (e *Engine) movieIDs() []int32 {
+	ids := make([]int32, len(e.movies))
+	for i, m := range e.movies {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 // DataVersion returns the current data version (bumped by every write).

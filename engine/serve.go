@@ -284,3 +284,25 @@ func siftDown(h []cand, j int) {
 		j = m
 	}
 }
+
+// UserRatings returns a user's ratings ordered by movie id, from the store
+// when it can list them (with timestamps), else from memory. An unknown user
+// has none.
+func (e *Engine) UserRatings(ctx context.Context, user int32) ([]Rating, error) {
+	if l, ok := e.cfg.Store.(RatingLister); ok {
+		return l.UserRatings(ctx, user)
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := []Rating{}
+	u, ok := e.userIx[user]
+	if !ok {
+		return out, nil
+	}
+	r := e.rows[u]
+	for j, m := range r.movies {
+		out = append(out, Rating{User: user, Movie: e.movies[m].ID, Value: r.vals[j]})
+	}
+	slices.SortFunc(out, func(a, b Rating) int { return int(a.Movie) - int(b.Movie) })
+	return out, nil
+}

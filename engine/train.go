@@ -15,7 +15,7 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	e.trainMu.Lock()
 	defer e.trainMu.Unlock()
 
-	r, version := e.snapshotRatings()
+	r, version, userIDs := e.snapshotRatings()
 	p := e.cfg.Params
 	log := e.log.With(logKeyVersion, version)
 	log.Info("training started", "users", r.NumUsers, "movies", r.NumItems, "ratings", r.NNZ(),
@@ -40,19 +40,29 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	s := &Snapshot{
 		Model: &m, Params: p, DataVersion: version, Backend: e.cfg.Backend,
 		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
+		UserIDs: userIDs, MovieIDs: e.movieIDs(),
+	}
+	if n, ok := e.solver.(interface{ Name() string }); ok {
+		s.Backend = n.Name() // a fallback solver says which backend really trained
 	}
 	e.mu.Lock()
 	e.swapLocked(s)
 	e.mu.Unlock()
-	log.Info("model published", logKeyRMSE, rmse, logKeySeconds, secs)
+	log.Info("model published", logKeyRMSE, rmse, logKeySeconds, secs, "backend", s.Backend)
+	if e.cfg.Models != nil {
+		if err := e.cfg.Models.SaveModel(context.WithoutCancel(ctx), s); err != nil {
+			log.Error("saving the model failed; a restart will retrain", logKeyErr, err)
+		}
+	}
 	return s, nil
 }
 
 // snapshotRatings copies the rows' headers under the read lock and builds
 // the CSR outside it. Rows are copy-on-write, so the copy stays consistent.
-func (e *Engine) snapshotRatings() (*als.Ratings, int64) {
+func (e *Engine) snapshotRatings() (*als.Ratings, int64, []int32) {
 	e.mu.RLock()
 	rows := append([]row(nil), e.rows...)
+	userIDs := append([]int32(nil), e.userIDs...)
 	version := e.version
 	e.mu.RUnlock()
 
@@ -66,7 +76,7 @@ func (e *Engine) snapshotRatings() (*als.Ratings, int64) {
 		copy(idx[ptr[u]:], r.movies)
 		copy(val[ptr[u]:], r.vals)
 	}
-	return als.NewRatingsCSR(len(rows), len(e.movies), ptr, idx, val), version
+	return als.NewRatingsCSR(len(rows), len(e.movies), ptr, idx, val), version, userIDs
 }
 
 // RequestRetrain asks the Run loop for a retrain. Requests made while one is

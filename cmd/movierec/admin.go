@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"movierec/engine"
+)
+
+// runImport imports a data set into the database; a second run adds nothing.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var (
+		lf              logFlags
+		dbPath, dataDir string
+	)
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
+	fs.StringVar(&dataDir, "data", "", "MovieLens directory (default: the bundled ml-latest-small)")
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, dbPath, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return importData(ctx, st, dataDir, log)
+}
+
+// runTrain trains offline on the database and stores the model, so servers
+// started on it later load it instead of training.
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var (
+		mf              modelFlags
+		lf              logFlags
+		dbPath, dataDir string
+	)
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file")
+	fs.StringVar(&dataDir, "data", "", "MovieLens directory imported into an empty database (default: the bundled ml-latest-small)")
+	mf.register(fs)
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := mf.validate(); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openState(ctx, dbPath, dataDir, log)
+	if err != nil {
+		return err
+	}
+	defer st.db.Close()
+	solver, backend, err := newSolver(ctx, mf, log)
+	if err != nil {
+		return err
+	}
+	defer solver.Close()
+	eng, err := engine.New(engine.Config{Params: mf.p, Scale: st.scale, Backend: backend, Store: st.db, Models: st.db,
+		Version: st.version, Logger: log}, solver, st.movies, st.ratings)
+	if err != nil {
+		return err
+	}
+	snap, err := eng.Retrain(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "trained %s on %d ratings (data version %d) with %s in %.2f s; train RMSE %.4f; stored in %s\n",
+		mf.p, snap.Ratings, snap.DataVersion, snap.Backend, snap.TrainSeconds, snap.TrainRMSE, dbPath)
+	return nil
+}

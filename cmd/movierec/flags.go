@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"movierec/als"
+)
+
+// errUsage reports bad flags; the flag package has printed the problem.
+var errUsage = errors.New("usage")
+
+// modelFlags are the training flags every command that trains shares.
+type modelFlags struct {
+	p          als.Params
+	backend    string
+	cudaWorker string
+	workers    int
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet) {
+	d := als.DefaultParams()
+	fs.IntVar(&m.p.Rank, "rank", d.Rank, "factor rank")
+	fs.IntVar(&m.p.Iterations, "iterations", d.Iterations, "ALS iterations")
+	fs.Float64Var(&m.p.Lambda, "lambda", d.Lambda, "regularisation λ (ALS-WR: scaled by each row's rating count)")
+	fs.Int64Var(&m.p.Seed, "seed", d.Seed, "random seed of the factor initialisation")
+	fs.BoolVar(&m.p.Bias, "bias", false, "learn user and movie biases (lowers the error)")
+	fs.StringVar(&m.backend, "backend", "auto", "training backend: auto (CUDA worker if it works, else CPU), cpu, cuda")
+	fs.StringVar(&m.cudaWorker, "cuda-worker", "", "path of the movierec-cuda worker (default: next to this binary)")
+	fs.IntVar(&m.workers, "workers", 0, "CPU training goroutines (0: one per core)")
+}
+
+func (m *modelFlags) validate() error {
+	if err := m.p.Validate(); err != nil {
+		return err
+	}
+	switch m.backend {
+	case "auto", "cpu", "cuda":
+		return nil
+	}
+	return fmt.Errorf("--backend %q: want auto, cpu or cuda", m.backend)
+}
+
+// logFlags choose the slog handler; only main does.
+type logFlags struct {
+	format string
+	level  string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", l.level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(l.format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", l.format)
+}
+
+// parse parses args, turning flag errors into errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+// Command movierec trains ALS recommenders on MovieLens ratings and serves
+// them over HTTP.
+//
+//	movierec serve   run the HTTP service (bundled ml-latest-small by default)
+//	movierec import  import a MovieLens data set into the database
+//	movierec train   train offline and store the model
+//	movierec eval    train on a split and report test RMSE and MAE
+//
+// Run "movierec <command> -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set with -ldflags "-X main.version=..." and passed down as a
+// value.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "eval":
+		err = runEval(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = runImport(ctx, args[1:], stdout, stderr)
+	case "train":
+		err = runTrain(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "movierec", version)
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+	default:
+		fmt.Fprintf(stderr, "movierec: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if err == errUsage {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "movierec:", err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: movierec <command> [flags]
+
+commands:
+  serve    serve recommendations over HTTP (default data: bundled ml-latest-small)
+  import   import a MovieLens data set into the database (idempotent)
+  train    train on the database offline and store the model
+  eval     train on a train/test split and report RMSE, MAE
+  version  print the version
+
+Run "movierec <command> -h" for the flags of a command.
+`)
+}

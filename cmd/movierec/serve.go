@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"movierec/als"
+	"movierec/api"
+	"movierec/engine"
+	"movierec/store"
+)
+
+// serveConfig is everything `movierec serve` is configured with.
+type serveConfig struct {
+	addr       string
+	dataDir    string
+	dbPath     string
+	minRatings int
+	maxCount   int
+	model      modelFlags
+	log        logFlags
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&cfg.dataDir, "data", "", "MovieLens directory imported into an empty database (default: the bundled ml-latest-small)")
+	fs.StringVar(&cfg.dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
+	fs.IntVar(&cfg.minRatings, "min-ratings", 25, "a movie needs this many ratings to be recommended")
+	fs.IntVar(&cfg.maxCount, "max-count", 1000, "largest count a top-N request may ask for")
+	cfg.model.register(fs)
+	cfg.log.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := cfg.log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	m, err := newServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+// server is the running service: like wtf's Main, it is built, run until
+// its context ends, and closed, so the end-to-end test can start the whole
+// program on port 0.
+type server struct {
+	log    *slog.Logger
+	eng    *engine.Engine
+	solver als.Solver
+	db     *store.DB
+	http   *http.Server
+	ln     net.Listener
+}
+
+// newServer loads the data, builds the engine and its trainer, and listens.
+// It does not train: Run does, in the background.
+func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server, error) {
+	if err := cfg.model.validate(); err != nil {
+		return nil, err
+	}
+	st, err := openState(ctx, cfg.dbPath, cfg.dataDir, log)
+	if err != nil {
+		return nil, err
+	}
+	solver, backend, err := newSolver(ctx, cfg.model, log)
+	if err != nil {
+		st.db.Close()
+		return nil, err
+	}
+	eng, err := engine.New(engine.Config{
+		Params:     cfg.model.p,
+		MinRatings: cfg.minRatings,
+		Scale:      st.scale,
+		Backend:    backend,
+		Store:      st.db,
+		Models:     st.db,
+		Version:    st.version,
+		Logger:     log,
+	}, solver, st.movies, st.ratings)
+	if err != nil {
+		solver.Close()
+		st.db.Close()
+		return nil, fmt.Errorf("build engine: %w", err)
+	}
+	st.ratings = nil // the engine holds its own copy
+	if err := loadModel(ctx, st, eng, cfg.model.p, log); err != nil {
+		log.Warn("stored model not usable; training instead", "err", err)
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		solver.Close()
+		st.db.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	h := api.New(eng, api.Options{MaxCount: cfg.maxCount}, log)
+	return &server{
+		log:    log,
+		eng:    eng,
+		solver: solver,
+		db:     st.db,
+		ln:     ln,
+		http: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}, nil
+}
+
+// Addr is the address the server listens on.
+func (s *server) Addr() string { return s.ln.Addr().String() }
+
+// Run serves until ctx ends, training the first model in the background
+// (readyz answers 503 until it is published), then shuts down gracefully:
+// in-flight requests finish, the retrain loop stops.
+func (s *server) Run(ctx context.Context) error {
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	trainDone := make(chan struct{})
+	go func() {
+		defer close(trainDone)
+		if !s.eng.Ready() {
+			if _, err := s.eng.Retrain(bg); err != nil {
+				s.log.Error("first training failed; the service stays unready until a retrain succeeds", "err", err)
+			}
+		}
+		_ = s.eng.Run(bg)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.ln) }()
+	s.log.Info("serving", "addr", "http://"+s.Addr())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := s.http.Shutdown(sctx); serr != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", serr)
+	}
+	stopBG()
+	<-trainDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the trainer and the database. Call it after Run returns.
+func (s *server) Close() error {
+	s.ln.Close()
+	return errors.Join(s.solver.Close(), s.db.Close())
+}
+
+// loadModel publishes the newest stored model if it was trained with p on
+// the current data version, so a restart serves at once without training.
+func loadModel(ctx context.Context, st *state, eng *engine.Engine, p als.Params, log *slog.Logger) error {
+	snap, err := st.db.LatestModel(ctx, p)
+	if err != nil {
+		return err
+	}
+	switch {
+	case snap == nil:
+		log.Info("no stored model with these parameters; training", "params", p.String())
+		return nil
+	case snap.DataVersion != st.version:
+		log.Info("stored model is older than the data; training", "model_data_version", snap.DataVersion, "data_version", st.version)
+		return nil
+	}
+	if err := eng.Publish(snap); err != nil {
+		return err
+	}
+	log.Info("model loaded from the database; not training", "data_version", snap.DataVersion,
+		"trained_at", snap.TrainedAt, "backend", snap.Backend, "train_rmse", snap.TrainRMSE)
+	return nil
+}

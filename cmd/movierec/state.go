@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"movierec/engine"
+	"movierec/store"
+)
+
+// state is what a command reads from the database at start.
+type state struct {
+	db      *store.DB
+	movies  []engine.Movie
+	ratings []engine.Rating
+	version int64
+	scale   engine.Scale
+}
+
+// openState opens the database, importing dataDir (or the bundled data)
+// first when it is empty, and reads the catalog and all ratings.
+func openState(ctx context.Context, dbPath, dataDir string, log *slog.Logger) (*state, error) {
+	db, err := store.Open(ctx, dbPath, log)
+	if err != nil {
+		return nil, err
+	}
+	empty, err := db.Empty(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if empty {
+		log.Info("empty database: importing the data set", "db", dbPath)
+		if err := importData(ctx, db, dataDir, log); err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else if dataDir != "" {
+		log.Info("the database already holds data; --data is ignored (run `movierec import` to add a data set)", "db", dbPath)
+	}
+	start := time.Now()
+	st := &state{db: db}
+	if st.movies, err = db.Movies(ctx); err == nil {
+		if st.ratings, st.version, err = db.Ratings(ctx); err == nil {
+			st.scale, err = db.Scale(ctx)
+		}
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	log.Info("database read", "db", dbPath, "movies", len(st.movies), "ratings", len(st.ratings),
+		"data_version", st.version, "seconds", time.Since(start).Seconds())
+	return st, nil
+}
+
+// importData loads a data set and imports it with progress in the log.
+func importData(ctx context.Context, db *store.DB, dataDir string, log *slog.Logger) error {
+	ds, err := loadData(dataDir, log)
+	if err != nil {
+		return err
+	}
+	added, err := db.Import(ctx, ds.Movies, ds.Ratings, ds.Scale, func(p store.ImportProgress) {
+		log.Info("importing", "rows", p.Done, "of", p.Total, "percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
+			"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("import done", "ratings_added", added, "ratings_in_file", len(ds.Ratings))
+	return nil
+}
+
+// openStore opens the database without reading it.
+func openStore(ctx context.Context, dbPath string, log *slog.Logger) (*store.DB, error) {
+	return store.Open(ctx, dbPath, log)
+}
