@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -26,7 +27,7 @@ func (s *Server) tutorialTop(c *gin.Context) {
 	}
 	out := make([][3]any, len(preds))
 	for i, p := range preds {
-		out[i] = [3]any{p.Movie.Title, p.Score, p.Count}
+		out[i] = [3]any{p.Movie.Title, round4(p.Score), p.Count}
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -49,7 +50,7 @@ func (s *Server) tutorialPredict(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, [][3]any{{p.Movie.Title, p.Score, p.Count}})
+	c.JSON(http.StatusOK, [][3]any{{p.Movie.Title, round4(p.Score), p.Count}})
 }
 
 // tutorialPost serves POST /{user}/ratings with a body of movieId,rating
@@ -82,3 +83,7 @@ func (s *Server) tutorialPost(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, out) // 200, as the tutorial answered
 }
+
+// round4 rounds a prediction to 4 decimals: float32 factors carry no more,
+// and clients get 4.2863 rather than 4.286283016204834.
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
