@@ -2,13 +2,102 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"movierec/als"
 	"movierec/cpu"
+	"movierec/gpu"
 )
 
+// workerName is the CUDA worker's file name, looked up next to movierec.
+const workerName = "movierec-cuda"
+
 // newSolver builds the trainer --backend asks for and returns its name.
+//
+//   - cpu: gonum on all cores.
+//   - cuda: the CUDA worker; failing to start it is an error.
+//   - auto: the CUDA worker if it starts and has a device, falling back to the
+//     CPU (logged) when it is missing, has no device, or fails a training.
 func newSolver(ctx context.Context, m modelFlags, log *slog.Logger) (als.Solver, string, error) {
-	return cpu.New(m.workers), "cpu", nil
+	c := cpu.New(m.workers)
+	if m.backend == "cpu" {
+		return c, "cpu", nil
+	}
+	path := m.cudaWorker
+	if path == "" {
+		if exe, err := os.Executable(); err == nil {
+			path = filepath.Join(filepath.Dir(exe), workerName)
+		}
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && m.backend == "auto" {
+		log.Info("no CUDA worker next to the binary; training on the CPU", "looked_for", path)
+		return c, "cpu", nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	client, err := gpu.StartWorker(sctx, path, nil, log)
+	if err != nil {
+		if m.backend == "cuda" {
+			c.Close()
+			return nil, "", fmt.Errorf("--backend cuda: start %s: %w", path, err)
+		}
+		log.Warn("CUDA worker unusable; training on the CPU", "worker", path, "err", err)
+		return c, "cpu", nil
+	}
+	log.Info("CUDA worker ready", "worker", path, "device", client.Device())
+	if m.backend == "cuda" {
+		c.Close()
+		return client, "cuda", nil
+	}
+	return &fallback{primary: client, secondary: c, log: log}, "cuda", nil
 }
+
+// fallback trains with primary (the CUDA worker) and, when that fails for
+// any reason but cancellation, with secondary (the CPU) instead. The worker
+// client restarts a dead worker on its next Fit, so a later training tries
+// the GPU again.
+type fallback struct {
+	primary, secondary als.Solver
+	log                *slog.Logger
+	last               atomic.Pointer[string]
+}
+
+var _ als.Solver = (*fallback)(nil)
+
+// Fit implements als.Solver.
+func (f *fallback) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	err := f.primary.Fit(ctx, dst, r, p, progress)
+	if err == nil {
+		f.setLast("cuda")
+		return nil
+	}
+	if ctx.Err() != nil || errors.Is(err, als.ErrInvalidParams) {
+		return err
+	}
+	f.log.Warn("CUDA training failed; training on the CPU instead", "err", err)
+	if err := f.secondary.Fit(ctx, dst, r, p, progress); err != nil {
+		return err
+	}
+	f.setLast("cpu")
+	return nil
+}
+
+func (f *fallback) setLast(s string) { f.last.Store(&s) }
+
+// Name says which backend trained the last model.
+func (f *fallback) Name() string {
+	if s := f.last.Load(); s != nil {
+		return *s
+	}
+	return "cuda"
+}
+
+// Close stops both trainers.
+func (f *fallback) Close() error { return errors.Join(f.primary.Close(), f.secondary.Close()) }

@@ -1,0 +1,226 @@
+// Command movierec-cuda is the training worker that `movierec serve` (and
+// gpu.StartWorker) runs as a child process. It reads jobs from stdin and
+// writes progress and results to stdout in package gpu's protocol; it logs
+// to stderr.
+//
+// Built with -tags cuda it trains on the GPU (gpu.NewDevice) and reports "no
+// device" in its hello when it finds none; without the tag it trains with
+// package cpu and reports the device "cpu (no cuda tag)", which is what CI
+// uses to test the protocol, the fallback and crash handling without a GPU.
+//
+// Note that the cuda build links gorgonia.org/cu, whose package init exits
+// the process (printing to stdout) when the CUDA driver is missing or finds
+// no device; gpu.StartWorker recognises that and reports gpu.ErrNoDevice.
+//
+// Test hooks (environment): MOVIEREC_WORKER_CRASH_AFTER=N makes the worker
+// exit with status 3 right after writing its N-th progress event;
+// MOVIEREC_WORKER_NO_DEVICE=1 makes it report no device.
+//
+// Usage:
+//
+//	movierec-cuda [-device N]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+
+	"movierec/als"
+	"movierec/gpu"
+)
+
+func main() {
+	fs := flag.NewFlagSet("movierec-cuda", flag.ExitOnError)
+	device := fs.Int("device", 0, "CUDA device ordinal")
+	_ = fs.Parse(os.Args[1:])
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "movierec-cuda", "pid", os.Getpid())
+	os.Exit(run(os.Stdin, os.Stdout, log, os.Getenv, *device))
+}
+
+// run serves one session and returns the exit status.
+func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string) string, device int) int {
+	dec := gpu.NewDecoder(stdin)
+	enc := gpu.NewEncoder(stdout)
+
+	m, err := dec.Next()
+	if err != nil {
+		log.Error("read hello", "err", err)
+		return 2
+	}
+	h, ok := m.(*gpu.Hello)
+	if !ok {
+		log.Error("first frame is not a hello", "type", fmt.Sprintf("%T", m))
+		return 2
+	}
+	if h.Version != gpu.ProtocolVersion {
+		msg := fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, gpu.ProtocolVersion)
+		log.Error(msg)
+		_ = enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion, Status: gpu.HelloBadVersion, Message: msg})
+		return 2
+	}
+
+	if getenv("MOVIEREC_WORKER_NO_DEVICE") == "1" {
+		_ = enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion, Status: gpu.HelloNoDevice,
+			Message: "no device (MOVIEREC_WORKER_NO_DEVICE=1)"})
+		return 0
+	}
+	solver, name, err := newTrainer(log, device)
+	if err != nil {
+		status := gpu.HelloError
+		if errors.Is(err, gpu.ErrNoDevice) {
+			status = gpu.HelloNoDevice
+		}
+		log.Error("no trainer", "err", err)
+		_ = enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion, Status: status, Message: err.Error()})
+		return 0
+	}
+	defer solver.Close()
+	if err := enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion, Status: gpu.HelloOK, Device: name}); err != nil {
+		log.Error("write hello", "err", err)
+		return 2
+	}
+	log.Info("ready", "device", name)
+
+	crashAfter := 0
+	if s := getenv("MOVIEREC_WORKER_CRASH_AFTER"); s != "" {
+		if crashAfter, err = strconv.Atoi(s); err != nil {
+			log.Error("bad MOVIEREC_WORKER_CRASH_AFTER", "value", s)
+			return 2
+		}
+	}
+
+	jobs := make(chan job)
+	var cur current
+	go readFrames(dec, jobs, &cur, log)
+
+	events := 0
+	for j := range jobs {
+		res := train(j.ctx, solver, j.Job, func(it als.Iteration) error {
+			if err := enc.Write(&gpu.Progress{ID: j.ID, Iteration: it}); err != nil {
+				return err
+			}
+			events++
+			if crashAfter > 0 && events >= crashAfter {
+				log.Warn("crashing on purpose (MOVIEREC_WORKER_CRASH_AFTER)", "events", events)
+				os.Exit(3)
+			}
+			return nil
+		}, log)
+		cur.finish(j.ID)
+		if err := enc.Write(res); err != nil {
+			log.Error("write result", "job", j.ID, "err", err)
+			return 2
+		}
+	}
+	return 0
+}
+
+// job is a decoded job with the context that its Cancel frame cancels.
+type job struct {
+	*gpu.Job
+	ctx context.Context
+}
+
+// current is the job being trained, for the reader to cancel.
+type current struct {
+	mu     sync.Mutex
+	id     uint64
+	cancel context.CancelFunc
+}
+
+func (c *current) start(id uint64) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
+	c.id, c.cancel = id, cancel
+	c.mu.Unlock()
+	return ctx
+}
+
+// stop cancels the job if it is id (or any job when all is true).
+func (c *current) stop(id uint64, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil && (all || c.id == id) {
+		c.cancel()
+	}
+}
+
+func (c *current) finish(id uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.id == id && c.cancel != nil {
+		c.cancel()
+		c.cancel = nil
+	}
+}
+
+// readFrames decodes the client's frames: jobs go to jobs (registered as
+// current before they are handed over, so that a Cancel right behind its job
+// finds it), Cancels cancel. At EOF or on a protocol error it cancels the
+// current job and closes jobs.
+func readFrames(dec *gpu.Decoder, jobs chan<- job, cur *current, log *slog.Logger) {
+	defer close(jobs)
+	defer cur.stop(0, true)
+	for {
+		m, err := dec.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				log.Error("read frame", "err", err)
+			}
+			return
+		}
+		switch m := m.(type) {
+		case *gpu.Job:
+			jobs <- job{Job: m, ctx: cur.start(m.ID)}
+		case *gpu.Cancel:
+			cur.stop(m.ID, false)
+		default:
+			log.Warn("ignoring unexpected frame", "type", fmt.Sprintf("%T", m))
+		}
+	}
+}
+
+// train runs one job and returns its last frame. progress errors (the
+// client is gone) abort the fit.
+func train(ctx context.Context, solver als.Solver, j *gpu.Job, progress func(als.Iteration) error, log *slog.Logger) gpu.Message {
+	fail := func(code gpu.ErrorCode, err error) gpu.Message {
+		log.Warn("job failed", "job", j.ID, "code", code, "err", err)
+		return &gpu.JobError{ID: j.ID, Code: code, Message: err.Error()}
+	}
+	if err := j.Params.Validate(); err != nil {
+		return fail(gpu.CodeInvalidParams, err)
+	}
+	if j.Init != nil {
+		return fail(gpu.CodeInvalidJob, errors.New("initial factors are not supported by this worker"))
+	}
+	if err := j.Ratings.Validate(); err != nil {
+		return fail(gpu.CodeInvalidJob, err)
+	}
+	log.Info("job", "job", j.ID, "params", j.Params.String(), "users", j.Ratings.NumUsers,
+		"items", j.Ratings.NumItems, "ratings", j.Ratings.NNZ())
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var model als.Model
+	err := solver.Fit(ctx, &model, j.Ratings, j.Params, func(it als.Iteration) {
+		if err := progress(it); err != nil {
+			cancel(fmt.Errorf("write progress: %w", err))
+		}
+	})
+	switch {
+	case err == nil:
+		return &gpu.Result{ID: j.ID, Model: &model}
+	case errors.Is(err, als.ErrInvalidParams):
+		return fail(gpu.CodeInvalidParams, err)
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return fail(gpu.CodeCanceled, err)
+	default:
+		return fail(gpu.CodeInternal, err)
+	}
+}

@@ -1,0 +1,159 @@
+//go:build !cuda
+
+package main
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	"movierec/als"
+	"movierec/als/alstest"
+	"movierec/gpu"
+)
+
+// session runs the worker in-process over pipes and returns the client's
+// ends and a channel with run's exit status.
+func session(t *testing.T, env map[string]string) (*gpu.Encoder, *gpu.Decoder, io.Closer, <-chan int) {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	status := make(chan int, 1)
+	go func() {
+		status <- run(inR, outW, slog.New(slog.DiscardHandler), func(k string) string { return env[k] }, 0)
+		outW.Close()
+	}()
+	t.Cleanup(func() { inW.Close(); outR.Close() })
+	return gpu.NewEncoder(inW), gpu.NewDecoder(outR), inW, status
+}
+
+func next(t *testing.T, dec *gpu.Decoder) gpu.Message {
+	t.Helper()
+	m, err := dec.Next()
+	if err != nil {
+		t.Fatalf("Next() = %v", err)
+	}
+	return m
+}
+
+func TestBadVersion(t *testing.T) {
+	enc, dec, _, status := session(t, nil)
+	if err := enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion + 1}); err != nil {
+		t.Fatal(err)
+	}
+	h, ok := next(t, dec).(*gpu.Hello)
+	if !ok || h.Status != gpu.HelloBadVersion {
+		t.Fatalf("hello = %+v, want status HelloBadVersion", h)
+	}
+	if s := <-status; s != 2 {
+		t.Errorf("exit status %d, want 2", s)
+	}
+}
+
+func TestJobs(t *testing.T) {
+	enc, dec, stdin, status := session(t, nil)
+	if err := enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion}); err != nil {
+		t.Fatal(err)
+	}
+	if h := next(t, dec).(*gpu.Hello); h.Status != gpu.HelloOK || h.Device != "cpu (no cuda tag)" {
+		t.Fatalf("hello = %+v", h)
+	}
+	r, _ := alstest.Synthetic(40, 30, 300, 2, 0.3, 1)
+	good := als.Params{Rank: 3, Iterations: 2, Lambda: 0.1, Seed: 1}
+	broken := *r
+	broken.UserIdx = append([]int32(nil), r.UserIdx...)
+	broken.UserIdx[0] = 1000
+	init := &als.Model{}
+	als.Prepare(init, r, good)
+
+	tests := []struct {
+		name string
+		job  gpu.Job
+		code gpu.ErrorCode // of the JobError; 255: want a Result
+	}{
+		{"ok", gpu.Job{Params: good, Ratings: r}, 255},
+		{"invalid params", gpu.Job{Params: als.Params{Rank: 0, Iterations: 1, Lambda: 0.1}, Ratings: r}, gpu.CodeInvalidParams},
+		{"malformed ratings", gpu.Job{Params: good, Ratings: &broken}, gpu.CodeInvalidJob},
+		{"initial factors", gpu.Job{Params: good, Ratings: r, Init: init}, gpu.CodeInvalidJob},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.job.ID = uint64(i + 10)
+			if err := enc.Write(&tc.job); err != nil {
+				t.Fatal(err)
+			}
+			progress := 0
+			for {
+				switch m := next(t, dec).(type) {
+				case *gpu.Progress:
+					progress++
+					continue
+				case *gpu.Result:
+					if tc.code != 255 || m.ID != tc.job.ID {
+						t.Fatalf("Result %d, want a JobError of code %d for job %d", m.ID, tc.code, tc.job.ID)
+					}
+					if progress != good.Iterations {
+						t.Errorf("%d progress frames, want %d", progress, good.Iterations)
+					}
+					want := &als.Model{}
+					alstest.Reference(want, r, good)
+					if d := alstest.MaxRelDiff(m.Model, want); d > 1e-4 {
+						t.Errorf("result differs from alstest.Reference by %.3g", d)
+					}
+				case *gpu.JobError:
+					if m.Code != tc.code || m.ID != tc.job.ID {
+						t.Fatalf("JobError %+v, want code %d for job %d", m, tc.code, tc.job.ID)
+					}
+				default:
+					t.Fatalf("unexpected %T", m)
+				}
+				break
+			}
+		})
+	}
+	stdin.Close()
+	if s := <-status; s != 0 {
+		t.Errorf("exit status %d after stdin closed, want 0", s)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	enc, dec, _, _ := session(t, nil)
+	if err := enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, dec)
+	r, _ := alstest.Synthetic(500, 300, 20000, 4, 0.3, 2)
+	if err := enc.Write(&gpu.Job{ID: 1, Params: als.Params{Rank: 8, Iterations: 100000, Lambda: 0.1}, Ratings: r}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := next(t, dec).(*gpu.Progress); !ok {
+		t.Fatal("want a progress frame first")
+	}
+	if err := enc.Write(&gpu.Cancel{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m := next(t, dec)
+		if _, ok := m.(*gpu.Progress); ok {
+			continue
+		}
+		if e, ok := m.(*gpu.JobError); !ok || e.Code != gpu.CodeCanceled {
+			t.Fatalf("after Cancel: %+v, want a JobError of code CodeCanceled", m)
+		}
+		return
+	}
+}
+
+func TestNoDeviceHook(t *testing.T) {
+	enc, dec, _, status := session(t, map[string]string{"MOVIEREC_WORKER_NO_DEVICE": "1"})
+	if err := enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion}); err != nil {
+		t.Fatal(err)
+	}
+	if h := next(t, dec).(*gpu.Hello); h.Status != gpu.HelloNoDevice {
+		t.Fatalf("hello = %+v, want HelloNoDevice", h)
+	}
+	if s := <-status; s != 0 {
+		t.Errorf("exit status %d, want 0", s)
+	}
+}

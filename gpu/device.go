@@ -1,0 +1,502 @@
+//go:build cuda
+
+package gpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"movierec/als"
+	"movierec/kernels"
+)
+
+// Device is an als.Solver on one CUDA device. All CUDA calls run on one
+// goroutine locked to an OS thread that owns the device's context; Fit
+// marshals work to it. The ratings (by user and by item) and both factor
+// tables are uploaded once per Fit and stay resident across iterations;
+// every device buffer is allocated at the start of a Fit and freed at its
+// end.
+//
+// A Device is safe for concurrent use; fits are serialised. Close releases
+// the context.
+type Device struct {
+	log  *slog.Logger
+	name string
+
+	reqs      chan func()
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	fitMu     sync.Mutex
+
+	// Owned by the device goroutine.
+	cctx     cu.CUContext
+	mod      cu.Module
+	fnShared cu.Function
+	fnGlobal cu.Function
+	fnSSE    cu.Function
+	sms      int
+	maxT     map[string]int // kernel → max threads per block
+}
+
+var _ als.Solver = (*Device)(nil)
+
+// ErrClosed is returned by a Device's methods after Close.
+var ErrClosed = errors.New("gpu: device closed")
+
+// NewDevice opens CUDA device ordinal: it creates a context on a dedicated
+// OS thread and loads the kernels' PTX (JIT-compiled by the driver). The
+// error wraps ErrNoDevice when there is no such device or it cannot run the
+// kernels (compute capability below 8.0). log may be nil.
+func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Device{
+		log:  log.With("component", "gpu-device", "ordinal", ordinal),
+		reqs: make(chan func()),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+		maxT: map[string]int{},
+	}
+	opened := make(chan error, 1)
+	go d.serve(ordinal, opened)
+	if err := <-opened; err != nil {
+		return nil, err
+	}
+	d.log.Info("device ready", "device", d.name, "sms", d.sms)
+	return d, nil
+}
+
+// Name describes the device, e.g. "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 81079 MiB)".
+func (d *Device) Name() string { return d.name }
+
+// serve is the device goroutine: it never unlocks its OS thread, so the
+// thread (and nothing else) carries the context until it exits.
+func (d *Device) serve(ordinal int, opened chan<- error) {
+	runtime.LockOSThread()
+	defer close(d.done)
+	if err := d.open(ordinal); err != nil {
+		opened <- err
+		return
+	}
+	opened <- nil
+	for {
+		select {
+		case f := <-d.reqs:
+			f()
+		case <-d.quit:
+			if err := d.mod.Unload(); err != nil {
+				d.log.Warn("cuModuleUnload", "err", err)
+			}
+			if err := d.cctx.Destroy(); err != nil {
+				d.log.Warn("cuCtxDestroy", "err", err)
+			}
+			return
+		}
+	}
+}
+
+func (d *Device) open(ordinal int) error {
+	n, err := cu.NumDevices()
+	if err != nil {
+		return fmt.Errorf("%w: cuDeviceGetCount: %v", ErrNoDevice, err)
+	}
+	if ordinal < 0 || ordinal >= n {
+		return fmt.Errorf("%w: device %d requested, %d present", ErrNoDevice, ordinal, n)
+	}
+	dev, err := cu.GetDevice(ordinal)
+	if err != nil {
+		return fmt.Errorf("%w: cuDeviceGet(%d): %v", ErrNoDevice, ordinal, err)
+	}
+	major, minor, err := dev.ComputeCapability()
+	if err != nil {
+		return fmt.Errorf("gpu: device %d compute capability: %w", ordinal, err)
+	}
+	name, err := dev.Name()
+	if err != nil {
+		return fmt.Errorf("gpu: cuDeviceGetName(%d): %w", ordinal, err)
+	}
+	if major < 8 {
+		return fmt.Errorf("%w: %s has compute capability %d.%d; the kernels need 8.0 or newer", ErrNoDevice, name, major, minor)
+	}
+	if d.sms, err = dev.Attribute(cu.MultiprocessorCount); err != nil {
+		return fmt.Errorf("gpu: device %d multiprocessor count: %w", ordinal, err)
+	}
+	mem, err := dev.TotalMem()
+	if err != nil {
+		return fmt.Errorf("gpu: cuDeviceTotalMem(%d): %w", ordinal, err)
+	}
+	d.name = fmt.Sprintf("%s (sm_%d%d, %d SMs, %d MiB)", name, major, minor, d.sms, mem>>20)
+
+	if d.cctx, err = dev.MakeContext(cu.SchedBlockingSync); err != nil {
+		return fmt.Errorf("gpu: cuCtxCreate on %s: %w", name, err)
+	}
+	logBuf := &cu.JITErrorLogBuffer{Buffer: make([]byte, 16<<10)}
+	if d.mod, err = cu.LoadDataEx(kernels.PTX(), logBuf); err != nil {
+		jitLog := strings.TrimRight(string(logBuf.Buffer), "\x00")
+		_ = d.cctx.Destroy()
+		return fmt.Errorf("gpu: cuModuleLoadDataEx (kernels PTX) on %s: %w; JIT log: %s", name, err, jitLog)
+	}
+	for _, f := range []struct {
+		fn   *cu.Function
+		name string
+	}{{&d.fnShared, kernels.SolveShared}, {&d.fnGlobal, kernels.SolveGlobal}, {&d.fnSSE, kernels.SSE}} {
+		if *f.fn, err = d.mod.Function(f.name); err != nil {
+			_ = d.mod.Unload()
+			_ = d.cctx.Destroy()
+			return fmt.Errorf("gpu: cuModuleGetFunction %s: %w", f.name, err)
+		}
+		t, err := f.fn.Attribute(cu.FnMaxThreadsPerBlock)
+		if err != nil {
+			_ = d.mod.Unload()
+			_ = d.cctx.Destroy()
+			return fmt.Errorf("gpu: cuFuncGetAttribute %s MAX_THREADS_PER_BLOCK: %w", f.name, err)
+		}
+		d.maxT[f.name] = t
+	}
+	return nil
+}
+
+// do runs f on the device goroutine and returns its error.
+func (d *Device) do(f func() error) error {
+	errc := make(chan error, 1)
+	select {
+	case d.reqs <- func() { errc <- f() }:
+		return <-errc
+	case <-d.done:
+		return ErrClosed
+	}
+}
+
+// Close releases the context. It waits for a running request to finish.
+func (d *Device) Close() error {
+	d.closeOnce.Do(func() { close(d.quit) })
+	<-d.done
+	return nil
+}
+
+// Fit implements als.Solver. The model starts from als.Prepare exactly as
+// on the CPU; each iteration solves the items, then the users, then
+// computes the training RMSE on the device.
+func (d *Device) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	return d.fit(ctx, dst, r, p, progress, false)
+}
+
+// HalfStep runs only the first half of the first iteration (the items
+// against the initial user factors) and downloads the model: the item
+// factors (and biases) are solved, the user side is still als.Prepare's. It
+// exists for tests that compare one half-step with the CPU.
+func (d *Device) HalfStep(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params) error {
+	return d.fit(ctx, dst, r, p, nil, true)
+}
+
+func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), half bool) (err error) {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	d.fitMu.Lock()
+	defer d.fitMu.Unlock()
+	als.Prepare(dst, r, p)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("gpu: fit: %w", err)
+	}
+	var j *job
+	if err := d.do(func() error {
+		var err error
+		j, err = d.upload(dst, r, p)
+		return err
+	}); err != nil {
+		return err
+	}
+	defer func() {
+		ferr := d.do(func() error { return j.free() })
+		if err == nil && ferr != nil {
+			err = ferr
+		}
+	}()
+	if half {
+		if err := d.do(func() error { return j.solve(&j.items, &j.users) }); err != nil {
+			return err
+		}
+		return d.do(func() error { return j.download(dst) })
+	}
+	for it := 1; it <= p.Iterations; it++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("gpu: fit: before iteration %d: %w", it, err)
+		}
+		var rmse float64
+		var took time.Duration
+		if err := d.do(func() error {
+			start := time.Now()
+			if err := j.solve(&j.items, &j.users); err != nil {
+				return err
+			}
+			if err := j.solve(&j.users, &j.items); err != nil {
+				return err
+			}
+			took = time.Since(start)
+			var err error
+			rmse, err = j.rmse()
+			return err
+		}); err != nil {
+			return fmt.Errorf("gpu: iteration %d: %w", it, err)
+		}
+		if progress != nil {
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse, Duration: took})
+		}
+	}
+	return d.do(func() error { return j.download(dst) })
+}
+
+// side is one side's device data: its CSR ratings (rows of this side), the
+// permutation of its rows by length, and its factors and biases.
+type side struct {
+	name              string
+	rows              int
+	ptr, idx, val     cu.DevicePtr
+	perm              cu.DevicePtr
+	factors, biases   cu.DevicePtr // biases is 0 without Params.Bias
+	hostF, hostB      []float32
+	hostPtr           []int64
+	hostIdx           []int32
+	hostVal           []float32
+	hostPerm          []int32
+	factorBytes       int64
+	biasBytes         int64
+	ratingBytes       int64
+	ptrBytes, permLen int64
+}
+
+// job is one Fit's device state. Its methods run on the device goroutine.
+type job struct {
+	d            *Device
+	k, ka, nnz   int
+	lambda, mu   float32
+	plan         solvePlan
+	fn           cu.Function
+	slots        int
+	ws           cu.DevicePtr
+	sse          cu.DevicePtr
+	users, items side
+	allocs       []cu.DevicePtr
+}
+
+func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error) {
+	j := &job{d: d, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean}
+	j.plan = planSolve(j.ka, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]))
+	j.fn = d.fnShared
+	if j.plan.Kernel == kernels.SolveGlobal {
+		j.fn = d.fnGlobal
+		per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes))
+		if err != nil {
+			return nil, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor %s: %w", j.plan.Kernel, err)
+		}
+		if per < 1 {
+			return nil, fmt.Errorf("gpu: %s cannot run with %v on %s", j.plan.Kernel, j.plan, d.name)
+		}
+		j.slots = d.sms * per
+	}
+	j.users = side{name: "users", rows: r.NumUsers, hostPtr: r.UserPtr, hostIdx: r.UserIdx, hostVal: r.UserVal,
+		hostF: m.UserFactors, hostB: m.UserBias}
+	j.items = side{name: "items", rows: r.NumItems, hostPtr: r.ItemPtr, hostIdx: r.ItemIdx, hostVal: r.ItemVal,
+		hostF: m.ItemFactors, hostB: m.ItemBias}
+
+	// Check the total against free memory first, for a clear error.
+	need := int64(0)
+	for _, s := range []*side{&j.users, &j.items} {
+		s.hostPerm = sortByLength(s.hostPtr)
+		s.ptrBytes = 8 * int64(len(s.hostPtr))
+		s.ratingBytes = 4 * int64(j.nnz)
+		s.permLen = int64(len(s.hostPerm))
+		s.factorBytes = 4 * int64(len(s.hostF))
+		s.biasBytes = 4 * int64(len(s.hostB))
+		need += s.ptrBytes + 2*s.ratingBytes + 4*s.permLen + s.factorBytes + s.biasBytes
+	}
+	wsBytes := 4 * int64(j.slots) * int64(j.plan.GramFloats)
+	need += wsBytes + 8
+	free, total, err := cu.MemInfo()
+	if err != nil {
+		return nil, fmt.Errorf("gpu: cuMemGetInfo: %w", err)
+	}
+	if need > free {
+		return nil, fmt.Errorf("gpu: training needs %d MiB of device memory, %d of %d MiB free", need>>20, free>>20, total>>20)
+	}
+	d.log.Info("upload", "users", r.NumUsers, "items", r.NumItems, "ratings", j.nnz,
+		"device_mib", need>>20, "plan", j.plan.String(), "slots", j.slots)
+
+	ok := false
+	defer func() {
+		if !ok {
+			_ = j.free()
+		}
+	}()
+	for _, s := range []*side{&j.users, &j.items} {
+		if s.ptr, err = j.alloc(s.name+" row pointers", s.ptrBytes); err != nil {
+			return nil, err
+		}
+		if s.idx, err = j.alloc(s.name+" indices", s.ratingBytes); err != nil {
+			return nil, err
+		}
+		if s.val, err = j.alloc(s.name+" values", s.ratingBytes); err != nil {
+			return nil, err
+		}
+		if s.perm, err = j.alloc(s.name+" permutation", 4*s.permLen); err != nil {
+			return nil, err
+		}
+		if s.factors, err = j.alloc(s.name+" factors", s.factorBytes); err != nil {
+			return nil, err
+		}
+		if p.Bias {
+			if s.biases, err = j.alloc(s.name+" biases", s.biasBytes); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range []struct {
+			what string
+			dst  cu.DevicePtr
+			src  unsafe.Pointer
+			n    int64
+		}{
+			{"row pointers", s.ptr, sliceData(s.hostPtr), s.ptrBytes},
+			{"indices", s.idx, sliceData(s.hostIdx), s.ratingBytes},
+			{"values", s.val, sliceData(s.hostVal), s.ratingBytes},
+			{"permutation", s.perm, sliceData(s.hostPerm), 4 * s.permLen},
+			{"factors", s.factors, sliceData(s.hostF), s.factorBytes},
+			{"biases", s.biases, sliceData(s.hostB), s.biasBytes},
+		} {
+			if c.n == 0 || c.dst == 0 {
+				continue
+			}
+			if err := cu.MemcpyHtoD(c.dst, c.src, c.n); err != nil {
+				return nil, fmt.Errorf("gpu: cuMemcpyHtoD %s %s (%d bytes): %w", s.name, c.what, c.n, err)
+			}
+		}
+	}
+	if j.slots > 0 {
+		if j.ws, err = j.alloc("Gram workspace", wsBytes); err != nil {
+			return nil, err
+		}
+	}
+	if j.sse, err = j.alloc("RMSE accumulator", 8); err != nil {
+		return nil, err
+	}
+	ok = true
+	return j, nil
+}
+
+func sliceData[T any](s []T) unsafe.Pointer {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&s[0])
+}
+
+// alloc allocates n bytes (at least 16, so empty arrays get a valid pointer).
+func (j *job) alloc(what string, n int64) (cu.DevicePtr, error) {
+	p, err := cu.MemAlloc(max(n, 16))
+	if err != nil {
+		return 0, fmt.Errorf("gpu: cuMemAlloc %s (%d bytes): %w", what, n, err)
+	}
+	j.allocs = append(j.allocs, p)
+	return p, nil
+}
+
+func (j *job) free() error {
+	var first error
+	for _, p := range j.allocs {
+		if err := cu.MemFree(p); err != nil && first == nil {
+			first = fmt.Errorf("gpu: cuMemFree: %w", err)
+		}
+	}
+	j.allocs = nil
+	return first
+}
+
+// Kernel scalar arguments: package cu copies 8 bytes from each argument
+// pointer, so 4-byte values travel in the low half of a uint64 (little-endian).
+func argInt(v int) *uint64       { a := uint64(uint32(int32(v))); return &a }
+func argFloat(v float32) *uint64 { a := uint64(math.Float32bits(v)); return &a }
+
+// solve runs one half-iteration: every row of s against the fixed factors of
+// other. It synchronises, so a fault is reported against this launch.
+func (j *job) solve(s, other *side) error {
+	grid := solveGrid(j.plan, s.rows, j.slots)
+	if grid == 0 {
+		return nil
+	}
+	args := []unsafe.Pointer{
+		unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
+		unsafe.Pointer(&s.perm), unsafe.Pointer(argInt(s.rows)),
+		unsafe.Pointer(&other.factors), unsafe.Pointer(&other.biases),
+		unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
+		unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
+		unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
+		unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+	}
+	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
+		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)
+	}
+	if err := cu.Synchronize(); err != nil {
+		return fmt.Errorf("gpu: %s (%s, grid %d, %v) failed: cuCtxSynchronize: %w", j.plan.Kernel, s.name, grid, j.plan, err)
+	}
+	return nil
+}
+
+// rmse returns the training RMSE of the resident model.
+func (j *job) rmse() (float64, error) {
+	if j.nnz == 0 || j.users.rows == 0 {
+		return 0, nil
+	}
+	if err := cu.MemsetD8(j.sse, 0, 8); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemsetD8 RMSE accumulator: %w", err)
+	}
+	warps := sseThreads / 32
+	grid := max(1, min(j.d.sms*sseBlocksPerSM, (j.users.rows+warps-1)/warps))
+	args := []unsafe.Pointer{
+		unsafe.Pointer(&j.users.ptr), unsafe.Pointer(&j.users.idx), unsafe.Pointer(&j.users.val),
+		unsafe.Pointer(argInt(j.users.rows)), unsafe.Pointer(&j.users.factors), unsafe.Pointer(&j.items.factors),
+		unsafe.Pointer(&j.users.biases), unsafe.Pointer(&j.items.biases),
+		unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argFloat(j.mu)), unsafe.Pointer(&j.sse),
+	}
+	if err := j.d.fnSSE.Launch(grid, 1, 1, sseThreads, 1, 1, 0, cu.NoStream, args); err != nil {
+		return 0, fmt.Errorf("gpu: cuLaunchKernel %s (grid %d): %w", kernels.SSE, grid, err)
+	}
+	var se float64
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&se), j.sse, 8); err != nil {
+		return 0, fmt.Errorf("gpu: %s or cuMemcpyDtoH of its sum failed: %w", kernels.SSE, err)
+	}
+	return math.Sqrt(se / float64(j.nnz)), nil
+}
+
+// download copies the factors (and biases) back into m.
+func (j *job) download(m *als.Model) error {
+	for _, c := range []struct {
+		what string
+		dst  []float32
+		src  cu.DevicePtr
+	}{
+		{"user factors", m.UserFactors, j.users.factors},
+		{"item factors", m.ItemFactors, j.items.factors},
+		{"user biases", m.UserBias, j.users.biases},
+		{"item biases", m.ItemBias, j.items.biases},
+	} {
+		if len(c.dst) == 0 || c.src == 0 {
+			continue
+		}
+		if err := cu.MemcpyDtoH(unsafe.Pointer(&c.dst[0]), c.src, 4*int64(len(c.dst))); err != nil {
+			return fmt.Errorf("gpu: cuMemcpyDtoH %s: %w", c.what, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,21 @@
+// Package gpu trains ALS models on NVIDIA GPUs.
+//
+// It has two halves. The files tagged `cuda` hold Device, an als.Solver that
+// runs the kernels of package kernels through gorgonia.org/cu; they are
+// linked only into the worker binary cmd/movierec-cuda, because package cu
+// exits the process at init when no CUDA driver or device is present. The
+// untagged files build everywhere and hold what the server needs: the
+// versioned binary protocol spoken over the worker's stdin and stdout
+// (Encoder, Decoder and the message types), and Client, an als.Solver that
+// starts the worker with StartWorker and trains through it.
+//
+// Sentinel errors: ErrNoDevice (no usable device; fall back to the CPU),
+// ErrWorker (the worker process failed), ErrProtocol (malformed frames).
+//
+// Testing: `go test ./gpu` needs no GPU; it builds the untagged worker (which
+// trains with package cpu) and exercises the protocol, the client, the
+// fallback and crash handling. `go test -tags cuda ./gpu` runs the device
+// conformance and cross-check tests and benchmarks; it needs a GPU host with
+// a driver (libcuda.so.1), since the test binary links package cu. Elsewhere
+// CI only compiles it: `go test -c -tags cuda -o /dev/null ./gpu`.
+package gpu

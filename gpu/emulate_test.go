@@ -1,0 +1,410 @@
+package gpu
+
+// A plain-Go emulation of kernels/als.cu's solve_rows, statement by
+// statement, for hosts without a GPU. Threads of a block run one after
+// another between barriers (__syncthreads, and __syncwarp in the warp-0
+// solves); every shared-memory (and Gram workspace) access is recorded, and
+// two threads touching the same address between two barriers, at least one
+// of them writing, fail the test as a race. The emulated results are
+// compared with alstest.ReferenceHalf. This checks the indexing, the tile
+// mapping, the deferred-scaling Cholesky and the barrier placement; it
+// cannot check what only hardware shows (the PTX itself, the driver, timing).
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"movierec/als"
+	"movierec/als/alstest"
+	"movierec/kernels"
+)
+
+const multi = -2
+
+// block emulates one thread block's shared memory (and, for the global
+// kernel, its Gram workspace slot, placed after it in mem).
+type block struct {
+	t      *testing.T
+	mem    []float32
+	phase  int
+	wPhase []int
+	wTid   []int
+	rPhase []int
+	rTid   []int
+	races  int
+}
+
+func newBlock(t *testing.T, n int) *block {
+	b := &block{t: t, mem: make([]float32, n), wPhase: make([]int, n), wTid: make([]int, n),
+		rPhase: make([]int, n), rTid: make([]int, n)}
+	for i := range b.wPhase {
+		b.wPhase[i], b.rPhase[i] = -1, -1
+	}
+	return b
+}
+
+func (b *block) race(kind string, tid, other, a int) {
+	b.races++
+	if b.races <= 5 {
+		b.t.Errorf("race (%s) at address %d in phase %d: thread %d and thread %d", kind, a, b.phase, tid, other)
+	}
+}
+
+func (b *block) ld(tid, a int) float32 {
+	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
+		b.race("write-read", tid, b.wTid[a], a)
+	}
+	if b.rPhase[a] != b.phase {
+		b.rPhase[a], b.rTid[a] = b.phase, tid
+	} else if b.rTid[a] != tid {
+		b.rTid[a] = multi
+	}
+	return b.mem[a]
+}
+
+func (b *block) st(tid, a int, v float32) {
+	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
+		b.race("write-write", tid, b.wTid[a], a)
+	}
+	if b.rPhase[a] == b.phase && b.rTid[a] != tid {
+		b.race("read-write", tid, b.rTid[a], a)
+	}
+	b.wPhase[a], b.wTid[a] = b.phase, tid
+	b.mem[a] = v
+}
+
+func (b *block) sync() { b.phase++ }
+
+func fmaf(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+
+func tri(i int) int { return i * (i + 1) / 2 }
+
+func tileCoords(t int) (pi, qi int) {
+	p := int((float32(math.Sqrt(float64(8*float32(t)+1))) - 1) * 0.5)
+	for tri(p) > t {
+		p--
+	}
+	for tri(p+1) <= t {
+		p++
+	}
+	return p, t - tri(p)
+}
+
+// warpSum is the xor butterfly of warp_sum.
+func warpSum(v *[32]float32) float32 {
+	for o := 16; o > 0; o >>= 1 {
+		var n [32]float32
+		for l := range 32 {
+			n[l] = v[l] + v[l^o]
+		}
+		*v = n
+	}
+	return v[0]
+}
+
+// emulateSolve runs solve_rows for every row of one side (rows of ptr/idx/
+// val) against the fixed factors Y (and biases Yb), writing X (and Xb).
+func emulateSolve(t *testing.T, plan solvePlan, ptr []int64, idx []int32, val []float32,
+	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32) {
+	T, chunk := plan.Threads, plan.Chunk
+	nwarps := T >> 5
+	bias := ka > k
+	kp := (ka + tileSide - 1) / tileSide * tileSide
+	nt := kp / tileSide
+	ntiles := nt * (nt + 1) / 2
+	npass := (ntiles + T - 1) / T
+
+	ys := 0
+	tgt := ys + chunk*kp
+	bs := tgt + chunk
+	dg := bs + kp
+	flag := dg + kp
+	G := flag + 1 // shared variant: right after the flag; global: a separate slot, also after it
+	smemFloats := G
+	if plan.Kernel == kernels.SolveShared {
+		smemFloats += tri(ka)
+		if want := plan.SharedBytes / 4; smemFloats != want {
+			t.Fatalf("kernel uses %d floats of shared memory, plan gives %d", smemFloats, want)
+		}
+	} else if want := plan.SharedBytes / 4; smemFloats != want {
+		t.Fatalf("kernel uses %d floats of shared memory, plan gives %d", smemFloats, want)
+	}
+	b := newBlock(t, G+tri(ka))
+	bf := func(v bool) float32 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+
+	rows := len(ptr) - 1
+	for row := 0; row < rows; row++ { // one block per row (or a block's stride: same per-row code)
+		start := ptr[row]
+		n := int(ptr[row+1] - start)
+		xo := X[row*k : (row+1)*k]
+		if n == 0 {
+			for tid := range T {
+				for p := tid; p < k; p += T {
+					xo[p] = 0
+				}
+				if bias && tid == 0 {
+					Xb[row] = 0
+				}
+			}
+			continue
+		}
+		reg := lambda * float32(n)
+		for tid := range T {
+			for p := tid; p < kp; p += T {
+				b.st(tid, bs+p, 0)
+			}
+			if tid == 0 {
+				b.st(tid, flag, 0)
+			}
+		}
+
+		for pass := 0; pass < npass; pass++ {
+			type thread struct {
+				own      bool
+				pi, qi   int
+				acc      [tileSide][tileSide]float32
+				finished bool
+			}
+			th := make([]thread, T)
+			for tid := range T {
+				tt := pass*T + tid
+				th[tid].own = tt < ntiles
+				if th[tid].own {
+					th[tid].pi, th[tid].qi = tileCoords(tt)
+				}
+			}
+			for c0 := 0; c0 < n; c0 += chunk {
+				cn := min(chunk, n-c0)
+				b.sync()
+				for tid := range T {
+					for e := tid; e < cn*kp; e += T {
+						c := e / kp
+						col := e - c*kp
+						var v float32
+						if col < k {
+							j := int(idx[start+int64(c0+c)])
+							v = Y[j*k+col]
+						} else if bias && col == k {
+							v = 1
+						}
+						b.st(tid, ys+e, v)
+					}
+					if pass == 0 {
+						for c := tid; c < cn; c += T {
+							q := start + int64(c0+c)
+							tv := val[q]
+							if bias {
+								tv -= mu + Yb[idx[q]]
+							}
+							b.st(tid, tgt+c, tv)
+						}
+					}
+				}
+				b.sync()
+				for tid := range T {
+					h := &th[tid]
+					if h.own {
+						var part [tileSide][tileSide]float32
+						yp := ys + h.pi*tileSide
+						yq := ys + h.qi*tileSide
+						for c := 0; c < cn; c++ {
+							var a, bb [tileSide]float32
+							for i := range tileSide {
+								a[i] = b.ld(tid, yp+c*kp+i)
+								bb[i] = b.ld(tid, yq+c*kp+i)
+							}
+							for i := range tileSide {
+								for j := range tileSide {
+									part[i][j] = fmaf(a[i], bb[j], part[i][j])
+								}
+							}
+						}
+						for i := range tileSide {
+							for j := range tileSide {
+								h.acc[i][j] += part[i][j]
+							}
+						}
+					}
+					if pass == 0 {
+						for p := tid; p < ka; p += T {
+							var s float32
+							for c := 0; c < cn; c++ {
+								s = fmaf(b.ld(tid, tgt+c), b.ld(tid, ys+c*kp+p), s)
+							}
+							b.st(tid, bs+p, b.ld(tid, bs+p)+s)
+						}
+					}
+				}
+			}
+			for tid := range T {
+				h := &th[tid]
+				if !h.own {
+					continue
+				}
+				for i := range tileSide {
+					P := h.pi*tileSide + i
+					for j := range tileSide {
+						Q := h.qi*tileSide + j
+						if P < ka && Q <= P {
+							v := h.acc[i][j]
+							if P == Q {
+								v += reg
+							}
+							b.st(tid, G+tri(P)+Q, v)
+						}
+					}
+				}
+			}
+		}
+		b.sync()
+
+		for j := 0; j < ka; j++ {
+			for tid := range T {
+				warp, lane := tid>>5, tid&31
+				d := b.ld(tid, G+tri(j)+j)
+				if tid == 0 {
+					if !(d > 0) {
+						b.st(tid, flag, 1)
+					}
+					b.st(tid, dg+j, float32(math.Sqrt(float64(d))))
+				}
+				if j > 0 {
+					s := 1 / b.ld(tid, dg+j-1)
+					for i := j + tid; i < ka; i += T {
+						a := G + tri(i) + j - 1
+						b.st(tid, a, b.ld(tid, a)*s)
+					}
+				}
+				invd := 1 / d
+				for i := j + 1 + warp; i < ka; i += nwarps {
+					gi := G + tri(i)
+					f := b.ld(tid, gi+j) * invd
+					for l := j + 1 + lane; l <= i; l += 32 {
+						b.st(tid, gi+l, fmaf(-f, b.ld(tid, G+tri(l)+j), b.ld(tid, gi+l)))
+					}
+				}
+			}
+			b.sync()
+		}
+
+		// Warp 0: forward and backward solves; __syncwarp is a barrier.
+		for i := 0; i < ka; i++ {
+			var part [32]float32
+			var z [32]float32
+			li := G + tri(i)
+			for lane := range 32 {
+				var s float32
+				for c := lane; c < i; c += 32 {
+					s = fmaf(b.ld(lane, li+c), b.ld(lane, bs+c), s)
+				}
+				part[lane] = s
+			}
+			s := warpSum(&part)
+			for lane := range 32 {
+				z[lane] = (b.ld(lane, bs+i) - s) / b.ld(lane, dg+i)
+			}
+			b.sync()
+			b.st(0, bs+i, z[0])
+			b.sync()
+		}
+		for i := ka - 1; i >= 0; i-- {
+			var part [32]float32
+			var x [32]float32
+			for lane := range 32 {
+				var s float32
+				for q := i + 1 + lane; q < ka; q += 32 {
+					s = fmaf(b.ld(lane, G+tri(q)+i), b.ld(lane, bs+q), s)
+				}
+				part[lane] = s
+			}
+			s := warpSum(&part)
+			for lane := range 32 {
+				x[lane] = (b.ld(lane, bs+i) - s) / b.ld(lane, dg+i)
+			}
+			b.sync()
+			b.st(0, bs+i, x[0])
+			b.sync()
+		}
+		b.sync()
+
+		for tid := range T {
+			ok := b.ld(tid, flag) == 0
+			for p := tid; p < k; p += T {
+				xo[p] = b.ld(tid, bs+p) * bf(ok)
+			}
+			if bias && tid == 0 {
+				if ok {
+					Xb[row] = b.ld(tid, bs+k)
+				} else {
+					Xb[row] = 0
+				}
+			}
+		}
+		b.sync()
+		if b.races > 0 {
+			t.Fatalf("row %d: %d races", row, b.races)
+		}
+	}
+}
+
+// TestEmulatedKernel runs the emulation of one item half-step and compares
+// it with alstest.ReferenceHalf, for ranks that exercise one tile, partial
+// tiles, several passes and both kernels.
+func TestEmulatedKernel(t *testing.T) {
+	small, _ := alstest.Synthetic(400, 60, 6000, 5, 0.3, 31)
+	tiny, _ := alstest.Synthetic(100, 10, 600, 5, 0.3, 33) // the emulation is slow at large ranks
+	for _, k := range []int{1, 3, 4, 8, 10, 31, 64, 100, 127, 128, 147, 200, 256} {
+		for _, bias := range []bool{false, true} {
+			t.Run(fmt.Sprintf("rank%d/bias=%t", k, bias), func(t *testing.T) {
+				if (testing.Short() || raceEnabled) && k > 64 {
+					t.Skip("slow emulation: skipped with -short and -race")
+				}
+				r := small
+				if k > 64 {
+					r = tiny
+				}
+				p := als.Params{Rank: k, Iterations: 1, Lambda: 0.1, Seed: 3, Bias: bias}
+				var want als.Model
+				als.Prepare(&want, r, p)
+				got := want.Clone()
+				alstest.ReferenceHalf(&want, r, p.Lambda, alstest.Items)
+
+				plan := planSolve(p.AugmentedRank(), 1024)
+				emulateSolve(t, plan, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
+					got.ItemFactors, got.ItemBias, k, p.AugmentedRank(), float32(p.Lambda), got.Mean)
+				if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
+					t.Errorf("emulated %v differs from ReferenceHalf by %.3g relative", plan, d)
+				}
+			})
+		}
+	}
+}
+
+// TestEmulatedKernelSmallChunks forces tiny chunks and blocks (many chunks
+// per row, several passes) at a small rank.
+func TestEmulatedKernelSmallChunks(t *testing.T) {
+	r, _ := alstest.Synthetic(300, 40, 3000, 4, 0.3, 32)
+	for _, bias := range []bool{false, true} {
+		p := als.Params{Rank: 20, Iterations: 1, Lambda: 0.05, Seed: 4, Bias: bias}
+		var want als.Model
+		als.Prepare(&want, r, p)
+		got := want.Clone()
+		alstest.ReferenceHalf(&want, r, p.Lambda, alstest.Items)
+		plan := planSolve(p.AugmentedRank(), 32)
+		plan.Chunk = 3
+		plan.Kernel = kernels.SolveGlobal
+		kp := plan.Padded
+		plan.SharedBytes = 4 * (plan.Chunk*(kp+1) + 2*kp + 1)
+		emulateSolve(t, plan, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
+			got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean)
+		if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
+			t.Errorf("bias=%t: emulated %v differs from ReferenceHalf by %.3g relative", bias, plan, d)
+		}
+	}
+}

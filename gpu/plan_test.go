@@ -1,0 +1,71 @@
+package gpu
+
+import (
+	"testing"
+
+	"movierec/kernels"
+)
+
+func TestPlanSolve(t *testing.T) {
+	for ka := 1; ka <= 257; ka++ {
+		for _, maxT := range []int{512, 1024, 256} {
+			p := planSolve(ka, maxT)
+			if p.Threads%32 != 0 || p.Threads < 32 || p.Threads > min(maxT, maxSolveThreads) {
+				t.Fatalf("planSolve(%d, %d).Threads = %d", ka, maxT, p.Threads)
+			}
+			if p.Passes*p.Threads < p.Tiles || (p.Passes-1)*p.Threads >= p.Tiles {
+				t.Fatalf("planSolve(%d, %d): %d passes of %d threads for %d tiles", ka, maxT, p.Passes, p.Threads, p.Tiles)
+			}
+			if p.SharedBytes > smemNoOptIn {
+				t.Fatalf("planSolve(%d, %d).SharedBytes = %d > %d", ka, maxT, p.SharedBytes, smemNoOptIn)
+			}
+			if p.Chunk < 1 || p.Chunk > maxChunk {
+				t.Fatalf("planSolve(%d, %d).Chunk = %d", ka, maxT, p.Chunk)
+			}
+			if p.Padded%tileSide != 0 || p.Padded < ka || p.Padded >= ka+tileSide {
+				t.Fatalf("planSolve(%d, %d).Padded = %d", ka, maxT, p.Padded)
+			}
+			// The kernel's b loop and output loops stride by Threads; the
+			// warp-0 solve needs at least one warp.
+			if p.Kernel != kernels.SolveShared && p.Kernel != kernels.SolveGlobal {
+				t.Fatalf("planSolve(%d, %d).Kernel = %q", ka, maxT, p.Kernel)
+			}
+		}
+	}
+	// Ranks the benchmarks use keep the Gram in shared memory.
+	for _, ka := range []int{1, 8, 10, 11, 32, 64, 65, 100, 101, 128, 129} {
+		if p := planSolve(ka, 1024); p.Kernel != kernels.SolveShared {
+			t.Errorf("planSolve(%d) = %v, want the shared kernel", ka, p)
+		}
+	}
+	for _, ka := range []int{200, 201, 256, 257} {
+		if p := planSolve(ka, 1024); p.Kernel != kernels.SolveGlobal {
+			t.Errorf("planSolve(%d) = %v, want the global kernel", ka, p)
+		}
+	}
+}
+
+func TestSortByLength(t *testing.T) {
+	ptr := []int64{0, 2, 2, 7, 8, 10}
+	got := sortByLength(ptr)
+	want := []int32{2, 0, 4, 3, 1}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("sortByLength(%v) = %v, want %v", ptr, got, want)
+		}
+	}
+}
+
+func TestSolveGrid(t *testing.T) {
+	ps := planSolve(64, 1024)
+	if g := solveGrid(ps, 1000, 10); g != 1000 {
+		t.Errorf("solveGrid(shared, 1000, 10) = %d, want 1000", g)
+	}
+	pg := planSolve(257, 1024)
+	if g := solveGrid(pg, 1000, 10); g != 10 {
+		t.Errorf("solveGrid(global, 1000, 10) = %d, want 10", g)
+	}
+	if g := solveGrid(pg, 3, 10); g != 3 {
+		t.Errorf("solveGrid(global, 3, 10) = %d, want 3", g)
+	}
+}

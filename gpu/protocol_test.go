@@ -1,0 +1,168 @@
+package gpu_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"movierec/als"
+	"movierec/als/alstest"
+	"movierec/gpu"
+)
+
+func sampleModel(bias bool) *als.Model {
+	r, _ := alstest.Synthetic(7, 5, 20, 2, 0.3, 1)
+	var m als.Model
+	als.Prepare(&m, r, als.Params{Rank: 3, Iterations: 1, Lambda: 0.1, Seed: 2, Bias: bias})
+	if bias {
+		m.UserBias[1], m.ItemBias[4] = 0.25, -1.5
+	}
+	return &m
+}
+
+func sampleMessages() []gpu.Message {
+	r, _ := alstest.Synthetic(30, 20, 150, 2, 0.3, 3)
+	empty := als.NewRatings(0, 0, nil, nil, nil)
+	return []gpu.Message{
+		&gpu.Hello{Version: gpu.ProtocolVersion},
+		&gpu.Hello{Version: 7, Status: gpu.HelloNoDevice, Device: "", Message: "no device ✓"},
+		&gpu.Hello{Version: gpu.ProtocolVersion, Status: gpu.HelloOK, Device: "NVIDIA H100 80GB HBM3 (sm_90)"},
+		&gpu.Job{ID: 1, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5}, Ratings: r},
+		&gpu.Job{ID: 2, Params: als.Params{Rank: 3, Iterations: 1, Lambda: 0.5, Seed: -9, Bias: true}, Ratings: r, Init: sampleModel(true)},
+		&gpu.Job{ID: 3, Params: als.Params{Rank: -1, Iterations: -2, Lambda: math.Inf(1)}, Ratings: empty},
+		&gpu.Cancel{ID: 1 << 60},
+		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond}},
+		&gpu.Result{ID: 5, Model: sampleModel(false)},
+		&gpu.Result{ID: 6, Model: sampleModel(true)},
+		&gpu.JobError{ID: 7, Code: gpu.CodeInvalidParams, Message: "rank 0"},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	enc := gpu.NewEncoder(&buf)
+	msgs := sampleMessages()
+	for _, m := range msgs {
+		if err := enc.Write(m); err != nil {
+			t.Fatalf("Write(%T) = %v", m, err)
+		}
+	}
+	dec := gpu.NewDecoder(&buf)
+	for i, want := range msgs {
+		got, err := dec.Next()
+		if err != nil {
+			t.Fatalf("Next() #%d = %v, want %T", i, err, want)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("message #%d (%T) round trip (-want +got):\n%s", i, want, diff)
+		}
+	}
+	if m, err := dec.Next(); err != io.EOF {
+		t.Errorf("Next() at end = %v, %v, want io.EOF", m, err)
+	}
+}
+
+// frame builds a raw frame.
+func frame(typ byte, payload []byte) []byte {
+	b := []byte{typ}
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(payload)))
+	return append(b, payload...)
+}
+
+func encoded(t *testing.T, m gpu.Message) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := gpu.NewEncoder(&buf).Write(m); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestDecodeErrors(t *testing.T) {
+	job := encoded(t, sampleMessages()[3])
+	hugeUsers := bytes.Clone(job)
+	// users count sits after type(1)+len(8)+id(8)+params(25).
+	binary.LittleEndian.PutUint64(hugeUsers[1+8+8+25:], 1<<40)
+	lying := bytes.Clone(job)
+	binary.LittleEndian.PutUint64(lying[1+8+8+25+16:], 1<<30) // nnz larger than the frame holds
+	tests := []struct {
+		name  string
+		in    []byte
+		proto bool // want ErrProtocol (else a truncation error)
+	}{
+		{"unknown type", frame('Z', nil), true},
+		{"bad magic", frame('H', []byte("XXXX\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")), true},
+		{"oversized hello", append([]byte{'H'}, binary.LittleEndian.AppendUint64(nil, 1<<30)...), true},
+		{"oversized job", append([]byte{'J'}, binary.LittleEndian.AppendUint64(nil, 1<<50)...), true},
+		{"cancel too long", frame('C', make([]byte, 9)), true},
+		{"cancel too short", frame('C', make([]byte, 7)), true},
+		{"progress too long", frame('P', make([]byte, 33)), true},
+		{"trailing bytes", frame('E', make([]byte, 9+4+1)), true},
+		{"too many users", hugeUsers, true},
+		{"nnz beyond frame", lying, true},
+		{"truncated job", job[:len(job)-3], false},
+		{"truncated header", job[:5], false},
+		{"string too long", frame('E', append(make([]byte, 9), 0xff, 0xff, 0xff, 0x7f)), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := gpu.NewDecoder(bytes.NewReader(tc.in)).Next()
+			if err == nil {
+				t.Fatalf("Next() = %T, want an error", m)
+			}
+			if got := errors.Is(err, gpu.ErrProtocol); got != tc.proto {
+				t.Errorf("Next() = %v; errors.Is(ErrProtocol) = %t, want %t", err, got, tc.proto)
+			}
+			if !tc.proto && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("Next() = %v, want io.ErrUnexpectedEOF", err)
+			}
+		})
+	}
+}
+
+func FuzzDecoder(f *testing.F) {
+	for _, m := range sampleMessages() {
+		var buf bytes.Buffer
+		if err := gpu.NewEncoder(&buf).Write(m); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte("Error in initialization, please refer to ... NoDevice\n"))
+	f.Add(frame('J', nil))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		dec := gpu.NewDecoder(bytes.NewReader(in))
+		for range 8 {
+			m, err := dec.Next()
+			if err != nil {
+				return
+			}
+			// Whatever decodes must re-encode to a stream that decodes to
+			// the same message (when its slices are consistent).
+			if j, ok := m.(*gpu.Job); ok && j.Ratings.Validate() != nil {
+				continue
+			}
+			var buf bytes.Buffer
+			if err := gpu.NewEncoder(&buf).Write(m); err != nil {
+				t.Fatalf("re-encode %T: %v", m, err)
+			}
+			again, err := gpu.NewDecoder(&buf).Next()
+			if err != nil {
+				t.Fatalf("decode re-encoded %T: %v", m, err)
+			}
+			if diff := cmp.Diff(m, again, cmp.Comparer(func(a, b float64) bool {
+				return a == b || (math.IsNaN(a) && math.IsNaN(b))
+			}), cmp.Comparer(func(a, b float32) bool {
+				return a == b || (a != a && b != b)
+			})); diff != "" {
+				t.Fatalf("re-encoded %T differs:\n%s", m, diff)
+			}
+		}
+	})
+}

@@ -1,0 +1,21 @@
+package kernels
+
+import _ "embed" // for the PTX
+
+//go:generate ../scripts/cuda/gen-ptx.sh
+
+//go:embed als.ptx
+var alsPTX string
+
+// PTX returns the PTX of als.cu (compute_80, PTX ISA 7.8), for
+// cu.LoadData. The driver JIT-compiles it for the device it runs on, so any
+// GPU of compute capability 8.0 or newer (A100, H100, …) with a driver of
+// R520 or newer can load it.
+func PTX() string { return alsPTX }
+
+// Kernel names, as declared extern "C" in als.cu.
+const (
+	SolveShared = "als_solve_shared"
+	SolveGlobal = "als_solve_global"
+	SSE         = "als_sse"
+)
