@@ -74,18 +74,26 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer solver.Close()
-	res, _, _, err := eval.Run(ctx, solver, mf.p, scale, train, test, func(it als.Iteration) {
+	res, m, ix, err := eval.Run(ctx, solver, mf.p, scale, train, test, func(it als.Iteration) {
 		log.Info("training progress", "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "train_rmse", it.TrainRMSE,
 			"seconds", it.Duration.Seconds())
 	})
 	if err != nil {
 		return err
 	}
+	rank := eval.Ranking(m, ix, train, test, 10, 4)
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(res)
+		return json.NewEncoder(stdout).Encode(struct {
+			eval.Result
+			PrecisionAt10 float64 `json:"precision_at_10"`
+			RecallAt10    float64 `json:"recall_at_10"`
+			NDCGAt10      float64 `json:"ndcg_at_10"`
+		}{res, rank.PrecisionAt, rank.RecallAt, rank.NDCGAt})
 	}
 	fmt.Fprintf(stdout, "backend       %s\nparams        %s\ntrain ratings %d\nRMSE          %.4f\nMAE           %.4f\ntest pairs    %d\nskipped       %d\ntrain seconds %.3f\n",
 		backend, mf.p, len(train), res.RMSE, res.MAE, res.TestPairs, res.Skipped, res.TrainSeconds)
+	fmt.Fprintf(stdout, "precision@10  %.4f\nrecall@10     %.4f\nNDCG@10       %.4f\n(ranking over %d test users with a rating ≥ 4; rated training movies excluded)\n",
+		rank.PrecisionAt, rank.RecallAt, rank.NDCGAt, rank.Users)
 	return nil
 }
 

@@ -5,6 +5,8 @@
 //	movierec import  import a MovieLens data set into the database
 //	movierec train   train offline and store the model
 //	movierec eval    train on a split and report test RMSE and MAE
+//	movierec tune    pick rank and lambda by validation RMSE
+//	movierec gen     write a synthetic MovieLens-shaped data set
 //
 // Run "movierec <command> -h" for a command's flags.
 package main
@@ -45,6 +47,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case "train":
 		err = runTrain(ctx, args[1:], stdout, stderr)
+	case "gen":
+		err = runGen(ctx, args[1:], stdout, stderr)
+	case "tune":
+		err = runTune(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "movierec", version)
 	case "-h", "-help", "--help", "help":
@@ -71,7 +77,9 @@ commands:
   serve    serve recommendations over HTTP (default data: bundled ml-latest-small)
   import   import a MovieLens data set into the database (idempotent)
   train    train on the database offline and store the model
-  eval     train on a train/test split and report RMSE, MAE
+  eval     train on a train/test split and report RMSE, MAE, precision/recall/NDCG@10
+  tune     pick rank and lambda by validation RMSE
+  gen      write a synthetic MovieLens-shaped data set (presets ml-25m, netflix)
   version  print the version
 
 Run "movierec <command> -h" for the flags of a command.
