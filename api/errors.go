@@ -16,15 +16,23 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrTooLarge marks a request body over the size limit.
 	ErrTooLarge = errors.New("request body too large")
+	// ErrUnsupportedMediaType marks a body of the wrong Content-Type.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrUnauthorized marks a request without a valid API key.
+	ErrUnauthorized = errors.New("unauthorized")
 )
 
-// statusOf is the one table from errors to HTTP statuses.
+// statusOf is the one table from errors to HTTP statuses. The first match
+// wins, so a handler can turn an engine error into a 400 by wrapping it in
+// ErrBadRequest.
 var statusOf = []struct {
 	err    error
 	status int
 }{
 	{ErrBadRequest, http.StatusBadRequest},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge},
+	{ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
+	{ErrUnauthorized, http.StatusUnauthorized},
 	{errNotFound, http.StatusNotFound},
 	{errMethod, http.StatusMethodNotAllowed},
 	{engine.ErrInvalidInput, http.StatusBadRequest},

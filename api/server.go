@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"movierec/engine"
 )
@@ -29,31 +30,56 @@ const (
 	ctxKeyRequestID = "request_id"
 )
 
-// Recommender is what the handlers need of the engine.
+// Recommender is what the handlers need of the engine; *engine.Engine
+// implements it. Its methods must be safe for concurrent use. The errors
+// they return are mapped to statuses by the table in errors.go.
 type Recommender interface {
 	Top(ctx context.Context, user int32, n int) ([]engine.Prediction, error)
+	Recommend(ctx context.Context, q engine.Query) ([]engine.Prediction, error)
 	Predict(ctx context.Context, user, movie int32) (engine.Prediction, error)
+	Similar(ctx context.Context, movie int32, n int) ([]engine.SimilarMovie, error)
+	Popular(n, minRatings int) []engine.Prediction
 	AddRatings(ctx context.Context, user int32, in []engine.RatingInput) ([]engine.Rating, error)
 	UserRatings(ctx context.Context, user int32) ([]engine.Rating, error)
 	MovieStats(id int32) (engine.Movie, int, float64, error)
+	Snapshot() *engine.Snapshot
+	DataVersion() int64
 	Ready() bool
 }
 
+var _ Recommender = (*engine.Engine)(nil)
+
 // Options configure the server. Zero values take the defaults.
 type Options struct {
-	MaxCount     int   // largest count for top-N (default 1000)
+	MaxCount     int   // largest count or limit for top-N lists (default 1000)
 	MaxBodyBytes int64 // largest POST body (default 1 MiB)
+
+	// APIKey, when set, is required as "Authorization: Bearer <APIKey>" on
+	// every POST route. /healthz, /readyz, /metrics and /openapi.json stay
+	// open.
+	APIKey string
+	// AuthReads requires the API key on the GET routes too (when APIKey is
+	// set).
+	AuthReads bool
+
+	// Registry receives the server's metrics, served at /metrics. Nil makes
+	// a new registry with the Go and process collectors. Registering two
+	// servers in one registry panics.
+	Registry *prometheus.Registry
+	// Now is the clock for the model age metric (default time.Now).
+	Now func() time.Time
 }
 
 // Server holds the handlers' dependencies. It is safe for concurrent use.
 type Server struct {
-	rec  Recommender
-	opts Options
-	log  *slog.Logger
-	eng  *gin.Engine
+	rec     Recommender
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	eng     *gin.Engine
 }
 
-// New builds the router. log may be nil.
+// New builds the router and registers its metrics. log may be nil.
 func New(rec Recommender, opts Options, log *slog.Logger) *Server {
 	if opts.MaxCount <= 0 {
 		opts.MaxCount = 1000
@@ -61,10 +87,14 @@ func New(rec Recommender, opts Options, log *slog.Logger) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{rec: rec, opts: opts, log: log.With(logKeyComponent, "api")}
+	s.metrics = newMetrics(opts.Registry, rec, opts.Now)
 	s.eng = s.routes()
 	return s
 }
@@ -72,6 +102,11 @@ func New(rec Recommender, opts Options, log *slog.Logger) *Server {
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eng.ServeHTTP(w, r) }
 
+// Routes lists the registered routes (method and gin path), for documents
+// and tests.
+func (s *Server) Routes() gin.RoutesInfo { return s.eng.Routes() }
+
+// routes is the one place where routes and their auth levels are set.
 func (s *Server) routes() *gin.Engine {
 	g := gin.New()
 	g.HandleMethodNotAllowed = true
@@ -84,16 +119,29 @@ func (s *Server) routes() *gin.Engine {
 		s.fail(c, fmt.Errorf("%w: %s not allowed on %s", errMethod, c.Request.Method, c.Request.URL.Path))
 	})
 
+	// Always open.
 	g.GET("/healthz", s.healthz)
 	g.GET("/readyz", s.readyz)
+	g.GET("/metrics", gin.WrapH(s.metrics.handler))
+	g.GET("/openapi.json", s.openAPI)
+
+	read := g.Group("/", s.auth(s.opts.AuthReads)...)
+	write := g.Group("/", s.auth(true)...)
 
 	// The Flask tutorial's routes, at its exact paths and shapes.
-	g.GET("/:user/ratings/top/:count", s.tutorialTop)
-	g.GET("/:user/ratings/:movie", s.tutorialPredict)
-	g.POST("/:user/ratings", s.tutorialPost)
+	read.GET("/:user/ratings/top/:count", s.tutorialTop)
+	read.GET("/:user/ratings/:movie", s.tutorialPredict)
+	write.POST("/:user/ratings", s.tutorialPost)
 
-	v1 := g.Group("/api/v1")
-	v1.GET("/users/:user/ratings", s.v1UserRatings)
+	// The JSON API.
+	v1r, v1w := read.Group("/api/v1"), write.Group("/api/v1")
+	v1r.GET("/users/:user/recommendations", s.v1Recommendations)
+	v1r.GET("/users/:user/ratings", s.v1UserRatings)
+	v1w.POST("/users/:user/ratings", s.v1PostRatings)
+	v1r.GET("/movies/popular", s.v1Popular)
+	v1r.GET("/movies/:movie", s.v1Movie)
+	v1r.GET("/movies/:movie/similar", s.v1Similar)
+	v1r.GET("/model", s.v1Model)
 	return g
 }
 
@@ -149,19 +197,23 @@ func (s *Server) requestID(c *gin.Context) {
 	c.Next()
 }
 
+// accessLog logs every request and records it in the request metrics.
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	elapsed := time.Since(start)
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
+	status := c.Writer.Status()
+	s.metrics.request(c.Request.Method, route, status, elapsed)
 	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
 		slog.String(logKeyRequestID, c.GetString(ctxKeyRequestID)),
 		slog.String(logKeyMethod, c.Request.Method),
 		slog.String(logKeyRoute, route),
-		slog.Int(logKeyStatus, c.Writer.Status()),
-		slog.Float64(logKeyLatency, float64(time.Since(start).Microseconds())/1000))
+		slog.Int(logKeyStatus, status),
+		slog.Float64(logKeyLatency, float64(elapsed.Microseconds())/1000))
 }
 
 func (s *Server) recovery(c *gin.Context) {

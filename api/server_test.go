@@ -29,6 +29,11 @@ type fakeRec struct {
 	ListFn    func(ctx context.Context, user int32) ([]engine.Rating, error)
 	StatsFn   func(id int32) (engine.Movie, int, float64, error)
 	ReadyFn   func() bool
+	// The fields below may stay nil: their methods then return zero values.
+	RecommendFn func(ctx context.Context, q engine.Query) ([]engine.Prediction, error)
+	SimilarFn   func(ctx context.Context, movie int32, n int) ([]engine.SimilarMovie, error)
+	PopularFn   func(n, minRatings int) []engine.Prediction
+	SnapshotFn  func() *engine.Snapshot
 }
 
 var _ api.Recommender = (*fakeRec)(nil)
@@ -47,6 +52,31 @@ func (f *fakeRec) UserRatings(ctx context.Context, user int32) ([]engine.Rating,
 }
 func (f *fakeRec) MovieStats(id int32) (engine.Movie, int, float64, error) { return f.StatsFn(id) }
 func (f *fakeRec) Ready() bool                                             { return f.ReadyFn() }
+func (f *fakeRec) Recommend(ctx context.Context, q engine.Query) ([]engine.Prediction, error) {
+	if f.RecommendFn == nil {
+		return nil, nil
+	}
+	return f.RecommendFn(ctx, q)
+}
+func (f *fakeRec) Similar(ctx context.Context, movie int32, n int) ([]engine.SimilarMovie, error) {
+	if f.SimilarFn == nil {
+		return nil, nil
+	}
+	return f.SimilarFn(ctx, movie, n)
+}
+func (f *fakeRec) Popular(n, minRatings int) []engine.Prediction {
+	if f.PopularFn == nil {
+		return nil
+	}
+	return f.PopularFn(n, minRatings)
+}
+func (f *fakeRec) Snapshot() *engine.Snapshot {
+	if f.SnapshotFn == nil {
+		return nil
+	}
+	return f.SnapshotFn()
+}
+func (f *fakeRec) DataVersion() int64 { return 0 }
 
 func do(t *testing.T, h http.Handler, method, path, body string) (int, string) {
 	t.Helper()

@@ -15,7 +15,7 @@ func (s *Server) tutorialTop(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	n, err := s.parseCount(c.Param("count"))
+	n, err := s.parseCount("count", c.Param("count"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -77,6 +77,7 @@ func (s *Server) tutorialPost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.metrics.stored(len(stored))
 	out := make([][3]any, len(stored))
 	for i, r := range stored {
 		out[i] = [3]any{r.User, r.Movie, r.Value}

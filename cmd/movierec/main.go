@@ -47,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case "train":
 		err = runTrain(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
 	case "gen":
 		err = runGen(ctx, args[1:], stdout, stderr)
 	case "tune":
@@ -79,6 +81,8 @@ commands:
   train    train on the database offline and store the model
   eval     train on a train/test split and report RMSE, MAE, precision/recall/NDCG@10
   tune     pick rank and lambda by validation RMSE
+  bench    generate or read a data set and measure load, training, RMSE, top-N latency
+           (bench --http: load-test a running server)
   gen      write a synthetic MovieLens-shaped data set (presets ml-25m, netflix)
   version  print the version
 

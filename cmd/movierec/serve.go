@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,6 +27,8 @@ type serveConfig struct {
 	dbPath     string
 	minRatings int
 	maxCount   int
+	apiKey     string
+	authReads  bool
 	model      modelFlags
 	log        logFlags
 }
@@ -39,6 +42,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
 	fs.IntVar(&cfg.minRatings, "min-ratings", 25, "a movie needs this many ratings to be recommended")
 	fs.IntVar(&cfg.maxCount, "max-count", 1000, "largest count a top-N request may ask for")
+	fs.StringVar(&cfg.apiKey, "api-key", os.Getenv("MOVIEREC_API_KEY"), "require Authorization: Bearer <key> on writes (default $MOVIEREC_API_KEY)")
+	fs.BoolVar(&cfg.authReads, "auth-reads", false, "require the API key on reads too")
 	cfg.model.register(fs)
 	cfg.log.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -109,7 +114,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	gin.SetMode(gin.ReleaseMode)
-	h := api.New(eng, api.Options{MaxCount: cfg.maxCount}, log)
+	h := api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads}, log)
 	return &server{
 		log:    log,
 		eng:    eng,

@@ -1,0 +1,121 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"movierec/als"
+	"movierec/api"
+	"movierec/engine"
+)
+
+// tinySolver is an exact, slow ALS built from als.FoldIn, for catalogs of a
+// few movies.
+type tinySolver struct{}
+
+func (tinySolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	als.Prepare(dst, r, p)
+	var f als.FoldIn
+	for it := 1; it <= p.Iterations; it++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		users := &als.Model{Rank: p.Rank, Bias: p.Bias, Mean: dst.Mean, ItemFactors: dst.UserFactors, ItemBias: dst.UserBias}
+		for i := 0; i < r.NumItems; i++ {
+			lo, hi := r.ItemPtr[i], r.ItemPtr[i+1]
+			b, _ := f.Solve(dst.Item(i), users, r.ItemIdx[lo:hi], r.ItemVal[lo:hi], p.Lambda)
+			if p.Bias {
+				dst.ItemBias[i] = b
+			}
+		}
+		for u := 0; u < r.NumUsers; u++ {
+			lo, hi := r.UserPtr[u], r.UserPtr[u+1]
+			b, _ := f.Solve(dst.User(u), dst, r.UserIdx[lo:hi], r.UserVal[lo:hi], p.Lambda)
+			if p.Bias {
+				dst.UserBias[u] = b
+			}
+		}
+		if progress != nil {
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.RMSE(dst, r)})
+		}
+	}
+	return nil
+}
+
+func (tinySolver) Close() error { return nil }
+
+// catalog is a handful of movies; movie 8 is never rated.
+var catalog = []engine.Movie{
+	{ID: 1, Title: "Toy Story (1995)", Genres: []string{"Animation", "Comedy"}},
+	{ID: 2, Title: "Jumanji (1995)", Genres: []string{"Adventure"}},
+	{ID: 3, Title: "Heat (1995)", Genres: []string{"Action", "Crime"}},
+	{ID: 4, Title: "American President, The (1995)", Genres: []string{"Comedy", "Drama"}},
+	{ID: 5, Title: "Casino (1995)", Genres: []string{"Crime", "Drama"}},
+	{ID: 6, Title: "Sabrina (1995)", Genres: []string{"Comedy", "Romance"}},
+	{ID: 7, Title: "GoldenEye (1995)", Genres: []string{"Action"}},
+	{ID: 8, Title: "Unrated (2000)"},
+}
+
+// newEngine builds an engine over catalog with a few users' ratings; with
+// train it publishes a first model.
+func newEngine(t *testing.T, train bool) *engine.Engine {
+	t.Helper()
+	var rs []engine.Rating
+	for u := int32(1); u <= 6; u++ {
+		for m := int32(1); m <= 7; m++ {
+			if (u+m)%3 != 0 {
+				rs = append(rs, engine.Rating{User: u, Movie: m, Value: float32(1+(u*m)%5) - 0.5*float32(m%2), Time: 964982703})
+			}
+		}
+	}
+	p := als.Params{Rank: 3, Iterations: 3, Lambda: 0.1, Seed: 1}
+	e, err := engine.New(engine.Config{Params: p, Scale: engine.MovieLensScale, Backend: "tiny"}, tinySolver{}, catalog, rs)
+	if err != nil {
+		t.Fatalf("engine.New() error = %v", err)
+	}
+	if train {
+		if _, err := e.Retrain(t.Context()); err != nil {
+			t.Fatalf("Retrain() error = %v", err)
+		}
+	}
+	return e
+}
+
+// request is one HTTP request of a table test.
+type request struct {
+	method, path, contentType, auth, body string
+}
+
+func (r request) String() string { return r.method + " " + r.path }
+
+// serve sends r to h and returns the status, the body and the response
+// headers.
+func serve(t *testing.T, h http.Handler, r request) (int, string, http.Header) {
+	t.Helper()
+	req := httptest.NewRequest(r.method, r.path, strings.NewReader(r.body))
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	if r.auth != "" {
+		req.Header.Set("Authorization", r.auth)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w.Code, w.Body.String(), w.Header()
+}
+
+func jsonPost(path, body string) request {
+	return request{method: "POST", path: path, contentType: "application/json", body: body}
+}
+
+func get(path string) request { return request{method: "GET", path: path} }
+
+// newServer returns the router over a trained engine.
+func newServer(t *testing.T, opts api.Options) (*api.Server, *engine.Engine) {
+	t.Helper()
+	e := newEngine(t, true)
+	return api.New(e, opts, nil), e
+}

@@ -1,0 +1,166 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"movierec/engine"
+)
+
+// modelSource is what the model metrics read at scrape time.
+type modelSource interface {
+	Snapshot() *engine.Snapshot
+	DataVersion() int64
+}
+
+// metrics are the server's Prometheus metrics. Request metrics are recorded
+// by the access-log middleware; model and training metrics are read from
+// the engine when /metrics is scraped, so they need no wiring.
+type metrics struct {
+	handler  http.Handler
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	ratings  prometheus.Counter
+	model    *modelCollector
+}
+
+func newMetrics(reg *prometheus.Registry, src modelSource, now func() time.Time) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "movierec_http_requests_total",
+			Help: "HTTP requests by method, route (gin path) and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "movierec_http_request_duration_seconds",
+			Help:    "HTTP request latency by method and route (gin path).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+		ratings: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "movierec_ratings_stored_total",
+			Help: "Ratings accepted and stored durably through the API.",
+		}),
+		model: newModelCollector(src, now),
+	}
+	reg.MustRegister(m.requests, m.latency, m.ratings, m.model)
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	return m
+}
+
+// request records one served request.
+func (m *metrics) request(method, route string, status int, d time.Duration) {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+	default:
+		method = "other" // bound the label's values
+	}
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+	m.model.observe()
+}
+
+// stored counts accepted ratings.
+func (m *metrics) stored(n int) { m.ratings.Add(float64(n)) }
+
+// modelCollector exports the published model's metadata and counts
+// trainings. A training is counted when a request or a scrape first sees
+// its model, so a model replaced before anything looked at it is missed;
+// models published before the collector existed (loaded from the
+// database) are not counted as trainings.
+type modelCollector struct {
+	src   modelSource
+	now   func() time.Time
+	start time.Time
+
+	seen      atomic.Pointer[engine.Snapshot] // the last model observed
+	mu        sync.Mutex                      // serialises counting
+	trainings *prometheus.CounterVec
+	durations *prometheus.HistogramVec
+
+	ready, version, modelVersion, age, trainedAt, trainSecs, rmse, ratings *prometheus.Desc
+}
+
+func newModelCollector(src modelSource, now func() time.Time) *modelCollector {
+	return &modelCollector{
+		src:   src,
+		now:   now,
+		start: now(),
+		trainings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "movierec_trainings_total",
+			Help: "Models trained and published since the server started, by backend.",
+		}, []string{"backend"}),
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "movierec_training_duration_seconds",
+			Help:    "Training time of the published models, by backend.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 2, 14),
+		}, []string{"backend"}),
+		ready:        prometheus.NewDesc("movierec_model_ready", "1 when a model is published, else 0.", nil, nil),
+		version:      prometheus.NewDesc("movierec_data_version", "Current data version (bumped by every accepted write).", nil, nil),
+		modelVersion: prometheus.NewDesc("movierec_model_data_version", "Data version the published model was trained on.", nil, nil),
+		age:          prometheus.NewDesc("movierec_model_age_seconds", "Seconds since the published model was trained.", nil, nil),
+		trainedAt:    prometheus.NewDesc("movierec_model_trained_timestamp_seconds", "Unix time the published model was trained.", nil, nil),
+		trainSecs:    prometheus.NewDesc("movierec_model_train_seconds", "Training time of the published model.", []string{"backend"}, nil),
+		rmse:         prometheus.NewDesc("movierec_model_train_rmse", "Training RMSE of the published model.", nil, nil),
+		ratings:      prometheus.NewDesc("movierec_model_ratings", "Ratings the published model was trained on.", nil, nil),
+	}
+}
+
+// observe counts the published model as a training the first time it is
+// seen.
+func (m *modelCollector) observe() {
+	s := m.src.Snapshot()
+	if s == nil || s == m.seen.Load() {
+		return // the fast path of every request
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s == m.seen.Load() {
+		return
+	}
+	m.seen.Store(s)
+	if s.TrainedAt.Before(m.start) {
+		return // loaded, not trained here
+	}
+	m.trainings.WithLabelValues(s.Backend).Inc()
+	m.durations.WithLabelValues(s.Backend).Observe(s.TrainSeconds)
+}
+
+// Describe implements prometheus.Collector.
+func (m *modelCollector) Describe(ch chan<- *prometheus.Desc) {
+	m.trainings.Describe(ch)
+	m.durations.Describe(ch)
+	for _, d := range []*prometheus.Desc{m.ready, m.version, m.modelVersion, m.age, m.trainedAt, m.trainSecs, m.rmse, m.ratings} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *modelCollector) Collect(ch chan<- prometheus.Metric) {
+	m.observe()
+	m.trainings.Collect(ch)
+	m.durations.Collect(ch)
+	ch <- prometheus.MustNewConstMetric(m.version, prometheus.GaugeValue, float64(m.src.DataVersion()))
+	s := m.src.Snapshot()
+	if s == nil {
+		ch <- prometheus.MustNewConstMetric(m.ready, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(m.ready, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(m.modelVersion, prometheus.GaugeValue, float64(s.DataVersion))
+	ch <- prometheus.MustNewConstMetric(m.age, prometheus.GaugeValue, m.now().Sub(s.TrainedAt).Seconds())
+	ch <- prometheus.MustNewConstMetric(m.trainedAt, prometheus.GaugeValue, float64(s.TrainedAt.UnixNano())/1e9)
+	ch <- prometheus.MustNewConstMetric(m.trainSecs, prometheus.GaugeValue, s.TrainSeconds, s.Backend)
+	ch <- prometheus.MustNewConstMetric(m.rmse, prometheus.GaugeValue, s.TrainRMSE)
+	ch <- prometheus.MustNewConstMetric(m.ratings, prometheus.GaugeValue, float64(s.Ratings))
+}

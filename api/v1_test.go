@@ -1,0 +1,194 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"movierec/api"
+)
+
+// TestV1 sends valid requests to the JSON API over a real engine and
+// checks each answer against the OpenAPI document and the expected content.
+func TestV1(t *testing.T) {
+	s, e := newServer(t, api.Options{})
+	doc := loadOpenAPI(t, s)
+	tests := []struct {
+		name       string
+		req        request
+		wantStatus int
+		want       string // a substring of the body
+	}{
+		{"recommendations", get("/api/v1/users/1/recommendations?limit=2"), 200, `"user_id":1,"recommendations":[{"movie_id":`},
+		{"recommendations by genre", get("/api/v1/users/2/recommendations?genre=comedy&min_ratings=0"), 200, `"Comedy"`},
+		{"recommendations new user", get("/api/v1/users/99/recommendations"), 200, `"predicted_rating":`},
+		{"user ratings", get("/api/v1/users/1/ratings"), 200, `{"movie_id":1,"title":"Toy Story (1995)","rating":`},
+		{"movie", get("/api/v1/movies/4"), 200, `{"movie_id":4,"title":"American President, The (1995)","genres":["Comedy","Drama"],"ratings_count":`},
+		{"movie unrated", get("/api/v1/movies/8"), 200, `"genres":[],"ratings_count":0,"average_rating":0}`},
+		{"similar", get("/api/v1/movies/1/similar?limit=3"), 200, `{"movie_id":1,"similar":[{"movie_id":`},
+		{"popular", get("/api/v1/movies/popular?limit=3&min_ratings=1"), 200, `{"movies":[{"movie_id":`},
+		{"model", get("/api/v1/model"), 200, `"params":{"rank":3,"iterations":3,"lambda":0.1,"seed":1,"bias":false},"backend":"tiny"`},
+		{"post", jsonPost("/api/v1/users/42/ratings", `[{"movie_id":1,"rating":4.5},{"movie_id":8,"rating":2}]`), 200, `{"user_id":42,"stored":[{"movie_id":1,"rating":4.5,"timestamp":`},
+		{"post charset", request{method: "POST", path: "/api/v1/users/42/ratings", contentType: "application/json; charset=utf-8", body: ` [ {"rating": 3, "movie_id": 2} ] `}, 200, `"stored":[{"movie_id":2,"rating":3,`},
+		{"tutorial top", get("/1/ratings/top/2"), 200, `[["`},
+		{"tutorial predict", get("/1/ratings/4"), 200, `[["American President, The (1995)",`},
+		{"tutorial post", request{method: "POST", path: "/43/ratings", contentType: "text/plain", body: "1,4\n"}, 200, `[[43,1,4]]`},
+		{"healthz", get("/healthz"), 200, `"ok"`},
+		{"readyz", get("/readyz"), 200, `"ready"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, _ := serve(t, s, tc.req)
+			if status != tc.wantStatus || !strings.Contains(body, tc.want) {
+				t.Fatalf("%v = %d %s, want %d with %s", tc.req, status, body, tc.wantStatus, tc.want)
+			}
+			doc.check(t, tc.req, status, body)
+		})
+	}
+
+	// The post is stored and folded in: the user's ratings list it, and
+	// their recommendations leave the rated movies out.
+	_, body, _ := serve(t, s, get("/api/v1/users/42/ratings"))
+	var ur struct {
+		Ratings []struct {
+			MovieID int32   `json:"movie_id"`
+			Rating  float64 `json:"rating"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &ur); err != nil || len(ur.Ratings) != 3 {
+		t.Fatalf("GET /api/v1/users/42/ratings = %s, want the 3 posted ratings", body)
+	}
+	_, body, _ = serve(t, s, get("/api/v1/users/42/recommendations?limit=100"))
+	for _, id := range []string{`"movie_id":1,`, `"movie_id":2,`, `"movie_id":8,`} {
+		if strings.Contains(body, id) {
+			t.Errorf("recommendations of user 42 = %s, contain rated movie %s", body, id)
+		}
+	}
+	if v := e.DataVersion(); v != 3 {
+		t.Errorf("DataVersion() after 3 posts = %d, want 3", v)
+	}
+}
+
+// TestV1NotReady checks the 503s before the first model.
+func TestV1NotReady(t *testing.T) {
+	s := api.New(newEngine(t, false), api.Options{}, nil)
+	doc := loadOpenAPI(t, s)
+	for _, r := range []request{
+		get("/api/v1/model"), get("/api/v1/users/1/recommendations"), get("/api/v1/movies/1/similar"), get("/readyz"), get("/1/ratings/top/3"),
+	} {
+		status, body, _ := serve(t, s, r)
+		if status != 503 {
+			t.Errorf("%v before the first model = %d %s, want 503", r, status, body)
+		}
+		doc.check(t, r, status, body)
+	}
+}
+
+// TestHostileInput sends malformed requests: each gets a 4xx with a JSON
+// error naming the problem, and nothing is stored.
+func TestHostileInput(t *testing.T) {
+	s, e := newServer(t, api.Options{})
+	doc := loadOpenAPI(t, s)
+	const u = "/api/v1/users/7/ratings"
+	huge := "[" + strings.Repeat(" ", 1<<20) + `{"movie_id":1,"rating":4}]`
+	tests := []struct {
+		name       string
+		req        request
+		wantStatus int
+		wantErr    string // a substring of the error message
+	}{
+		// Ids and counts in paths and queries.
+		{"user text", get("/api/v1/users/abc/recommendations"), 400, `user id "abc"`},
+		{"user negative", get("/api/v1/users/-1/recommendations"), 400, "user id"},
+		{"user beyond int32", get("/api/v1/users/2147483648/recommendations"), 400, "user id"},
+		{"user huge", get("/api/v1/users/99999999999999999999999/ratings"), 400, "user id"},
+		{"limit zero", get("/api/v1/users/1/recommendations?limit=0"), 400, "limit 0 must be between 1 and 1000"},
+		{"limit negative", get("/api/v1/users/1/recommendations?limit=-5"), 400, "limit -5"},
+		{"limit over max", get("/api/v1/users/1/recommendations?limit=1001"), 400, "limit 1001 must be between 1 and 1000"},
+		{"limit text", get("/api/v1/users/1/recommendations?limit=ten"), 400, `limit "ten" is not an integer`},
+		{"limit empty", get("/api/v1/users/1/recommendations?limit="), 400, "limit"},
+		{"limit beyond int64", get("/api/v1/movies/popular?limit=99999999999999999999"), 400, "limit"},
+		{"min_ratings negative", get("/api/v1/users/1/recommendations?min_ratings=-1"), 400, "min_ratings"},
+		{"min_ratings beyond int32", get("/api/v1/movies/popular?min_ratings=2147483648"), 400, "min_ratings"},
+		{"genre too long", get("/api/v1/users/1/recommendations?genre=" + strings.Repeat("x", 65)), 400, "genre"},
+		{"movie text", get("/api/v1/movies/x"), 400, `movie id "x"`},
+		{"movie beyond int32", get("/api/v1/movies/2147483648"), 400, "movie id"},
+		{"movie unknown", get("/api/v1/movies/999"), 404, "unknown movie 999"},
+		{"similar unknown", get("/api/v1/movies/999/similar"), 404, "unknown movie 999"},
+		{"similar limit zero", get("/api/v1/movies/1/similar?limit=0"), 400, "limit 0"},
+		{"popular limit over max", get("/api/v1/movies/popular?limit=5000"), 400, "limit 5000"},
+		{"tutorial count zero", get("/1/ratings/top/0"), 400, "count 0"},
+		{"tutorial count over max", get("/1/ratings/top/1001"), 400, "count 1001"},
+		{"tutorial movie beyond int32", get("/1/ratings/4294967297"), 400, "movie id"},
+
+		// JSON API bodies.
+		{"no content type", request{method: "POST", path: u, body: `[{"movie_id":1,"rating":4}]`}, 415, "want application/json"},
+		{"text content type", request{method: "POST", path: u, contentType: "text/plain", body: `[{"movie_id":1,"rating":4}]`}, 415, `Content-Type "text/plain"`},
+		{"form content type", request{method: "POST", path: u, contentType: "application/x-www-form-urlencoded", body: `[{"movie_id":1,"rating":4}]`}, 415, "application/json"},
+		{"post user text", jsonPost("/api/v1/users/x/ratings", `[{"movie_id":1,"rating":4}]`), 400, "user id"},
+		{"post user beyond int32", jsonPost("/api/v1/users/2147483648/ratings", `[{"movie_id":1,"rating":4}]`), 400, "user id"},
+		{"empty body", jsonPost(u, ""), 400, "empty body"},
+		{"blank body", jsonPost(u, " \n\t"), 400, "empty body"},
+		{"empty array", jsonPost(u, "[]"), 400, "no ratings"},
+		{"null", jsonPost(u, "null"), 400, "no ratings"},
+		{"object not array", jsonPost(u, `{"movie_id":1,"rating":4}`), 400, "not a JSON array"},
+		{"invalid JSON", jsonPost(u, `[{"movie_id":1,`), 400, "not a JSON array"},
+		{"trailing data", jsonPost(u, `[{"movie_id":1,"rating":4}] [`), 400, "after the JSON array"},
+		{"too large", jsonPost(u, huge), 413, "over 1048576 bytes"},
+		{"null element", jsonPost(u, `[null]`), 400, "rating 1 is null"},
+		{"missing rating", jsonPost(u, `[{"movie_id":1,"rating":4},{"movie_id":2}]`), 400, "rating 2: rating is missing"},
+		{"missing movie", jsonPost(u, `[{"rating":4}]`), 400, "rating 1: movie_id is missing"},
+		{"null rating", jsonPost(u, `[{"movie_id":1,"rating":null}]`), 400, "rating is missing"},
+		{"extra field", jsonPost(u, `[{"movie_id":1,"rating":4,"user_id":3}]`), 400, `unknown field "user_id"`},
+		{"NaN", jsonPost(u, `[{"movie_id":1,"rating":NaN}]`), 400, "not a JSON array"},
+		{"Inf", jsonPost(u, `[{"movie_id":1,"rating":1e999}]`), 400, "rating 1e999 is not a finite number"},
+		{"rating string", jsonPost(u, `[{"movie_id":1,"rating":"4"}]`), 400, "not a finite number"},
+		{"rating bool", jsonPost(u, `[{"movie_id":1,"rating":true}]`), 400, "not a finite number"},
+		{"rating off scale", jsonPost(u, `[{"movie_id":1,"rating":5.5}]`), 400, "not on the scale 0.5 to 5 in steps of 0.5"},
+		{"rating zero", jsonPost(u, `[{"movie_id":1,"rating":0}]`), 400, "not on the scale"},
+		{"rating negative", jsonPost(u, `[{"movie_id":1,"rating":-4}]`), 400, "not on the scale"},
+		{"rating not a half star", jsonPost(u, `[{"movie_id":1,"rating":3.2}]`), 400, "not on the scale"},
+		{"movie zero", jsonPost(u, `[{"movie_id":0,"rating":4}]`), 400, "movie_id 0 is not a positive"},
+		{"movie negative", jsonPost(u, `[{"movie_id":-1,"rating":4}]`), 400, "movie_id -1"},
+		{"movie beyond int32", jsonPost(u, `[{"movie_id":2147483648,"rating":4}]`), 400, "movie_id 2147483648"},
+		{"movie fraction", jsonPost(u, `[{"movie_id":1.5,"rating":4}]`), 400, "movie_id 1.5"},
+		{"movie string", jsonPost(u, `[{"movie_id":"1","rating":4}]`), 400, `movie_id "1"`},
+		{"movie unknown", jsonPost(u, `[{"movie_id":1,"rating":4},{"movie_id":999,"rating":4}]`), 400, "rating 2: unknown movie 999"},
+		{"same movie twice", jsonPost(u, `[{"movie_id":3,"rating":4},{"movie_id":3,"rating":2}]`), 400, "movie 3 is rated twice"},
+
+		// Tutorial line bodies.
+		{"line missing field", request{method: "POST", path: "/7/ratings", body: "1,4\n2\n"}, 400, "line 2: want 2 fields"},
+		{"line extra field", request{method: "POST", path: "/7/ratings", body: "1,4,5\n"}, 400, "line 1: want 2 fields"},
+		{"line NaN", request{method: "POST", path: "/7/ratings", body: "1,NaN\n"}, 400, "not a finite number"},
+		{"line Inf", request{method: "POST", path: "/7/ratings", body: "1,-Inf\n"}, 400, "not a finite number"},
+		{"line off scale", request{method: "POST", path: "/7/ratings", body: "1,11\n"}, 400, "not on the scale"},
+		{"line unknown movie", request{method: "POST", path: "/7/ratings", body: "999,4\n"}, 404, "unknown movie 999"},
+		{"line same movie twice", request{method: "POST", path: "/7/ratings", body: "1,4\n1,3\n"}, 400, "rated twice"},
+		{"line empty", request{method: "POST", path: "/7/ratings"}, 400, "no ratings"},
+		{"line too large", request{method: "POST", path: "/7/ratings", body: strings.Repeat("1,4\n", 1<<18+1)}, 413, "over"},
+
+		// Routing.
+		{"no route", get("/api/v1/nothing"), 404, "no route"},
+		{"wrong method", request{method: "DELETE", path: u}, 405, "DELETE not allowed"},
+	}
+	v0 := e.DataVersion()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, hdr := serve(t, s, tc.req)
+			if status != tc.wantStatus {
+				t.Fatalf("%v = %d %s, want %d", tc.req, status, body, tc.wantStatus)
+			}
+			var eb struct{ Error string }
+			if err := json.Unmarshal([]byte(body), &eb); err != nil || !strings.Contains(eb.Error, tc.wantErr) {
+				t.Errorf("%v error = %s, want a JSON error containing %q", tc.req, body, tc.wantErr)
+			}
+			if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("%v Content-Type = %q, want application/json", tc.req, ct)
+			}
+			doc.check(t, tc.req, status, body)
+			if v := e.DataVersion(); v != v0 {
+				t.Fatalf("%v changed the data version %d → %d; want nothing stored", tc.req, v0, v)
+			}
+		})
+	}
+}

@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// SimilarMovie is a movie with its similarity to another one.
+type SimilarMovie struct {
+	Movie      Movie
+	Similarity float64 // cosine of the two movies' item factors, in [-1, 1]
+}
+
+// Similar returns up to n movies whose item factors in the current model
+// are closest in cosine to movie's, most similar first, ties by movie id.
+// The movie itself, movies nobody has rated and movies whose factor vector is
+// zero are left out; biases are not part of the factors. A movie whose own
+// vector is zero has no similar movies (an empty list). Errors wrap
+// ErrInvalidInput (n < 1), ErrUnknownMovie or ErrModelNotReady.
+func (e *Engine) Similar(ctx context.Context, movie int32, n int) ([]SimilarMovie, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("%w: count %d must be at least 1", ErrInvalidInput, n)
+	}
+	i, ok := e.movieIx[movie]
+	if !ok {
+		return nil, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
+	}
+	s := e.current.Load()
+	if s == nil {
+		return nil, ErrModelNotReady
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m := s.Model
+	out := []SimilarMovie{}
+	if int(i) >= m.NumItems {
+		return out, nil // the movie has no factors in this model
+	}
+	x := m.Item(int(i))
+	nx := norm(x)
+	if nx == 0 {
+		return out, nil
+	}
+	h := make([]cand, 0, min(n, m.NumItems))
+	for j := 0; j < m.NumItems; j++ {
+		if j == int(i) || e.counts[j].Load() == 0 {
+			continue
+		}
+		y := m.Item(j)
+		ny := norm(y)
+		if ny == 0 {
+			continue
+		}
+		c := cand{score: float32(float64(dot64(x, y)) / (nx * ny)), id: e.movies[j].ID, ix: int32(j)}
+		if len(h) < n {
+			h = append(h, c)
+			siftUp(h, len(h)-1)
+		} else if worse(h[0], c) {
+			h[0] = c
+			siftDown(h, 0)
+		}
+	}
+	slices.SortFunc(h, func(a, b cand) int {
+		if worse(a, b) {
+			return 1
+		}
+		if worse(b, a) {
+			return -1
+		}
+		return 0
+	})
+	for _, c := range h {
+		out = append(out, SimilarMovie{Movie: e.movies[c.ix], Similarity: float64(c.score)})
+	}
+	return out, nil
+}
+
+// dot64 is x·y accumulated in float64, so cosines of long vectors keep
+// their precision.
+func dot64(x, y []float32) float64 {
+	var s float64
+	for k, v := range x {
+		s += float64(v) * float64(y[k])
+	}
+	return s
+}
+
+// norm is the Euclidean length of x.
+func norm(x []float32) float64 { return math.Sqrt(dot64(x, x)) }
+
+// Popular returns up to n movies with the best average rating among those
+// with at least minRatings ratings (and at least one), best first, ties by
+// movie id. minRatings < 0 means the engine's default (Config.MinRatings).
+// Score and Average are both the average; n < 1 gives an empty list. It
+// needs no model.
+func (e *Engine) Popular(n, minRatings int) []Prediction {
+	if minRatings < 0 {
+		minRatings = e.cfg.MinRatings
+	}
+	out := []Prediction{}
+	if n < 1 {
+		return out
+	}
+	type entry struct {
+		ix  int32
+		n   int
+		avg float64
+	}
+	var all []entry
+	for i := range e.movies {
+		c, avg := e.stats(int32(i))
+		if c == 0 || c < minRatings {
+			continue
+		}
+		all = append(all, entry{ix: int32(i), n: c, avg: avg})
+	}
+	slices.SortFunc(all, func(a, b entry) int {
+		if a.avg != b.avg {
+			return cmp.Compare(b.avg, a.avg)
+		}
+		return cmp.Compare(e.movies[a.ix].ID, e.movies[b.ix].ID)
+	})
+	for _, x := range all[:min(n, len(all))] {
+		out = append(out, Prediction{Movie: e.movies[x.ix], Score: x.avg, Count: x.n, Average: x.avg})
+	}
+	return out
+}
