@@ -1,0 +1,147 @@
+package alstest_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"movierec/als"
+	"movierec/als/alstest"
+)
+
+// refSolver is alstest.ReferenceHalf behind the als.Solver interface, so
+// the suite can be checked against the reference itself.
+type refSolver struct{}
+
+func (refSolver) Close() error { return nil }
+
+func (refSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("reference fit: %w", err)
+	}
+	als.Prepare(dst, r, p)
+	for it := 1; it <= p.Iterations; it++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("reference fit: %w", err)
+		}
+		start := time.Now()
+		alstest.ReferenceHalf(dst, r, p.Lambda, alstest.Items)
+		alstest.ReferenceHalf(dst, r, p.Lambda, alstest.Users)
+		if progress != nil {
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.RMSE(dst, r), Duration: time.Since(start)})
+		}
+	}
+	return nil
+}
+
+func TestRunReference(t *testing.T) {
+	alstest.Run(t, func(*testing.T) als.Solver { return refSolver{} })
+}
+
+func TestReferenceMatchesReferenceHalf(t *testing.T) {
+	r, _ := alstest.SyntheticBias(50, 40, 600, 2, 0.2, 1)
+	p := als.Params{Rank: 3, Iterations: 3, Lambda: 0.1, Seed: 1, Bias: true}
+	var got als.Model
+	alstest.Reference(&got, r, p)
+	var s refSolver
+	var want als.Model
+	if err := s.Fit(t.Context(), &want, r, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := alstest.MaxRelDiff(&got, &want); d != 0 {
+		t.Errorf("Reference differs from the ReferenceHalf loop by %.3g", d)
+	}
+}
+
+func TestSynthetic(t *testing.T) {
+	tests := []struct {
+		name                   string
+		users, items, nnz, k   int
+		bias                   bool
+		wantLong               int // some row at least this long
+		wantZeroUser, wantOnes bool
+	}{
+		{"tiny", 5, 4, 6, 1, false, 1, true, true},
+		{"small", 200, 150, 6000, 4, false, 120, true, true},
+		{"dense", 50, 40, 1800, 3, true, 39, true, true},
+		{"skewed", 2000, 3000, 60000, 5, true, 1000, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			gen := alstest.Synthetic
+			if tc.bias {
+				gen = alstest.SyntheticBias
+			}
+			r, truth := gen(tc.users, tc.items, tc.nnz, tc.k, 0.3, 7)
+			if err := r.Validate(); err != nil {
+				t.Fatalf("Validate() = %v", err)
+			}
+			if r.NNZ() != tc.nnz || r.NumUsers != tc.users || r.NumItems != tc.items {
+				t.Fatalf("shape %d×%d nnz %d, want %d×%d nnz %d", r.NumUsers, r.NumItems, r.NNZ(), tc.users, tc.items, tc.nnz)
+			}
+			if truth.Rank != tc.k || truth.Bias != tc.bias || truth.NumUsers != tc.users {
+				t.Errorf("truth rank %d bias %t users %d", truth.Rank, truth.Bias, truth.NumUsers)
+			}
+			for u := 0; u < r.NumUsers; u++ {
+				row := r.UserIdx[r.UserPtr[u]:r.UserPtr[u+1]]
+				for j := 1; j < len(row); j++ {
+					if row[j] == row[j-1] {
+						t.Fatalf("user %d rates item %d twice", u, row[j])
+					}
+				}
+			}
+			for _, v := range r.UserVal {
+				if v < 0.5 || v > 5 {
+					t.Fatalf("rating %v outside [0.5, 5]", v)
+				}
+			}
+			lens := func(ptr []int64) (zeros, ones, longest int) {
+				for j := 1; j < len(ptr); j++ {
+					switch n := int(ptr[j] - ptr[j-1]); n {
+					case 0:
+						zeros++
+					case 1:
+						ones++
+					default:
+						longest = max(longest, n)
+					}
+				}
+				return
+			}
+			uz, uo, ul := lens(r.UserPtr)
+			iz, _, il := lens(r.ItemPtr)
+			if uz == 0 || iz == 0 || uo == 0 {
+				t.Errorf("%d empty users, %d empty items, %d one-rating users; want some of each", uz, iz, uo)
+			}
+			if max(ul, il) < tc.wantLong {
+				t.Errorf("longest row %d, want ≥ %d", max(ul, il), tc.wantLong)
+			}
+			// Noise-free residual of the truth is about the noise level.
+			if got := als.RMSE(truth, r); got > 0.4 || got < 0.15 {
+				t.Errorf("RMSE of the truth = %.3f, want about the noise 0.3", got)
+			}
+			r2, _ := gen(tc.users, tc.items, tc.nnz, tc.k, 0.3, 7)
+			if !slices.Equal(r.UserIdx, r2.UserIdx) || !slices.Equal(r.UserVal, r2.UserVal) {
+				t.Errorf("same seed gave different ratings")
+			}
+		})
+	}
+}
+
+func TestSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the benchmark-size problems")
+	}
+	for _, s := range alstest.Sizes {
+		r := s.Ratings(1)
+		if r.NumUsers != s.Users || r.NumItems != s.Items || r.NNZ() != s.NNZ {
+			t.Errorf("%s: %d×%d nnz %d, want %d×%d nnz %d", s.Name, r.NumUsers, r.NumItems, r.NNZ(), s.Users, s.Items, s.NNZ)
+		}
+		if m := r.Mean(); math.Abs(m-3.5) > 0.3 {
+			t.Errorf("%s: mean rating %.2f, want about 3.5", s.Name, m)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"movierec/als"
+	"movierec/als/alstest"
+)
+
+
+// BenchmarkFit times a whole Fit (with the per-iteration RMSE, as the
+// engine's progress callback gets it) on the alstest size classes:
+// 10 iterations for "small", 3 for "medium".
+func BenchmarkFit(b *testing.B) {
+	for _, size := range alstest.Sizes {
+		r := size.Ratings(1)
+		iters := 10
+		if size.NNZ > 1_000_000 {
+			iters = 3
+		}
+		for _, rank := range []int{8, 64} {
+			for _, bias := range []bool{false, true} {
+				p := als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5, Bias: bias}
+				b.Run(fmt.Sprintf("%s/rank=%d/bias=%t", size.Name, rank, bias), func(b *testing.B) {
+					b.ReportAllocs()
+					s := New(0)
+					var m als.Model
+					var train time.Duration
+					for b.Loop() {
+						if err := s.Fit(b.Context(), &m, r, p, func(it als.Iteration) { train += it.Duration }); err != nil {
+							b.Fatal(err)
+						}
+					}
+					perIter := train.Seconds() / float64(b.N*iters)
+					b.ReportMetric(perIter*1e3, "ms/iter")
+					b.ReportMetric(als.FlopsPerIteration(r, p.AugmentedRank())/perIter/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkSolveRow times one row's solve for several row lengths n and
+// augmented ranks kp, with the default thresholds (auto) and with each
+// path forced, to set kernel.shortRow and kernel.smallK.
+func BenchmarkSolveRow(b *testing.B) {
+	paths := []struct {
+		name string
+		kern kernel
+	}{
+		{"auto", defaultKernel},
+		{"go", kernel{shortRow: math.MaxInt, smallK: math.MaxInt, block: defaultKernel.block}},
+		{"blas", kernel{shortRow: 0, smallK: 0, block: defaultKernel.block}},
+	}
+	for _, k := range []int{8, 16, 32, 64} {
+		for _, n := range []int{1, 3, 10, 30, 100, 1000} {
+			h := testHalf([]int{n}, k, true, 1)
+			for _, path := range paths {
+				b.Run(fmt.Sprintf("kp=%d/n=%d/%s", h.kp, n, path.name), func(b *testing.B) {
+					b.ReportAllocs()
+					ws := path.kern.newWorkspace(h.kp, n)
+					for b.Loop() {
+						path.kern.solveRow(ws, h, 0)
+					}
+					kp := float64(h.kp)
+					flops := float64(n)*(kp*(kp+1)+2*kp) + kp*kp*kp/3 + 2*kp*kp
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package cpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"movierec/als"
+)
+
+// chunk is the number of rows a worker takes from the shared counter at a
+// time.
+const chunk = 64
+
+// Solver fits ALS models on the CPU with a pool of worker goroutines.
+//
+// A Solver holds only its configuration: every Fit allocates its own
+// workspaces (one per worker, sized once per Fit) and starts and joins its
+// own goroutines. It is therefore safe for concurrent Fit calls on
+// different destination models, although concurrent fits compete for the
+// same cores. The zero value is a Solver with runtime.GOMAXPROCS(0)
+// workers. Close is a no-op.
+type Solver struct {
+	workers int
+	kern    kernel
+}
+
+var _ als.Solver = (*Solver)(nil)
+
+// New returns a Solver that shares each half-iteration among workers
+// goroutines; workers ≤ 0 means runtime.GOMAXPROCS(0).
+func New(workers int) *Solver {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &Solver{workers: workers, kern: defaultKernel}
+}
+
+// config returns the worker count and kernel, filling in a zero Solver's.
+func (s *Solver) config() (int, kernel) {
+	workers, kern := s.workers, s.kern
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if kern.block <= 0 {
+		kern = defaultKernel
+	}
+	return workers, kern
+}
+
+// Close releases nothing (a Solver holds no resources) and returns nil.
+func (s *Solver) Close() error { return nil }
+
+// Fit implements als.Solver. It validates p, initialises dst with
+// als.Prepare and runs p.Iterations iterations (item half, then user
+// half), checking ctx before each half. After each iteration it computes
+// the training RMSE and calls progress (when non-nil) from the calling
+// goroutine; Duration covers the two halves only.
+//
+// dst is owned by the caller; Fit resizes it (reusing its slices when
+// large enough) and writes it from the worker goroutines, which have all
+// stopped when Fit returns. r is only read and must not change during the
+// call; it is assumed valid (see als.Ratings.Validate). Besides dst, Fit
+// allocates about 8·k'·(min(longest row, 384) + k') bytes of workspace per
+// worker, k' = p.AugmentedRank(), and nothing per row.
+//
+// Errors: one wrapping als.ErrInvalidParams for bad p; one wrapping
+// ctx.Err() when ctx is done (dst then holds a partial model); and, only
+// for non-finite data, an error reporting rows whose system was not
+// positive definite.
+func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("cpu fit: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("cpu fit: %w", err)
+	}
+	als.Prepare(dst, r, p)
+	if p.Iterations == 0 {
+		return nil
+	}
+
+	kp := p.AugmentedRank()
+	items, users := newHalves(dst, r, p)
+	maxN := max(maxRowLen(r.UserPtr), maxRowLen(r.ItemPtr))
+	workers, kern := s.config()
+	nw := max(1, min(workers, (max(r.NumUsers, r.NumItems)+chunk-1)/chunk))
+	ws := make([]*workspace, nw)
+	for w := range ws {
+		ws[w] = kern.newWorkspace(kp, maxN)
+	}
+	var partial []float64 // RMSE partial sums, one per chunk of users
+	if progress != nil {
+		partial = make([]float64, (r.NumUsers+chunk-1)/chunk)
+	}
+
+	for it := 1; it <= p.Iterations; it++ {
+		start := time.Now()
+		for _, h := range []*half{items, users} {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
+			}
+			if bad := runHalf(&kern, ws, h); bad > 0 {
+				side := "item"
+				if h == users {
+					side = "user"
+				}
+				return fmt.Errorf("cpu fit: iteration %d: %d %s rows not positive definite", it, bad, side)
+			}
+		}
+		d := time.Since(start)
+		if progress != nil {
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse(workers, partial, dst, r), Duration: d})
+		}
+	}
+	return nil
+}
+
+// newHalves returns the item and user halves of an iteration of dst on r,
+// after als.Prepare(dst, r, p).
+func newHalves(dst *als.Model, r *als.Ratings, p als.Params) (items, users *half) {
+	items = &half{
+		ptr: r.ItemPtr, idx: r.ItemIdx, val: r.ItemVal,
+		fixed: dst.UserFactors, fixedBias: dst.UserBias,
+		dst: dst.ItemFactors, dstBias: dst.ItemBias,
+		k: p.Rank, kp: p.AugmentedRank(), bias: p.Bias, mean: float64(dst.Mean), lambda: p.Lambda,
+	}
+	users = &half{
+		ptr: r.UserPtr, idx: r.UserIdx, val: r.UserVal,
+		fixed: dst.ItemFactors, fixedBias: dst.ItemBias,
+		dst: dst.UserFactors, dstBias: dst.UserBias,
+		k: p.Rank, kp: p.AugmentedRank(), bias: p.Bias, mean: float64(dst.Mean), lambda: p.Lambda,
+	}
+	return items, users
+}
+
+func maxRowLen(ptr []int64) int {
+	var m int64
+	for i := 1; i < len(ptr); i++ {
+		m = max(m, ptr[i]-ptr[i-1])
+	}
+	return int(m)
+}
+
+// parallel runs body(w, c) for every chunk c in 0..chunks-1 on
+// min(workers, chunks) goroutines (inline when that is one), worker w
+// taking chunks from a shared counter.
+func parallel(workers, chunks int, body func(w, c int)) {
+	if workers <= 1 || chunks <= 1 {
+		for c := 0; c < chunks; c++ {
+			body(0, c)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range min(workers, chunks) {
+		wg.Go(func() {
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				body(w, c)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// runHalf solves every row of h and returns the number of rows whose
+// system was not positive definite.
+func runHalf(kern *kernel, ws []*workspace, h *half) int64 {
+	rows := h.rows()
+	var bad atomic.Int64
+	parallel(len(ws), (rows+chunk-1)/chunk, func(w, c int) {
+		for row := c * chunk; row < min((c+1)*chunk, rows); row++ {
+			if !kern.solveRow(ws[w], h, row) {
+				bad.Add(1)
+			}
+		}
+	})
+	return bad.Load()
+}
+
+// rmse is als.RMSE computed in parallel: each chunk of users sums its
+// squared errors in the same order as als.RMSE into partial, and the
+// partial sums are added in chunk order, so the result does not depend on
+// the number of workers and matches als.RMSE to rounding.
+func rmse(workers int, partial []float64, m *als.Model, r *als.Ratings) float64 {
+	if r.NNZ() == 0 {
+		return 0
+	}
+	parallel(workers, len(partial), func(_, c int) {
+		var se float64
+		for u := c * chunk; u < min((c+1)*chunk, r.NumUsers); u++ {
+			x := m.User(u)
+			for p := r.UserPtr[u]; p < r.UserPtr[u+1]; p++ {
+				i := int(r.UserIdx[p])
+				pred := float64(als.Dot(x, m.Item(i)))
+				if m.Bias {
+					pred += float64(m.Mean) + float64(m.UserBias[u]) + float64(m.ItemBias[i])
+				}
+				d := pred - float64(r.UserVal[p])
+				se += d * d
+			}
+		}
+		partial[c] = se
+	})
+	var se float64
+	for _, v := range partial {
+		se += v
+	}
+	return math.Sqrt(se / float64(r.NNZ()))
+}
