@@ -10,7 +10,6 @@ import (
 	"movierec/als/alstest"
 )
 
-
 // BenchmarkFit times a whole Fit (with the per-iteration RMSE, as the
 // engine's progress callback gets it) on the alstest size classes:
 // 10 iterations for "small", 3 for "medium".
