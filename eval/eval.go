@@ -22,6 +22,25 @@ type Result struct {
 	TrainSeconds float64 `json:"train_seconds"`
 }
 
+// SplitInPlace makes the same split as Split with the same seed without
+// copying the training part: it reorders rs so that the training ratings
+// come first (in their original order) and returns train = rs[:n] and a new
+// slice holding the test ratings. rs must not be used afterwards.
+func SplitInPlace(rs []engine.Rating, fraction float64, seed uint64) (train, test []engine.Rating) {
+	rng := rand.New(rand.NewPCG(seed, 0x6d6f76696572))
+	test = make([]engine.Rating, 0, int(float64(len(rs))*fraction)+1)
+	w := 0
+	for _, r := range rs {
+		if rng.Float64() < fraction {
+			test = append(test, r)
+		} else {
+			rs[w] = r
+			w++
+		}
+	}
+	return rs[:w:w], test
+}
+
 // Split puts each rating into the test set with probability fraction,
 // drawing from a PCG stream seeded by seed, so the same seed gives the same
 // split. The input is not modified.
@@ -48,46 +67,65 @@ type Index struct {
 
 // Matrix builds the training matrix from ratings: ids are mapped densely in
 // order of first appearance, and a later rating of the same pair replaces an
-// earlier one.
+// earlier one. Besides the result it allocates one int32 per rating.
 func Matrix(train []engine.Rating) (*als.Ratings, Index) {
 	ix := Index{Users: make(map[int32]int32), Movies: make(map[int32]int32)}
-	type coo struct {
-		u, i int32
-		v    float32
-		ord  int
-	}
-	cs := make([]coo, len(train))
+	uix := make([]int32, len(train))
+	var counts []int64
 	for k, r := range train {
 		u, ok := ix.Users[r.User]
 		if !ok {
 			u = int32(len(ix.Users))
 			ix.Users[r.User] = u
+			counts = append(counts, 0)
 		}
-		i, ok := ix.Movies[r.Movie]
-		if !ok {
-			i = int32(len(ix.Movies))
-			ix.Movies[r.Movie] = i
+		if _, ok := ix.Movies[r.Movie]; !ok {
+			ix.Movies[r.Movie] = int32(len(ix.Movies))
 		}
-		cs[k] = coo{u, i, r.Value, k}
+		uix[k] = u
+		counts[u]++
 	}
-	slices.SortFunc(cs, func(a, b coo) int {
-		return cmp.Or(cmp.Compare(a.u, b.u), cmp.Compare(a.i, b.i), cmp.Compare(a.ord, b.ord))
-	})
-	ptr := make([]int64, len(ix.Users)+1)
-	idx := make([]int32, 0, len(cs))
-	val := make([]float32, 0, len(cs))
-	for k, c := range cs {
-		if k+1 < len(cs) && cs[k+1].u == c.u && cs[k+1].i == c.i {
-			continue
+	ptr := make([]int64, len(counts)+1)
+	for u, n := range counts {
+		ptr[u+1] = ptr[u] + n
+	}
+	idx := make([]int32, len(train))
+	val := make([]float32, len(train))
+	pos := counts // reuse: next free slot of each row, as an offset
+	clear(pos)
+	for k, r := range train {
+		u := uix[k]
+		p := ptr[u] + pos[u]
+		idx[p], val[p] = ix.Movies[r.Movie], r.Value
+		pos[u]++
+	}
+	uix = nil
+	// Sort each row by item, keeping file order among duplicates, and keep
+	// the last of each duplicate run; rows are compacted in place.
+	type pair struct {
+		i int32
+		v float32
+	}
+	var scratch []pair
+	w := int64(0)
+	for u := 0; u < len(ptr)-1; u++ {
+		lo, hi := ptr[u], ptr[u+1]
+		scratch = scratch[:0]
+		for p := lo; p < hi; p++ {
+			scratch = append(scratch, pair{idx[p], val[p]})
 		}
-		idx = append(idx, c.i)
-		val = append(val, c.v)
-		ptr[c.u+1]++
+		slices.SortStableFunc(scratch, func(a, b pair) int { return cmp.Compare(a.i, b.i) })
+		ptr[u] = w
+		for j, pr := range scratch {
+			if j+1 < len(scratch) && scratch[j+1].i == pr.i {
+				continue
+			}
+			idx[w], val[w] = pr.i, pr.v
+			w++
+		}
 	}
-	for u := range len(ix.Users) {
-		ptr[u+1] += ptr[u]
-	}
-	return als.NewRatingsCSR(len(ix.Users), len(ix.Movies), ptr, idx, val), ix
+	ptr[len(ptr)-1] = w
+	return als.NewRatingsCSR(len(ix.Users), len(ix.Movies), ptr, idx[:w:w], val[:w:w]), ix
 }
 
 // Run trains s on train with p and scores test. Predictions are clamped to

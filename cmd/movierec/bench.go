@@ -49,6 +49,7 @@ type benchReport struct {
 	NoiseFloor             float64    `json:"noise_floor_rmse,omitempty"`
 	Iterations             int        `json:"iterations"`
 	Lambda                 float64    `json:"lambda"`
+	Bias                   bool       `json:"bias"`
 	Training               []benchRow `json:"training"`
 	PeakRSSBytes           int64      `json:"peak_rss_bytes"`
 	TopP50, TopP90, TopP99 time.Duration
@@ -65,7 +66,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cudaWorker, appendTo    string
 		iterations, topQueries  int
 		lambda, testFraction    float64
-		asJSON                  bool
+		asJSON, bias            bool
 	)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -81,6 +82,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&topQueries, "top-queries", 2000, "Top(user, 10) calls for the latency percentiles")
 	fs.StringVar(&appendTo, "append", "", "append the results as a Markdown section to this file (e.g. bench/RESULTS.md)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	fs.BoolVar(&bias, "bias", false, "learn user and movie biases")
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -98,7 +100,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ranks = append(ranks, k)
 	}
 
-	rep := benchReport{Machine: machine(), Iterations: iterations, Lambda: lambda}
+	rep := benchReport{Machine: machine(), Iterations: iterations, Lambda: lambda, Bias: bias}
 	if dataDir == "" {
 		cfg, ok := dataset.Presets()[preset]
 		if !ok {
@@ -115,11 +117,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			rep.GenSeconds = time.Since(start).Seconds()
 		}
-		rep.NoiseFloor = noiseFloor(genDir)
 		rep.Data = fmt.Sprintf("synthetic preset %s (seed %d)", preset, cfg.Seed)
 	} else {
 		rep.Data = dataDir
 	}
+	rep.NoiseFloor = noiseFloor(dataDir) // 0 unless the data set was generated
 
 	start := time.Now()
 	ds, err := dataset.LoadDir(dataDir)
@@ -131,7 +133,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep.LoadRate = float64(len(ds.Ratings)) / rep.LoadSeconds
 	log.Info("loaded", "ratings", len(ds.Ratings), "seconds", rep.LoadSeconds)
 
-	train, test := eval.Split(ds.Ratings, testFraction, 42)
+	train, test := eval.SplitInPlace(ds.Ratings, testFraction, 42)
 	ds.Ratings = nil
 	r, ix := eval.Matrix(train)
 	train = nil
@@ -153,7 +155,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			continue
 		}
 		for _, k := range ranks {
-			p := als.Params{Rank: k, Iterations: iterations, Lambda: lambda, Seed: 5}
+			p := als.Params{Rank: k, Iterations: iterations, Lambda: lambda, Seed: 5, Bias: bias}
 			var m als.Model
 			var total time.Duration
 			err := solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
@@ -289,7 +291,7 @@ func (rep benchReport) markdown(cmd string) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.1f | %.4f |\n", t.Backend, t.Device, t.Rank, t.SecPerIter, t.GFLOPS, t.TestRMSE)
 	}
-	fmt.Fprintf(&b, "\n%d iterations per training, λ %g; test RMSE on a 10%% hold-out; GFLOP/s counts als.FlopsPerIteration.\n", rep.Iterations, rep.Lambda)
+	fmt.Fprintf(&b, "\n%d iterations per training, λ %g, biases %t; test RMSE on a 10%% hold-out; GFLOP/s counts als.FlopsPerIteration.\n", rep.Iterations, rep.Lambda, rep.Bias)
 	return b.String()
 }
 

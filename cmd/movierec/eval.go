@@ -66,7 +66,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		scale = ds.Scale
-		train, test = eval.Split(ds.Ratings, fraction, splitSeed)
+		train, test = eval.SplitInPlace(ds.Ratings, fraction, splitSeed)
 	}
 
 	solver, backend, err := newSolver(ctx, mf, log)
