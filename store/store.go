@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 
@@ -30,6 +31,9 @@ type DB struct {
 	writes chan *writeReq
 	quit   chan struct{}
 	done   chan struct{}
+
+	closeMu sync.RWMutex // held for reading while enqueuing a write
+	closed  bool         // guarded by closeMu
 }
 
 var _ engine.Store = (*DB)(nil)
@@ -117,11 +121,12 @@ func (d *DB) migrate(ctx context.Context) error {
 // Close stops the writer (pending writes finish first) and closes the
 // database.
 func (d *DB) Close() error {
-	select {
-	case <-d.quit:
-	default:
+	d.closeMu.Lock()
+	if !d.closed {
+		d.closed = true
 		close(d.quit)
 	}
+	d.closeMu.Unlock()
 	<-d.done
 	return errors.Join(d.write.Close(), d.read.Close())
 }

@@ -25,13 +25,20 @@ const maxGroup = 20000
 // stored batch.
 func (d *DB) AddRatings(ctx context.Context, rs []engine.Rating) error {
 	req := &writeReq{rs: rs, done: make(chan error, 1)}
-	select {
-	case <-d.quit:
+	// Enqueue under the read lock: Close takes the write lock to set closed,
+	// so no request can be queued after the writer's final drain.
+	d.closeMu.RLock()
+	if d.closed {
+		d.closeMu.RUnlock()
 		return ErrClosed
+	}
+	select {
 	case <-ctx.Done():
+		d.closeMu.RUnlock()
 		return fmt.Errorf("store %d ratings: %w", len(rs), ctx.Err())
 	case d.writes <- req:
 	}
+	d.closeMu.RUnlock()
 	return <-req.done
 }
 
