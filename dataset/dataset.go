@@ -70,11 +70,7 @@ func Load(fsys fs.FS) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	rdata, err := fs.ReadFile(fsys, l.ratings)
-	if err != nil {
-		return nil, fmt.Errorf("read ratings: %w", err)
-	}
-	ratings, first, err := parseRatings(rdata, l.ratings, l.ratingsFormat, 0)
+	ratings, first, err := loadRatings(fsys, l)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +91,21 @@ func LoadDir(dir string) (*Dataset, error) {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 	return d, nil
+}
+
+// loadRatings reads and parses the ratings file of layout l in blocks,
+// straight from the file: the whole file is never in memory.
+func loadRatings(fsys fs.FS, l *layout) ([]engine.Rating, int, error) {
+	f, err := fsys.Open(l.ratings)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read ratings: %w", err)
+	}
+	defer f.Close()
+	ratings, first, err := streamRatings(f, nil, l.ratings, l.ratingsFormat, 0, blockSize)
+	if re, ok := err.(*readError); ok {
+		return nil, 0, fmt.Errorf("read ratings: %w", re.err)
+	}
+	return ratings, first, err
 }
 
 // detect picks the first layout whose two files exist in fsys.

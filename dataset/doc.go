@@ -20,12 +20,16 @@
 // every layout; user ids must be in 0..2147483647, movie ids in
 // 1..2147483647, timestamps non-negative Unix seconds.
 //
-// The ratings readers are built for size: they read the whole input into
-// memory, split it at line boundaries into one chunk per processor
-// (GOMAXPROCS) and parse the chunks in parallel with a byte-level parser
-// that allocates nothing per row. The result is in file order. Input that
-// contains a double quote anywhere takes a sequential, quote-aware path
-// instead, since a quoted field may hide a line end.
+// The ratings readers are built for size: they read the input in blocks of
+// 16 MiB, cut at line boundaries, split each block into one chunk per
+// processor (GOMAXPROCS) and parse the chunks in parallel, with a byte-level
+// parser that allocates nothing per row, straight into one result slice
+// while the next block is read. Only two blocks and the result are in
+// memory at a time; when the input's size is known (a file, a bytes.Reader)
+// the result is allocated once, from the line length sampled at several
+// places in the input. The result is in file order. From the line of a
+// double quote to the end of its block, rows take a sequential,
+// quote-aware path instead, since a quoted field may hide a line end.
 //
 // All functions are safe for concurrent use; they share no state.
 package dataset

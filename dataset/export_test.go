@@ -1,6 +1,10 @@
 package dataset
 
-import "movierec/engine"
+import (
+	"io"
+
+	"movierec/engine"
+)
 
 // ParseRatingsSlow is ParseRatings with every row parsed by the general
 // row parser, none by the fast path.
@@ -17,5 +21,26 @@ func ParseRatingsSlow(data []byte, name, format string, workers int) ([]engine.R
 func ParseRatings(data []byte, name, format string, workers int) ([]engine.Rating, error) {
 	f := map[string]*ratingsFormat{"csv": &csvRatings, "dat": &datRatings, "udata": &uDataRatings}[format]
 	out, _, err := parseRatings(data, name, f, workers)
+	return out, err
+}
+
+// ReadRatingsBlocks reads a ratings file of the given format from r in
+// blocks of blockSize bytes, each parsed with workers goroutines (0:
+// GOMAXPROCS), as the Read* functions do with their large blocks.
+func ReadRatingsBlocks(r io.Reader, name, format string, blockSize, workers int) ([]engine.Rating, error) {
+	f := map[string]*ratingsFormat{"csv": &csvRatings, "dat": &datRatings, "udata": &uDataRatings}[format]
+	out, _, err := streamRatings(r, nil, name, f, workers, blockSize)
+	if re, ok := err.(*readError); ok {
+		return nil, re.err
+	}
+	return out, err
+}
+
+// ParseRatingsQuoted is ParseRatings of a ratings.csv with every row parsed
+// by the quote-aware parser.
+func ParseRatingsQuoted(data []byte, name string) ([]engine.Rating, error) {
+	f := csvRatings
+	f.quoted = true
+	out, _, err := parseRatings(data, name, &f, 1)
 	return out, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"testing/iotest"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -48,10 +49,27 @@ func fuzzRatings(t *testing.T, in []byte, format string, read func([]byte) ([]en
 	} else {
 		checkRatings(t, got)
 	}
-	for _, alt := range []struct {
+	type parser = func([]byte, string, string, int) ([]engine.Rating, error)
+	alts := []struct {
 		name string
-		read func([]byte, string, string, int) ([]engine.Rating, error)
-	}{{"parallel", dataset.ParseRatings}, {"slow", dataset.ParseRatingsSlow}} {
+		read parser
+	}{{"parallel", dataset.ParseRatings}, {"slow", dataset.ParseRatingsSlow},
+		{"5-byte blocks", func(b []byte, name, format string, workers int) ([]engine.Rating, error) {
+			return dataset.ReadRatingsBlocks(iotest.HalfReader(bytes.NewReader(b)), name, format, 5, workers)
+		}},
+		{"1-byte blocks, unsized", func(b []byte, name, format string, workers int) ([]engine.Rating, error) {
+			return dataset.ReadRatingsBlocks(unsizedReader{bytes.NewReader(b)}, name, format, 1, workers)
+		}},
+	}
+	if format == "csv" {
+		alts = append(alts, struct {
+			name string
+			read parser
+		}{"quote-aware", func(b []byte, name, _ string, _ int) ([]engine.Rating, error) {
+			return dataset.ParseRatingsQuoted(b, name)
+		}})
+	}
+	for _, alt := range alts {
 		got2, err2 := alt.read(slices.Clip(in), "f", format, 3)
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("%s parser: error %v, want %v", alt.name, err2, err)

@@ -3,8 +3,10 @@ package dataset
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"movierec/engine"
@@ -16,6 +18,7 @@ type ratingsFormat struct {
 	header []string // required header fields, or nil for none
 	quotes bool     // RFC 4180 quoting may occur (CSV)
 	slow   bool     // tests only: parse every row with parseRatingLine
+	quoted bool     // tests only: parse every row with the quote-aware parser
 }
 
 // The ratings formats. They are never modified.
@@ -39,11 +42,13 @@ const minChunk = 256 << 10
 // 2147483647, a movie id outside 1 to 2147483647, a rating that is not a
 // decimal number on [engine.MovieLensScale], a timestamp that is not a
 // non-negative integer. Empty lines are errors except at the end of the
-// input. An I/O error from r is returned as is.
+// input. An I/O error from r is returned as is, unless a malformed row was
+// found before it.
 //
 // The ratings are returned in file order; duplicates are kept. ReadRatingsCSV
-// reads all of r into memory and parses it in parallel (see the package
-// documentation). The result is a new slice owned by the caller.
+// reads r in large blocks and parses them in parallel (see the package
+// documentation). The result is a new slice owned by the caller; its
+// capacity may exceed its length by a few percent.
 func ReadRatingsCSV(r io.Reader, name string) ([]engine.Rating, error) {
 	return readRatings(r, name, &csvRatings)
 }
@@ -63,69 +68,391 @@ func ReadUData(r io.Reader, name string) ([]engine.Rating, error) {
 }
 
 func readRatings(r io.Reader, name string, f *ratingsFormat) ([]engine.Rating, error) {
-	data, err := readAll(r)
-	if err != nil {
-		return nil, err
+	out, _, err := streamRatings(r, nil, name, f, 0, blockSize)
+	if re, ok := err.(*readError); ok {
+		return nil, re.err
 	}
-	out, _, err := parseRatings(data, name, f, 0)
 	return out, err
 }
 
-// parseRatings parses a whole ratings file with up to workers goroutines
-// (0: GOMAXPROCS, at least minChunk bytes each). It also returns the line
-// number of the first row after any header: an accepted row never spans
-// lines, so row i is on line first+i.
+// blockSize is the size of the blocks the ratings readers read their input
+// in. Two blocks are alive at a time: one being parsed, one being read.
+const blockSize = 16 << 20
+
+// readError wraps an I/O error of the input, to tell it from a *ParseError.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// parseRatings parses a whole ratings file held in memory with up to workers
+// goroutines (0: GOMAXPROCS, at least minChunk bytes each). It also returns
+// the line number of the first row after any header: an accepted row never
+// spans lines, so row i is on line first+i.
 func parseRatings(data []byte, name string, f *ratingsFormat, workers int) ([]engine.Rating, int, error) {
-	data = stripBOM(data)
-	first := 1
+	return streamRatings(nil, data, name, f, workers, blockSize)
+}
+
+// streamRatings parses a ratings file: data if r is nil, else everything r
+// yields, read in blocks of about bsize bytes. Each block is cut after its
+// last complete line that is not followed only by line ends (those may turn
+// out to be the file's trailing empty lines); its rows are parsed in
+// parallel straight into one growing result while the next block is read,
+// and the rest of the block is carried over to the next one. A row longer
+// than a block, or a quoted record that spans blocks, makes the block grow.
+// It returns the line number of the first row, as parseRatings does, and a
+// *readError for an I/O error of r.
+func streamRatings(r io.Reader, data []byte, name string, f *ratingsFormat, workers, bsize int) ([]engine.Rating, int, error) {
+	p := ratingsParser{name: name, f: f, workers: workers, line: 1, size: -1}
+	b := blockReader{r: r, data: data, eof: r == nil}
+	if r != nil {
+		off, n, ok := inputSize(r)
+		if ok {
+			p.size = n
+			bsize = int(min(int64(bsize), n+1)) // n+1: EOF shows without a second buffer
+		}
+		b.size = max(bsize, 4)
+		if ok && n > int64(b.size) {
+			b.spare = make([]byte, b.size) // needed anyway; scratch for now
+			p.sampled = sampleLineLength(r, off, n, b.spare)
+		}
+		if err := b.advance(nil); err != nil {
+			return nil, 0, err
+		}
+	}
+
+	// The byte order mark and the header: both need the start of the
+	// input, the header its first complete record.
+	for !b.eof && len(b.data) < len(utf8BOM) {
+		if err := b.advance(b.data); err != nil {
+			return nil, 0, err
+		}
+	}
+	b.data = stripBOM(b.data)
 	if f.header != nil {
-		cr := csvReader{data: data, line: 1}
+		cr := &p.cr
+		for !b.eof {
+			cr.data = b.data
+			ok, err := cr.next()
+			n := len(b.data) - len(cr.data)
+			if (err != nil && err != errUnterminated) || (ok && b.data[n-1] == '\n') {
+				break // the first record is complete, or an error anyway
+			}
+			if err := b.advance(b.data); err != nil {
+				return nil, 0, err
+			}
+		}
+		cr.data, cr.line = b.data, 1
 		if err := cr.checkHeader(f.header...); err != nil {
 			return nil, 0, &ParseError{File: name, Line: 1, Err: err}
 		}
-		data, first = cr.data, cr.line
+		b.data, p.line = cr.data, cr.line
 	}
-	body := trimTrailingLines(data)
-	if len(body) == 0 {
-		return []engine.Rating{}, first, nil
+	first := p.line
+
+	for {
+		region := b.data
+		if b.eof {
+			region = trimTrailingLines(region)
+		} else {
+			region = region[:completeLines(region)]
+		}
+		if p.size >= 0 {
+			p.rest = p.size - b.read + int64(len(b.data)-len(region))
+		}
+		switch {
+		case b.eof:
+			if _, err := p.process(region, true); err != nil {
+				return nil, 0, err
+			}
+			if p.out == nil {
+				p.out = []engine.Rating{}
+			}
+			return p.out, first, nil
+		case len(region) > 0 && (!f.quotes || bytes.IndexByte(region, '"') < 0):
+			// The common case: parse region while reading the next block.
+			done := make(chan error, 1)
+			go func() { done <- p.fast(region) }()
+			rerr := b.advance(b.data[len(region):])
+			if err := <-done; rerr == nil && err != nil {
+				return nil, 0, err
+			}
+			if rerr != nil {
+				return nil, 0, rerr
+			}
+		default:
+			n, err := p.process(region, false)
+			if err != nil {
+				return nil, 0, err
+			}
+			if err := b.advance(b.data[n:]); err != nil {
+				return nil, 0, err
+			}
+		}
 	}
-	if f.quotes && bytes.IndexByte(body, '"') >= 0 {
-		out, err := parseRatingsQuoted(body, name, first)
-		return out, first, err
+}
+
+// completeLines returns the length of the prefix of b, which is not the
+// end of the input, that can be parsed now: b up to the line end before the
+// last line that holds more than line ends. That line may be the last of the
+// input, and the line ends after it its trailing empty lines, so they wait
+// for the next block.
+func completeLines(b []byte) int {
+	j := len(b) - 1
+	for j >= 0 && (b[j] == '\n' || b[j] == '\r') {
+		j--
 	}
+	if j < 0 {
+		return 0
+	}
+	return bytes.LastIndexByte(b[:j], '\n') + 1
+}
+
+// inputSize returns the offset of r in its input and the number of bytes
+// left, when r tells them: a bytes.Reader, strings.Reader or bytes.Buffer,
+// or a regular file.
+func inputSize(r io.Reader) (off, n int64, ok bool) {
+	if s, ok := r.(io.Seeker); ok {
+		if o, err := s.Seek(0, io.SeekCurrent); err == nil {
+			off = o
+		}
+	}
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return off, int64(v.Len()), true
+	case interface{ Stat() (fs.FileInfo, error) }:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return 0, 0, false
+		}
+		return off, max(fi.Size()-off, 0), true
+	}
+	return 0, 0, false
+}
+
+// blockReader reads an input in blocks into two buffers that take turns:
+// one holds the block being parsed while the next is read into the other.
+type blockReader struct {
+	r          io.Reader
+	size       int    // block size
+	buf, spare []byte // the buffer data is in, and the other one
+	data       []byte // input read and not yet consumed, a slice of buf
+	read       int64  // bytes read from r so far
+	eof        bool   // data holds all of the rest of the input
+}
+
+// advance makes data keep, which it copies to the start of the spare buffer,
+// followed by as much of the input as fits, then swaps the buffers. The spare
+// buffer grows to at least twice len(keep), so that each call reads a fair
+// amount. It returns a *readError for an I/O error of r.
+func (b *blockReader) advance(keep []byte) error {
+	if len(b.spare) < max(b.size, 2*len(keep)) {
+		b.spare = make([]byte, max(b.size, 2*len(keep)))
+	}
+	n := copy(b.spare, keep)
+	m, err := io.ReadFull(b.r, b.spare[n:])
+	b.read += int64(m)
+	b.buf, b.spare = b.spare, b.buf
+	b.data = b.buf[:n+m]
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		b.eof = true
+	default:
+		return &readError{err}
+	}
+	return nil
+}
+
+// ratingsParser parses the rows of a ratings file, region by region, into
+// one result.
+type ratingsParser struct {
+	name    string
+	f       *ratingsFormat
+	workers int     // goroutines per region, 0 for GOMAXPROCS (and minChunk)
+	line    int     // line number of the next row
+	size    int64   // bytes in the input, -1 if unknown
+	rest    int64   // bytes of the input after the region being parsed
+	rows    int64   // rows parsed or being parsed
+	bytes   int64   // bytes of the regions parsed or being parsed
+	sampled float64 // bytes per line from samples of the input, or 0
+	out     []engine.Rating
+	cr      csvReader // for quoted records
+	// scratch, per chunk of a region
+	counts, offsets []int
+	errs            []error
+}
+
+// process parses region, which holds complete lines, or if final the rest of
+// the input less its trailing line ends. It returns how many bytes of region
+// it consumed: less than all only when a quoted record goes on past region.
+//
+// The lines before the line of the first double quote are plain rows, and
+// parsed in parallel; from that line on the quote-aware parser reads the
+// rest of the region, one record after the other.
+func (p *ratingsParser) process(region []byte, final bool) (int, error) {
+	k := len(region)
+	if p.f.quoted {
+		k = 0
+	} else if p.f.quotes {
+		if q := bytes.IndexByte(region, '"'); q >= 0 {
+			k = bytes.LastIndexByte(region[:q], '\n') + 1
+		}
+	}
+	if err := p.fast(region[:k]); err != nil || k == len(region) {
+		return k, err
+	}
+	n, err := p.quoted(region[k:], final)
+	return k + n, err
+}
+
+// fast parses region, made of complete unquoted lines (the last may lack
+// its line end when region is the end of the input), with up to p.workers
+// goroutines, each parsing its chunk straight into its place in p.out.
+func (p *ratingsParser) fast(region []byte) error {
+	if len(region) == 0 {
+		return nil
+	}
+	workers := p.workers
 	if workers <= 0 {
-		workers = min(runtime.GOMAXPROCS(0), max(1, len(body)/minChunk))
+		workers = min(runtime.GOMAXPROCS(0), max(1, len(region)/minChunk))
 	}
-	chunks := splitChunks(body, workers)
+	chunks := splitChunks(region, workers)
 
 	// Count the rows of each chunk (every line is a row: empty lines
-	// inside body are errors), so that each chunk can be parsed straight
-	// into its place in one result slice and knows its first line number.
-	counts := make([]int, len(chunks))
+	// inside region are errors), so that each chunk can be parsed straight
+	// into its place and knows its first line number.
+	p.counts = grow(p.counts, len(chunks))
+	p.offsets = grow(p.offsets, len(chunks)+1)
+	p.errs = grow(p.errs, len(chunks))
+	counts, offsets, errs := p.counts, p.offsets, p.errs
 	parallel(len(chunks), func(i int) {
 		counts[i] = bytes.Count(chunks[i], []byte("\n"))
 		if c := chunks[i]; c[len(c)-1] != '\n' {
 			counts[i]++
 		}
+		errs[i] = nil
 	})
-	offsets := make([]int, len(chunks)+1)
+	offsets[0] = 0
 	for i, n := range counts {
 		offsets[i+1] = offsets[i] + n
 	}
-	out := make([]engine.Rating, offsets[len(chunks)])
-	errs := make([]error, len(chunks))
+	rows := offsets[len(chunks)]
+	p.reserve(rows, len(region))
+	base := len(p.out)
+	out := p.out[:base+rows]
+	f, line := p.f, p.line
 	parallel(len(chunks), func(i int) {
-		dst := out[offsets[i]:offsets[i+1]]
+		dst := out[base+offsets[i] : base+offsets[i+1]]
 		if n, err := parseRatingChunk(dst, chunks[i], f.sep, f.slow); err != nil {
-			errs[i] = &ParseError{File: name, Line: first + offsets[i] + n, Err: err}
+			errs[i] = &ParseError{File: p.name, Line: line + offsets[i] + n, Err: err}
 		}
 	})
 	for _, err := range errs {
-		if err != nil { // the first chunk's error is the first in the file
-			return nil, first, err
+		if err != nil { // the first chunk's error is the first in the region
+			return err
 		}
 	}
-	return out, first, nil
+	p.out = out
+	p.line += rows
+	return nil
+}
+
+// grow returns s resliced or reallocated to length n.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// reserve makes room in p.out for rows more rows, read from n bytes. When
+// the size of the input is known, it makes room for all rows at once: the
+// rows so far, plus the rest of the input at the bytes per row seen so far,
+// plus 1/32 for lines that grow longer. Otherwise it grows p.out as append
+// would.
+func (p *ratingsParser) reserve(rows, n int) {
+	p.rows += int64(rows)
+	p.bytes += int64(n)
+	need := len(p.out) + rows
+	if need <= cap(p.out) {
+		return
+	}
+	if p.size < 0 || p.rows == 0 {
+		p.out = slices.Grow(p.out, rows)
+		return
+	}
+	perRow := p.sampled
+	if perRow == 0 || cap(p.out) > 0 {
+		perRow = float64(p.bytes) / float64(p.rows)
+	}
+	est := float64(p.rest) / perRow
+	c := need + int(est+est/32) + 16
+	if cap(p.out) > 0 { // the estimate was short: grow at least 1/8
+		c = max(c, cap(p.out)+cap(p.out)/8)
+	}
+	out := make([]engine.Rating, len(p.out), c)
+	copy(out, p.out)
+	p.out = out
+}
+
+// sampleLineLength estimates the bytes per line of the size bytes of r that
+// follow offset off, from 16 samples of 64 KiB spread over them, when r can
+// read at offsets and the input is larger than 2 MiB. It returns 0 if not.
+// The first block alone may mislead: in a file sorted by user, the user ids
+// get longer towards the end. buf is scratch space.
+func sampleLineLength(r io.Reader, off, size int64, buf []byte) float64 {
+	const samples, sample = 16, 64 << 10
+	ra, ok := r.(io.ReaderAt)
+	if !ok || size < 2*samples*sample || len(buf) < sample {
+		return 0
+	}
+	var n, lines int
+	for i := range int64(samples) {
+		m, err := ra.ReadAt(buf[:sample], off+i*(size-sample)/(samples-1))
+		if err != nil && err != io.EOF {
+			return 0
+		}
+		n += m
+		lines += bytes.Count(buf[:m], []byte("\n"))
+	}
+	if lines == 0 {
+		return 0
+	}
+	return float64(n) / float64(lines)
+}
+
+// quoted parses the records of region with the quote-aware CSV parser. It
+// returns the bytes consumed: all of region but a last record whose quoted
+// field is not closed within it, unless final.
+func (p *ratingsParser) quoted(region []byte, final bool) (int, error) {
+	p.reserve(bytes.Count(region, []byte("\n"))+1, len(region))
+	cr := &p.cr
+	cr.data, cr.line = region, p.line
+	for {
+		rest, line := cr.data, cr.line
+		ok, err := cr.next()
+		if err == errUnterminated && !final {
+			p.line = line
+			return len(region) - len(rest), nil
+		}
+		if err != nil {
+			return 0, &ParseError{File: p.name, Line: cr.recLine, Err: err}
+		}
+		if !ok {
+			p.line = cr.line
+			return len(region), nil
+		}
+		if len(cr.fields) != 4 {
+			err := fieldCountError(cr.isEmptyLine(), len(cr.fields), 4)
+			return 0, &ParseError{File: p.name, Line: cr.recLine, Err: err}
+		}
+		r, err := parseRatingFields(cr.fields[0], cr.fields[1], cr.fields[2], cr.fields[3])
+		if err != nil {
+			return 0, &ParseError{File: p.name, Line: cr.recLine, Err: err}
+		}
+		p.out = append(p.out, r)
+	}
 }
 
 // splitChunks cuts body into at most n pieces of similar size, each ending
@@ -302,29 +629,4 @@ func cut(s, sep []byte) (before, after []byte, found bool) {
 		return s, nil, false
 	}
 	return s[:i], s[i+len(sep):], true
-}
-
-// parseRatingsQuoted parses the rows of a ratings.csv that contains quotes,
-// sequentially, starting at line first.
-func parseRatingsQuoted(body []byte, name string, first int) ([]engine.Rating, error) {
-	out := make([]engine.Rating, 0, bytes.Count(body, []byte("\n"))+1)
-	cr := csvReader{data: body, line: first}
-	for {
-		ok, err := cr.next()
-		if err != nil {
-			return nil, &ParseError{File: name, Line: cr.recLine, Err: err}
-		}
-		if !ok {
-			return out, nil
-		}
-		if len(cr.fields) != 4 {
-			err := fieldCountError(cr.isEmptyLine(), len(cr.fields), 4)
-			return nil, &ParseError{File: name, Line: cr.recLine, Err: err}
-		}
-		r, err := parseRatingFields(cr.fields[0], cr.fields[1], cr.fields[2], cr.fields[3])
-		if err != nil {
-			return nil, &ParseError{File: name, Line: cr.recLine, Err: err}
-		}
-		out = append(out, r)
-	}
 }
