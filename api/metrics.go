@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +16,7 @@ import (
 type modelSource interface {
 	Snapshot() *engine.Snapshot
 	DataVersion() int64
+	TrainingCounts() []engine.TrainingCount
 }
 
 // metrics are the server's Prometheus metrics. Request metrics are recorded
@@ -67,44 +66,27 @@ func (m *metrics) request(method, route string, status int, d time.Duration) {
 	}
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
-	m.model.observe()
 }
 
 // stored counts accepted ratings.
 func (m *metrics) stored(n int) { m.ratings.Add(float64(n)) }
 
-// modelCollector exports the published model's metadata and counts
-// trainings. A training is counted when a request or a scrape first sees
-// its model, so a model replaced before anything looked at it is missed;
-// models published before the collector existed (loaded from the
-// database) are not counted as trainings.
+// modelCollector exports the published model's metadata and the engine's
+// training counters, all read at scrape time.
 type modelCollector struct {
-	src   modelSource
-	now   func() time.Time
-	start time.Time
+	src modelSource
+	now func() time.Time
 
-	seen      atomic.Pointer[engine.Snapshot] // the last model observed
-	mu        sync.Mutex                      // serialises counting
-	trainings *prometheus.CounterVec
-	durations *prometheus.HistogramVec
-
+	trainings, trainingSecs                                                *prometheus.Desc
 	ready, version, modelVersion, age, trainedAt, trainSecs, rmse, ratings *prometheus.Desc
 }
 
 func newModelCollector(src modelSource, now func() time.Time) *modelCollector {
 	return &modelCollector{
-		src:   src,
-		now:   now,
-		start: now(),
-		trainings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "movierec_trainings_total",
-			Help: "Models trained and published since the server started, by backend.",
-		}, []string{"backend"}),
-		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "movierec_training_duration_seconds",
-			Help:    "Training time of the published models, by backend.",
-			Buckets: prometheus.ExponentialBuckets(0.1, 2, 14),
-		}, []string{"backend"}),
+		src:          src,
+		now:          now,
+		trainings:    prometheus.NewDesc("movierec_trainings_total", "Trainings since the server started, by backend and result (ok, failed).", []string{"backend", "result"}, nil),
+		trainingSecs: prometheus.NewDesc("movierec_training_seconds_total", "Wall time spent training since the server started, by backend.", []string{"backend"}, nil),
 		ready:        prometheus.NewDesc("movierec_model_ready", "1 when a model is published, else 0.", nil, nil),
 		version:      prometheus.NewDesc("movierec_data_version", "Current data version (bumped by every accepted write).", nil, nil),
 		modelVersion: prometheus.NewDesc("movierec_model_data_version", "Data version the published model was trained on.", nil, nil),
@@ -116,40 +98,20 @@ func newModelCollector(src modelSource, now func() time.Time) *modelCollector {
 	}
 }
 
-// observe counts the published model as a training the first time it is
-// seen.
-func (m *modelCollector) observe() {
-	s := m.src.Snapshot()
-	if s == nil || s == m.seen.Load() {
-		return // the fast path of every request
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s == m.seen.Load() {
-		return
-	}
-	m.seen.Store(s)
-	if s.TrainedAt.Before(m.start) {
-		return // loaded, not trained here
-	}
-	m.trainings.WithLabelValues(s.Backend).Inc()
-	m.durations.WithLabelValues(s.Backend).Observe(s.TrainSeconds)
-}
-
 // Describe implements prometheus.Collector.
 func (m *modelCollector) Describe(ch chan<- *prometheus.Desc) {
-	m.trainings.Describe(ch)
-	m.durations.Describe(ch)
-	for _, d := range []*prometheus.Desc{m.ready, m.version, m.modelVersion, m.age, m.trainedAt, m.trainSecs, m.rmse, m.ratings} {
+	for _, d := range []*prometheus.Desc{m.trainings, m.trainingSecs, m.ready, m.version, m.modelVersion, m.age, m.trainedAt, m.trainSecs, m.rmse, m.ratings} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
 func (m *modelCollector) Collect(ch chan<- prometheus.Metric) {
-	m.observe()
-	m.trainings.Collect(ch)
-	m.durations.Collect(ch)
+	for _, c := range m.src.TrainingCounts() {
+		ch <- prometheus.MustNewConstMetric(m.trainings, prometheus.CounterValue, float64(c.OK), c.Backend, "ok")
+		ch <- prometheus.MustNewConstMetric(m.trainings, prometheus.CounterValue, float64(c.Failed), c.Backend, "failed")
+		ch <- prometheus.MustNewConstMetric(m.trainingSecs, prometheus.CounterValue, c.Seconds, c.Backend)
+	}
 	ch <- prometheus.MustNewConstMetric(m.version, prometheus.GaugeValue, float64(m.src.DataVersion()))
 	s := m.src.Snapshot()
 	if s == nil {

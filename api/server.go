@@ -44,6 +44,7 @@ type Recommender interface {
 	MovieStats(id int32) (engine.Movie, int, float64, error)
 	Snapshot() *engine.Snapshot
 	DataVersion() int64
+	TrainingCounts() []engine.TrainingCount
 	Ready() bool
 }
 

@@ -76,7 +76,8 @@ func (f *fakeRec) Snapshot() *engine.Snapshot {
 	}
 	return f.SnapshotFn()
 }
-func (f *fakeRec) DataVersion() int64 { return 0 }
+func (f *fakeRec) DataVersion() int64                     { return 0 }
+func (f *fakeRec) TrainingCounts() []engine.TrainingCount { return nil }
 
 func do(t *testing.T, h http.Handler, method, path, body string) (int, string) {
 	t.Helper()

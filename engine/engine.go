@@ -90,7 +90,9 @@ type Engine struct {
 	kick    chan struct{} // retrain requested (cap 1: coalesces)
 	trained chan struct{} // closed and replaced after each swap; for tests and Wait
 	trainMu sync.Mutex    // at most one training at a time
-	tmu     sync.Mutex    // guards trained
+	countMu sync.Mutex    // guards counts of trainings
+	tcounts map[string]*TrainingCount
+	tmu     sync.Mutex // guards trained
 }
 
 const sumScale = 1000
@@ -109,6 +111,46 @@ type folded struct {
 	version int64
 	x       []float32
 	bias    float32
+}
+
+// TrainingCount counts the trainings of one backend since the engine was
+// built.
+type TrainingCount struct {
+	Backend string
+	OK      int64   // trainings that published a model
+	Failed  int64   // trainings that returned an error (cancellations included)
+	Seconds float64 // wall time of all of them
+}
+
+// TrainingCounts returns the training counters, ordered by backend.
+func (e *Engine) TrainingCounts() []TrainingCount {
+	e.countMu.Lock()
+	defer e.countMu.Unlock()
+	out := make([]TrainingCount, 0, len(e.tcounts))
+	for _, c := range e.tcounts {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b TrainingCount) int { return cmp.Compare(a.Backend, b.Backend) })
+	return out
+}
+
+func (e *Engine) countTraining(backend string, ok bool, secs float64) {
+	e.countMu.Lock()
+	defer e.countMu.Unlock()
+	if e.tcounts == nil {
+		e.tcounts = make(map[string]*TrainingCount)
+	}
+	c := e.tcounts[backend]
+	if c == nil {
+		c = &TrainingCount{Backend: backend}
+		e.tcounts[backend] = c
+	}
+	if ok {
+		c.OK++
+	} else {
+		c.Failed++
+	}
+	c.Seconds += secs
 }
 
 // Snapshot is a published model with what it was trained on. It is

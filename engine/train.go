@@ -28,22 +28,24 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		log.Info("training progress", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of),
 			logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds())
 	})
+	secs := time.Since(start).Seconds()
+	backend := e.cfg.Backend
+	if n, ok := e.solver.(interface{ Name() string }); ok {
+		backend = n.Name() // a fallback solver says which backend really trained
+	}
+	e.countTraining(backend, err == nil, secs)
 	if err != nil {
 		log.Error("training failed", logKeyErr, err)
 		return nil, fmt.Errorf("train at data version %d: %w", version, err)
 	}
-	secs := time.Since(start).Seconds()
 	rmse := last.TrainRMSE
 	if p.Iterations == 0 {
 		rmse = als.RMSE(&m, r)
 	}
 	s := &Snapshot{
-		Model: &m, Params: p, DataVersion: version, Backend: e.cfg.Backend,
+		Model: &m, Params: p, DataVersion: version, Backend: backend,
 		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
 		UserIDs: userIDs, MovieIDs: e.movieIDs(),
-	}
-	if n, ok := e.solver.(interface{ Name() string }); ok {
-		s.Backend = n.Name() // a fallback solver says which backend really trained
 	}
 	e.mu.Lock()
 	e.swapLocked(s)
