@@ -45,7 +45,7 @@ func (e *Engine) Similar(ctx context.Context, movie int32, n int) ([]SimilarMovi
 	if nx == 0 {
 		return out, nil
 	}
-	h := make([]cand, 0, min(n, m.NumItems))
+	top := topN{n: n, h: make([]cand, 0, min(n, m.NumItems))}
 	for j := 0; j < m.NumItems; j++ {
 		if j == int(i) || e.counts[j].Load() == 0 {
 			continue
@@ -55,25 +55,9 @@ func (e *Engine) Similar(ctx context.Context, movie int32, n int) ([]SimilarMovi
 		if ny == 0 {
 			continue
 		}
-		c := cand{score: float32(float64(dot64(x, y)) / (nx * ny)), id: e.movies[j].ID, ix: int32(j)}
-		if len(h) < n {
-			h = append(h, c)
-			siftUp(h, len(h)-1)
-		} else if worse(h[0], c) {
-			h[0] = c
-			siftDown(h, 0)
-		}
+		top.push(cand{score: float32(float64(dot64(x, y)) / (nx * ny)), id: e.movies[j].ID, ix: int32(j)})
 	}
-	slices.SortFunc(h, func(a, b cand) int {
-		if worse(a, b) {
-			return 1
-		}
-		if worse(b, a) {
-			return -1
-		}
-		return 0
-	})
-	for _, c := range h {
+	for _, c := range top.sorted() {
 		out = append(out, SimilarMovie{Movie: e.movies[c.ix], Similarity: float64(c.score)})
 	}
 	return out, nil

@@ -130,22 +130,6 @@ func (e *Engine) Top(ctx context.Context, user int32, n int) ([]Prediction, erro
 	return e.Recommend(ctx, Query{User: user, N: n, MinRatings: -1})
 }
 
-// cand is a candidate during top-N selection.
-type cand struct {
-	score float32
-	id    int32 // movie id, the tie-breaker (smaller first)
-	ix    int32 // catalog index
-}
-
-// worse reports whether a ranks below b: lower score, or equal score and a
-// larger movie id.
-func worse(a, b cand) bool {
-	if a.score != b.score {
-		return a.score < b.score
-	}
-	return a.id > b.id
-}
-
 type scratch struct {
 	scores []float32
 	heap   []cand
@@ -200,7 +184,7 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	}
 
 	genre := strings.TrimSpace(q.Genre)
-	h := sc.heap[:0]
+	top := topN{n: q.N, h: sc.heap[:0]}
 	rated := st.rated
 	limit := len(e.movies)
 	if st.has {
@@ -219,27 +203,12 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 		if genre != "" && !hasGenre(e.movies[i].Genres, genre) {
 			continue
 		}
-		c := cand{score: scores[i], id: e.movies[i].ID, ix: int32(i)}
-		if len(h) < q.N {
-			h = append(h, c)
-			siftUp(h, len(h)-1)
-		} else if worse(h[0], c) {
-			h[0] = c
-			siftDown(h, 0)
-		}
+		top.push(cand{score: scores[i], id: e.movies[i].ID, ix: int32(i)})
 	}
-	sc.heap = h
-	out := make([]Prediction, len(h))
-	slices.SortFunc(h, func(a, b cand) int {
-		if worse(a, b) {
-			return 1
-		}
-		if worse(b, a) {
-			return -1
-		}
-		return 0
-	})
-	for j, c := range h {
+	best := top.sorted()
+	sc.heap = best
+	out := make([]Prediction, len(best))
+	for j, c := range best {
 		n, avg := e.stats(c.ix)
 		out[j] = Prediction{Movie: e.movies[c.ix], Score: e.clamp(float64(c.score)), Count: n, Average: avg}
 	}
@@ -253,36 +222,6 @@ func hasGenre(gs []string, g string) bool {
 		}
 	}
 	return false
-}
-
-// siftUp and siftDown maintain a min-heap under worse (root = worst kept).
-func siftUp(h []cand, j int) {
-	for j > 0 {
-		p := (j - 1) / 2
-		if !worse(h[j], h[p]) {
-			return
-		}
-		h[j], h[p] = h[p], h[j]
-		j = p
-	}
-}
-
-func siftDown(h []cand, j int) {
-	for {
-		l := 2*j + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && worse(h[r], h[l]) {
-			m = r
-		}
-		if !worse(h[m], h[j]) {
-			return
-		}
-		h[j], h[m] = h[m], h[j]
-		j = m
-	}
 }
 
 // UserRatings returns a user's ratings ordered by movie id, from the store
