@@ -1,51 +1,16 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"movierec/als"
+	"movierec/als/alstest"
 	"movierec/api"
 	"movierec/engine"
 )
-
-// tinySolver is an exact, slow ALS built from als.FoldIn, for catalogs of a
-// few movies.
-type tinySolver struct{}
-
-func (tinySolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
-	als.Prepare(dst, r, p)
-	var f als.FoldIn
-	for it := 1; it <= p.Iterations; it++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		users := &als.Model{Rank: p.Rank, Bias: p.Bias, Mean: dst.Mean, ItemFactors: dst.UserFactors, ItemBias: dst.UserBias}
-		for i := 0; i < r.NumItems; i++ {
-			lo, hi := r.ItemPtr[i], r.ItemPtr[i+1]
-			b, _ := f.Solve(dst.Item(i), users, r.ItemIdx[lo:hi], r.ItemVal[lo:hi], p.Lambda)
-			if p.Bias {
-				dst.ItemBias[i] = b
-			}
-		}
-		for u := 0; u < r.NumUsers; u++ {
-			lo, hi := r.UserPtr[u], r.UserPtr[u+1]
-			b, _ := f.Solve(dst.User(u), dst, r.UserIdx[lo:hi], r.UserVal[lo:hi], p.Lambda)
-			if p.Bias {
-				dst.UserBias[u] = b
-			}
-		}
-		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.RMSE(dst, r)})
-		}
-	}
-	return nil
-}
-
-func (tinySolver) Close() error { return nil }
 
 // catalog is a handful of movies; movie 8 is never rated.
 var catalog = []engine.Movie{
@@ -72,7 +37,7 @@ func newEngine(t *testing.T, train bool) *engine.Engine {
 		}
 	}
 	p := als.Params{Rank: 3, Iterations: 3, Lambda: 0.1, Seed: 1}
-	e, err := engine.New(engine.Config{Params: p, Scale: engine.MovieLensScale, Backend: "tiny"}, tinySolver{}, catalog, rs)
+	e, err := engine.New(engine.Config{Params: p, Scale: engine.MovieLensScale, Backend: "tiny"}, alstest.ReferenceSolver{}, catalog, rs)
 	if err != nil {
 		t.Fatalf("engine.New() error = %v", err)
 	}

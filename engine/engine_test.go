@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"movierec/als"
+	"movierec/als/alstest"
 	"movierec/engine"
 )
 
-// foldSolver is an exact, slow ALS built from als.FoldIn: each half solves
-// every row against the other side's factors.
+// foldSolver is the reference ALS with hooks: it counts fits and how many
+// run at once, can be slowed down, and can fail.
 type foldSolver struct {
 	fits    atomic.Int32
 	running atomic.Int32
@@ -42,33 +43,7 @@ func (s *foldSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p 
 	if s.fail != nil {
 		return s.fail
 	}
-	als.Prepare(dst, r, p)
-	var f als.FoldIn
-	for it := 1; it <= p.Iterations; it++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("fit: %w", err)
-		}
-		// Items against users: a model view whose "items" are the users.
-		users := &als.Model{Rank: p.Rank, Bias: p.Bias, Mean: dst.Mean, ItemFactors: dst.UserFactors, ItemBias: dst.UserBias}
-		for i := 0; i < r.NumItems; i++ {
-			lo, hi := r.ItemPtr[i], r.ItemPtr[i+1]
-			b, _ := f.Solve(dst.Item(i), users, r.ItemIdx[lo:hi], r.ItemVal[lo:hi], p.Lambda)
-			if p.Bias {
-				dst.ItemBias[i] = b
-			}
-		}
-		for u := 0; u < r.NumUsers; u++ {
-			lo, hi := r.UserPtr[u], r.UserPtr[u+1]
-			b, _ := f.Solve(dst.User(u), dst, r.UserIdx[lo:hi], r.UserVal[lo:hi], p.Lambda)
-			if p.Bias {
-				dst.UserBias[u] = b
-			}
-		}
-		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.RMSE(dst, r)})
-		}
-	}
-	return nil
+	return alstest.ReferenceSolver{}.Fit(ctx, dst, r, p, progress)
 }
 
 func (s *foldSolver) Close() error { return nil }

@@ -1,44 +1,16 @@
 package alstest_test
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"slices"
 	"testing"
-	"time"
 
 	"movierec/als"
 	"movierec/als/alstest"
 )
 
-// refSolver is alstest.ReferenceHalf behind the als.Solver interface, so
-// the suite can be checked against the reference itself.
-type refSolver struct{}
-
-func (refSolver) Close() error { return nil }
-
-func (refSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
-	if err := p.Validate(); err != nil {
-		return fmt.Errorf("reference fit: %w", err)
-	}
-	als.Prepare(dst, r, p)
-	for it := 1; it <= p.Iterations; it++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("reference fit: %w", err)
-		}
-		start := time.Now()
-		alstest.ReferenceHalf(dst, r, p.Lambda, alstest.Items)
-		alstest.ReferenceHalf(dst, r, p.Lambda, alstest.Users)
-		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.RMSE(dst, r), Duration: time.Since(start)})
-		}
-	}
-	return nil
-}
-
 func TestRunReference(t *testing.T) {
-	alstest.Run(t, func(*testing.T) als.Solver { return refSolver{} })
+	alstest.Run(t, func(*testing.T) als.Solver { return alstest.ReferenceSolver{} })
 }
 
 func TestReferenceMatchesReferenceHalf(t *testing.T) {
@@ -46,7 +18,7 @@ func TestReferenceMatchesReferenceHalf(t *testing.T) {
 	p := als.Params{Rank: 3, Iterations: 3, Lambda: 0.1, Seed: 1, Bias: true}
 	var got als.Model
 	alstest.Reference(&got, r, p)
-	var s refSolver
+	var s alstest.ReferenceSolver
 	var want als.Model
 	if err := s.Fit(t.Context(), &want, r, p, nil); err != nil {
 		t.Fatal(err)

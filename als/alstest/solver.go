@@ -1,0 +1,39 @@
+package alstest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"movierec/als"
+)
+
+// ReferenceSolver is ReferenceHalf behind the als.Solver interface: slow,
+// obviously correct, for tests of packages that need a real trainer on tiny
+// data (engine, api) and to check the conformance suite itself.
+type ReferenceSolver struct{}
+
+var _ als.Solver = ReferenceSolver{}
+
+// Fit implements als.Solver.
+func (ReferenceSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("reference fit: %w", err)
+	}
+	als.Prepare(dst, r, p)
+	for it := 1; it <= p.Iterations; it++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("reference fit: %w", err)
+		}
+		start := time.Now()
+		ReferenceHalf(dst, r, p.Lambda, Items)
+		ReferenceHalf(dst, r, p.Lambda, Users)
+		if progress != nil {
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.RMSE(dst, r), Duration: time.Since(start)})
+		}
+	}
+	return nil
+}
+
+// Close implements als.Solver; there is nothing to release.
+func (ReferenceSolver) Close() error { return nil }
