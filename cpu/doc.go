@@ -2,16 +2,23 @@
 //
 // Each half-iteration solves one k'×k' system per row (user or item), where
 // k' is Params.AugmentedRank. A worker gathers the row's fixed-side factor
-// vectors (with the constant 1 coordinate when biases are learned) into a
-// transposed, contiguous float64 block, forms the lower triangle of
-// A = Σ y yᵀ row by row with gonum's assembly-backed Dgemv (a SYRK built
-// from GEMV, which measured 1.5–3× faster than gonum's Dsyrk in either
-// layout), forms b = Σ r y with one more Dgemv, adds the ALS-WR ridge λ·n
-// to the diagonal and solves by Cholesky (lapack Dpotf2, then triangular
+// vectors (with the constant 1 coordinate when biases are learned), each
+// followed by its target r, as float64 rows of a row-major block, and
+// forms the lower triangle of the Gram matrix of those augmented vectors
+// with a register-tiled SYRK kernel (gramLower): its first k' rows are
+// A = Σ y yᵀ and row k' is b = Σ r y. It then adds the ALS-WR ridge λ·n to
+// the diagonal and solves by Cholesky (lapack Dpotf2, then triangular
 // solves on Daxpy and Ddot). Very short rows and small ranks use plain-Go
-// rank-1 updates and a plain-Go Cholesky, which beat the call overhead of
-// the BLAS routines there. Normal equations and Cholesky are float64;
-// factors are stored float32.
+// rank-1 updates and a plain-Go Cholesky, which beat the call overheads
+// there. Normal equations and Cholesky are float64; factors are stored
+// float32.
+//
+// On amd64 the gather and the SYRK kernel are AVX2 and FMA assembly
+// (gram_amd64.s), chosen once at start-up from the CPU's feature bits; on
+// other CPUs, other architectures or with the purego build tag they are
+// plain Go (gram.go). The two agree to rounding (the gather bitwise); on a
+// given machine and build the choice never changes, so results are
+// reproducible run to run.
 //
 // Rows are shared among worker goroutines in chunks taken from an atomic
 // counter. Each row's solve depends only on the row and the fixed side, so

@@ -52,7 +52,7 @@ func (h *half) target(p int64) float64 {
 // paths; math.MaxInt forces the plain-Go paths (tests use both).
 type kernel struct {
 	// shortRow: rows with n·kp < shortRow are assembled with plain-Go
-	// rank-1 updates instead of gather + Dgemv.
+	// rank-1 updates instead of gather + gramLower.
 	shortRow int
 	// smallK: systems with kp ≤ smallK are factorised with the plain-Go
 	// Cholesky instead of Dpotf2.
@@ -64,30 +64,48 @@ type kernel struct {
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
-// 2-core AMD EPYC build machine (gonum's assembly is SSE2 only). The block
-// size hardly matters between 128 and 768.
-var defaultKernel = kernel{shortRow: 48, smallK: 20, block: 384}
+// 2-core AMD EPYC (Zen 4) build machine with the AVX2 kernel. Block sizes
+// from 32 to 384 measured within 2% of each other at k' = 9, 65 and 129.
+var defaultKernel = kernel{shortRow: 48, smallK: 20, block: 128}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.
+//
+// For a system of size kp the tiled path works on the augmented vector
+// (y, r) of length kp+1, padded with zeros to ld = gramDim(kp), so that
+// row kp of the Gram matrix of the augmented vectors is b = Σ r y.
 type workspace struct {
-	yt []float64 // kp × leadingDim(block): gathered fixed-side vectors, transposed
-	r  []float64 // block: targets of the gathered ratings
-	a  []float64 // kp × kp: normal matrix, lower triangle used
-	b  []float64 // kp: right-hand side, then the solution
-	y  []float64 // kp: one gathered vector (plain-Go path)
+	ld  int       // gramDim(kp): row stride of a, columns of the Gram matrix
+	ldy int       // row stride of y, at least ld
+	y   []float64 // block × ldy: gathered augmented vectors, row-major, zero past column kp
+	a   []float64 // ld × ld: normal matrix in rows 0..kp-1 (lower triangle), b in row kp
+	b   []float64 // a[kp·ld:][:kp]: right-hand side, then the solution
+	v   []float64 // kp+1: one augmented vector (plain-Go path)
 }
+
+// gramDim returns the padded size of the Gram matrix of augmented vectors
+// of length kp+1: kp+1 rounded up to a multiple of 4, gramLower's tile.
+func gramDim(kp int) int { return (kp + 1 + 3) &^ 3 }
 
 // newWorkspace returns a workspace for systems of size kp and rows of at
 // most maxN ratings.
 func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 	nb := max(min(maxN, k.block), 1)
+	ld := gramDim(kp)
+	ldy := ld
+	if ldy%16 == 0 {
+		// A stride of a multiple of 128 bytes would put the block's
+		// rows in few L1 sets.
+		ldy += 4
+	}
+	a := make([]float64, ld*ld)
 	return &workspace{
-		yt: make([]float64, kp*leadingDim(nb)),
-		r:  make([]float64, nb),
-		a:  make([]float64, kp*kp),
-		b:  make([]float64, kp),
-		y:  make([]float64, kp),
+		ld:  ld,
+		ldy: ldy,
+		y:   make([]float64, nb*ldy),
+		a:   a,
+		b:   a[kp*ld : kp*ld+kp],
+		v:   make([]float64, kp+1),
 	}
 }
 
@@ -106,21 +124,21 @@ func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
 		k.store(x, h, row, nil)
 		return true
 	}
-	a, b := ws.a[:kp*kp], ws.b[:kp]
+	a, ld, b := ws.a, ws.ld, ws.b
 	if n*kp < k.shortRow {
-		gramGo(a, b, ws.y, h, lo, hi)
+		gramGo(a, ld, ws.v, h, lo, hi)
 	} else {
-		k.gramBLAS(a, b, ws, h, lo, hi)
+		k.gramTiled(ws, h, lo, hi)
 	}
 	reg := h.lambda * float64(n)
 	for j := 0; j < kp; j++ {
-		a[j*kp+j] += reg
+		a[j*ld+j] += reg
 	}
 	var ok bool
 	if kp <= k.smallK {
-		ok = choleskyGo(a, b, kp)
+		ok = choleskyGo(a, ld, b, kp)
 	} else {
-		ok = choleskyBLAS(a, b, kp)
+		ok = choleskyBLAS(a, ld, b, kp)
 	}
 	if !ok {
 		k.store(x, h, row, nil)
@@ -147,89 +165,53 @@ func (*kernel) store(x []float32, h *half, row int, sol []float64) {
 	}
 }
 
-// gramBLAS overwrites the lower triangle of a (kp×kp, row-major) with
-// Σ y yᵀ and b with Σ r y over the ratings lo..hi-1, gathering at most
-// k.block ratings at a time into ws.yt as a kp×nb row-major matrix Yt
-// (row stride leadingDim(nb)) whose row c holds coordinate c of each
-// gathered vector. Row j of the lower triangle is then Yt[0:j+1]·Yt[j],
-// one Dgemv.
-func (k *kernel) gramBLAS(a, b []float64, ws *workspace, h *half, lo, hi int64) {
-	kp, kk := h.kp, h.k
-	beta := 0.0 // the first block overwrites a and b
+// gramTiled overwrites rows 0..kp of ws.a (stride ws.ld, lower triangle)
+// with the Gram matrix Σ (y, r)(y, r)ᵀ of the augmented vectors over the
+// ratings lo..hi-1: rows 0..kp-1 hold A = Σ y yᵀ and row kp holds
+// b = Σ r y. It gathers at most k.block ratings at a time into ws.y, one
+// augmented vector per row (y converted to float64 by gather, then r;
+// zeros past column kp stay from newWorkspace), and accumulates each
+// block's Gram matrix with gramLower.
+func (k *kernel) gramTiled(ws *workspace, h *half, lo, hi int64) {
+	kp, kk, ldy := h.kp, h.k, ws.ldy
 	for s := lo; s < hi; s += int64(k.block) {
 		nb := int(min(hi-s, int64(k.block)))
-		ld := leadingDim(nb)
-		yt, r := ws.yt[:kp*ld], ws.r[:nb]
-		idx := h.idx[s : s+int64(nb)]
-		l := 0
-		// Four ratings at a time: one bounds check per four stores, and
-		// each row of yt is written 32 bytes at a time.
-		for ; l+4 <= nb; l += 4 {
-			y0 := h.fixed[int(idx[l])*kk : int(idx[l])*kk+kk]
-			y1 := h.fixed[int(idx[l+1])*kk : int(idx[l+1])*kk+kk]
-			y2 := h.fixed[int(idx[l+2])*kk : int(idx[l+2])*kk+kk]
-			y3 := h.fixed[int(idx[l+3])*kk : int(idx[l+3])*kk+kk]
-			for c, v := range y0 {
-				d := yt[c*ld+l : c*ld+l+4]
-				d[0], d[1], d[2], d[3] = float64(v), float64(y1[c]), float64(y2[c]), float64(y3[c])
+		y := ws.y[:nb*ldy]
+		gather(y, ldy, h.fixed, kk, h.idx[s:s+int64(nb)])
+		for l := 0; l < nb; l++ {
+			row := y[l*ldy : l*ldy+kp+1]
+			if h.bias {
+				row[kk] = 1
 			}
+			row[kp] = h.target(s + int64(l))
 		}
-		for ; l < nb; l++ {
-			for c, v := range h.fixed[int(idx[l])*kk : int(idx[l])*kk+kk] {
-				yt[c*ld+l] = float64(v)
-			}
-		}
-		for l := range r {
-			r[l] = h.target(s + int64(l))
-		}
-		if h.bias {
-			ones := yt[kk*ld : kk*ld+nb]
-			for l := range ones {
-				ones[l] = 1
-			}
-		}
-		for j := 0; j < kp; j++ {
-			bl.Dgemv(blas.NoTrans, j+1, nb, 1, yt, ld, yt[j*ld:j*ld+nb], 1, beta, a[j*kp:j*kp+j+1], 1)
-		}
-		bl.Dgemv(blas.NoTrans, kp, nb, 1, yt, ld, r, 1, beta, b, 1)
-		beta = 1
+		gramLower(ws.a, ws.ld, y, ldy, nb, ws.ld, s > lo)
 	}
-}
-
-// leadingDim returns the row stride of a gathered block of nb ratings: nb
-// rounded up to whole 64-byte cache lines, made an odd number of lines so
-// that the kp rows of the block fall in different cache sets. (With a
-// stride of 384 float64s, 65 rows shared 4 of the 64 L1 sets.)
-func leadingDim(nb int) int {
-	ld := (nb + 7) &^ 7
-	if ld/8%2 == 0 {
-		ld += 8
-	}
-	return ld
 }
 
 // choleskyBLAS solves A x = b in place for the symmetric positive definite
-// n×n row-major A whose lower triangle is set, leaving L (A = L·Lᵀ) in a's
-// lower triangle and x in b. It reports whether A was positive definite.
-// It allocates nothing.
-func choleskyBLAS(a, b []float64, n int) bool {
+// n×n row-major A (row stride lda) whose lower triangle is set, leaving L
+// (A = L·Lᵀ) in a's lower triangle and x in b; b must not overlap rows
+// 0..n-1 of a. It reports whether A was positive definite. It allocates
+// nothing.
+func choleskyBLAS(a []float64, lda int, b []float64, n int) bool {
 	// Dpotf2 is the unblocked LAPACK Cholesky (Dpotrf itself calls it for
 	// n ≤ 64). Above 64 the blocked Dpotrf measured 1.5–2× slower at every
 	// size up to 257, and for n > 256 its Dgemm starts goroutines and
 	// allocates.
-	if !lp.Dpotf2(blas.Lower, n, a, n) {
+	if !lp.Dpotf2(blas.Lower, n, a, lda) {
 		return false
 	}
 	// gonum's Dtrsv is plain Go; these two loops run on the assembly Ddot
 	// and Daxpy instead.
 	// L z = b.
 	for i := 0; i < n; i++ {
-		b[i] = (b[i] - bl.Ddot(i, a[i*n:i*n+i], 1, b[:i], 1)) / a[i*n+i]
+		b[i] = (b[i] - bl.Ddot(i, a[i*lda:i*lda+i], 1, b[:i], 1)) / a[i*lda+i]
 	}
 	// Lᵀ x = z, by rows of L.
 	for i := n - 1; i >= 0; i-- {
-		b[i] /= a[i*n+i]
-		bl.Daxpy(i, -b[i], a[i*n:i*n+i], 1, b[:i], 1)
+		b[i] /= a[i*lda+i]
+		bl.Daxpy(i, -b[i], a[i*lda:i*lda+i], 1, b[:i], 1)
 	}
 	return true
 }

@@ -3,46 +3,47 @@ package cpu
 import "math"
 
 // This file holds the plain-Go kernels: the fast choice for very short
-// rows and small ranks, and the portable reference the BLAS path is tested
-// against.
+// rows and small ranks, and the portable reference the tiled path is
+// tested against.
 
-// gramGo overwrites the lower triangle of a (kp×kp, row-major) with Σ y yᵀ
-// and b with Σ r y over the ratings lo..hi-1, by rank-1 updates. y is
-// scratch of length kp.
-func gramGo(a, b, y []float64, h *half, lo, hi int64) {
+// gramGo overwrites rows 0..kp of a (row stride lda, lower triangle)
+// with Σ v vᵀ over the ratings lo..hi-1 by rank-1 updates, where
+// v = (y, r) is the augmented vector of length kp+1 (v is scratch of that
+// length): rows 0..kp-1 hold A = Σ y yᵀ and row kp holds b = Σ r y, as
+// gramTiled leaves them.
+func gramGo(a []float64, lda int, v []float64, h *half, lo, hi int64) {
 	kp, kk := h.kp, h.k
-	for j := 0; j < kp; j++ {
-		clear(a[j*kp : j*kp+j+1])
+	for j := 0; j <= kp; j++ {
+		clear(a[j*lda : j*lda+j+1])
 	}
-	clear(b)
-	y = y[:kp]
+	v = v[:kp+1]
 	if h.bias {
-		y[kk] = 1
+		v[kk] = 1
 	}
 	for p := lo; p < hi; p++ {
 		it := int(h.idx[p])
-		for c, v := range h.fixed[it*kk : it*kk+kk] {
-			y[c] = float64(v)
+		for c, x := range h.fixed[it*kk : it*kk+kk] {
+			v[c] = float64(x)
 		}
-		r := h.target(p)
-		for j, yj := range y {
-			row := a[j*kp : j*kp+j+1]
-			for q, yq := range y[:j+1] {
-				row[q] += yj * yq
+		v[kp] = h.target(p)
+		for j, vj := range v {
+			row := a[j*lda : j*lda+j+1]
+			for q, vq := range v[:j+1] {
+				row[q] += vj * vq
 			}
-			b[j] += r * yj
 		}
 	}
 }
 
 // choleskyGo solves A x = b in place for the symmetric positive definite
-// n×n row-major A whose lower triangle is set, leaving L (A = L·Lᵀ) in a's
-// lower triangle and x in b. It reports whether A was positive definite.
+// n×n row-major A (row stride lda) whose lower triangle is set, leaving L
+// (A = L·Lᵀ) in a's lower triangle and x in b; b must not overlap rows
+// 0..n-1 of a. It reports whether A was positive definite.
 // It is left-looking, so every inner loop is a dot product or update
 // along a contiguous row of L.
-func choleskyGo(a, b []float64, n int) bool {
+func choleskyGo(a []float64, lda int, b []float64, n int) bool {
 	for j := 0; j < n; j++ {
-		rj := a[j*n : j*n+j+1]
+		rj := a[j*lda : j*lda+j+1]
 		d := rj[j]
 		for _, v := range rj[:j] {
 			d -= v * v
@@ -54,7 +55,7 @@ func choleskyGo(a, b []float64, n int) bool {
 		rj[j] = d
 		inv := 1 / d
 		for i := j + 1; i < n; i++ {
-			ri := a[i*n : i*n+j+1]
+			ri := a[i*lda : i*lda+j+1]
 			s := ri[j]
 			for c, v := range rj[:j] {
 				s -= ri[c] * v
@@ -64,7 +65,7 @@ func choleskyGo(a, b []float64, n int) bool {
 	}
 	// L z = b.
 	for i := 0; i < n; i++ {
-		ri := a[i*n : i*n+i+1]
+		ri := a[i*lda : i*lda+i+1]
 		s := b[i]
 		for c, l := range ri[:i] {
 			s -= l * b[c]
@@ -73,7 +74,7 @@ func choleskyGo(a, b []float64, n int) bool {
 	}
 	// Lᵀ x = z, by rows of L.
 	for i := n - 1; i >= 0; i-- {
-		ri := a[i*n : i*n+i+1]
+		ri := a[i*lda : i*lda+i+1]
 		x := b[i] / ri[i]
 		b[i] = x
 		bs := b[:i]

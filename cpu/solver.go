@@ -65,8 +65,8 @@ func (s *Solver) Close() error { return nil }
 // large enough) and writes it from the worker goroutines, which have all
 // stopped when Fit returns. r is only read and must not change during the
 // call; it is assumed valid (see als.Ratings.Validate). Besides dst, Fit
-// allocates about 8·k'·(min(longest row, 384) + k') bytes of workspace per
-// worker, k' = p.AugmentedRank(), and nothing per row.
+// allocates about 8·(k'+4)·(min(longest row, 128) + k'+4) bytes of
+// workspace per worker, k' = p.AugmentedRank(), and nothing per row.
 //
 // Errors: one wrapping als.ErrInvalidParams for bad p; one wrapping
 // ctx.Err() when ctx is done (dst then holds a partial model); and, only

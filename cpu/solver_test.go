@@ -27,7 +27,7 @@ func TestMatchesReference(t *testing.T) {
 		{"rank 1", 200, 150, 5000, 2, als.Params{Rank: 1, Iterations: 10, Lambda: 0.1, Seed: 1}},
 		{"rank 8", 300, 200, 8000, 4, als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 2}},
 		{"rank 8 bias", 300, 200, 8000, 4, als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 3, Bias: true}},
-		// Items with over 384 ratings are gathered in several blocks.
+		// Items with over 128 ratings are gathered in several blocks.
 		{"rank 20 bias long rows", 1200, 150, 30000, 5, als.Params{Rank: 20, Iterations: 10, Lambda: 0.05, Seed: 4, Bias: true}},
 	}
 	for _, tc := range tests {
