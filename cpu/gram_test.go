@@ -23,8 +23,8 @@ func TestGramLower(t *testing.T) {
 		{"gramLowerGo", gramLowerGo},
 	}
 	maxKp := 260
-	if testing.Short() {
-		maxKp = 70
+	if testing.Short() || raceEnabled {
+		maxKp = 70 // the full sweep runs in plain `go test`
 	}
 	for kp := 1; kp <= maxKp; kp++ {
 		m := (kp + 3) &^ 3
