@@ -49,15 +49,21 @@ type RatingLister interface {
 // Config holds the engine's settings. The zero value of every field but
 // Params and Scale has a sane default.
 type Config struct {
-	Params     als.Params   // training parameters
-	MinRatings int          // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
-	Scale      Scale        // valid rating values
-	Backend    string       // name of the training backend, for reports
-	Store      Store        // where ratings are made durable; nil keeps them in memory only
-	Models     ModelSaver   // where trained models are kept; nil keeps none
-	Version    int64        // data version of the initial ratings (the store's)
-	Logger     *slog.Logger // nil discards logs
-	Now        func() time.Time
+	Params     als.Params // training parameters
+	MinRatings int        // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
+	Scale      Scale      // valid rating values
+	Backend    string     // name of the training backend, for reports
+	Store      Store      // where ratings are made durable; nil keeps them in memory only
+	Models     ModelSaver // where trained models are kept; nil keeps none
+	Version    int64      // data version of the initial ratings (the store's)
+
+	// RetrainInterval is the least time between the starts of two
+	// background retrains. Requests in between coalesce; fold-in keeps the
+	// posting users' recommendations current meanwhile. 0 retrains as soon
+	// as a request comes.
+	RetrainInterval time.Duration
+	Logger          *slog.Logger // nil discards logs
+	Now             func() time.Time
 }
 
 // Engine serves recommendations and accepts ratings. All methods are safe

@@ -371,3 +371,38 @@ func TestRetrainCoalesces(t *testing.T) {
 		t.Errorf("%d trainings ran at once, want 1", m)
 	}
 }
+
+func TestRetrainInterval(t *testing.T) {
+	s := &foldSolver{}
+	movies, rs := world(t)
+	p := als.Params{Rank: 4, Iterations: 2, Lambda: 0.1, Seed: 5}
+	e, err := engine.New(engine.Config{Params: p, Scale: engine.MovieLensScale, RetrainInterval: 300 * time.Millisecond}, s, movies, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(ctx) }()
+	start := time.Now()
+	for i := range 20 {
+		if _, err := e.AddRatings(ctx, int32(2000+i), []engine.RatingInput{{Movie: 10, Value: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	deadline := time.After(10 * time.Second)
+	for e.Snapshot() == nil || e.Snapshot().DataVersion != e.DataVersion() {
+		select {
+		case <-e.Trained():
+		case <-deadline:
+			t.Fatal("retrain never caught up")
+		}
+	}
+	cancel()
+	<-done
+	// 20 writes over ~400 ms with 300 ms spacing: the first retrain at once,
+	// then at most a couple more.
+	if fits, elapsed := s.fits.Load(), time.Since(start); fits > int32(elapsed/(300*time.Millisecond))+1 || fits < 2 {
+		t.Errorf("%d fits in %v with a 300 ms interval", fits, elapsed)
+	}
+}

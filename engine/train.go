@@ -91,18 +91,30 @@ func (e *Engine) RequestRetrain() {
 }
 
 // Run serves retrain requests until ctx is done: at most one training runs
-// and at most one more is pending. Give it the server's lifetime context,
+// and at most one more is pending, and two start at least
+// Config.RetrainInterval apart. Give it the server's lifetime context,
 // never a request's. It returns nil when ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
+	var last time.Time // start of the previous background retrain
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.kick:
 		}
+		if wait := e.cfg.RetrainInterval - time.Since(last); !last.IsZero() && wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
 		if s := e.Snapshot(); s != nil && s.DataVersion == e.DataVersion() {
 			continue // nothing changed since the published model
 		}
+		last = time.Now()
 		if _, err := e.Retrain(ctx); err != nil && !errorsIsCtx(err) {
 			e.log.Error("background retrain failed; serving the previous model", logKeyErr, err)
 		}

@@ -29,6 +29,7 @@ type serveConfig struct {
 	maxCount   int
 	apiKey     string
 	authReads  bool
+	retrainInt time.Duration
 	model      modelFlags
 	log        logFlags
 }
@@ -44,6 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.maxCount, "max-count", 1000, "largest count a top-N request may ask for")
 	fs.StringVar(&cfg.apiKey, "api-key", os.Getenv("MOVIEREC_API_KEY"), "require Authorization: Bearer <key> on writes (default $MOVIEREC_API_KEY)")
 	fs.BoolVar(&cfg.authReads, "auth-reads", false, "require the API key on reads too")
+	fs.DurationVar(&cfg.retrainInt, "retrain-interval", 10*time.Second, "least time between two background retrains (POSTs are folded in at once meanwhile)")
 	cfg.model.register(fs)
 	cfg.log.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -97,6 +99,8 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		Models:     st.db,
 		Version:    st.version,
 		Logger:     log,
+
+		RetrainInterval: cfg.retrainInt,
 	}, solver, st.movies, st.ratings)
 	if err != nil {
 		solver.Close()
