@@ -173,3 +173,27 @@ func TestModelRoundTrip(t *testing.T) {
 		t.Errorf("LatestModel(other params) = %v, %v, want none", got, err)
 	}
 }
+
+func TestImportRejectsUnknownMovieAndKeepsForeignKeys(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "m.db"))
+	defer db.Close()
+	bad := append([]engine.Rating{}, ratings...)
+	bad = append(bad, engine.Rating{User: 5, Movie: 77777, Value: 3})
+	if _, err := db.Import(t.Context(), movies, bad, engine.MovieLensScale, nil); !errors.Is(err, engine.ErrUnknownMovie) {
+		t.Fatalf("Import(unknown movie) error = %v, want ErrUnknownMovie", err)
+	}
+	if got, _, _ := db.Ratings(t.Context()); len(got) != 0 {
+		t.Fatalf("a refused import stored %d ratings", len(got))
+	}
+	// Movies stored by an earlier import count as known.
+	if _, err := db.Import(t.Context(), movies, nil, engine.MovieLensScale, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Import(t.Context(), nil, ratings, engine.MovieLensScale, nil); err != nil {
+		t.Fatalf("Import(ratings of stored movies) error = %v", err)
+	}
+	// Foreign keys are on again for ordinary writes.
+	if err := db.AddRatings(t.Context(), []engine.Rating{{User: 9, Movie: 88888, Value: 4}}); err == nil {
+		t.Error("AddRatings(unknown movie) after an import = nil, want a foreign-key error")
+	}
+}
