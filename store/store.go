@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +40,9 @@ type DB struct {
 
 var _ engine.Store = (*DB)(nil)
 
+// readConns is the size of the reader pool.
+const readConns = 4
+
 // ErrClosed is returned by writes after Close.
 var ErrClosed = errors.New("store closed")
 
@@ -66,7 +71,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(4)
+	r.SetMaxOpenConns(readConns)
 	d := &DB{path: path, log: log.With("component", "store"), write: w, read: r,
 		writes: make(chan *writeReq, 1024), quit: make(chan struct{}), done: make(chan struct{})}
 	if err := d.migrate(ctx); err != nil {
@@ -171,38 +176,131 @@ func (d *DB) Movies(ctx context.Context) ([]engine.Movie, error) {
 }
 
 // Ratings returns every rating ordered by user and movie, and the data
-// version they make up (read in one transaction).
+// version they make up. The table is read in user-id ranges on several
+// connections at once (one per core, up to the reader pool), each in its own read transaction; the parts must
+// agree on the data version (a write in between makes it start over).
 func (d *DB) Ratings(ctx context.Context) ([]engine.Rating, int64, error) {
-	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
+	for attempt := 0; ; attempt++ {
+		rs, v, err := d.readRatings(ctx, attempt < 3)
+		if !errors.Is(err, errMovedOn) {
+			return rs, v, err
+		}
+	}
+}
+
+// errMovedOn reports that the parts of a parallel read saw different data.
+var errMovedOn = errors.New("data changed during the read")
+
+// ratingsPart is one user-id range of a parallel read.
+type ratingsPart struct {
+	lo, hi  int64 // user ids [lo, hi)
+	tx      *sql.Tx
+	n       int
+	version int64
+}
+
+func (d *DB) readRatings(ctx context.Context, parallel bool) ([]engine.Rating, int64, error) {
+	var lo, hi sql.NullInt64 // an index lookup each, not a scan
+	if err := d.read.QueryRowContext(ctx, "SELECT min(user_id), max(user_id) FROM ratings").Scan(&lo, &hi); err != nil {
 		return nil, 0, fmt.Errorf("read ratings: %w", err)
 	}
-	defer tx.Rollback()
-	var n int
-	var v int64
-	if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&v); err != nil {
-		return nil, 0, fmt.Errorf("read data version: %w", err)
+	nparts := 1
+	if parallel && hi.Int64-lo.Int64 >= int64(readConns) {
+		nparts = min(runtime.GOMAXPROCS(0), readConns)
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM ratings").Scan(&n); err != nil {
-		return nil, 0, fmt.Errorf("count ratings: %w", err)
+	parts := make([]*ratingsPart, nparts)
+	span := hi.Int64 - lo.Int64 + 1
+	for p := range parts {
+		parts[p] = &ratingsPart{lo: lo.Int64 + span*int64(p)/int64(nparts), hi: lo.Int64 + span*int64(p+1)/int64(nparts)}
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT user_id, movie_id, rating, ts FROM ratings ORDER BY user_id, movie_id")
-	if err != nil {
+	if nparts == 1 {
+		parts[0].lo, parts[0].hi = math.MinInt64, math.MaxInt64
+	}
+	defer func() {
+		for _, p := range parts {
+			if p.tx != nil {
+				p.tx.Rollback()
+			}
+		}
+	}()
+	// Phase 1: open each part's snapshot and count its rows.
+	if err := eachPart(parts, func(p *ratingsPart) error {
+		tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		p.tx = tx
+		if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&p.version); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM ratings WHERE user_id >= ? AND user_id < ?", p.lo, p.hi).Scan(&p.n)
+	}); err != nil {
 		return nil, 0, fmt.Errorf("read ratings: %w", err)
+	}
+	size := 0
+	for _, p := range parts {
+		if p.version != parts[0].version {
+			return nil, 0, errMovedOn
+		}
+		size += p.n
+	}
+	// Phase 2: each part fills its own stretch of one slice.
+	out := make([]engine.Rating, size)
+	off := 0
+	dsts := make(map[*ratingsPart][]engine.Rating, nparts)
+	for _, p := range parts {
+		dsts[p] = out[off : off+p.n]
+		off += p.n
+	}
+	if err := eachPart(parts, func(p *ratingsPart) error {
+		return scanRatings(ctx, p.tx, p.lo, p.hi, dsts[p])
+	}); err != nil {
+		return nil, 0, fmt.Errorf("read ratings: %w", err)
+	}
+	return out, parts[0].version, nil
+}
+
+// eachPart runs f on every part concurrently and returns the first error.
+func eachPart(parts []*ratingsPart, f func(*ratingsPart) error) error {
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Go(func() { errs[i] = f(p) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// scanRatings reads the ratings of users [lo, hi) into dst, which must have
+// exactly their number.
+func scanRatings(ctx context.Context, tx *sql.Tx, lo, hi int64, dst []engine.Rating) error {
+	rows, err := tx.QueryContext(ctx, "SELECT user_id, movie_id, rating, ts FROM ratings WHERE user_id >= ? AND user_id < ? ORDER BY user_id, movie_id", lo, hi)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
-	out := make([]engine.Rating, 0, n)
+	// Scan into the driver's own types: database/sql converts a REAL to
+	// *float32 (and an INTEGER to *int32) through strings.
+	var user, movie, ts int64
+	var value float64
+	i := 0
 	for rows.Next() {
-		var r engine.Rating
-		if err := rows.Scan(&r.User, &r.Movie, &r.Value, &r.Time); err != nil {
-			return nil, 0, fmt.Errorf("read ratings: %w", err)
+		if i == len(dst) {
+			return errMovedOn
 		}
-		out = append(out, r)
+		if err := rows.Scan(&user, &movie, &value, &ts); err != nil {
+			return err
+		}
+		dst[i] = engine.Rating{User: int32(user), Movie: int32(movie), Value: float32(value), Time: ts}
+		i++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("read ratings: %w", err)
+		return err
 	}
-	return out, v, nil
+	if i != len(dst) {
+		return errMovedOn
+	}
+	return nil
 }
 
 // UserRatings returns one user's ratings ordered by movie id (empty for an
@@ -214,12 +312,13 @@ func (d *DB) UserRatings(ctx context.Context, user int32) ([]engine.Rating, erro
 	}
 	defer rows.Close()
 	out := []engine.Rating{}
+	var movie, ts int64
+	var value float64
 	for rows.Next() {
-		r := engine.Rating{User: user}
-		if err := rows.Scan(&r.Movie, &r.Value, &r.Time); err != nil {
+		if err := rows.Scan(&movie, &value, &ts); err != nil {
 			return nil, fmt.Errorf("read ratings of user %d: %w", user, err)
 		}
-		out = append(out, r)
+		out = append(out, engine.Rating{User: user, Movie: int32(movie), Value: float32(value), Time: ts})
 	}
 	return out, rows.Err()
 }
