@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"movierec/engine"
 )
 
 // tutorialTop serves GET /{user}/ratings/top/{count}:
@@ -57,32 +59,39 @@ func (s *Server) tutorialPredict(c *gin.Context) {
 // lines, whatever the Content-Type (curl --data-binary sends form encoding):
 // [[user, movie, rating], ...] as stored.
 func (s *Server) tutorialPost(c *gin.Context) {
-	user, err := parseID(c, "user")
+	user, stored, err := s.addRatings(c, ParseRatingLines)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	out := make([][3]any, len(stored))
+	for i, r := range stored {
+		out[i] = [3]any{user, r.Movie, r.Value}
+	}
+	c.JSON(http.StatusOK, out) // 200, as the tutorial answered
+}
+
+// addRatings is what both POST routes do: read the user id and the body,
+// parse the body with parse, store the batch and count it.
+func (s *Server) addRatings(c *gin.Context, parse func([]byte) ([]engine.RatingInput, error)) (int32, []engine.Rating, error) {
+	user, err := parseID(c, "user")
+	if err != nil {
+		return 0, nil, err
 	}
 	body, err := s.readBody(c)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return 0, nil, err
 	}
-	in, err := ParseRatingLines(body)
+	in, err := parse(body)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return 0, nil, err
 	}
 	stored, err := s.rec.AddRatings(c.Request.Context(), user, in)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return 0, nil, err
 	}
 	s.metrics.stored(len(stored))
-	out := make([][3]any, len(stored))
-	for i, r := range stored {
-		out[i] = [3]any{r.User, r.Movie, r.Value}
-	}
-	c.JSON(http.StatusOK, out) // 200, as the tutorial answered
+	return user, stored, nil
 }
 
 // round4 rounds a prediction to 4 decimals: float32 factors carry no more,

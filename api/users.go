@@ -67,26 +67,11 @@ type storedRatings struct {
 // of {movie_id, rating}. The batch is stored whole or not at all; an unknown
 // movie, an off-scale rating or a movie rated twice in the batch is a 400.
 func (s *Server) v1PostRatings(c *gin.Context) {
-	user, err := parseID(c, "user")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	if err := requireJSON(c); err != nil {
 		s.fail(c, err)
 		return
 	}
-	body, err := s.readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	in, err := ParseRatingsJSON(body)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	stored, err := s.rec.AddRatings(c.Request.Context(), user, in)
+	user, stored, err := s.addRatings(c, ParseRatingsJSON)
 	if errors.Is(err, engine.ErrUnknownMovie) {
 		err = fmt.Errorf("%w: %w", ErrBadRequest, err) // a bad body, not a missing resource
 	}
@@ -94,7 +79,6 @@ func (s *Server) v1PostRatings(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.metrics.stored(len(stored))
 	out := storedRatings{UserID: user, Stored: make([]storedRating, len(stored))}
 	for i, r := range stored {
 		out.Stored[i] = storedRating{MovieID: r.Movie, Rating: r.Value, Timestamp: r.Time}
