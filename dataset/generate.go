@@ -193,7 +193,7 @@ func newGenerator(cfg GenConfig) (*generator, error) {
 	rng := rand.New(&src)
 
 	// User activity: lognormal weights, apportioned exactly.
-	src.Seed(cfg.Seed, streamGlobal|0)
+	src.Seed(cfg.Seed, streamGlobal) // global stream 0
 	act := make([]float64, cfg.Users)
 	for u := range act {
 		act[u] = math.Exp(activitySigma * rng.NormFloat64())

@@ -221,11 +221,6 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 // load builds the user rows from ratings (last write wins).
 func (e *Engine) load(ratings []Rating) error {
 	// Count per user to size rows exactly, after mapping ids.
-	type entry struct {
-		movie int32
-		val   float32
-		ord   int32
-	}
 	perUser := make([]int32, 0)
 	uix := make([]int32, len(ratings))
 	for k, r := range ratings {

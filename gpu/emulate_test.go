@@ -166,10 +166,9 @@ func emulateSolve(t *testing.T, plan solvePlan, ptr []int64, idx []int32, val []
 
 		for pass := 0; pass < npass; pass++ {
 			type thread struct {
-				own      bool
-				pi, qi   int
-				acc      [tileSide][tileSide]float32
-				finished bool
+				own    bool
+				pi, qi int
+				acc    [tileSide][tileSide]float32
 			}
 			th := make([]thread, T)
 			for tid := range T {
