@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,7 +132,7 @@ func TestEndToEndTutorial(t *testing.T) {
 	}
 
 	// Malformed bodies are answered 400 and store nothing.
-	v0 := s.eng.DataVersion()
+	v0 := s.Engine().DataVersion()
 	for _, bad := range []string{"260,4.5\n1;4\n", "260,4.5\n1,11\n", "", "260,4.5,1\n", "260,4.5\n999999999,4\n", "260,NaN\n"} {
 		status, body := post(t, base+"/0/ratings", "application/x-www-form-urlencoded", bad)
 		if status/100 != 4 {
@@ -142,7 +143,7 @@ func TestEndToEndTutorial(t *testing.T) {
 			t.Errorf("POST /0/ratings %q body = %s, want a JSON error", bad, body)
 		}
 	}
-	if v := s.eng.DataVersion(); v != v0 {
+	if v := s.Engine().DataVersion(); v != v0 {
 		t.Fatalf("rejected POSTs changed the data version %d → %d", v0, v)
 	}
 
@@ -227,5 +228,41 @@ func TestReadyzBeforeModel(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run() = %v", err)
+	}
+}
+
+func TestStartingHandler(t *testing.T) {
+	h := startingHandler()
+	for _, tc := range []struct {
+		path string
+		want int
+	}{{"/healthz", 200}, {"/readyz", 503}, {"/1/ratings/top/10", 503}, {"/api/v1/model", 503}} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", tc.path, nil))
+		var body map[string]string
+		if w.Code != tc.want || json.Unmarshal(w.Body.Bytes(), &body) != nil {
+			t.Errorf("GET %s while starting = %d %s, want %d and JSON", tc.path, w.Code, w.Body, tc.want)
+		}
+	}
+}
+
+func TestFailedStartEndsRun(t *testing.T) {
+	cfg := serveConfig{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "m.db"), dataDir: filepath.Join(t.TempDir(), "no-such-dir"), minRatings: 25, maxCount: 10}
+	cfg.model.p = als.DefaultParams()
+	cfg.model.backend = "cpu"
+	s, err := newServer(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(t.Context()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "no-such-dir") {
+			t.Errorf("Run() with a missing data dir = %v, want an error naming it", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run() did not end after a failed start")
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 func TestLoadTest(t *testing.T) {
 	s, base := startServer(t, serveConfig{})
-	v0 := s.eng.DataVersion()
+	v0 := s.Engine().DataVersion()
 	var out, errb bytes.Buffer
 	args := []string{"--http", "--url", base, "--duration", "1s", "--get-concurrency", "4", "--post-rate", "40", "--users", "610", "--json"}
 	if err := runLoadTest(t.Context(), args, &out, &errb); err != nil {
@@ -25,7 +25,7 @@ func TestLoadTest(t *testing.T) {
 	if rep.Acknowledged != rep.Post.Requests || rep.Verified != rep.Acknowledged {
 		t.Errorf("acknowledged %d, verified %d of %d POSTs; want all", rep.Acknowledged, rep.Verified, rep.Post.Requests)
 	}
-	if v := s.eng.DataVersion(); v != v0+int64(rep.Acknowledged) {
+	if v := s.Engine().DataVersion(); v != v0+int64(rep.Acknowledged) {
 		t.Errorf("data version %d → %d after %d acknowledged POSTs", v0, v, rep.Acknowledged)
 	}
 	if rep.Get.P50ms <= 0 || rep.Get.P50ms > rep.Get.P99ms || rep.Get.P99ms > rep.Get.MaxMs {

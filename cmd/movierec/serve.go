@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -66,30 +68,78 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // server is the running service: like wtf's Main, it is built, run until
 // its context ends, and closed, so the end-to-end test can start the whole
 // program on port 0.
+//
+// It listens at once: while the data is imported or read (tens of seconds
+// for tens of millions of ratings) /healthz answers 200 and every other
+// route 503, and the API takes over when the engine is built.
 type server struct {
-	log    *slog.Logger
-	eng    *engine.Engine
+	cfg     serveConfig
+	log     *slog.Logger
+	http    *http.Server
+	ln      net.Listener
+	handler atomic.Pointer[http.Handler]  // the start-up handler, then the API
+	eng     atomic.Pointer[engine.Engine] // nil until the data is loaded
+
+	mu     sync.Mutex // guards solver and db, set by start and released by Close
 	solver als.Solver
 	db     *store.DB
-	http   *http.Server
-	ln     net.Listener
 }
 
-// newServer loads the data, builds the engine and its trainer, and listens.
-// It does not train: Run does, in the background.
+// newServer checks the configuration and listens; Run does the rest.
 func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server, error) {
 	if err := cfg.model.validate(); err != nil {
 		return nil, err
 	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	s := &server{cfg: cfg, log: log, ln: ln}
+	starting := startingHandler()
+	s.handler.Store(&starting)
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*s.handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// startingHandler answers while the data loads: alive, not ready.
+func startingHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if r.URL.Path == "/healthz" {
+			_, _ = io.WriteString(w, `{"status":"ok"}`)
+			return
+		}
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"error":"model not ready: the service is starting (loading the data)"}`)
+	})
+}
+
+// start imports or reads the data, builds the trainer and the engine, loads
+// a stored model if one fits, and hands the routes to the API.
+func (s *server) start(ctx context.Context) (*engine.Engine, error) {
+	cfg, log := s.cfg, s.log
 	st, err := openState(ctx, cfg.dbPath, cfg.dataDir, log)
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	s.db = st.db
+	s.mu.Unlock()
 	solver, backend, err := newSolver(ctx, cfg.model, log)
 	if err != nil {
-		st.db.Close()
 		return nil, err
 	}
+	s.mu.Lock()
+	s.solver = solver
+	s.mu.Unlock()
 	eng, err := engine.New(engine.Config{
 		Params:     cfg.model.p,
 		MinRatings: cfg.minRatings,
@@ -103,67 +153,58 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		RetrainInterval: cfg.retrainInt,
 	}, solver, st.movies, st.ratings)
 	if err != nil {
-		solver.Close()
-		st.db.Close()
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
 	st.ratings = nil // the engine holds its own copy
 	if err := loadModel(ctx, st, eng, cfg.model.p, log); err != nil {
 		log.Warn("stored model not usable; training instead", "err", err)
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		solver.Close()
-		st.db.Close()
-		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
 	gin.SetMode(gin.ReleaseMode)
-	h := api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads}, log)
-	return &server{
-		log:    log,
-		eng:    eng,
-		solver: solver,
-		db:     st.db,
-		ln:     ln,
-		http: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-	}, nil
+	var h http.Handler = api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads}, log)
+	s.eng.Store(eng)
+	s.handler.Store(&h)
+	return eng, nil
 }
 
 // Addr is the address the server listens on.
 func (s *server) Addr() string { return s.ln.Addr().String() }
 
-// Run serves until ctx ends, training the first model in the background
-// (readyz answers 503 until it is published), then shuts down gracefully:
-// in-flight requests finish, the retrain loop stops.
-func (s *server) Run(ctx context.Context) error {
-	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBG()
-	trainDone := make(chan struct{})
-	go func() {
-		defer close(trainDone)
-		if !s.eng.Ready() {
-			if _, err := s.eng.Retrain(bg); err != nil {
-				s.log.Error("first training failed; the service stays unready until a retrain succeeds", "err", err)
-			}
-		}
-		_ = s.eng.Run(bg)
-	}()
+// Engine returns the engine, or nil while the data is still loading.
+func (s *server) Engine() *engine.Engine { return s.eng.Load() }
 
+// Run serves until ctx ends: it loads the data and trains the first model
+// in the background (readyz answers 503 until a model is published), then
+// shuts down gracefully: in-flight requests finish, the retrain loop stops.
+// A failed start (bad data, no database) ends Run with its error.
+func (s *server) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("serving", "addr", "http://"+s.Addr())
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	startErr := make(chan error, 1)
+	trainDone := make(chan struct{})
+	go func() {
+		defer close(trainDone)
+		eng, err := s.start(bg)
+		if err != nil {
+			startErr <- err
+			return
+		}
+		if !eng.Ready() {
+			if _, err := eng.Retrain(bg); err != nil {
+				s.log.Error("first training failed; the service stays unready until a retrain succeeds", "err", err)
+			}
+		}
+		_ = eng.Run(bg)
+	}()
 
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
+	case err = <-startErr:
 	}
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -182,7 +223,16 @@ func (s *server) Run(ctx context.Context) error {
 // Close releases the trainer and the database. Call it after Run returns.
 func (s *server) Close() error {
 	s.ln.Close()
-	return errors.Join(s.solver.Close(), s.db.Close())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if s.solver != nil {
+		errs = append(errs, s.solver.Close())
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // loadModel publishes the newest stored model if it was trained with p on
