@@ -43,8 +43,8 @@ type similarMovies struct {
 	Similar []similarMovie `json:"similar"`
 }
 
-// v1Similar serves GET /api/v1/movies/{movie}/similar?limit=: the movies
-// whose item factors are closest in cosine, most similar first.
+// v1Similar serves GET /api/v1/movies/{movie}/similar?limit=&min_ratings=:
+// the movies whose item factors are closest in cosine, most similar first.
 func (s *Server) v1Similar(c *gin.Context) {
 	id, err := parseID(c, "movie")
 	if err != nil {
@@ -56,7 +56,12 @@ func (s *Server) v1Similar(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sims, err := s.rec.Similar(c.Request.Context(), id, n)
+	minR, err := minRatings(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sims, err := s.rec.Similar(c.Request.Context(), id, n, minR)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -37,7 +37,7 @@ type Recommender interface {
 	Top(ctx context.Context, user int32, n int) ([]engine.Prediction, error)
 	Recommend(ctx context.Context, q engine.Query) ([]engine.Prediction, error)
 	Predict(ctx context.Context, user, movie int32) (engine.Prediction, error)
-	Similar(ctx context.Context, movie int32, n int) ([]engine.SimilarMovie, error)
+	Similar(ctx context.Context, movie int32, n, minRatings int) ([]engine.SimilarMovie, error)
 	Popular(n, minRatings int) []engine.Prediction
 	AddRatings(ctx context.Context, user int32, in []engine.RatingInput) ([]engine.Rating, error)
 	UserRatings(ctx context.Context, user int32) ([]engine.Rating, error)

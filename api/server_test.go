@@ -58,7 +58,7 @@ func (f *fakeRec) Recommend(ctx context.Context, q engine.Query) ([]engine.Predi
 	}
 	return f.RecommendFn(ctx, q)
 }
-func (f *fakeRec) Similar(ctx context.Context, movie int32, n int) ([]engine.SimilarMovie, error) {
+func (f *fakeRec) Similar(ctx context.Context, movie int32, n, minRatings int) ([]engine.SimilarMovie, error) {
 	if f.SimilarFn == nil {
 		return nil, nil
 	}

@@ -16,11 +16,17 @@ type SimilarMovie struct {
 
 // Similar returns up to n movies whose item factors in the current model
 // are closest in cosine to movie's, most similar first, ties by movie id.
-// The movie itself, movies nobody has rated and movies whose factor vector is
-// zero are left out; biases are not part of the factors. A movie whose own
-// vector is zero has no similar movies (an empty list). Errors wrap
+// The movie itself, movies with fewer than minRatings ratings (< 0: the
+// engine's default, Config.MinRatings; never fewer than one) and movies whose
+// factor vector is zero are left out: factors of rarely rated movies are
+// mostly noise. Biases are not part of the factors. A movie whose own vector
+// is zero has no similar movies (an empty list). Errors wrap
 // ErrInvalidInput (n < 1), ErrUnknownMovie or ErrModelNotReady.
-func (e *Engine) Similar(ctx context.Context, movie int32, n int) ([]SimilarMovie, error) {
+func (e *Engine) Similar(ctx context.Context, movie int32, n, minRatings int) ([]SimilarMovie, error) {
+	if minRatings < 0 {
+		minRatings = e.cfg.MinRatings
+	}
+	minRatings = max(minRatings, 1)
 	if n < 1 {
 		return nil, fmt.Errorf("%w: count %d must be at least 1", ErrInvalidInput, n)
 	}
@@ -47,7 +53,7 @@ func (e *Engine) Similar(ctx context.Context, movie int32, n int) ([]SimilarMovi
 	}
 	top := topN{n: n, h: make([]cand, 0, min(n, m.NumItems))}
 	for j := 0; j < m.NumItems; j++ {
-		if j == int(i) || e.counts[j].Load() == 0 {
+		if j == int(i) || int(e.counts[j].Load()) < minRatings {
 			continue
 		}
 		y := m.Item(j)

@@ -10,7 +10,7 @@ import (
 
 func TestSimilarErrors(t *testing.T) {
 	e := newEngine(t, &foldSolver{}, nil, 0)
-	if _, err := e.Similar(t.Context(), 10, 5); !errors.Is(err, engine.ErrModelNotReady) {
+	if _, err := e.Similar(t.Context(), 10, 5, -1); !errors.Is(err, engine.ErrModelNotReady) {
 		t.Errorf("Similar(10, 5) before training error = %v, want ErrModelNotReady", err)
 	}
 	if _, err := e.Retrain(t.Context()); err != nil {
@@ -28,7 +28,7 @@ func TestSimilarErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := e.Similar(t.Context(), tc.movie, tc.n); !errors.Is(err, tc.wantErr) {
+			if _, err := e.Similar(t.Context(), tc.movie, tc.n, -1); !errors.Is(err, tc.wantErr) {
 				t.Errorf("Similar(%d, %d) error = %v, want %v", tc.movie, tc.n, err, tc.wantErr)
 			}
 		})
@@ -56,8 +56,12 @@ func TestSimilar(t *testing.T) {
 	for j, id := range s.MovieIDs {
 		ix[id] = j
 	}
-	for _, movie := range []int32{10, 25, 49} {
-		got, err := e.Similar(t.Context(), movie, 5)
+	for _, tc := range []struct {
+		movie int32
+		minR  int
+	}{{10, -1}, {25, -1}, {49, -1}, {10, 8}, {49, 12}} {
+		movie, minR := tc.movie, tc.minR
+		got, err := e.Similar(t.Context(), movie, 5, minR)
 		if err != nil {
 			t.Fatalf("Similar(%d, 5) error = %v", movie, err)
 		}
@@ -67,7 +71,7 @@ func TestSimilar(t *testing.T) {
 		// The best by brute force among rated movies other than itself.
 		best, bestID := -2.0, int32(0)
 		for _, id := range s.MovieIDs {
-			if _, n, _, _ := e.MovieStats(id); id == movie || n == 0 {
+			if _, n, _, _ := e.MovieStats(id); id == movie || n == 0 || n < minR {
 				continue
 			}
 			if c := cos(ix[movie], ix[id]); c > best {
@@ -78,6 +82,9 @@ func TestSimilar(t *testing.T) {
 			t.Errorf("Similar(%d, 5)[0] = %d %.6f, want %d %.6f", movie, got[0].Movie.ID, got[0].Similarity, bestID, best)
 		}
 		for j, g := range got {
+			if _, n, _, _ := e.MovieStats(g.Movie.ID); n < minR {
+				t.Errorf("Similar(%d, 5, %d) returned movie %d with %d ratings", movie, minR, g.Movie.ID, n)
+			}
 			if g.Movie.ID == movie {
 				t.Errorf("Similar(%d, 5) contains the movie itself", movie)
 			}
@@ -89,7 +96,7 @@ func TestSimilar(t *testing.T) {
 			}
 		}
 	}
-	if got, _ := e.Similar(t.Context(), 10, 1000); len(got) > 39 {
+	if got, _ := e.Similar(t.Context(), 10, 1000, -1); len(got) > 39 {
 		t.Errorf("Similar(10, 1000) returned %d movies, want at most 39", len(got))
 	}
 }
@@ -99,7 +106,7 @@ func TestSimilarZeroVectors(t *testing.T) {
 	if _, err := e.Retrain(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.Similar(t.Context(), 10, 5)
+	got, err := e.Similar(t.Context(), 10, 5, -1)
 	if err != nil || len(got) != 0 {
 		t.Errorf("Similar(10, 5) with zero factors = %v, %v; want an empty list", got, err)
 	}
