@@ -104,8 +104,13 @@ func warpSum(v *[32]float32) float32 {
 }
 
 // emulateSolve runs solve_rows for every row of one side (rows of ptr/idx/
-// val) against the fixed factors Y (and biases Yb), writing X (and Xb).
-func emulateSolve(t *testing.T, plan solvePlan, ptr []int64, idx []int32, val []float32,
+// val) against the fixed factors Y (and biases Yb), writing X (and Xb). As
+// on the device (device.go: solve), rows are visited through the
+// permutation sortByLength(ptr) by solveGrid(plan, rows, slots) blocks that
+// stride over it; each block has its own shared memory (and, for the global
+// kernel, its own workspace slot). Blocks run one after another: rows are
+// independent, so the order between blocks does not matter.
+func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []int32, val []float32,
 	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32) {
 	T, chunk := plan.Threads, plan.Chunk
 	nwarps := T >> 5
@@ -130,16 +135,25 @@ func emulateSolve(t *testing.T, plan solvePlan, ptr []int64, idx []int32, val []
 	} else if want := plan.SharedBytes / 4; smemFloats != want {
 		t.Fatalf("kernel uses %d floats of shared memory, plan gives %d", smemFloats, want)
 	}
-	b := newBlock(t, G+tri(ka))
-	bf := func(v bool) float32 {
-		if v {
-			return 1
-		}
-		return 0
+	perm := sortByLength(ptr)
+	nrows := len(perm)
+	grid := solveGrid(plan, nrows, slots)
+	if nrows > 0 && grid < 1 {
+		t.Fatalf("solveGrid(%v, %d, %d) = %d", plan, nrows, slots, grid)
 	}
+	blocks := make([]*block, grid)
+	for i := range blocks {
+		blocks[i] = newBlock(t, G+tri(ka))
+	}
+	seen := make([]bool, nrows)
 
-	rows := len(ptr) - 1
-	for row := 0; row < rows; row++ { // one block per row (or a block's stride: same per-row code)
+	for r := 0; r < nrows; r++ { // block blockIdx.x takes r = blockIdx.x, +gridDim.x, …
+		b := blocks[r%grid]
+		row := int(perm[r])
+		if seen[row] {
+			t.Fatalf("row %d solved twice", row)
+		}
+		seen[row] = true
 		start := ptr[row]
 		n := int(ptr[row+1] - start)
 		xo := X[row*k : (row+1)*k]
@@ -335,7 +349,10 @@ func emulateSolve(t *testing.T, plan solvePlan, ptr []int64, idx []int32, val []
 		for tid := range T {
 			ok := b.ld(tid, flag) == 0
 			for p := tid; p < k; p += T {
-				xo[p] = b.ld(tid, bs+p) * bf(ok)
+				xo[p] = 0 // ok ? bs[p] : 0.0f (not bs·ok: bs may be NaN when !ok)
+				if ok {
+					xo[p] = b.ld(tid, bs+p)
+				}
 			}
 			if bias && tid == 0 {
 				if ok {
@@ -348,6 +365,11 @@ func emulateSolve(t *testing.T, plan solvePlan, ptr []int64, idx []int32, val []
 		b.sync()
 		if b.races > 0 {
 			t.Fatalf("row %d: %d races", row, b.races)
+		}
+	}
+	for row, ok := range seen {
+		if !ok {
+			t.Fatalf("row %d not solved", row)
 		}
 	}
 }
@@ -375,7 +397,7 @@ func TestEmulatedKernel(t *testing.T) {
 				alstest.ReferenceHalf(&want, r, p.Lambda, alstest.Items)
 
 				plan := planSolve(p.AugmentedRank(), 1024)
-				emulateSolve(t, plan, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
+				emulateSolve(t, plan, 3, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
 					got.ItemFactors, got.ItemBias, k, p.AugmentedRank(), float32(p.Lambda), got.Mean)
 				if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
 					t.Errorf("emulated %v differs from ReferenceHalf by %.3g relative", plan, d)
@@ -400,10 +422,32 @@ func TestEmulatedKernelSmallChunks(t *testing.T) {
 		plan.Kernel = kernels.SolveGlobal
 		kp := plan.Padded
 		plan.SharedBytes = 4 * (plan.Chunk*(kp+1) + 2*kp + 1)
-		emulateSolve(t, plan, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
+		emulateSolve(t, plan, 5, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
 			got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean)
 		if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
 			t.Errorf("bias=%t: emulated %v differs from ReferenceHalf by %.3g relative", bias, plan, d)
+		}
+	}
+}
+
+// TestEmulatedKernelFewThreads plans with a low per-block thread limit, as
+// the driver reports when its JIT gives the solve kernels more registers
+// than ptxas 11.8 does: smaller blocks, more passes, the same results.
+func TestEmulatedKernelFewThreads(t *testing.T) {
+	r, _ := alstest.Synthetic(300, 40, 3000, 4, 0.3, 34)
+	for _, k := range []int{7, 33} {
+		for _, maxT := range []int{32, 96} {
+			p := als.Params{Rank: k, Iterations: 1, Lambda: 0.05, Seed: 5, Bias: k%2 == 1}
+			var want als.Model
+			als.Prepare(&want, r, p)
+			got := want.Clone()
+			alstest.ReferenceHalf(&want, r, p.Lambda, alstest.Items)
+			plan := planSolve(p.AugmentedRank(), maxT)
+			emulateSolve(t, plan, 4, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
+				got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean)
+			if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
+				t.Errorf("rank %d, maxThreads %d: emulated %v differs from ReferenceHalf by %.3g relative", k, maxT, plan, d)
+			}
 		}
 	}
 }

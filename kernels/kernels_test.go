@@ -25,3 +25,42 @@ func TestPTX(t *testing.T) {
 		t.Errorf("PTX() carries file paths; generate it without -lineinfo/-G")
 	}
 }
+
+// TestPTXParams pins each entry's parameter list to the one documented in
+// doc.go, which gpu/device.go passes through cuLaunchKernel: package cu
+// copies 8 bytes from every argument pointer and the driver takes from each
+// as many bytes as the .param is wide, so a parameter that changes width or
+// position in als.cu must fail here, not on a GPU.
+func TestPTXParams(t *testing.T) {
+	solve := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "u32", "f32", "f32", "u32", "u64"}
+	want := map[string][]string{
+		kernels.SolveShared: solve,
+		kernels.SolveGlobal: solve,
+		kernels.SSE:         {"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "f32", "u64"},
+	}
+	ptx := kernels.PTX()
+	for name, types := range want {
+		head := ".visible .entry " + name + "("
+		i := strings.Index(ptx, head)
+		if i < 0 {
+			t.Errorf("PTX() lacks %q", head)
+			continue
+		}
+		rest := ptx[i+len(head):]
+		end := strings.Index(rest, ")")
+		if end < 0 {
+			t.Fatalf("%s: unterminated parameter list", name)
+		}
+		var got []string
+		for _, line := range strings.Split(rest[:end], ",") {
+			f := strings.Fields(line)
+			if len(f) != 3 || f[0] != ".param" {
+				t.Fatalf("%s: unexpected parameter %q", name, strings.TrimSpace(line))
+			}
+			got = append(got, strings.TrimPrefix(f[1], "."))
+		}
+		if strings.Join(got, " ") != strings.Join(types, " ") {
+			t.Errorf("%s parameters = %v, want %v (doc.go, gpu/device.go)", name, got, types)
+		}
+	}
+}
