@@ -3,6 +3,7 @@ package eval
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -37,12 +38,31 @@ type RankingResult struct {
 // buffers; the result does not depend on their number. m, ix, train and
 // test are only read. k must be positive.
 func Ranking(m *als.Model, ix Index, train, test []engine.Rating, k int, relevant float32) RankingResult {
+	return RankingMin(m, ix, train, test, k, relevant, 0)
+}
+
+// RankingMin is Ranking restricted to the movies the service would
+// recommend: those with at least minRatings ratings in train. Other movies
+// are never ranked, and relevant test movies among them are dropped (no
+// ranking could find them).
+func RankingMin(m *als.Model, ix Index, train, test []engine.Rating, k int, relevant float32, minRatings int) RankingResult {
 	if k <= 0 {
 		panic("eval: Ranking with k ≤ 0")
 	}
 	res := RankingResult{K: k}
 	seenPtr, seenIdx := groupByUser(m, ix, train, func(engine.Rating) bool { return true })
-	relPtr, relIdx := groupByUser(m, ix, test, func(r engine.Rating) bool { return r.Value >= relevant })
+	// inel marks the movies that may not be recommended.
+	count := make([]int, m.NumItems)
+	for _, i := range seenIdx {
+		count[i]++
+	}
+	inel := make([]bool, m.NumItems)
+	for i, c := range count {
+		inel[i] = c < minRatings
+	}
+	relPtr, relIdx := groupByUser(m, ix, test, func(r engine.Rating) bool {
+		return r.Value >= relevant && !inel[ix.Movies[r.Movie]]
+	})
 	var users []int32
 	for u := range m.NumUsers {
 		if relPtr[u+1] > relPtr[u] {
@@ -60,7 +80,7 @@ func Ranking(m *als.Model, ix Index, train, test []engine.Rating, k int, relevan
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (len(users)+chunk-1)/chunk) {
 		wg.Go(func() {
-			excl := make([]bool, m.NumItems)
+			excl := slices.Clone(inel)
 			rel := make([]bool, m.NumItems)
 			top := make([]scored, 0, k)
 			for {
@@ -76,7 +96,7 @@ func Ranking(m *als.Model, ix Index, train, test []engine.Rating, k int, relevan
 					}
 					top = topK(top[:0], m, u, k, excl)
 					for _, i := range seen {
-						excl[i] = false
+						excl[i] = inel[i]
 					}
 					nrel := 0
 					for _, i := range want {

@@ -237,3 +237,22 @@ func BenchmarkRanking(b *testing.B) {
 	}
 	b.ReportMetric(float64(users)*float64(b.N)/b.Elapsed().Seconds(), "users/s")
 }
+
+func TestRankingMinLeavesOutRarelyRatedMovies(t *testing.T) {
+	l3 := 1 / math.Log2(3)
+	m := &als.Model{Rank: 1, NumUsers: 3, NumItems: 4, UserFactors: []float32{1, -1, 1}, ItemFactors: []float32{4, 3, 2, 1}}
+	// Movie 102 has no training rating: with minRatings 1 it is never ranked,
+	// and user 10's relevant test rating of it is dropped.
+	train := []engine.Rating{rating(10, 100, 4), rating(20, 103, 1), rating(40, 101, 3)}
+	test := []engine.Rating{rating(10, 102, 5), rating(10, 103, 4), rating(20, 100, 4.5)}
+	got := eval.RankingMin(m, tinyIndex, train, test, 2, 4, 1)
+	// user 10: candidates 101, 103 → hit 103 at position 2, R = 1;
+	// user 20: candidates 101, 100 (scores -3, -4) → hit 100 at position 2.
+	want := eval.RankingResult{PrecisionAt: 0.5, RecallAt: 1, NDCGAt: l3, K: 2, Users: 2}
+	if !closeRanking(got, want) {
+		t.Errorf("RankingMin(minRatings 1) = %+v, want %+v", got, want)
+	}
+	if a, b := eval.RankingMin(m, tinyIndex, train, test, 2, 4, 0), eval.Ranking(m, tinyIndex, train, test, 2, 4); !closeRanking(a, b) {
+		t.Errorf("RankingMin(minRatings 0) = %+v, want Ranking's %+v", a, b)
+	}
+}

@@ -23,6 +23,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fraction            float64
 		splitSeed           uint64
 		asJSON              bool
+		minRatings          int
 	)
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,6 +33,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Float64Var(&fraction, "test-fraction", 0.2, "share of ratings held out when splitting --data")
 	fs.Uint64Var(&splitSeed, "split-seed", 42, "seed of the random split")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fs.IntVar(&minRatings, "min-ratings", 25, "rank only movies with at least this many training ratings, as serve recommends (0: all)")
 	mf.register(fs)
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -81,7 +83,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rank := eval.Ranking(m, ix, train, test, 10, 4)
+	rank := eval.RankingMin(m, ix, train, test, 10, 4, minRatings)
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(struct {
 			eval.Result
@@ -92,8 +94,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "backend       %s\nparams        %s\ntrain ratings %d\nRMSE          %.4f\nMAE           %.4f\ntest pairs    %d\nskipped       %d\ntrain seconds %.3f\n",
 		backend, mf.p, len(train), res.RMSE, res.MAE, res.TestPairs, res.Skipped, res.TrainSeconds)
-	fmt.Fprintf(stdout, "precision@10  %.4f\nrecall@10     %.4f\nNDCG@10       %.4f\n(ranking over %d test users with a rating ≥ 4; rated training movies excluded)\n",
-		rank.PrecisionAt, rank.RecallAt, rank.NDCGAt, rank.Users)
+	fmt.Fprintf(stdout, "precision@10  %.4f\nrecall@10     %.4f\nNDCG@10       %.4f\n(ranking over %d test users with a rating ≥ 4; rated training movies and movies with < %d training ratings excluded)\n",
+		rank.PrecisionAt, rank.RecallAt, rank.NDCGAt, rank.Users, minRatings)
 	return nil
 }
 
