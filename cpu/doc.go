@@ -7,17 +7,18 @@
 // forms the lower triangle of the Gram matrix of those augmented vectors
 // with a register-tiled SYRK kernel (gramLower): its first k' rows are
 // A = Σ y yᵀ and row k' is b = Σ r y. It then adds the ALS-WR ridge λ·n to
-// the diagonal and solves by Cholesky (lapack Dpotf2, then triangular
-// solves on Daxpy and Ddot). Very short rows and small ranks use plain-Go
-// rank-1 updates and a plain-Go Cholesky, which beat the call overheads
-// there. Normal equations and Cholesky are float64; factors are stored
-// float32.
+// the diagonal and solves by a blocked Crout Cholesky of the augmented
+// matrix (choleskyAug), whose last row is the forward solve, then the back
+// substitution. Very short rows and small ranks use plain-Go rank-1
+// updates and a plain-Go Cholesky, which beat the call overheads there.
+// Normal equations and Cholesky are float64; factors are stored float32.
 //
-// On amd64 the gather and the SYRK kernel are AVX2 and FMA assembly
-// (gram_amd64.s), chosen once at start-up from the CPU's feature bits; on
-// other CPUs, other architectures or with the purego build tag they are
-// plain Go (gram.go). The two agree to rounding (the gather bitwise); on a
-// given machine and build the choice never changes, so results are
+// On amd64 the gather, the SYRK kernel and the Cholesky's dot-product
+// kernels are AVX2 and FMA assembly (gram_amd64.s, chol_amd64.s), chosen
+// once at start-up from the CPU's feature bits; on other CPUs, other
+// architectures or with the purego build tag they are plain Go (gram.go,
+// chol.go). The two agree to rounding (the gather bitwise); on a given
+// machine and build the choice never changes, so results are
 // reproducible run to run.
 //
 // Rows are shared among worker goroutines in chunks taken from an atomic

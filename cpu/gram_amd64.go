@@ -35,3 +35,61 @@ func gramLowerArch(g []float64, ldg int, y []float64, ldy, n, m int, acc bool) {
 	}
 	gramLowerGo(g, ldg, y, ldy, n, m, acc)
 }
+
+// dotAVX2, crsubAVX2 and axpyAVX2 are implemented in chol_amd64.s; they
+// compute what dotGo, crsubGo and axpyGo (chol.go) do, on AVX2 and FMA.
+// Their arguments are checked by the Arch wrappers.
+//
+//go:noescape
+func dotAVX2(x, y []float64) float64
+
+//go:noescape
+func crsubAVX2(a []float64, lda int, x []float64, rows int, s float64)
+
+//go:noescape
+func axpyAVX2(alpha float64, x, y []float64)
+
+func dotArch(x, y []float64) float64 {
+	if useAVX2 {
+		_ = y[:len(x)]
+		return dotAVX2(x, y)
+	}
+	return dotGo(x, y)
+}
+
+func crsubArch(a []float64, lda int, x []float64, rows int, s float64) {
+	if useAVX2 {
+		if rows > 0 {
+			_ = a[(rows-1)*lda+len(x)]
+		}
+		crsubAVX2(a, lda, x, rows, s)
+		return
+	}
+	crsubGo(a, lda, x, rows, s)
+}
+
+func axpyArch(alpha float64, x, y []float64) {
+	if useAVX2 {
+		_ = y[:len(x)]
+		axpyAVX2(alpha, x, y)
+		return
+	}
+	axpyGo(alpha, x, y)
+}
+
+// crsub4AVX2 is implemented in chol_amd64.s.
+//
+//go:noescape
+func crsub4AVX2(a []float64, lda int, l []float64, k, rows int, w *[16]float64)
+
+func crsub4Arch(a []float64, lda int, l []float64, k, rows int, w *[16]float64) {
+	if useAVX2 {
+		if rows > 0 {
+			_ = a[(rows-1)*lda+k+3]
+		}
+		_ = l[:3*lda+k]
+		crsub4AVX2(a, lda, l, k, rows, w)
+		return
+	}
+	crsub4Go(a, lda, l, k, rows, w)
+}

@@ -13,3 +13,15 @@ func gramLowerArch(g []float64, ldg int, y []float64, ldy, n, m int, acc bool) {
 func gatherArch(dst []float64, ldy int, src []float32, k int, idx []int32) {
 	gatherGo(dst, ldy, src, k, idx)
 }
+
+func dotArch(x, y []float64) float64 { return dotGo(x, y) }
+
+func crsubArch(a []float64, lda int, x []float64, rows int, s float64) {
+	crsubGo(a, lda, x, rows, s)
+}
+
+func axpyArch(alpha float64, x, y []float64) { axpyGo(alpha, x, y) }
+
+func crsub4Arch(a []float64, lda int, l []float64, k, rows int, w *[16]float64) {
+	crsub4Go(a, lda, l, k, rows, w)
+}

@@ -48,14 +48,14 @@ func (h *half) target(p int64) float64 {
 	return r
 }
 
-// kernel selects how a row is solved. The zero thresholds force the BLAS
-// paths; math.MaxInt forces the plain-Go paths (tests use both).
+// kernel selects how a row is solved. The zero thresholds force the tiled
+// paths (gramTiled and choleskyAug); math.MaxInt forces the plain-Go paths (tests use both).
 type kernel struct {
 	// shortRow: rows with n·kp < shortRow are assembled with plain-Go
 	// rank-1 updates instead of gather + gramLower.
 	shortRow int
 	// smallK: systems with kp ≤ smallK are factorised with the plain-Go
-	// Cholesky instead of Dpotf2.
+	// choleskyGo instead of choleskyAug.
 	smallK int
 	// block is the most ratings gathered at once; longer rows are
 	// accumulated block by block, which bounds the workspace and keeps
@@ -64,9 +64,10 @@ type kernel struct {
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
-// 2-core AMD EPYC (Zen 4) build machine with the AVX2 kernel. Block sizes
-// from 32 to 384 measured within 2% of each other at k' = 9, 65 and 129.
-var defaultKernel = kernel{shortRow: 48, smallK: 20, block: 128}
+// 2-core AMD EPYC (Zen 4) build machine with the AVX2 kernels. Block sizes
+// from 32 to 384 measured within 2% of each other at k' = 9, 65 and 129;
+// choleskyAug overtakes choleskyGo between k' = 13 and 17.
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.
@@ -138,7 +139,7 @@ func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
 	if kp <= k.smallK {
 		ok = choleskyGo(a, ld, b, kp)
 	} else {
-		ok = choleskyBLAS(a, ld, b, kp)
+		ok = choleskyAug(a, ld, kp) // b is row kp of a
 	}
 	if !ok {
 		k.store(x, h, row, nil)
@@ -189,7 +190,8 @@ func (k *kernel) gramTiled(ws *workspace, h *half, lo, hi int64) {
 	}
 }
 
-// choleskyBLAS solves A x = b in place for the symmetric positive definite
+// choleskyBLAS is the gonum (Dpotf2) Cholesky that choleskyAug replaced,
+// kept as BenchmarkCholesky's baseline. It solves A x = b in place for the symmetric positive definite
 // n×n row-major A (row stride lda) whose lower triangle is set, leaving L
 // (A = L·Lᵀ) in a's lower triangle and x in b; b must not overlap rows
 // 0..n-1 of a. It reports whether A was positive definite. It allocates

@@ -37,7 +37,7 @@ func testHalf(lens []int, k int, bias bool, seed uint64) *half {
 var testLens = []int{0, 1, 2, 5, 17, 100, 128, 129, 384, 385, 1000}
 
 // TestKernelPathsAgree checks that the tiled path (gather + gramLower +
-// Dpotf2) and the plain-Go path (rank-1 updates + right-looking Cholesky) solve
+// choleskyAug) and the plain-Go path (rank-1 updates + right-looking Cholesky) solve
 // every row to the same float64 solution.
 func TestKernelPathsAgree(t *testing.T) {
 	blasOnly := kernel{shortRow: 0, smallK: 0, block: defaultKernel.block}
