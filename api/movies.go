@@ -51,12 +51,7 @@ func (s *Server) v1Similar(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	n, err := s.limit(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	minR, err := minRatings(c)
+	n, minR, err := s.listParams(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -81,12 +76,7 @@ type popularMovies struct {
 // v1Popular serves GET /api/v1/movies/popular?limit=&min_ratings=: the
 // best average ratings among movies with enough ratings, best first.
 func (s *Server) v1Popular(c *gin.Context) {
-	n, err := s.limit(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	minR, err := minRatings(c)
+	n, minR, err := s.listParams(c)
 	if err != nil {
 		s.fail(c, err)
 		return

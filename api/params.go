@@ -58,3 +58,15 @@ func genre(c *gin.Context) (string, error) {
 	}
 	return g, nil
 }
+
+// listParams reads the limit and min_ratings query parameters that every
+// list route takes.
+func (s *Server) listParams(c *gin.Context) (n, minR int, err error) {
+	if n, err = s.limit(c); err != nil {
+		return 0, 0, err
+	}
+	if minR, err = minRatings(c); err != nil {
+		return 0, 0, err
+	}
+	return n, minR, nil
+}

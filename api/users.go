@@ -122,11 +122,7 @@ func (s *Server) v1Recommendations(c *gin.Context) {
 		return
 	}
 	q := engine.Query{User: user}
-	if q.N, err = s.limit(c); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if q.MinRatings, err = minRatings(c); err != nil {
+	if q.N, q.MinRatings, err = s.listParams(c); err != nil {
 		s.fail(c, err)
 		return
 	}
