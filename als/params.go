@@ -9,18 +9,70 @@ import (
 // MaxRank is the largest factor rank any backend accepts.
 const MaxRank = 256
 
+// Objective selects what a fit minimises. The zero value is Explicit.
+type Objective uint8
+
+const (
+	// Explicit fits the rating values (Spark's ALS-WR, see the package
+	// doc): the model predicts ratings.
+	Explicit Objective = iota
+	// Implicit fits preferences (implicit-feedback ALS, see implicit.go):
+	// the model's scores rank movies and are no ratings.
+	Implicit
+)
+
+// String returns "explicit" or "implicit".
+func (o Objective) String() string {
+	switch o {
+	case Explicit:
+		return "explicit"
+	case Implicit:
+		return "implicit"
+	}
+	return fmt.Sprintf("Objective(%d)", uint8(o))
+}
+
+// ParseObjective parses "explicit" or "implicit".
+func ParseObjective(s string) (Objective, error) {
+	switch s {
+	case "explicit":
+		return Explicit, nil
+	case "implicit":
+		return Implicit, nil
+	}
+	return 0, fmt.Errorf("%w: objective %q: want explicit or implicit", ErrInvalidParams, s)
+}
+
 // Params are the training parameters. The zero value is not valid; start
-// from DefaultParams.
+// from DefaultParams or DefaultImplicitParams.
+//
+// The implicit-only fields are zero for Explicit and omitted from JSON
+// then, so an explicit Params encodes as it did before they existed (the
+// store keys models by that encoding).
 type Params struct {
 	Rank       int     // factor dimension k, 1..MaxRank
 	Iterations int     // full iterations (item half then user half), ≥ 0
-	Lambda     float64 // ridge weight; each row's diagonal gets Lambda·n (ALS-WR)
+	Lambda     float64 // ridge weight; Explicit: each row's diagonal gets Lambda·n (ALS-WR); Implicit: see RegExponent
 	Seed       int64   // seed of the unit-vector random initialisation
-	Bias       bool    // learn user and item biases beside the factors
+	Bias       bool    // learn user and item biases beside the factors (Explicit only)
+
+	Objective Objective `json:",omitempty"`
+	// Alpha is the confidence slope of Implicit: a rated pair has
+	// confidence c = max(1 + Alpha·r, 0), r the rating. ≥ 0.
+	Alpha float64 `json:",omitempty"`
+	// Unobserved is the weight w₀ of every pair (rated or not) in
+	// Implicit's term w₀·Σ (x·y)², which pulls unrated pairs' scores
+	// towards 0. > 0.
+	Unobserved float64 `json:",omitempty"`
+	// RegExponent is ν of Implicit's frequency-scaled ridge (Rendle et
+	// al. 2022): a row with n ratings, solved against N fixed rows, gets
+	// Lambda·(n + Unobserved·N)^ν on its diagonal. 0 is a plain ridge λ;
+	// 1 scales it with the row's total weight. 0..2.
+	RegExponent float64 `json:",omitempty"`
 }
 
 // DefaultParams returns the tutorial's parameters: rank 8, 10 iterations,
-// λ 0.1, seed 5, no biases.
+// λ 0.1, seed 5, no biases, explicit.
 func DefaultParams() Params {
 	return Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5}
 }
@@ -38,6 +90,25 @@ func (p Params) Validate() error {
 	case !(p.Lambda > 0) || math.IsInf(p.Lambda, 0):
 		return fmt.Errorf("%w: lambda %v must be positive and finite", ErrInvalidParams, p.Lambda)
 	}
+	switch p.Objective {
+	case Explicit:
+		if p.Alpha != 0 || p.Unobserved != 0 || p.RegExponent != 0 {
+			return fmt.Errorf("%w: alpha, unobserved weight and regularisation exponent are for the implicit objective", ErrInvalidParams)
+		}
+	case Implicit:
+		switch {
+		case p.Bias:
+			return fmt.Errorf("%w: the implicit objective learns no biases", ErrInvalidParams)
+		case !(p.Alpha >= 0) || math.IsInf(p.Alpha, 0):
+			return fmt.Errorf("%w: alpha %v must be non-negative and finite", ErrInvalidParams, p.Alpha)
+		case !(p.Unobserved > 0) || math.IsInf(p.Unobserved, 0):
+			return fmt.Errorf("%w: unobserved weight %v must be positive and finite", ErrInvalidParams, p.Unobserved)
+		case !(p.RegExponent >= 0 && p.RegExponent <= 2):
+			return fmt.Errorf("%w: regularisation exponent %v not in 0..2", ErrInvalidParams, p.RegExponent)
+		}
+	default:
+		return fmt.Errorf("%w: %v", ErrInvalidParams, p.Objective)
+	}
 	return nil
 }
 
@@ -54,5 +125,9 @@ func (p Params) AugmentedRank() int {
 
 // String formats p the way logs and the model table show it.
 func (p Params) String() string {
+	if p.Objective == Implicit {
+		return fmt.Sprintf("objective=implicit rank=%d iterations=%d lambda=%g alpha=%g unobserved=%g reg_exponent=%g seed=%d",
+			p.Rank, p.Iterations, p.Lambda, p.Alpha, p.Unobserved, p.RegExponent, p.Seed)
+	}
 	return fmt.Sprintf("rank=%d iterations=%d lambda=%g seed=%d bias=%t", p.Rank, p.Iterations, p.Lambda, p.Seed, p.Bias)
 }

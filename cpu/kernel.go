@@ -34,6 +34,8 @@ type half struct {
 	bias   bool    // learn biases: the fixed vectors get a trailing 1
 	mean   float64 // global mean μ subtracted from targets with bias
 	lambda float64 // ALS-WR ridge weight; row u's diagonal gets lambda·n_u
+
+	imp *implicitHalf // the implicit objective's state; nil for explicit
 }
 
 func (h *half) rows() int { return len(h.ptr) - 1 }
@@ -117,6 +119,9 @@ func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 // data). On return ws.b[:kp] holds the float64 solution. It allocates
 // nothing.
 func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
+	if h.imp != nil {
+		return k.solveImplicitRow(ws, h, row)
+	}
 	lo, hi := h.ptr[row], h.ptr[row+1]
 	n := int(hi - lo)
 	kp := h.kp

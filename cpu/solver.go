@@ -97,12 +97,22 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	if progress != nil {
 		partial = make([]float64, (r.NumUsers+chunk-1)/chunk)
 	}
+	var isc *implicitScratch
+	if p.Objective == als.Implicit {
+		ld := gramDim(kp)
+		isc = newImplicitScratch(ld, max(r.NumUsers, r.NumItems))
+		items.imp = &implicitHalf{p: p, fixed: r.NumUsers, ld: ld, gram: make([]float64, ld*ld)}
+		users.imp = &implicitHalf{p: p, fixed: r.NumItems, ld: ld, gram: make([]float64, ld*ld)}
+	}
 
 	for it := 1; it <= p.Iterations; it++ {
 		start := time.Now()
 		for _, h := range []*half{items, users} {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
+			}
+			if h.imp != nil {
+				fixedGram(ws, h, isc)
 			}
 			if bad := runHalf(&kern, ws, h); bad > 0 {
 				side := "item"
@@ -114,7 +124,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 		d := time.Since(start)
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse(workers, partial, dst, r), Duration: d})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse(workers, partial, dst, r, p.Objective == als.Implicit), Duration: d})
 		}
 	}
 	return nil
@@ -187,11 +197,12 @@ func runHalf(kern *kernel, ws []*workspace, h *half) int64 {
 	return bad.Load()
 }
 
-// rmse is als.RMSE computed in parallel: each chunk of users sums its
-// squared errors in the same order as als.RMSE into partial, and the
-// partial sums are added in chunk order, so the result does not depend on
-// the number of workers and matches als.RMSE to rounding.
-func rmse(workers int, partial []float64, m *als.Model, r *als.Ratings) float64 {
+// rmse is als.RMSE (als.PreferenceRMSE when implicit) computed in
+// parallel: each chunk of users sums its squared errors in the same order
+// as als.RMSE into partial, and the partial sums are added in chunk order,
+// so the result does not depend on the number of workers and matches
+// als.RMSE to rounding.
+func rmse(workers int, partial []float64, m *als.Model, r *als.Ratings, implicit bool) float64 {
 	if r.NNZ() == 0 {
 		return 0
 	}
@@ -205,7 +216,11 @@ func rmse(workers int, partial []float64, m *als.Model, r *als.Ratings) float64 
 				if m.Bias {
 					pred += float64(m.Mean) + float64(m.UserBias[u]) + float64(m.ItemBias[i])
 				}
-				d := pred - float64(r.UserVal[p])
+				t := float64(r.UserVal[p])
+				if implicit {
+					t = 1
+				}
+				d := pred - t
 				se += d * d
 			}
 		}

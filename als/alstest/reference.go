@@ -25,7 +25,8 @@ func (s Side) String() string {
 }
 
 // Reference fits dst to r the slow, obviously correct way: als.Prepare,
-// then p.Iterations times ReferenceHalf(Items) and ReferenceHalf(Users).
+// then p.Iterations times ReferenceHalf(Items) and ReferenceHalf(Users)
+// (ReferenceImplicitHalf for the implicit objective).
 // Faster backends are compared against it. It panics if p is invalid.
 func Reference(dst *als.Model, r *als.Ratings, p als.Params) {
 	if err := p.Validate(); err != nil {
@@ -33,9 +34,20 @@ func Reference(dst *als.Model, r *als.Ratings, p als.Params) {
 	}
 	als.Prepare(dst, r, p)
 	for it := 0; it < p.Iterations; it++ {
-		ReferenceHalf(dst, r, p.Lambda, Items)
-		ReferenceHalf(dst, r, p.Lambda, Users)
+		referenceIteration(dst, r, p)
 	}
+}
+
+// referenceIteration runs one iteration of p's objective: items, then
+// users.
+func referenceIteration(m *als.Model, r *als.Ratings, p als.Params) {
+	if p.Objective == als.Implicit {
+		ReferenceImplicitHalf(m, r, p, Items)
+		ReferenceImplicitHalf(m, r, p, Users)
+		return
+	}
+	ReferenceHalf(m, r, p.Lambda, Items)
+	ReferenceHalf(m, r, p.Lambda, Users)
 }
 
 // ReferenceHalf solves, in place, every row of side of m against the

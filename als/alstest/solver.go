@@ -26,10 +26,9 @@ func (ReferenceSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, 
 			return fmt.Errorf("reference fit: %w", err)
 		}
 		start := time.Now()
-		ReferenceHalf(dst, r, p.Lambda, Items)
-		ReferenceHalf(dst, r, p.Lambda, Users)
+		referenceIteration(dst, r, p)
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.RMSE(dst, r), Duration: time.Since(start)})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.TrainError(dst, r, p), Duration: time.Since(start)})
 		}
 	}
 	return nil

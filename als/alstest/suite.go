@@ -35,7 +35,13 @@ import (
 //     Fit return an error wrapping context.Canceled;
 //   - two fits with the same seed are bit-identical, also into a reused
 //     destination model;
-//   - Iterations = 0 leaves exactly als.Prepare's initialisation.
+//   - Iterations = 0 leaves exactly als.Prepare's initialisation;
+//   - for the implicit objective: invalid implicit Params are rejected;
+//     both halves of an iteration match ReferenceImplicitHalf (no shared
+//     Gram matrix) to 1e-3 relative, with plain and frequency-scaled
+//     ridges and with an unobserved weight above some confidences; the
+//     objective (ImplicitLossBrute) never rises between iterations;
+//     TrainRMSE is als.PreferenceRMSE; rows without ratings are zero.
 func Run(t *testing.T, newSolver func(t *testing.T) als.Solver) {
 	t.Helper()
 	tests := []struct {
@@ -53,6 +59,10 @@ func Run(t *testing.T, newSolver func(t *testing.T) als.Solver) {
 		{"CanceledDuring", testCanceledDuring},
 		{"Deterministic", testDeterministic},
 		{"ZeroIterations", testZeroIterations},
+		{"ImplicitInvalidParams", testImplicitInvalidParams},
+		{"ImplicitNormalEquations", testImplicitNormalEquations},
+		{"ImplicitLossDecreases", testImplicitLossDecreases},
+		{"ImplicitZeroRows", testImplicitZeroRows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

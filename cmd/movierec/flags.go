@@ -85,3 +85,51 @@ func parse(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// rankingFlags choose the ranking model: the one that orders every top-N
+// list. With --ranking implicit (the default) it is implicit-feedback ALS
+// with its own parameters; with --ranking explicit the rating model ranks
+// too, as before.
+type rankingFlags struct {
+	kind string     // "implicit" or "explicit"
+	p    als.Params // the implicit model's parameters (Objective Implicit)
+}
+
+func (r *rankingFlags) register(fs *flag.FlagSet) {
+	d := als.DefaultImplicitParams()
+	r.p = d
+	fs.StringVar(&r.kind, "ranking", "implicit", "model that orders top-N lists: implicit (implicit-feedback ALS) or explicit (the rating model)")
+	fs.IntVar(&r.p.Rank, "ranking-rank", d.Rank, "factor rank of the implicit ranking model")
+	fs.IntVar(&r.p.Iterations, "ranking-iterations", d.Iterations, "ALS iterations of the implicit ranking model")
+	fs.Float64Var(&r.p.Lambda, "ranking-lambda", d.Lambda, "ridge λ of the implicit ranking model (scaled by (n + unobserved·N)^reg-exponent)")
+	fs.Float64Var(&r.p.Alpha, "alpha", d.Alpha, "confidence slope of the implicit model: a rating r weighs 1 + alpha·r")
+	fs.Float64Var(&r.p.Unobserved, "unobserved", d.Unobserved, "weight of every unrated pair in the implicit model")
+	fs.Float64Var(&r.p.RegExponent, "reg-exponent", d.RegExponent, "frequency scaling ν of the implicit ridge (0: plain λ)")
+}
+
+// params returns the ranking model's parameters, or ok false when the
+// rating model ranks (--ranking explicit). seed is the rating model's, so
+// --seed sets both.
+func (r *rankingFlags) params(seed int64) (als.Params, bool) {
+	if r.kind != "implicit" {
+		return als.Params{}, false
+	}
+	p := r.p
+	p.Objective = als.Implicit
+	p.Seed = seed
+	return p, true
+}
+
+func (r *rankingFlags) validate() error {
+	switch r.kind {
+	case "implicit":
+		p, _ := r.params(1)
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("ranking model: %w", err)
+		}
+		return nil
+	case "explicit":
+		return nil
+	}
+	return fmt.Errorf("--ranking %q: want implicit or explicit", r.kind)
+}

@@ -1,0 +1,184 @@
+package als
+
+import "math"
+
+// The implicit objective (Hu, Koren & Volinsky 2008, with the unobserved
+// weight and frequency-scaled ridge of Rendle et al. 2022). Every rated
+// pair (u, i) is a positive with confidence c_ui = max(1 + α·r_ui, 0);
+// every pair, rated or not, is pulled towards 0 with weight w₀:
+//
+//	L = Σ_rated c_ui (x_u·y_i − 1)² + w₀ Σ_all pairs (x_u·y_i)²
+//	  − w₀ Σ_rated (x_u·y_i)²
+//	  + Σ_u reg(n_u, N_items)‖x_u‖² + Σ_i reg(n_i, N_users)‖y_i‖²
+//
+// with reg(n, N) = λ·(n + w₀·N)^ν. (The second line takes the rated pairs
+// out of the unobserved term, so they weigh c_ui, not c_ui + w₀.) With
+// the other side fixed, one row's minimiser solves
+//
+//	(w₀·G + Σ_rated (c_ui − w₀) y_i y_iᵀ + reg·I) x_u = Σ_rated c_ui y_i
+//
+// where G = Σ_all y yᵀ is the fixed side's Gram matrix: shared by every
+// row, so each row costs what an explicit row does plus copying G. The
+// matrix is positive definite for any c ≥ 0 (it is w₀ Σ_unrated y yᵀ +
+// Σ_rated c y yᵀ + reg·I). A row without ratings gets x = 0.
+//
+// Scores x_u·y_i order movies for a user; they are no ratings.
+
+// DefaultImplicitParams returns the ranking model's defaults, chosen by
+// validation NDCG@10 on ml-latest-small (see bench/RESULTS.md): rank 64,
+// 15 iterations, confidence 1 + 1·r, unobserved weight 1 and a ridge
+// λ·(n + N)^ν with λ 0.5 and ν 0.5.
+func DefaultImplicitParams() Params {
+	return Params{Objective: Implicit, Rank: 64, Iterations: 15, Lambda: 0.5, Alpha: 1, Unobserved: 1, RegExponent: 0.5, Seed: 5}
+}
+
+// Confidence returns c = max(1 + p.Alpha·r, 0), the weight of a rated
+// pair with rating r in the implicit objective.
+func (p Params) Confidence(r float32) float64 {
+	return math.Max(1+p.Alpha*float64(r), 0)
+}
+
+// RowReg returns the implicit ridge λ·(n + w₀·fixed)^ν of a row with n
+// ratings solved against fixed rows of the other side.
+func (p Params) RowReg(n, fixed int) float64 {
+	if p.RegExponent == 0 {
+		return p.Lambda
+	}
+	return p.Lambda * math.Pow(float64(n)+p.Unobserved*float64(fixed), p.RegExponent)
+}
+
+// Gram returns the k×k row-major Gram matrix Σ_j f_j f_jᵀ (both triangles)
+// of the rows f_j of a row-major float32 factor table with rank k,
+// accumulated in float64.
+func Gram(factors []float32, k int) []float64 {
+	g := make([]float64, k*k)
+	for j := 0; j+k <= len(factors); j += k {
+		f := factors[j : j+k]
+		for p, fp := range f {
+			if fp == 0 {
+				continue
+			}
+			row := g[p*k : p*k+k]
+			for q, fq := range f {
+				row[q] += float64(fp) * float64(fq)
+			}
+		}
+	}
+	return g
+}
+
+// ImplicitLoss returns the implicit objective L of m on r under p (see
+// above), computing the all-pairs term through the item Gram matrix.
+func ImplicitLoss(m *Model, r *Ratings, p Params) float64 {
+	k := m.Rank
+	g := Gram(m.ItemFactors, k)
+	var loss float64
+	for u := 0; u < r.NumUsers; u++ {
+		x := m.User(u)
+		var quad float64 // xᵀ G x
+		for a := 0; a < k; a++ {
+			var s float64
+			for b := 0; b < k; b++ {
+				s += g[a*k+b] * float64(x[b])
+			}
+			quad += float64(x[a]) * s
+		}
+		loss += p.Unobserved * quad
+		for q := r.UserPtr[u]; q < r.UserPtr[u+1]; q++ {
+			s := float64(Dot(x, m.Item(int(r.UserIdx[q]))))
+			c := p.Confidence(r.UserVal[q])
+			loss += c*(s-1)*(s-1) - p.Unobserved*s*s
+		}
+		n := int(r.UserPtr[u+1] - r.UserPtr[u])
+		loss += p.RowReg(n, r.NumItems) * sqNorm(x)
+	}
+	for i := 0; i < r.NumItems; i++ {
+		n := int(r.ItemPtr[i+1] - r.ItemPtr[i])
+		loss += p.RowReg(n, r.NumUsers) * sqNorm(m.Item(i))
+	}
+	return loss
+}
+
+func sqNorm(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return s
+}
+
+// PreferenceRMSE returns the root-mean-square distance of m's scores over
+// the rated pairs of r from the preference 1: the implicit fits' training
+// error, which solvers report as Iteration.TrainRMSE. 0 when r is empty.
+func PreferenceRMSE(m *Model, r *Ratings) float64 {
+	if r.NNZ() == 0 {
+		return 0
+	}
+	var se float64
+	for u := 0; u < r.NumUsers; u++ {
+		x := m.User(u)
+		for q := r.UserPtr[u]; q < r.UserPtr[u+1]; q++ {
+			d := float64(Dot(x, m.Item(int(r.UserIdx[q])))) - 1
+			se += d * d
+		}
+	}
+	return math.Sqrt(se / float64(r.NNZ()))
+}
+
+// TrainError returns the training error solvers report for p:
+// RMSE for Explicit, PreferenceRMSE for Implicit.
+func TrainError(m *Model, r *Ratings, p Params) float64 {
+	if p.Objective == Implicit {
+		return PreferenceRMSE(m, r)
+	}
+	return RMSE(m, r)
+}
+
+// SolveImplicit writes the implicit user step for the ratings
+// (items[j], vals[j]) into x (len m.Rank): the row's normal equations
+// above against m's item factors, with gram the item Gram matrix of m
+// (Gram(m.ItemFactors, m.Rank), which the caller computes once per model)
+// and the ridge p.RowReg(len(items), m.NumItems). ok is false when items
+// is empty or the system is not positive definite; x is then zeroed. It
+// allocates nothing once the workspace has grown to the model's rank.
+func (f *FoldIn) SolveImplicit(x []float32, m *Model, gram []float64, items []int32, vals []float32, p Params) bool {
+	k := m.Rank
+	x = x[:k]
+	clear(x)
+	if len(items) == 0 {
+		return false
+	}
+	f.a = grow(f.a, k*k)
+	f.b = grow(f.b, k)
+	a, b := f.a, f.b
+	w0 := p.Unobserved
+	for j := range a {
+		a[j] = w0 * gram[j]
+	}
+	clear(b)
+	for j, it := range items {
+		yi := m.Item(int(it))
+		c := p.Confidence(vals[j])
+		w := c - w0
+		for q := 0; q < k; q++ {
+			yq := float64(yi[q])
+			row := a[q*k : q*k+q+1]
+			wy := w * yq
+			for s := range row {
+				row[s] += wy * float64(yi[s])
+			}
+			b[q] += c * yq
+		}
+	}
+	reg := p.RowReg(len(items), m.NumItems)
+	for q := 0; q < k; q++ {
+		a[q*k+q] += reg
+	}
+	if !CholeskySolve(a, b, k) {
+		return false
+	}
+	for q := range x {
+		x[q] = float32(b[q])
+	}
+	return true
+}
