@@ -35,7 +35,11 @@ import (
 // ProtocolVersion is the version both sides put in their Hello. A worker
 // that receives another version answers with a Hello of status
 // HelloBadVersion and exits.
-const ProtocolVersion = 1
+//
+// Version 2 added the implicit objective's fields to a Job's Params
+// (Objective, Alpha, Unobserved, RegExponent): a version-1 worker would
+// read them as the ratings' header, so the version says it first.
+const ProtocolVersion = 2
 
 // protocolMagic starts every Hello payload.
 const protocolMagic = "MRCW"
@@ -214,8 +218,15 @@ func (e *Encoder) header(t frameType, n uint64) error {
 	return err
 }
 
+// A Job's Params on the wire (paramsBytes): rank uint32, iterations uint32,
+// lambda float64, seed int64, bias uint8 (0 or 1), objective uint8, alpha
+// float64, unobserved float64, reg exponent float64. The decoder checks only
+// what it must to stay in sync (the bias byte); the values themselves, the
+// objective included, are checked by als.Params.Validate in the worker, which
+// answers an invalid job with a JobError (CodeInvalidParams) instead of
+// ending the session.
 const (
-	paramsBytes = 4 + 4 + 8 + 8 + 1
+	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8
 	arrayHdr    = 8
 )
 
@@ -269,6 +280,10 @@ func (e *Encoder) writeJob(j *Job) error {
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Lambda))
 	b = binary.LittleEndian.AppendUint64(b, uint64(p.Seed))
 	b = append(b, boolByte(p.Bias))
+	b = append(b, byte(p.Objective))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Alpha))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Unobserved))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.RegExponent))
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumUsers))
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumItems))
 	b = binary.LittleEndian.AppendUint64(b, nnz)
@@ -609,6 +624,11 @@ func (d *Decoder) job() (*Job, error) {
 		Iterations: int(int32(binary.LittleEndian.Uint32(b[4:]))),
 		Lambda:     math.Float64frombits(binary.LittleEndian.Uint64(b[8:])),
 		Seed:       int64(binary.LittleEndian.Uint64(b[16:])),
+		// b[24] is the bias byte, checked below.
+		Objective:   als.Objective(b[25]),
+		Alpha:       math.Float64frombits(binary.LittleEndian.Uint64(b[26:])),
+		Unobserved:  math.Float64frombits(binary.LittleEndian.Uint64(b[34:])),
+		RegExponent: math.Float64frombits(binary.LittleEndian.Uint64(b[42:])),
 	}
 	if b[24] > 1 {
 		return nil, malformed("bias byte %d", b[24])

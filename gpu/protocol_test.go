@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -36,11 +37,53 @@ func sampleMessages() []gpu.Message {
 		&gpu.Job{ID: 1, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5}, Ratings: r},
 		&gpu.Job{ID: 2, Params: als.Params{Rank: 3, Iterations: 1, Lambda: 0.5, Seed: -9, Bias: true}, Ratings: r, Init: sampleModel(true)},
 		&gpu.Job{ID: 3, Params: als.Params{Rank: -1, Iterations: -2, Lambda: math.Inf(1)}, Ratings: empty},
+		&gpu.Job{ID: 8, Params: als.DefaultImplicitParams(), Ratings: r},
+		&gpu.Job{ID: 9, Params: als.Params{Objective: als.Implicit, Rank: 256, Iterations: 1, Lambda: 1e-3, Alpha: 40,
+			Unobserved: 0.125, RegExponent: 2, Seed: 1 << 40}, Ratings: r},
+		// Invalid values still decode: the worker's als.Params.Validate
+		// answers them with CodeInvalidParams instead of ending the session.
+		&gpu.Job{ID: 10, Params: als.Params{Objective: 7, Rank: 3, Iterations: 1, Lambda: 0.1, Alpha: -1,
+			Unobserved: math.Inf(-1), RegExponent: 3, Bias: true}, Ratings: empty},
 		&gpu.Cancel{ID: 1 << 60},
 		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond}},
 		&gpu.Result{ID: 5, Model: sampleModel(false)},
 		&gpu.Result{ID: 6, Model: sampleModel(true)},
 		&gpu.JobError{ID: 7, Code: gpu.CodeInvalidParams, Message: "rank 0"},
+	}
+}
+
+// TestParamsEveryField checks that a Job carries every field of als.Params:
+// each field in turn is set to a non-zero value, and the decoded Params must
+// equal the encoded ones. A field added to als.Params and not to the wire
+// format fails here.
+func TestParamsEveryField(t *testing.T) {
+	r, _ := alstest.Synthetic(5, 4, 10, 2, 0.3, 4)
+	typ := reflect.TypeFor[als.Params]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		t.Run(f.Name, func(t *testing.T) {
+			var p als.Params
+			v := reflect.ValueOf(&p).Elem().Field(i)
+			switch v.Kind() {
+			case reflect.Int, reflect.Int64:
+				v.SetInt(-3)
+			case reflect.Uint8:
+				v.SetUint(1)
+			case reflect.Float64:
+				v.SetFloat(0.375)
+			case reflect.Bool:
+				v.SetBool(true)
+			default:
+				t.Fatalf("als.Params.%s has kind %v: teach the wire format and this test about it", f.Name, v.Kind())
+			}
+			m, err := gpu.NewDecoder(bytes.NewReader(encoded(t, &gpu.Job{ID: 1, Params: p, Ratings: r}))).Next()
+			if err != nil {
+				t.Fatalf("Next() = %v", err)
+			}
+			if got := m.(*gpu.Job).Params; got != p {
+				t.Errorf("Params round trip = %+v, want %+v", got, p)
+			}
+		})
 	}
 }
 
@@ -87,10 +130,13 @@ func encoded(t *testing.T, m gpu.Message) []byte {
 func TestDecodeErrors(t *testing.T) {
 	job := encoded(t, sampleMessages()[3])
 	hugeUsers := bytes.Clone(job)
-	// users count sits after type(1)+len(8)+id(8)+params(25).
-	binary.LittleEndian.PutUint64(hugeUsers[1+8+8+25:], 1<<40)
+	// users count sits after type(1)+len(8)+id(8)+params(50).
+	const users = 1 + 8 + 8 + 50
+	binary.LittleEndian.PutUint64(hugeUsers[users:], 1<<40)
 	lying := bytes.Clone(job)
-	binary.LittleEndian.PutUint64(lying[1+8+8+25+16:], 1<<30) // nnz larger than the frame holds
+	binary.LittleEndian.PutUint64(lying[users+16:], 1<<30) // nnz larger than the frame holds
+	badBias := bytes.Clone(job)
+	badBias[users-26] = 2 // the bias byte, before objective(1) + three float64s
 	tests := []struct {
 		name  string
 		in    []byte
@@ -106,6 +152,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing bytes", frame('E', make([]byte, 9+4+1)), true},
 		{"too many users", hugeUsers, true},
 		{"nnz beyond frame", lying, true},
+		{"bias byte 2", badBias, true},
 		{"truncated job", job[:len(job)-3], false},
 		{"truncated header", job[:5], false},
 		{"string too long", frame('E', append(make([]byte, 9), 0xff, 0xff, 0xff, 0x7f)), true},

@@ -65,6 +65,11 @@ func TestJobs(t *testing.T) {
 	broken.UserIdx[0] = 1000
 	init := &als.Model{}
 	als.Prepare(init, r, good)
+	implicit := alstest.ImplicitParams(3, 2, 0.1, 1, 0.5, 0.5)
+	implicitBias := implicit
+	implicitBias.Bias = true
+	unknownObjective := good
+	unknownObjective.Objective = 9
 
 	tests := []struct {
 		name string
@@ -72,6 +77,9 @@ func TestJobs(t *testing.T) {
 		code gpu.ErrorCode // of the JobError; 255: want a Result
 	}{
 		{"ok", gpu.Job{Params: good, Ratings: r}, 255},
+		{"implicit", gpu.Job{Params: implicit, Ratings: r}, 255},
+		{"implicit with bias", gpu.Job{Params: implicitBias, Ratings: r}, gpu.CodeInvalidParams},
+		{"unknown objective", gpu.Job{Params: unknownObjective, Ratings: r}, gpu.CodeInvalidParams},
 		{"invalid params", gpu.Job{Params: als.Params{Rank: 0, Iterations: 1, Lambda: 0.1}, Ratings: r}, gpu.CodeInvalidParams},
 		{"malformed ratings", gpu.Job{Params: good, Ratings: &broken}, gpu.CodeInvalidJob},
 		{"initial factors", gpu.Job{Params: good, Ratings: r, Init: init}, gpu.CodeInvalidJob},
@@ -92,11 +100,11 @@ func TestJobs(t *testing.T) {
 					if tc.code != 255 || m.ID != tc.job.ID {
 						t.Fatalf("Result %d, want a JobError of code %d for job %d", m.ID, tc.code, tc.job.ID)
 					}
-					if progress != good.Iterations {
-						t.Errorf("%d progress frames, want %d", progress, good.Iterations)
+					if progress != tc.job.Params.Iterations {
+						t.Errorf("%d progress frames, want %d", progress, tc.job.Params.Iterations)
 					}
 					want := &als.Model{}
-					alstest.Reference(want, r, good)
+					alstest.Reference(want, r, tc.job.Params)
 					if d := alstest.MaxRelDiff(m.Model, want); d > 1e-4 {
 						t.Errorf("result differs from alstest.Reference by %.3g", d)
 					}
