@@ -17,71 +17,148 @@ type RankingResult struct {
 	PrecisionAt float64 `json:"precision"` // mean of hits/K
 	RecallAt    float64 `json:"recall"`    // mean of hits/relevant
 	NDCGAt      float64 `json:"ndcg"`      // mean binary-relevance NDCG@K
+	MAPAt       float64 `json:"map"`       // mean average precision at K
+	Coverage    float64 `json:"coverage"`  // share of eligible movies in at least one top K
 	K           int     `json:"k"`
 	Users       int     `json:"users"` // users averaged over
 }
 
-// Ranking scores m as a recommender: for each user known to ix with at
-// least one relevant test rating (Value ≥ relevant) of a movie known to ix,
-// it ranks every movie of the model by predicted score (als.Model.Predict;
-// ties go to the lower dense index), leaving out the movies the user rated
-// in train, and compares the top k with the relevant test movies.
+// A Scorer writes user u's score of movie i into dst[i] for every dense
+// movie index i in items (ascending; the same slice for every user); it may
+// write other entries of dst, which are ignored. A higher score ranks first
+// and ties go to the lower index. dst has one entry per movie of the task's
+// Index. A Scorer is called from several goroutines at once, each with its
+// own dst, so it must only read shared state.
+type Scorer func(dst []float64, u int, items []int32)
+
+// ModelScorer scores with m.Predict (unclamped, biases included), in one
+// pass over the item factors of items.
+func ModelScorer(m *als.Model) Scorer {
+	return func(dst []float64, u int, items []int32) {
+		x := m.User(u)
+		var base float64
+		if m.Bias {
+			base = float64(m.Mean) + float64(m.UserBias[u])
+		}
+		r := m.Rank
+		for _, i := range items {
+			s := float64(als.Dot(x, m.ItemFactors[int(i)*r:(int(i)+1)*r]))
+			if m.Bias {
+				s += base + float64(m.ItemBias[i])
+			}
+			dst[i] = s
+		}
+	}
+}
+
+// Task is one top-k ranking problem built from a train/test split, which
+// any number of Scorers can be ranked on.
+//
+// Eligible movies are those with at least minRatings ratings in train (all
+// movies of the Index when minRatings ≤ 0): the ones the service would
+// recommend. For each user of the Index with at least one relevant test
+// rating (Value ≥ relevant) of an eligible movie, a ranker's top k of the
+// eligible movies the user did not rate in train is compared with those
+// relevant test movies. Test ratings of an unknown user or movie are
+// dropped, as Score drops them; so are relevant ratings of ineligible
+// movies (no ranking could find them).
 //
 // Per user, with hits the relevant movies among the top k and R the number
-// of relevant movies: precision = hits/k, recall = hits/R, and NDCG =
-// DCG/IDCG where DCG sums 1/log2(pos+1) over the 1-based positions of the
-// hits and IDCG is the DCG of min(R, k) hits at the top. Test ratings of an
-// unknown user or movie are dropped, as Score drops them; train should be
-// the ratings m was trained on (only pairs whose ids are in ix count).
+// of relevant movies: precision = hits/k, recall = hits/R, NDCG = DCG/IDCG
+// where DCG sums 1/log2(pos+1) over the 1-based positions of the hits and
+// IDCG is the DCG of min(R, k) hits at the top, and AP = (Σ over the hits
+// of precision at the hit's position) / min(R, k). Coverage is the share of
+// eligible movies that appear in the top k of at least one averaged user.
 //
-// Users are scored in parallel on GOMAXPROCS goroutines, each with its own
-// buffers; the result does not depend on their number. m, ix, train and
-// test are only read. k must be positive.
+// A Task is only read after NewTask, so Rank may be called concurrently.
+type Task struct {
+	k                  int
+	numUsers, numItems int
+	seenPtr, relPtr    []int
+	seenIdx, relIdx    []int32
+	eligible           []int32 // ascending
+	inel               []bool  // by movie: not eligible
+	users              []int32 // averaged over
+}
+
+// NewTask builds the ranking task of train and test over the users and
+// movies of ix (which must hold every id the Scorers know: Matrix(train)'s
+// Index). k must be positive.
+func NewTask(ix Index, train, test []engine.Rating, k int, relevant float32, minRatings int) *Task {
+	return newTask(len(ix.Users), len(ix.Movies), ix, train, test, k, relevant, minRatings)
+}
+
+func newTask(numUsers, numItems int, ix Index, train, test []engine.Rating, k int, relevant float32, minRatings int) *Task {
+	if k <= 0 {
+		panic("eval: ranking with k ≤ 0")
+	}
+	t := &Task{k: k, numUsers: numUsers, numItems: numItems}
+	t.seenPtr, t.seenIdx = groupByUser(numUsers, numItems, ix, train, func(engine.Rating) bool { return true })
+	count := make([]int, numItems)
+	for _, i := range t.seenIdx {
+		count[i]++
+	}
+	t.inel = make([]bool, numItems)
+	for i, c := range count {
+		t.inel[i] = c < minRatings
+		if !t.inel[i] {
+			t.eligible = append(t.eligible, int32(i))
+		}
+	}
+	t.relPtr, t.relIdx = groupByUser(numUsers, numItems, ix, test, func(r engine.Rating) bool {
+		return r.Value >= relevant && !t.inel[ix.Movies[r.Movie]]
+	})
+	for u := range numUsers {
+		if t.relPtr[u+1] > t.relPtr[u] {
+			t.users = append(t.users, int32(u))
+		}
+	}
+	return t
+}
+
+// Users returns the number of users Rank averages over.
+func (t *Task) Users() int { return len(t.users) }
+
+// Eligible returns the dense indices of the eligible movies, ascending.
+// The caller must not modify it.
+func (t *Task) Eligible() []int32 { return t.eligible }
+
+// Ranking scores m as a recommender over every movie of ix: it is
+// RankingMin with minRatings 0. m, ix, train and test are only read.
 func Ranking(m *als.Model, ix Index, train, test []engine.Rating, k int, relevant float32) RankingResult {
 	return RankingMin(m, ix, train, test, k, relevant, 0)
 }
 
-// RankingMin is Ranking restricted to the movies the service would
-// recommend: those with at least minRatings ratings in train. Other movies
-// are never ranked, and relevant test movies among them are dropped (no
-// ranking could find them).
+// RankingMin ranks m (by ModelScorer) on the Task of train and test, over
+// the users and movies of m that ix maps (train should be the ratings m was
+// trained on). k must be positive.
 func RankingMin(m *als.Model, ix Index, train, test []engine.Rating, k int, relevant float32, minRatings int) RankingResult {
-	if k <= 0 {
-		panic("eval: Ranking with k ≤ 0")
-	}
-	res := RankingResult{K: k}
-	seenPtr, seenIdx := groupByUser(m, ix, train, func(engine.Rating) bool { return true })
-	// inel marks the movies that may not be recommended.
-	count := make([]int, m.NumItems)
-	for _, i := range seenIdx {
-		count[i]++
-	}
-	inel := make([]bool, m.NumItems)
-	for i, c := range count {
-		inel[i] = c < minRatings
-	}
-	relPtr, relIdx := groupByUser(m, ix, test, func(r engine.Rating) bool {
-		return r.Value >= relevant && !inel[ix.Movies[r.Movie]]
-	})
-	var users []int32
-	for u := range m.NumUsers {
-		if relPtr[u+1] > relPtr[u] {
-			users = append(users, int32(u))
-		}
-	}
+	return newTask(m.NumUsers, m.NumItems, ix, train, test, k, relevant, minRatings).Rank(ModelScorer(m))
+}
+
+// Rank ranks score's top k for every averaged user and returns the mean
+// metrics. Users are scored in parallel on GOMAXPROCS goroutines, each with
+// its own buffers; the result does not depend on their number.
+func (t *Task) Rank(score Scorer) RankingResult {
+	res := RankingResult{K: t.k}
+	users, k := t.users, t.k
 	if len(users) == 0 {
 		return res
 	}
-
-	type metrics struct{ p, r, n float64 }
+	type metrics struct{ p, r, n, ap float64 }
 	per := make([]metrics, len(users))
 	var next atomic.Int64
 	const chunk = 16
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), (len(users)+chunk-1)/chunk) {
+	workers := min(runtime.GOMAXPROCS(0), (len(users)+chunk-1)/chunk)
+	shown := make([][]bool, workers) // per worker: movies in some top k
+	for w := range workers {
 		wg.Go(func() {
-			excl := slices.Clone(inel)
-			rel := make([]bool, m.NumItems)
+			excl := slices.Clone(t.inel)
+			rel := make([]bool, t.numItems)
+			seenTop := make([]bool, t.numItems)
+			shown[w] = seenTop
+			scores := make([]float64, t.numItems)
 			top := make([]scored, 0, k)
 			for {
 				lo := int(next.Add(chunk)) - chunk
@@ -90,13 +167,14 @@ func RankingMin(m *als.Model, ix Index, train, test []engine.Rating, k int, rele
 				}
 				for j := lo; j < min(lo+chunk, len(users)); j++ {
 					u := int(users[j])
-					seen, want := seenIdx[seenPtr[u]:seenPtr[u+1]], relIdx[relPtr[u]:relPtr[u+1]]
+					seen, want := t.seenIdx[t.seenPtr[u]:t.seenPtr[u+1]], t.relIdx[t.relPtr[u]:t.relPtr[u+1]]
+					score(scores, u, t.eligible)
 					for _, i := range seen {
 						excl[i] = true
 					}
-					top = topK(top[:0], m, u, k, excl)
+					top = topK(top[:0], scores, t.eligible, k, excl)
 					for _, i := range seen {
-						excl[i] = inel[i]
+						excl[i] = t.inel[i]
 					}
 					nrel := 0
 					for _, i := range want {
@@ -106,11 +184,13 @@ func RankingMin(m *als.Model, ix Index, train, test []engine.Rating, k int, rele
 						}
 					}
 					var hits int
-					var dcg, idcg float64
+					var dcg, idcg, ap float64
 					for pos, s := range top {
+						seenTop[s.i] = true
 						if rel[s.i] {
 							hits++
 							dcg += 1 / math.Log2(float64(pos+2))
+							ap += float64(hits) / float64(pos+1)
 						}
 					}
 					for pos := range min(nrel, k) {
@@ -119,7 +199,7 @@ func RankingMin(m *als.Model, ix Index, train, test []engine.Rating, k int, rele
 					for _, i := range want {
 						rel[i] = false
 					}
-					per[j] = metrics{float64(hits) / float64(k), float64(hits) / float64(nrel), dcg / idcg}
+					per[j] = metrics{float64(hits) / float64(k), float64(hits) / float64(nrel), dcg / idcg, ap / float64(min(nrel, k))}
 				}
 			}
 		})
@@ -129,24 +209,37 @@ func RankingMin(m *als.Model, ix Index, train, test []engine.Rating, k int, rele
 		res.PrecisionAt += x.p
 		res.RecallAt += x.r
 		res.NDCGAt += x.n
+		res.MAPAt += x.ap
 	}
 	n := float64(len(users))
 	res.PrecisionAt /= n
 	res.RecallAt /= n
 	res.NDCGAt /= n
+	res.MAPAt /= n
 	res.Users = len(users)
+	if len(t.eligible) > 0 {
+		covered := 0
+		for _, i := range t.eligible {
+			for _, s := range shown {
+				if s != nil && s[i] {
+					covered++
+					break
+				}
+			}
+		}
+		res.Coverage = float64(covered) / float64(len(t.eligible))
+	}
 	return res
 }
 
 // groupByUser returns, for the ratings that keep accepts and whose user and
-// movie are in ix (and m), the dense movie indices grouped by dense user in
+// movie are in ix (and below numUsers and numItems), the dense movie indices grouped by dense user in
 // CSR form: user u's are idx[ptr[u]:ptr[u+1]].
-func groupByUser(m *als.Model, ix Index, rs []engine.Rating, keep func(engine.Rating) bool) (ptr []int, idx []int32) {
-	numUsers := m.NumUsers
+func groupByUser(numUsers, numItems int, ix Index, rs []engine.Rating, keep func(engine.Rating) bool) (ptr []int, idx []int32) {
 	known := func(r engine.Rating) (int32, int32, bool) {
 		u, ok1 := ix.Users[r.User]
 		i, ok2 := ix.Movies[r.Movie]
-		return u, i, ok1 && ok2 && int(u) < numUsers && int(i) < m.NumItems && keep(r)
+		return u, i, ok1 && ok2 && int(u) < numUsers && int(i) < numItems && keep(r)
 	}
 	ptr = make([]int, numUsers+2)
 	for _, r := range rs {
@@ -177,26 +270,15 @@ type scored struct {
 // and a higher index.
 func worse(a, b scored) bool { return a.s < b.s || a.s == b.s && a.i > b.i }
 
-// topK appends to dst (empty, capacity ≥ k) the k best movies for user u
-// that excl does not mark, best first, scoring them as m.Predict does in
-// one pass over the item factors. It keeps a min-heap of the best k.
-func topK(dst []scored, m *als.Model, u, k int, excl []bool) []scored {
-	x := m.User(u)
-	var base float64
-	if m.Bias {
-		base = float64(m.Mean) + float64(m.UserBias[u])
-	}
+// topK appends to dst (empty, capacity ≥ k) the k best of items that excl
+// does not mark, by scores, best first. It keeps a min-heap of the best k.
+func topK(dst []scored, scores []float64, items []int32, k int, excl []bool) []scored {
 	h := dst[:0]
-	r := m.Rank
-	for i := range m.NumItems {
+	for _, i := range items {
 		if excl[i] {
 			continue
 		}
-		s := float64(als.Dot(x, m.ItemFactors[i*r:(i+1)*r]))
-		if m.Bias {
-			s += base + float64(m.ItemBias[i])
-		}
-		c := scored{s, int32(i)}
+		c := scored{scores[i], i}
 		if len(h) < k {
 			h = append(h, c)
 			for j := len(h) - 1; j > 0; { // sift up
