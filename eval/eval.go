@@ -132,14 +132,24 @@ func Matrix(train []engine.Rating) (*als.Ratings, Index) {
 // scale, as the service serves them. progress may be nil.
 func Run(ctx context.Context, s als.Solver, p als.Params, scale engine.Scale, train, test []engine.Rating, progress func(als.Iteration)) (Result, *als.Model, Index, error) {
 	r, ix := Matrix(train)
+	m, secs, err := Fit(ctx, s, r, p, progress)
+	if err != nil {
+		return Result{}, nil, ix, err
+	}
+	res := Score(m, ix, scale, test)
+	res.TrainSeconds = secs
+	return res, m, ix, nil
+}
+
+// Fit trains s on r with p and returns the model and the seconds it took.
+// progress may be nil.
+func Fit(ctx context.Context, s als.Solver, r *als.Ratings, p als.Params, progress func(als.Iteration)) (*als.Model, float64, error) {
 	var m als.Model
 	start := time.Now()
 	if err := s.Fit(ctx, &m, r, p, progress); err != nil {
-		return Result{}, nil, ix, fmt.Errorf("train on %d ratings: %w", r.NNZ(), err)
+		return nil, 0, fmt.Errorf("train on %d ratings: %w", r.NNZ(), err)
 	}
-	res := Score(&m, ix, scale, test)
-	res.TrainSeconds = time.Since(start).Seconds()
-	return res, &m, ix, nil
+	return &m, time.Since(start).Seconds(), nil
 }
 
 // Score computes RMSE and MAE of m over test, skipping pairs whose user or
