@@ -18,15 +18,39 @@ type modelParams struct {
 	Bias       bool    `json:"bias"`
 }
 
-// modelInfo is the body of GET /api/v1/model.
+// rankingParams are the training parameters of the implicit ranking model.
+type rankingParams struct {
+	Rank        int     `json:"rank"`
+	Iterations  int     `json:"iterations"`
+	Lambda      float64 `json:"lambda"`
+	Alpha       float64 `json:"alpha"`
+	Unobserved  float64 `json:"unobserved"`
+	RegExponent float64 `json:"reg_exponent"`
+	Seed        int64   `json:"seed"`
+}
+
+// rankingInfo describes the ranking model of the published snapshot.
+type rankingInfo struct {
+	Objective      string        `json:"objective"`
+	Params         rankingParams `json:"params"`
+	TrainSeconds   float64       `json:"train_seconds"`
+	PreferenceRMSE float64       `json:"preference_rmse"`
+}
+
+// modelInfo is the body of GET /api/v1/model. Its top-level fields
+// describe the rating model (explicit ALS: predicted ratings); Ranking
+// the model that orders top-N lists, absent when the rating model ranks
+// too (RankedBy "explicit").
 type modelInfo struct {
-	DataVersion  int64       `json:"data_version"`
-	Params       modelParams `json:"params"`
-	Backend      string      `json:"backend"`
-	TrainedAt    string      `json:"trained_at"`
-	TrainSeconds float64     `json:"train_seconds"`
-	TrainRMSE    float64     `json:"train_rmse"`
-	Ratings      int         `json:"ratings"`
+	DataVersion  int64        `json:"data_version"`
+	Params       modelParams  `json:"params"`
+	Backend      string       `json:"backend"`
+	TrainedAt    string       `json:"trained_at"`
+	TrainSeconds float64      `json:"train_seconds"`
+	TrainRMSE    float64      `json:"train_rmse"`
+	Ratings      int          `json:"ratings"`
+	RankedBy     string       `json:"ranked_by"`
+	Ranking      *rankingInfo `json:"ranking,omitempty"`
 }
 
 // v1Model serves GET /api/v1/model: what the published model was trained
@@ -38,7 +62,22 @@ func (s *Server) v1Model(c *gin.Context) {
 		return
 	}
 	p := snap.Params
+	var ranking *rankingInfo
+	rankedBy := "explicit"
+	if r := snap.Ranker; r != nil {
+		rp := snap.RankerParams
+		rankedBy = rp.Objective.String()
+		ranking = &rankingInfo{
+			Objective: rp.Objective.String(),
+			Params: rankingParams{Rank: rp.Rank, Iterations: rp.Iterations, Lambda: rp.Lambda, Alpha: rp.Alpha,
+				Unobserved: rp.Unobserved, RegExponent: rp.RegExponent, Seed: rp.Seed},
+			TrainSeconds:   snap.RankerSeconds,
+			PreferenceRMSE: snap.RankerError,
+		}
+	}
 	c.JSON(http.StatusOK, modelInfo{
+		RankedBy:     rankedBy,
+		Ranking:      ranking,
 		DataVersion:  snap.DataVersion,
 		Params:       modelParams{Rank: p.Rank, Iterations: p.Iterations, Lambda: p.Lambda, Seed: p.Seed, Bias: p.Bias},
 		Backend:      snap.Backend,

@@ -97,3 +97,6 @@ func (s *Server) addRatings(c *gin.Context, parse func([]byte) ([]engine.RatingI
 // round4 rounds a prediction to 4 decimals: float32 factors carry no more,
 // and clients get 4.2863 rather than 4.286283016204834.
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+// round6 rounds v to six decimals, for scores that are no ratings.
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

@@ -102,6 +102,7 @@ type recommendation struct {
 	Title           string   `json:"title"`
 	Genres          []string `json:"genres"`
 	PredictedRating float64  `json:"predicted_rating"`
+	Score           float64  `json:"score"` // what ordered the list (engine.Prediction.Rank)
 	RatingsCount    int      `json:"ratings_count"`
 	AverageRating   float64  `json:"average_rating"`
 }
@@ -139,7 +140,7 @@ func (s *Server) v1Recommendations(c *gin.Context) {
 	for i, p := range preds {
 		out.Recommendations[i] = recommendation{
 			MovieID: p.Movie.ID, Title: p.Movie.Title, Genres: genres(p.Movie.Genres),
-			PredictedRating: round4(p.Score), RatingsCount: p.Count, AverageRating: round4(p.Average),
+			PredictedRating: round4(p.Score), Score: round6(p.Rank), RatingsCount: p.Count, AverageRating: round4(p.Average),
 		}
 	}
 	c.JSON(http.StatusOK, out)

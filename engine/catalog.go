@@ -14,8 +14,9 @@ type SimilarMovie struct {
 	Similarity float64 // cosine of the two movies' item factors, in [-1, 1]
 }
 
-// Similar returns up to n movies whose item factors in the current model
-// are closest in cosine to movie's, most similar first, ties by movie id.
+// Similar returns up to n movies whose item factors in the current ranking
+// model (the rating model when there is none) are closest in cosine to
+// movie's, most similar first, ties by movie id.
 // The movie itself, movies with fewer than minRatings ratings (< 0: the
 // engine's default, Config.MinRatings; never fewer than one) and movies whose
 // factor vector is zero are left out: factors of rarely rated movies are
@@ -42,6 +43,9 @@ func (e *Engine) Similar(ctx context.Context, movie int32, n, minRatings int) ([
 		return nil, err
 	}
 	m := s.Model
+	if s.Ranker != nil {
+		m = s.Ranker
+	}
 	out := []SimilarMovie{}
 	if int(i) >= m.NumItems {
 		return out, nil // the movie has no factors in this model

@@ -49,7 +49,12 @@ type RatingLister interface {
 // Config holds the engine's settings. The zero value of every field but
 // Params and Scale has a sane default.
 type Config struct {
-	Params     als.Params // training parameters
+	Params als.Params // training parameters of the rating model (explicit: predicted ratings)
+	// Ranking holds the training parameters of the ranking model, which
+	// orders every top-N list and similar movies (implicit-feedback ALS,
+	// see DESIGN.md "Two models"). The zero value (Rank 0) means no
+	// ranking model: the rating model ranks too.
+	Ranking    als.Params
 	MinRatings int        // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
 	Scale      Scale      // valid rating values
 	Backend    string     // name of the training backend, for reports
@@ -117,6 +122,7 @@ type folded struct {
 	version int64
 	x       []float32
 	bias    float32
+	rx      []float32 // the ranking model's user vector; nil without one or when unsolvable
 }
 
 // TrainingCount counts the trainings of one backend since the engine was
@@ -171,10 +177,30 @@ type Snapshot struct {
 	TrainRMSE    float64
 	Ratings      int // ratings trained on
 
-	// UserIDs and MovieIDs give the external id of each model row, so a
-	// model can be loaded by an engine whose indices differ.
+	// UserIDs and MovieIDs give the external id of each model row (of
+	// both models), so a model can be loaded by an engine whose indices
+	// differ.
 	UserIDs  []int32
 	MovieIDs []int32
+
+	// Ranker is the ranking model that orders top-N lists and similar
+	// movies, trained with RankerParams on the same ratings and rows as
+	// Model; nil when Model ranks too (Config.Ranking unset).
+	Ranker        *als.Model
+	RankerParams  als.Params
+	RankerSeconds float64 // wall time of the ranker's fit
+	RankerError   float64 // its training error (als.TrainError)
+
+	rankerGram []float64 // Gram matrix of Ranker's item factors, for fold-in; set by prepare
+}
+
+// prepare computes what serving needs of s beyond its models: the Gram
+// matrix of the ranking model's item factors, which an implicit fold-in
+// solves against. It is called before s is published, outside e.mu.
+func (s *Snapshot) prepare() {
+	if s.Ranker != nil && s.rankerGram == nil {
+		s.rankerGram = als.Gram(s.Ranker.ItemFactors, s.Ranker.Rank)
+	}
 }
 
 // New builds an engine over a catalog and the initial ratings. A later
@@ -184,6 +210,14 @@ type Snapshot struct {
 func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engine, error) {
 	if err := cfg.Params.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Ranking.Rank != 0 {
+		if err := cfg.Ranking.Validate(); err != nil {
+			return nil, fmt.Errorf("ranking model: %w", err)
+		}
+		if cfg.Ranking.Objective != als.Implicit {
+			return nil, fmt.Errorf("ranking model: %w: objective %v, want implicit", als.ErrInvalidParams, cfg.Ranking.Objective)
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -294,14 +328,19 @@ func (e *Engine) Ready() bool { return e.current.Load() != nil }
 // store) as the current one. Its dimensions must match the catalog and be no
 // larger than the engine's users.
 func (e *Engine) Publish(s *Snapshot) error {
-	m := s.Model
-	if len(s.UserIDs) != m.NumUsers || len(s.MovieIDs) != m.NumItems {
-		return fmt.Errorf("%w: model has %d×%d factors but %d user and %d movie ids",
-			ErrInvalidInput, m.NumUsers, m.NumItems, len(s.UserIDs), len(s.MovieIDs))
+	for _, m := range []*als.Model{s.Model, s.Ranker} {
+		if m != nil && (len(s.UserIDs) != m.NumUsers || len(s.MovieIDs) != m.NumItems) {
+			return fmt.Errorf("%w: model has %d×%d factors but %d user and %d movie ids",
+				ErrInvalidInput, m.NumUsers, m.NumItems, len(s.UserIDs), len(s.MovieIDs))
+		}
 	}
 	e.mu.Lock()
+	r := e.remapLocked(s)
+	e.mu.Unlock()
+	r.prepare()
+	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.swapLocked(e.remapLocked(s))
+	e.swapLocked(r)
 	return nil
 }
 
@@ -309,7 +348,20 @@ func (e *Engine) Publish(s *Snapshot) error {
 // movie indices. Rows the model lacks are zero; ids the engine lacks are
 // dropped.
 func (e *Engine) remapLocked(s *Snapshot) *Snapshot {
-	m := s.Model
+	c := *s
+	c.Model = e.remapModelLocked(s, s.Model)
+	if s.Ranker != nil {
+		c.Ranker = e.remapModelLocked(s, s.Ranker)
+	}
+	c.rankerGram = nil
+	c.UserIDs = append([]int32(nil), e.userIDs...)
+	c.MovieIDs = e.movieIDs()
+	return &c
+}
+
+// remapModelLocked returns m (one of s's models) with its rows reordered
+// to the engine's indices.
+func (e *Engine) remapModelLocked(s *Snapshot, m *als.Model) *als.Model {
 	k := m.Rank
 	nm := &als.Model{Rank: k, NumUsers: len(e.userIDs), NumItems: len(e.movies), Bias: m.Bias, Mean: m.Mean,
 		UserFactors: make([]float32, len(e.userIDs)*k), ItemFactors: make([]float32, len(e.movies)*k)}
@@ -333,11 +385,7 @@ func (e *Engine) remapLocked(s *Snapshot) *Snapshot {
 			}
 		}
 	}
-	c := *s
-	c.Model = nm
-	c.UserIDs = append([]int32(nil), e.userIDs...)
-	c.MovieIDs = e.movieIDs()
-	return &c
+	return nm
 }
 
 // movieIDs returns the catalog's ids in index order.
@@ -393,7 +441,14 @@ func (e *Engine) foldLocked(f *als.FoldIn, u int32, s *Snapshot, v int64) {
 		delete(e.folded, u)
 		return
 	}
-	e.folded[u] = folded{model: s.Model, version: v, x: x, bias: b}
+	fv := folded{model: s.Model, version: v, x: x, bias: b}
+	if s.Ranker != nil {
+		fv.rx = make([]float32, s.Ranker.Rank)
+		if !f.SolveImplicit(fv.rx, s.Ranker, s.rankerGram, r.movies, r.vals, s.RankerParams) {
+			fv.rx = nil
+		}
+	}
+	e.folded[u] = fv
 }
 
 // Trained returns a channel closed at the next model swap.

@@ -156,8 +156,8 @@ func checkTop(t *testing.T, e *engine.Engine, got []engine.Prediction, n, minRat
 		}
 		if j > 0 {
 			q := got[j-1]
-			if q.Score < p.Score {
-				t.Errorf("Top not sorted: %v before %v", q, p)
+			if q.Rank < p.Rank {
+				t.Errorf("Top not sorted by rank score: %v before %v", q, p)
 			}
 		}
 	}

@@ -15,8 +15,13 @@ import (
 
 // Prediction is a movie with the model's predicted rating for one user.
 type Prediction struct {
-	Movie   Movie
-	Score   float64 // predicted rating, clamped to the scale
+	Movie Movie
+	Score float64 // predicted rating (the rating model's), clamped to the scale
+	// Rank is the raw score that ordered a Recommend list: the ranking
+	// model's (no rating), or the rating model's unclamped prediction
+	// without one; the rating count or average for users without a
+	// personal vector. Predict leaves it 0.
+	Rank    float64
 	Count   int     // number of ratings of the movie
 	Average float64 // mean rating of the movie (0 when unrated)
 }
@@ -61,7 +66,9 @@ type userState struct {
 	rated []int32 // catalog indices, ascending; immutable
 	x     []float32
 	bias  float32
-	has   bool // x is valid for snap.Model
+	has   bool      // x is valid for snap.Model
+	rx    []float32 // the user's vector in snap.Ranker, when rhas
+	rhas  bool
 }
 
 func (e *Engine) user(id int32) userState {
@@ -78,13 +85,38 @@ func (e *Engine) user(id int32) userState {
 	}
 	if f, ok := e.folded[u]; ok && f.model == st.snap.Model {
 		st.x, st.bias, st.has = f.x, f.bias, true
+		st.rx, st.rhas = f.rx, f.rx != nil
 	} else if int(u) < st.snap.Model.NumUsers && len(st.rated) > 0 {
 		st.x, st.has = st.snap.Model.User(int(u)), true
 		if st.snap.Model.Bias {
 			st.bias = st.snap.Model.UserBias[u]
 		}
+		if st.snap.Ranker != nil {
+			st.rx, st.rhas = st.snap.Ranker.User(int(u)), true
+		}
 	}
 	return st
+}
+
+// predicted returns the rating model's raw (unclamped) prediction of
+// catalog movie i for the user, given the movie's rating count n and
+// average avg: the user's vector when there is one, else the movie's
+// average, else the global mean (the scale's middle without biases).
+func (e *Engine) predicted(st *userState, i int32, n int, avg float64) float64 {
+	m := st.snap.Model
+	switch {
+	case st.has && int(i) < m.NumItems:
+		score := float64(als.Dot(st.x, m.Item(int(i))))
+		if m.Bias {
+			score += float64(m.Mean) + float64(st.bias) + float64(m.ItemBias[i])
+		}
+		return score
+	case n > 0:
+		return avg
+	case m.Bias:
+		return float64(m.Mean)
+	}
+	return float64(e.cfg.Scale.Min+e.cfg.Scale.Max) / 2
 }
 
 // clamp limits a prediction to the rating scale.
@@ -105,23 +137,7 @@ func (e *Engine) Predict(ctx context.Context, user, movie int32) (Prediction, er
 		return Prediction{}, ErrModelNotReady
 	}
 	n, avg := e.stats(i)
-	m := st.snap.Model
-	var score float64
-	switch {
-	case st.has:
-		score = float64(als.Dot(st.x, m.Item(int(i))))
-		if m.Bias {
-			score += float64(m.Mean) + float64(st.bias) + float64(m.ItemBias[i])
-		}
-	case n > 0:
-		score = avg
-	default:
-		score = float64(m.Mean)
-		if !m.Bias {
-			score = float64(e.cfg.Scale.Min+e.cfg.Scale.Max) / 2
-		}
-	}
-	return Prediction{Movie: e.movies[i], Score: e.clamp(score), Count: n, Average: avg}, nil
+	return Prediction{Movie: e.movies[i], Score: e.clamp(e.predicted(&st, i, n, avg)), Count: n, Average: avg}, nil
 }
 
 // Top returns the user's n best movies with the engine's default
@@ -146,8 +162,13 @@ func (e *Engine) getScratch() *scratch {
 
 // Recommend returns up to q.N movies, best first, that the user has not
 // rated and that have at least the minimum number of ratings, each once.
-// Ties are broken by movie id. A user with no personal vector gets the best
-// average ratings instead. Errors wrap ErrInvalidInput or ErrModelNotReady.
+// The order comes from the ranking model's scores (Snapshot.Ranker), or
+// from the rating model's unclamped predictions when there is none; ties
+// are broken by movie id. Each Score is the rating model's predicted
+// rating, clamped to the scale for display. A user with no personal
+// vector gets the most rated movies (with a ranking model) or the best
+// average ratings (without). Errors wrap ErrInvalidInput or
+// ErrModelNotReady.
 func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	if q.N < 1 {
 		return nil, fmt.Errorf("%w: count %d must be at least 1", ErrInvalidInput, q.N)
@@ -160,15 +181,23 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	if st.snap == nil {
 		return nil, ErrModelNotReady
 	}
-	m := st.snap.Model
+	// The list is ordered by the ranking model's raw scores when there is
+	// one, else by the rating model's raw (unclamped) predictions; the
+	// Score shown is always the rating model's prediction, clamped.
+	m, x, has := st.snap.Model, st.x, st.has
+	implicit := st.snap.Ranker != nil
+	if implicit {
+		m, x, has = st.snap.Ranker, st.rx, st.rhas
+	}
 	sc := e.getScratch()
 	defer e.scratch.Put(sc)
 
 	scores := sc.scores[:len(e.movies)]
-	if st.has {
+	switch {
+	case has:
 		// scores = Y·x over the model's items; one SIMD GEMV.
 		y := blas32.General{Rows: m.NumItems, Cols: m.Rank, Stride: m.Rank, Data: m.ItemFactors}
-		blas32.Gemv(blas.NoTrans, 1, y, blas32.Vector{N: m.Rank, Inc: 1, Data: st.x}, 0,
+		blas32.Gemv(blas.NoTrans, 1, y, blas32.Vector{N: m.Rank, Inc: 1, Data: x}, 0,
 			blas32.Vector{N: m.NumItems, Inc: 1, Data: scores[:m.NumItems]})
 		if m.Bias {
 			base := m.Mean + st.bias
@@ -176,7 +205,13 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 				scores[i] += base + b
 			}
 		}
-	} else {
+	case implicit:
+		// No personal vector: the most rated movies first, which beat
+		// the best-rated ones as a list for everyone (see eval).
+		for i := range scores {
+			scores[i] = float32(e.counts[i].Load())
+		}
+	default:
 		for i := range scores {
 			_, avg := e.stats(int32(i))
 			scores[i] = float32(avg)
@@ -187,7 +222,7 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	top := topN{n: q.N, h: sc.heap[:0]}
 	rated := st.rated
 	limit := len(e.movies)
-	if st.has {
+	if has {
 		limit = m.NumItems // movies unseen at training have no factors
 	}
 	for i := 0; i < limit; i++ {
@@ -210,7 +245,8 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	out := make([]Prediction, len(best))
 	for j, c := range best {
 		n, avg := e.stats(c.ix)
-		out[j] = Prediction{Movie: e.movies[c.ix], Score: e.clamp(float64(c.score)), Count: n, Average: avg}
+		out[j] = Prediction{Movie: e.movies[c.ix], Score: e.clamp(e.predicted(&st, c.ix, n, avg)),
+			Rank: float64(c.score), Count: n, Average: avg}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"movierec/als"
@@ -21,6 +22,50 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	log.Info("training started", "users", r.NumUsers, "movies", r.NumItems, "ratings", r.NNZ(),
 		"params", p.String(), "backend", e.cfg.Backend)
 	start := time.Now()
+	m, rmse, err := e.fit(ctx, log.With("model", "rating"), r, p)
+	secs := time.Since(start).Seconds()
+	var ranker *als.Model
+	var rankerSecs, rankerErr float64
+	if err == nil && e.cfg.Ranking.Rank != 0 {
+		rstart := time.Now()
+		log.Info("training the ranking model", "params", e.cfg.Ranking.String())
+		ranker, rankerErr, err = e.fit(ctx, log.With("model", "ranking"), r, e.cfg.Ranking)
+		rankerSecs = time.Since(rstart).Seconds()
+	}
+	total := time.Since(start).Seconds()
+	backend := e.cfg.Backend
+	if n, ok := e.solver.(interface{ Name() string }); ok {
+		backend = n.Name() // a fallback solver says which backend really trained
+	}
+	e.countTraining(backend, err == nil, total)
+	if err != nil {
+		log.Error("training failed", logKeyErr, err)
+		return nil, fmt.Errorf("train at data version %d: %w", version, err)
+	}
+	s := &Snapshot{
+		Model: m, Params: p, DataVersion: version, Backend: backend,
+		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
+		UserIDs: userIDs, MovieIDs: e.movieIDs(),
+	}
+	if ranker != nil {
+		s.Ranker, s.RankerParams, s.RankerSeconds, s.RankerError = ranker, e.cfg.Ranking, rankerSecs, rankerErr
+	}
+	s.prepare()
+	e.mu.Lock()
+	e.swapLocked(s)
+	e.mu.Unlock()
+	log.Info("model published", logKeyRMSE, s.TrainRMSE, logKeySeconds, total, "backend", s.Backend, "ranking_model", s.Ranker != nil)
+	if e.cfg.Models != nil {
+		if err := e.cfg.Models.SaveModel(context.WithoutCancel(ctx), s); err != nil {
+			log.Error("saving the model failed; a restart will retrain", logKeyErr, err)
+		}
+	}
+	return s, nil
+}
+
+// fit trains one model with p and returns it with its final training
+// error (als.TrainError), logging progress.
+func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p als.Params) (*als.Model, float64, error) {
 	var m als.Model
 	var last als.Iteration
 	err := e.solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
@@ -28,35 +73,14 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		log.Info("training progress", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of),
 			logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds())
 	})
-	secs := time.Since(start).Seconds()
-	backend := e.cfg.Backend
-	if n, ok := e.solver.(interface{ Name() string }); ok {
-		backend = n.Name() // a fallback solver says which backend really trained
-	}
-	e.countTraining(backend, err == nil, secs)
 	if err != nil {
-		log.Error("training failed", logKeyErr, err)
-		return nil, fmt.Errorf("train at data version %d: %w", version, err)
+		return nil, 0, err
 	}
-	rmse := last.TrainRMSE
+	errv := last.TrainRMSE
 	if p.Iterations == 0 {
-		rmse = als.RMSE(&m, r)
+		errv = als.TrainError(&m, r, p)
 	}
-	s := &Snapshot{
-		Model: &m, Params: p, DataVersion: version, Backend: backend,
-		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
-		UserIDs: userIDs, MovieIDs: e.movieIDs(),
-	}
-	e.mu.Lock()
-	e.swapLocked(s)
-	e.mu.Unlock()
-	log.Info("model published", logKeyRMSE, rmse, logKeySeconds, secs, "backend", s.Backend)
-	if e.cfg.Models != nil {
-		if err := e.cfg.Models.SaveModel(context.WithoutCancel(ctx), s); err != nil {
-			log.Error("saving the model failed; a restart will retrain", logKeyErr, err)
-		}
-	}
-	return s, nil
+	return &m, errv, nil
 }
 
 // snapshotRatings copies the rows' headers under the read lock and builds

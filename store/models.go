@@ -13,14 +13,41 @@ import (
 	"movierec/engine"
 )
 
-// keepModels is how many trained models stay in the database.
+// keepModels is how many trained snapshots stay in the database (each is
+// one or two rows: the rating model and the ranking model).
 const keepModels = 3
 
-// SaveModel stores a published model with the data version it saw, and
-// prunes all but the newest few.
+// SaveModel stores a published snapshot with the data version it saw, in
+// one transaction: the rating model as one row keyed by its Params and,
+// when the snapshot has one, the ranking model as another keyed by
+// RankerParams, both with the snapshot's user and movie ids. It prunes all
+// but the newest few rows.
 func (d *DB) SaveModel(ctx context.Context, s *engine.Snapshot) error {
-	m := s.Model
-	params, err := json.Marshal(s.Params)
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	defer tx.Rollback()
+	if err := insertModel(ctx, tx, s, s.Model, s.Params, s.TrainSeconds, s.TrainRMSE); err != nil {
+		return err
+	}
+	if s.Ranker != nil {
+		if err := insertModel(ctx, tx, s, s.Ranker, s.RankerParams, s.RankerSeconds, s.RankerError); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM models WHERE id NOT IN (SELECT id FROM models ORDER BY id DESC LIMIT ?)`, 2*keepModels); err != nil {
+		return fmt.Errorf("prune models: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
+}
+
+// insertModel adds one row of models: m, one of s's models, trained with p.
+func insertModel(ctx context.Context, tx *sql.Tx, s *engine.Snapshot, m *als.Model, p als.Params, secs, trainErr float64) error {
+	params, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
@@ -28,24 +55,13 @@ func (d *DB) SaveModel(ctx context.Context, s *engine.Snapshot) error {
 	if m.Bias {
 		ub, ib = f32s(m.UserBias), f32s(m.ItemBias)
 	}
-	tx, err := d.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `INSERT INTO models (data_version, params, backend, trained_at, train_seconds, train_rmse,
 		num_ratings, rank, bias, mean, user_ids, movie_ids, user_factors, item_factors, user_bias, item_bias)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.DataVersion, string(params), s.Backend, s.TrainedAt.UnixMilli(), s.TrainSeconds, s.TrainRMSE,
+		s.DataVersion, string(params), s.Backend, s.TrainedAt.UnixMilli(), secs, trainErr,
 		s.Ratings, m.Rank, m.Bias, m.Mean, i32s(s.UserIDs), i32s(s.MovieIDs), f32s(m.UserFactors), f32s(m.ItemFactors), ub, ib)
 	if err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM models WHERE id NOT IN (SELECT id FROM models ORDER BY id DESC LIMIT ?)`, keepModels); err != nil {
-		return fmt.Errorf("prune models: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save model: %w", err)
+		return fmt.Errorf("save model (%v): %w", p.Objective, err)
 	}
 	return nil
 }

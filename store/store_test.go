@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"movierec/als"
 	"movierec/engine"
@@ -164,13 +165,45 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	want := &engine.Snapshot{Model: m, Params: p, DataVersion: 5, Backend: "cpu", TrainedAt: time.UnixMilli(1700000000005),
 		TrainSeconds: 0.5, TrainRMSE: 0.7, Ratings: 10, UserIDs: []int32{7, 3}, MovieIDs: []int32{1, 11, 50}}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(engine.Snapshot{})); diff != "" {
 		t.Errorf("LatestModel() mismatch (-want +got):\n%s", diff)
 	}
 	other := p
 	other.Rank = 3
 	if got, err := db.LatestModel(t.Context(), other); err != nil || got != nil {
 		t.Errorf("LatestModel(other params) = %v, %v, want none", got, err)
+	}
+}
+
+// TestRankerRoundTrip checks that a snapshot's ranking model is stored
+// beside its rating model, found by its own parameters, and that the rows
+// of older snapshots are pruned in pairs.
+func TestRankerRoundTrip(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "m.db"))
+	defer db.Close()
+	p := als.Params{Rank: 1, Iterations: 3, Lambda: 0.1, Seed: 1}
+	rp := als.Params{Objective: als.Implicit, Rank: 2, Iterations: 4, Lambda: 0.5, Alpha: 1, Unobserved: 0.5, RegExponent: 0.5, Seed: 1}
+	m := &als.Model{Rank: 1, NumUsers: 2, NumItems: 3, UserFactors: []float32{1, 2}, ItemFactors: []float32{3, 4, 5}}
+	rm := &als.Model{Rank: 2, NumUsers: 2, NumItems: 3, UserFactors: []float32{1, 2, 3, 4}, ItemFactors: []float32{.1, .2, .3, .4, .5, .6}}
+	for v := int64(1); v <= 5; v++ {
+		s := &engine.Snapshot{Model: m, Params: p, DataVersion: v, Backend: "cpu", TrainedAt: time.UnixMilli(1700000000000 + v),
+			TrainSeconds: 0.5, TrainRMSE: 0.7, Ratings: 10, UserIDs: []int32{7, 3}, MovieIDs: []int32{1, 11, 50},
+			Ranker: rm, RankerParams: rp, RankerSeconds: 0.25, RankerError: 0.9}
+		if err := db.SaveModel(t.Context(), s); err != nil {
+			t.Fatalf("SaveModel() error = %v", err)
+		}
+	}
+	got, err := db.LatestModel(t.Context(), rp)
+	if err != nil || got == nil {
+		t.Fatalf("LatestModel(ranking params) = %v, %v", got, err)
+	}
+	want := &engine.Snapshot{Model: rm, Params: rp, DataVersion: 5, Backend: "cpu", TrainedAt: time.UnixMilli(1700000000005),
+		TrainSeconds: 0.25, TrainRMSE: 0.9, Ratings: 10, UserIDs: []int32{7, 3}, MovieIDs: []int32{1, 11, 50}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(engine.Snapshot{})); diff != "" {
+		t.Errorf("LatestModel(ranking params) mismatch (-want +got):\n%s", diff)
+	}
+	if got, err := db.LatestModel(t.Context(), p); err != nil || got == nil || got.DataVersion != 5 || got.Model.Rank != 1 {
+		t.Errorf("LatestModel(rating params) = %+v, %v, want the rank-1 model of version 5", got, err)
 	}
 }
 

@@ -40,6 +40,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		mf              modelFlags
+		rf              rankingFlags
 		lf              logFlags
 		dbPath, dataDir string
 	)
@@ -48,6 +49,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file")
 	fs.StringVar(&dataDir, "data", "", "MovieLens directory imported into an empty database (default: the bundled ml-latest-small)")
 	mf.register(fs)
+	rf.register(fs)
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -55,6 +57,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mf.validate(); err != nil {
 		return err
 	}
+	if err := rf.validate(); err != nil {
+		return err
+	}
+	ranking, _ := rf.params(mf.p.Seed)
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
@@ -69,7 +75,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer solver.Close()
-	eng, err := engine.New(engine.Config{Params: mf.p, Scale: st.scale, Backend: backend, Store: st.db, Models: st.db,
+	eng, err := engine.New(engine.Config{Params: mf.p, Ranking: ranking, Scale: st.scale, Backend: backend, Store: st.db, Models: st.db,
 		Version: st.version, Logger: log}, solver, st.movies, st.ratings)
 	if err != nil {
 		return err
@@ -80,5 +86,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "trained %s on %d ratings (data version %d) with %s in %.2f s; train RMSE %.4f; stored in %s\n",
 		mf.p, snap.Ratings, snap.DataVersion, snap.Backend, snap.TrainSeconds, snap.TrainRMSE, dbPath)
+	if snap.Ranker != nil {
+		fmt.Fprintf(stdout, "trained the ranking model %s in %.2f s; preference RMSE %.4f\n",
+			snap.RankerParams, snap.RankerSeconds, snap.RankerError)
+	}
 	return nil
 }

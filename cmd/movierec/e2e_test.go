@@ -34,6 +34,12 @@ func startServer(t *testing.T, cfg serveConfig) (*server, string) {
 	if cfg.model.p.Rank == 0 {
 		cfg.model.p = als.DefaultParams()
 	}
+	if cfg.ranking.kind == "" {
+		// A small implicit ranking model keeps the tests quick under -race.
+		cfg.ranking.kind = "implicit"
+		cfg.ranking.p = als.DefaultImplicitParams()
+		cfg.ranking.p.Rank, cfg.ranking.p.Iterations = 8, 5
+	}
 	if cfg.model.backend == "" {
 		cfg.model.backend = "cpu"
 	}

@@ -89,7 +89,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // rankingFlags choose the ranking model: the one that orders every top-N
 // list. With --ranking implicit (the default) it is implicit-feedback ALS
 // with its own parameters; with --ranking explicit the rating model ranks
-// too, as before.
+// too, as before. The zero value is the default implicit model.
 type rankingFlags struct {
 	kind string     // "implicit" or "explicit"
 	p    als.Params // the implicit model's parameters (Objective Implicit)
@@ -111,10 +111,13 @@ func (r *rankingFlags) register(fs *flag.FlagSet) {
 // rating model ranks (--ranking explicit). seed is the rating model's, so
 // --seed sets both.
 func (r *rankingFlags) params(seed int64) (als.Params, bool) {
-	if r.kind != "implicit" {
+	if r.kind != "implicit" && r.kind != "" {
 		return als.Params{}, false
 	}
 	p := r.p
+	if p.Rank == 0 {
+		p = als.DefaultImplicitParams() // the zero rankingFlags: the defaults
+	}
 	p.Objective = als.Implicit
 	p.Seed = seed
 	return p, true
@@ -122,7 +125,7 @@ func (r *rankingFlags) params(seed int64) (als.Params, bool) {
 
 func (r *rankingFlags) validate() error {
 	switch r.kind {
-	case "implicit":
+	case "implicit", "":
 		p, _ := r.params(1)
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("ranking model: %w", err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,7 @@ type serveConfig struct {
 	authReads  bool
 	retrainInt time.Duration
 	model      modelFlags
+	ranking    rankingFlags
 	log        logFlags
 }
 
@@ -49,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.authReads, "auth-reads", false, "require the API key on reads too")
 	fs.DurationVar(&cfg.retrainInt, "retrain-interval", 10*time.Second, "least time between two background retrains (POSTs are folded in at once meanwhile)")
 	cfg.model.register(fs)
+	cfg.ranking.register(fs)
 	cfg.log.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -88,6 +91,9 @@ type server struct {
 // newServer checks the configuration and listens; Run does the rest.
 func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server, error) {
 	if err := cfg.model.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.ranking.validate(); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -140,8 +146,10 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	s.mu.Lock()
 	s.solver = solver
 	s.mu.Unlock()
+	ranking, _ := cfg.ranking.params(cfg.model.p.Seed)
 	eng, err := engine.New(engine.Config{
 		Params:     cfg.model.p,
+		Ranking:    ranking,
 		MinRatings: cfg.minRatings,
 		Scale:      st.scale,
 		Backend:    backend,
@@ -156,7 +164,7 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
 	st.ratings = nil // the engine holds its own copy
-	if err := loadModel(ctx, st, eng, cfg.model.p, log); err != nil {
+	if err := loadModel(ctx, st, eng, cfg.model.p, ranking, log); err != nil {
 		log.Warn("stored model not usable; training instead", "err", err)
 	}
 	gin.SetMode(gin.ReleaseMode)
@@ -235,9 +243,10 @@ func (s *server) Close() error {
 	return errors.Join(errs...)
 }
 
-// loadModel publishes the newest stored model if it was trained with p on
-// the current data version, so a restart serves at once without training.
-func loadModel(ctx context.Context, st *state, eng *engine.Engine, p als.Params, log *slog.Logger) error {
+// loadModel publishes the newest stored models if they were trained with
+// p (and, when ranking.Rank > 0, the ranking model with ranking) on the
+// current data version, so a restart serves at once without training.
+func loadModel(ctx context.Context, st *state, eng *engine.Engine, p, ranking als.Params, log *slog.Logger) error {
 	snap, err := st.db.LatestModel(ctx, p)
 	if err != nil {
 		return err
@@ -250,10 +259,25 @@ func loadModel(ctx context.Context, st *state, eng *engine.Engine, p als.Params,
 		log.Info("stored model is older than the data; training", "model_data_version", snap.DataVersion, "data_version", st.version)
 		return nil
 	}
+	if ranking.Rank != 0 {
+		rs, err := st.db.LatestModel(ctx, ranking)
+		if err != nil {
+			return err
+		}
+		switch {
+		case rs == nil:
+			log.Info("no stored ranking model with these parameters; training", "params", ranking.String())
+			return nil
+		case rs.DataVersion != st.version || !slices.Equal(rs.UserIDs, snap.UserIDs) || !slices.Equal(rs.MovieIDs, snap.MovieIDs):
+			log.Info("stored ranking model does not match the data; training", "model_data_version", rs.DataVersion, "data_version", st.version)
+			return nil
+		}
+		snap.Ranker, snap.RankerParams, snap.RankerSeconds, snap.RankerError = rs.Model, ranking, rs.TrainSeconds, rs.TrainRMSE
+	}
 	if err := eng.Publish(snap); err != nil {
 		return err
 	}
 	log.Info("model loaded from the database; not training", "data_version", snap.DataVersion,
-		"trained_at", snap.TrainedAt, "backend", snap.Backend, "train_rmse", snap.TrainRMSE)
+		"trained_at", snap.TrainedAt, "backend", snap.Backend, "train_rmse", snap.TrainRMSE, "ranking_model", snap.Ranker != nil)
 	return nil
 }

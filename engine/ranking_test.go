@@ -1,0 +1,180 @@
+package engine_test
+
+import (
+	"cmp"
+	"slices"
+	"testing"
+
+	"movierec/als"
+	"movierec/als/alstest"
+	"movierec/engine"
+)
+
+// rankingEngine is newEngine with an implicit ranking model beside the
+// rating model.
+func rankingEngine(t *testing.T) (*engine.Engine, []engine.Rating) {
+	t.Helper()
+	movies, rs := world(t)
+	cfg := engine.Config{
+		Params:  als.Params{Rank: 4, Iterations: 5, Lambda: 0.1, Seed: 5},
+		Ranking: alstest.ImplicitParams(3, 4, 0.5, 1, 0.5, 0),
+		Scale:   engine.MovieLensScale,
+	}
+	e, err := engine.New(cfg, &foldSolver{}, movies, rs)
+	if err != nil {
+		t.Fatalf("engine.New() error = %v", err)
+	}
+	if _, err := e.Retrain(t.Context()); err != nil {
+		t.Fatalf("Retrain() error = %v", err)
+	}
+	return e, rs
+}
+
+// wantOrder ranks every movie of the snapshot's ranker not in rated by
+// x·y, best first, ties by id, and returns the first n ids.
+func wantOrder(s *engine.Snapshot, x []float32, rated map[int32]bool, n int) []int32 {
+	type sc struct {
+		id    int32
+		score float32
+	}
+	var all []sc
+	for i, id := range s.MovieIDs {
+		if !rated[id] {
+			all = append(all, sc{id, als.Dot(x, s.Ranker.Item(i))})
+		}
+	}
+	slices.SortFunc(all, func(a, b sc) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	var ids []int32
+	for _, c := range all[:min(n, len(all))] {
+		ids = append(ids, c.id)
+	}
+	return ids
+}
+
+func ids(ps []engine.Prediction) []int32 {
+	out := make([]int32, len(ps))
+	for j, p := range ps {
+		out[j] = p.Movie.ID
+	}
+	return out
+}
+
+// TestRankingModelOrdersTop checks that top-N lists come from the ranking
+// model's scores while every Score is the rating model's prediction.
+func TestRankingModelOrdersTop(t *testing.T) {
+	e, rs := rankingEngine(t)
+	s := e.Snapshot()
+	if s.Ranker == nil || s.RankerParams.Objective != als.Implicit {
+		t.Fatalf("Snapshot().Ranker = %v with %v, want an implicit model", s.Ranker, s.RankerParams)
+	}
+	differ := 0
+	for u, id := range s.UserIDs {
+		rated := map[int32]bool{}
+		for _, r := range rs {
+			if r.User == id {
+				rated[r.Movie] = true
+			}
+		}
+		got, err := e.Top(t.Context(), id, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTop(t, e, got, 10, 0, rated)
+		if want := wantOrder(s, s.Ranker.User(u), rated, 10); !slices.Equal(ids(got), want) {
+			t.Errorf("Top(%d, 10) = %v, want the ranking model's order %v", id, ids(got), want)
+		}
+		for _, p := range got {
+			pr, err := e.Predict(t.Context(), id, p.Movie.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Score != pr.Score {
+				t.Errorf("Top(%d) shows %v for movie %d, Predict = %v: want the rating model's prediction", id, p.Score, p.Movie.ID, pr.Score)
+			}
+		}
+		if !slices.IsSortedFunc(got, func(a, b engine.Prediction) int { return cmp.Compare(b.Score, a.Score) }) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("every list is also sorted by predicted rating; the ranking model changed nothing")
+	}
+}
+
+// TestRankingFoldIn checks that a new user's list after a POST comes from
+// their implicit fold-in vector, and that a user without ratings gets the
+// most rated movies.
+func TestRankingFoldIn(t *testing.T) {
+	e, _ := rankingEngine(t)
+	cold, err := e.Top(t.Context(), 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := 1; j < len(cold); j++ {
+		if cold[j-1].Count < cold[j].Count {
+			t.Errorf("cold-start list not by rating count: %v", cold)
+		}
+	}
+	in := []engine.RatingInput{{Movie: 10, Value: 5}, {Movie: 12, Value: 4.5}, {Movie: 20, Value: 4}, {Movie: 31, Value: 2}}
+	if _, err := e.AddRatings(t.Context(), 0, in); err != nil {
+		t.Fatal(err)
+	}
+	s := e.Snapshot()
+	movies := make([]int32, 0, len(in))
+	vals := make([]float32, 0, len(in))
+	rated := map[int32]bool{}
+	for _, r := range in {
+		movies = append(movies, int32(slices.Index(s.MovieIDs, r.Movie)))
+		vals = append(vals, float32(r.Value))
+		rated[r.Movie] = true
+	}
+	var f als.FoldIn
+	x := make([]float32, s.Ranker.Rank)
+	if !f.SolveImplicit(x, s.Ranker, als.Gram(s.Ranker.ItemFactors, s.Ranker.Rank), movies, vals, s.RankerParams) {
+		t.Fatal("SolveImplicit() = false")
+	}
+	got, err := e.Top(t.Context(), 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := wantOrder(s, x, rated, 8); !slices.Equal(ids(got), want) {
+		t.Errorf("Top(0, 8) after fold-in = %v, want %v", ids(got), want)
+	}
+}
+
+// TestTopOrderUnclamped checks, with the rating model ranking, that the
+// order comes from unclamped predictions: a user whose predictions all
+// exceed the scale's top sees them by raw score, not by movie id, each
+// shown clamped to 5.
+func TestTopOrderUnclamped(t *testing.T) {
+	movies, _ := world(t)
+	movies = movies[:5] // ids 10..14
+	rs := []engine.Rating{{User: 1, Movie: 10, Value: 4}}
+	e, err := engine.New(engine.Config{Params: als.Params{Rank: 1, Iterations: 1, Lambda: 0.1}, Scale: engine.MovieLensScale},
+		&foldSolver{}, movies, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &als.Model{Rank: 1, NumUsers: 1, NumItems: 5, UserFactors: []float32{1}, ItemFactors: []float32{9, 7, 8, 6, 10}}
+	if err := e.Publish(&engine.Snapshot{Model: m, Params: als.Params{Rank: 1, Iterations: 1, Lambda: 0.1},
+		UserIDs: []int32{1}, MovieIDs: []int32{10, 11, 12, 13, 14}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Top(t.Context(), 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int32{14, 12, 11, 13}; !slices.Equal(ids(got), want) {
+		t.Errorf("Top(1, 4) = %v, want %v (by unclamped prediction 10, 8, 7, 6)", ids(got), want)
+	}
+	for _, p := range got {
+		if p.Score != 5 {
+			t.Errorf("movie %d shown as %v, want clamped to 5", p.Movie.ID, p.Score)
+		}
+	}
+}
