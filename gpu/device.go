@@ -40,13 +40,18 @@ type Device struct {
 	fitMu     sync.Mutex
 
 	// Owned by the device goroutine.
-	cctx     cu.CUContext
-	mod      cu.Module
-	fnShared cu.Function
-	fnGlobal cu.Function
-	fnSSE    cu.Function
-	sms      int
-	maxT     map[string]int // kernel → max threads per block
+	cctx        cu.CUContext
+	mod         cu.Module
+	fnShared    cu.Function
+	fnGlobal    cu.Function
+	fnSSE       cu.Function
+	fnImpShared cu.Function // implicit objective: rows
+	fnImpGlobal cu.Function
+	fnGram      cu.Function // implicit objective: Gram of the fixed side
+	fnReduce    cu.Function
+	fnPrefSSE   cu.Function // implicit objective: training error
+	sms         int
+	maxT        map[string]int // kernel → max threads per block
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -151,7 +156,11 @@ func (d *Device) open(ordinal int) error {
 	for _, f := range []struct {
 		fn   *cu.Function
 		name string
-	}{{&d.fnShared, kernels.SolveShared}, {&d.fnGlobal, kernels.SolveGlobal}, {&d.fnSSE, kernels.SSE}} {
+	}{
+		{&d.fnShared, kernels.SolveShared}, {&d.fnGlobal, kernels.SolveGlobal}, {&d.fnSSE, kernels.SSE},
+		{&d.fnImpShared, kernels.ImplicitShared}, {&d.fnImpGlobal, kernels.ImplicitGlobal},
+		{&d.fnGram, kernels.GramPartial}, {&d.fnReduce, kernels.GramReduce}, {&d.fnPrefSSE, kernels.PreferenceSSE},
+	} {
 		if *f.fn, err = d.mod.Function(f.name); err != nil {
 			_ = d.mod.Unload()
 			_ = d.cctx.Destroy()
@@ -188,7 +197,11 @@ func (d *Device) Close() error {
 
 // Fit implements als.Solver. The model starts from als.Prepare exactly as
 // on the CPU; each iteration solves the items, then the users, then
-// computes the training RMSE on the device.
+// computes the training error on the device (als.TrainError: the RMSE, or
+// for the implicit objective als.PreferenceRMSE). For the implicit
+// objective each half first forms the fixed side's Gram matrix on the
+// device (als_gram_partial, als_gram_reduce), then solves the rows
+// (als_implicit_shared or als_implicit_global).
 func (d *Device) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	return d.fit(ctx, dst, r, p, progress, false)
 }
@@ -281,6 +294,7 @@ type side struct {
 // job is one Fit's device state. Its methods run on the device goroutine.
 type job struct {
 	d            *Device
+	p            als.Params
 	k, ka, nnz   int
 	lambda, mu   float32
 	plan         solvePlan
@@ -290,14 +304,37 @@ type job struct {
 	sse          cu.DevicePtr
 	users, items side
 	allocs       []cu.DevicePtr
+
+	// The implicit objective only (zero for explicit fits): the Gram plan,
+	// the per-stripe partial Grams (gramSlots slots of gram.Len float64,
+	// enough for either side), and w₀·G of the current fixed side
+	// (gram.Len float32). Owned by the job, freed with it.
+	implicit  bool
+	gram      gramPlan
+	gramSlots int
+	gramPart  cu.DevicePtr
+	wgram     cu.DevicePtr
 }
 
 func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error) {
-	j := &job{d: d, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean}
-	j.plan = planSolve(j.ka, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]))
-	j.fn = d.fnShared
-	if j.plan.Kernel == kernels.SolveGlobal {
+	j := &job{d: d, p: p, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean,
+		implicit: p.Objective == als.Implicit}
+	if j.implicit {
+		j.plan = planImplicit(j.k, min(d.maxT[kernels.ImplicitShared], d.maxT[kernels.ImplicitGlobal]))
+		j.fn = d.fnImpShared
+		j.gram = planGram(j.k, d.maxT[kernels.GramPartial])
+		us, _ := gramStripes(r.NumUsers)
+		is, _ := gramStripes(r.NumItems)
+		j.gramSlots = max(us, is)
+	} else {
+		j.plan = planSolve(j.ka, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]))
+		j.fn = d.fnShared
+	}
+	if !j.plan.sharedKernel() {
 		j.fn = d.fnGlobal
+		if j.implicit {
+			j.fn = d.fnImpGlobal
+		}
 		per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes))
 		if err != nil {
 			return nil, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor %s: %w", j.plan.Kernel, err)
@@ -325,6 +362,9 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	}
 	wsBytes := 4 * int64(j.slots) * int64(j.plan.GramFloats)
 	need += wsBytes + 8
+	gramPartBytes := 8 * int64(j.gramSlots) * int64(j.gram.Len)
+	wgramBytes := 4 * int64(j.gram.Len)
+	need += gramPartBytes + wgramBytes
 	free, total, err := cu.MemInfo()
 	if err != nil {
 		return nil, fmt.Errorf("gpu: cuMemGetInfo: %w", err)
@@ -334,6 +374,9 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	}
 	d.log.Info("upload", "users", r.NumUsers, "items", r.NumItems, "ratings", j.nnz,
 		"device_mib", need>>20, "plan", j.plan.String(), "slots", j.slots)
+	if j.implicit {
+		d.log.Info("upload implicit", "gram_plan", j.gram.String(), "gram_slots", j.gramSlots)
+	}
 
 	ok := false
 	defer func() {
@@ -391,6 +434,14 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	if j.sse, err = j.alloc("RMSE accumulator", 8); err != nil {
 		return nil, err
 	}
+	if j.implicit {
+		if j.gramPart, err = j.alloc("partial Gram matrices", gramPartBytes); err != nil {
+			return nil, err
+		}
+		if j.wgram, err = j.alloc("Gram matrix", wgramBytes); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return j, nil
 }
@@ -425,12 +476,17 @@ func (j *job) free() error {
 
 // Kernel scalar arguments: package cu copies 8 bytes from each argument
 // pointer, so 4-byte values travel in the low half of a uint64 (little-endian).
-func argInt(v int) *uint64       { a := uint64(uint32(int32(v))); return &a }
-func argFloat(v float32) *uint64 { a := uint64(math.Float32bits(v)); return &a }
+func argInt(v int) *uint64        { a := uint64(uint32(int32(v))); return &a }
+func argFloat(v float32) *uint64  { a := uint64(math.Float32bits(v)); return &a }
+func argDouble(v float64) *uint64 { a := math.Float64bits(v); return &a }
 
 // solve runs one half-iteration: every row of s against the fixed factors of
-// other. It synchronises, so a fault is reported against this launch.
+// other (for the implicit objective, after forming other's Gram matrix). It
+// synchronises, so a fault is reported against this launch.
 func (j *job) solve(s, other *side) error {
+	if j.implicit {
+		return j.solveImplicit(s, other)
+	}
 	grid := solveGrid(j.plan, s.rows, j.slots)
 	if grid == 0 {
 		return nil
@@ -453,7 +509,65 @@ func (j *job) solve(s, other *side) error {
 	return nil
 }
 
-// rmse returns the training RMSE of the resident model.
+// gramOf sets j.wgram to w₀ times the Gram matrix of other's factors:
+// als_gram_partial over gramStripes(other.rows) stripes into j.gramPart,
+// then als_gram_reduce. Both launches go to the same stream, so the reduce
+// sees the partial sums; solveImplicit synchronises after its own launch.
+func (j *job) gramOf(other *side) error {
+	stripes, per := gramStripes(other.rows)
+	g := j.gram
+	if stripes > 0 {
+		args := []unsafe.Pointer{
+			unsafe.Pointer(&other.factors), unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.k)),
+			unsafe.Pointer(argInt(per)), unsafe.Pointer(argInt(g.Chunk)), unsafe.Pointer(&j.gramPart),
+		}
+		if err := j.d.fnGram.Launch(stripes, g.Groups, 1, g.Threads, 1, 1, g.SharedBytes, cu.NoStream, args); err != nil {
+			return fmt.Errorf("gpu: cuLaunchKernel %s (%s, %d stripes of %d rows, %v): %w", kernels.GramPartial, other.name, stripes, per, g, err)
+		}
+	}
+	grid := (g.Len + reduceThreads - 1) / reduceThreads
+	args := []unsafe.Pointer{
+		unsafe.Pointer(&j.gramPart), unsafe.Pointer(argInt(stripes)), unsafe.Pointer(argInt(g.Len)),
+		unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(&j.wgram),
+	}
+	if err := j.d.fnReduce.Launch(grid, 1, 1, reduceThreads, 1, 1, 0, cu.NoStream, args); err != nil {
+		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, %d stripes, grid %d): %w", kernels.GramReduce, other.name, stripes, grid, err)
+	}
+	return nil
+}
+
+// solveImplicit runs one half-iteration of the implicit objective: the
+// Gram matrix of other (gramOf), then every row of s. It synchronises, so
+// a fault is reported against these launches.
+func (j *job) solveImplicit(s, other *side) error {
+	if s.rows == 0 {
+		return nil
+	}
+	if err := j.gramOf(other); err != nil {
+		return err
+	}
+	grid := solveGrid(j.plan, s.rows, j.slots)
+	args := []unsafe.Pointer{
+		unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
+		unsafe.Pointer(&s.perm), unsafe.Pointer(argInt(s.rows)),
+		unsafe.Pointer(&other.factors), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
+		unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Alpha)),
+		unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
+		unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+	}
+	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
+		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)
+	}
+	if err := cu.Synchronize(); err != nil {
+		return fmt.Errorf("gpu: %s, %s or %s (%s against %s, grid %d, %v) failed: cuCtxSynchronize: %w",
+			kernels.GramPartial, kernels.GramReduce, j.plan.Kernel, s.name, other.name, grid, j.plan, err)
+	}
+	return nil
+}
+
+// rmse returns the training error of the resident model: the RMSE, or
+// for the implicit objective the distance of the scores from 1 over the
+// rated pairs (als.PreferenceRMSE).
 func (j *job) rmse() (float64, error) {
 	if j.nnz == 0 || j.users.rows == 0 {
 		return 0, nil
@@ -469,12 +583,16 @@ func (j *job) rmse() (float64, error) {
 		unsafe.Pointer(&j.users.biases), unsafe.Pointer(&j.items.biases),
 		unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argFloat(j.mu)), unsafe.Pointer(&j.sse),
 	}
-	if err := j.d.fnSSE.Launch(grid, 1, 1, sseThreads, 1, 1, 0, cu.NoStream, args); err != nil {
-		return 0, fmt.Errorf("gpu: cuLaunchKernel %s (grid %d): %w", kernels.SSE, grid, err)
+	fn, name := j.d.fnSSE, kernels.SSE
+	if j.implicit {
+		fn, name = j.d.fnPrefSSE, kernels.PreferenceSSE
+	}
+	if err := fn.Launch(grid, 1, 1, sseThreads, 1, 1, 0, cu.NoStream, args); err != nil {
+		return 0, fmt.Errorf("gpu: cuLaunchKernel %s (grid %d): %w", name, grid, err)
 	}
 	var se float64
 	if err := cu.MemcpyDtoH(unsafe.Pointer(&se), j.sse, 8); err != nil {
-		return 0, fmt.Errorf("gpu: %s or cuMemcpyDtoH of its sum failed: %w", kernels.SSE, err)
+		return 0, fmt.Errorf("gpu: %s or cuMemcpyDtoH of its sum failed: %w", name, err)
 	}
 	return math.Sqrt(se / float64(j.nnz)), nil
 }

@@ -1,12 +1,14 @@
 package gpu
 
-// A plain-Go emulation of kernels/als.cu's solve_rows, statement by
-// statement, for hosts without a GPU. Threads of a block run one after
+// A plain-Go emulation of kernels/als.cu's solve_rows (explicit and
+// implicit), als_gram_partial, als_gram_reduce and the SSE kernels,
+// statement by statement, for hosts without a GPU. Threads of a block run one after
 // another between barriers (__syncthreads, and __syncwarp in the warp-0
 // solves); every shared-memory (and Gram workspace) access is recorded, and
 // two threads touching the same address between two barriers, at least one
 // of them writing, fail the test as a race. The emulated results are
-// compared with alstest.ReferenceHalf. This checks the indexing, the tile
+// compared with alstest.ReferenceHalf, alstest.ReferenceImplicitHalf, als.RMSE
+// and als.PreferenceRMSE. This checks the indexing, the tile
 // mapping, the deferred-scaling Cholesky and the barrier placement; it
 // cannot check what only hardware shows (the PTX itself, the driver, timing).
 
@@ -103,18 +105,36 @@ func warpSum(v *[32]float32) float32 {
 	return v[0]
 }
 
+// implicitArgs are the implicit kernels' extra arguments (ImplicitArgs in
+// als.cu).
+type implicitArgs struct {
+	wgram                 []float32 // emulateGram's w₀·G of Y, packed lower
+	lambda, alpha, w0, nu float64
+	nfixed                int
+}
+
+func newImplicitArgs(wgram []float32, p als.Params, nfixed int) *implicitArgs {
+	return &implicitArgs{wgram: wgram, lambda: p.Lambda, alpha: p.Alpha, w0: p.Unobserved, nu: p.RegExponent, nfixed: nfixed}
+}
+
 // emulateSolve runs solve_rows for every row of one side (rows of ptr/idx/
-// val) against the fixed factors Y (and biases Yb), writing X (and Xb). As
+// val) against the fixed factors Y (and biases Yb), writing X (and Xb);
+// with imp non-nil, solve_rows<·, true> of the implicit kernels (ka = k,
+// no biases). As
 // on the device (device.go: solve), rows are visited through the
 // permutation sortByLength(ptr) by solveGrid(plan, rows, slots) blocks that
 // stride over it; each block has its own shared memory (and, for the global
 // kernel, its own workspace slot). Blocks run one after another: rows are
 // independent, so the order between blocks does not matter.
 func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []int32, val []float32,
-	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32) {
+	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32, imp *implicitArgs) {
 	T, chunk := plan.Threads, plan.Chunk
 	nwarps := T >> 5
-	bias := ka > k
+	implicit := imp != nil
+	if implicit != plan.Implicit {
+		t.Fatalf("plan %v for implicit = %t", plan, implicit)
+	}
+	bias := !implicit && ka > k
 	kp := (ka + tileSide - 1) / tileSide * tileSide
 	nt := kp / tileSide
 	ntiles := nt * (nt + 1) / 2
@@ -122,12 +142,16 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 
 	ys := 0
 	tgt := ys + chunk*kp
-	bs := tgt + chunk
+	wt := tgt + chunk
+	bs := wt
+	if implicit {
+		bs += chunk
+	}
 	dg := bs + kp
 	flag := dg + kp
 	G := flag + 1 // shared variant: right after the flag; global: a separate slot, also after it
 	smemFloats := G
-	if plan.Kernel == kernels.SolveShared {
+	if plan.sharedKernel() {
 		smemFloats += tri(ka)
 		if want := plan.SharedBytes / 4; smemFloats != want {
 			t.Fatalf("kernel uses %d floats of shared memory, plan gives %d", smemFloats, want)
@@ -169,6 +193,9 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			continue
 		}
 		reg := lambda * float32(n)
+		if implicit {
+			reg = float32(imp.lambda * math.Pow(float64(n)+imp.w0*float64(imp.nfixed), imp.nu))
+		}
 		for tid := range T {
 			for p := tid; p < kp; p += T {
 				b.st(tid, bs+p, 0)
@@ -208,7 +235,13 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 						}
 						b.st(tid, ys+e, v)
 					}
-					if pass == 0 {
+					if implicit {
+						for c := tid; c < cn; c += T {
+							conf := math.Max(math.FMA(imp.alpha, float64(val[start+int64(c0+c)]), 1), 0)
+							b.st(tid, tgt+c, float32(conf))
+							b.st(tid, wt+c, float32(conf-imp.w0))
+						}
+					} else if pass == 0 {
 						for c := tid; c < cn; c += T {
 							q := start + int64(c0+c)
 							tv := val[q]
@@ -231,6 +264,12 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 							for i := range tileSide {
 								a[i] = b.ld(tid, yp+c*kp+i)
 								bb[i] = b.ld(tid, yq+c*kp+i)
+							}
+							if implicit {
+								w := b.ld(tid, wt+c)
+								for i := range tileSide {
+									a[i] *= w
+								}
 							}
 							for i := range tileSide {
 								for j := range tileSide {
@@ -266,6 +305,9 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 						Q := h.qi*tileSide + j
 						if P < ka && Q <= P {
 							v := h.acc[i][j]
+							if implicit {
+								v = imp.wgram[tri(P)+Q] + v
+							}
 							if P == Q {
 								v += reg
 							}
@@ -398,7 +440,7 @@ func TestEmulatedKernel(t *testing.T) {
 
 				plan := planSolve(p.AugmentedRank(), 1024)
 				emulateSolve(t, plan, 3, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
-					got.ItemFactors, got.ItemBias, k, p.AugmentedRank(), float32(p.Lambda), got.Mean)
+					got.ItemFactors, got.ItemBias, k, p.AugmentedRank(), float32(p.Lambda), got.Mean, nil)
 				if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
 					t.Errorf("emulated %v differs from ReferenceHalf by %.3g relative", plan, d)
 				}
@@ -423,7 +465,7 @@ func TestEmulatedKernelSmallChunks(t *testing.T) {
 		kp := plan.Padded
 		plan.SharedBytes = 4 * (plan.Chunk*(kp+1) + 2*kp + 1)
 		emulateSolve(t, plan, 5, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
-			got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean)
+			got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean, nil)
 		if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
 			t.Errorf("bias=%t: emulated %v differs from ReferenceHalf by %.3g relative", bias, plan, d)
 		}
@@ -444,7 +486,7 @@ func TestEmulatedKernelFewThreads(t *testing.T) {
 			alstest.ReferenceHalf(&want, r, p.Lambda, alstest.Items)
 			plan := planSolve(p.AugmentedRank(), maxT)
 			emulateSolve(t, plan, 4, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
-				got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean)
+				got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean, nil)
 			if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
 				t.Errorf("rank %d, maxThreads %d: emulated %v differs from ReferenceHalf by %.3g relative", k, maxT, plan, d)
 			}

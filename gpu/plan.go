@@ -21,12 +21,18 @@ const (
 	sseThreads      = 256       // block size of als_sse
 	sseBlocksPerSM  = 8         // grid of als_sse, per multiprocessor
 	maxGridX        = 1<<31 - 1 // CUDA's grid x limit
+	maxGramThreads  = 256       // block size cap of als_gram_partial
+	maxGramStripes  = 256       // most stripes (partial Gram slots) of als_gram_partial
+	minGramRows     = 256       // fewest rows per stripe
+	reduceThreads   = 256       // block size of als_gram_reduce
 )
 
 // solvePlan is the launch shape of als_solve_shared or als_solve_global for
-// one augmented rank ka (rank, +1 with biases).
+// one augmented rank ka (rank, +1 with biases), or of als_implicit_shared
+// or als_implicit_global for rank ka (Implicit).
 type solvePlan struct {
-	Kernel      string // kernels.SolveShared or kernels.SolveGlobal
+	Kernel      string // kernels.SolveShared or kernels.SolveGlobal (Implicit: kernels.ImplicitShared or ImplicitGlobal)
+	Implicit    bool   // the implicit kernels: one more staged float per rating (its weight)
 	KA          int    // augmented rank
 	Padded      int    // ka rounded up to a multiple of tileSide
 	Tiles       int    // register tiles of the lower triangle
@@ -45,6 +51,18 @@ func (p solvePlan) String() string {
 // with blocks of at most maxThreads threads (the kernel's limit on the
 // device; at least 32).
 func planSolve(ka, maxThreads int) solvePlan {
+	return planRows(ka, maxThreads, false)
+}
+
+// planImplicit computes the launch shape of the implicit solve kernels for
+// rank k (1..MaxRank) with blocks of at most maxThreads threads: as
+// planSolve, with each staged rating taking one more float (its weight
+// c − w₀); the shared kernel still holds up to k = 146.
+func planImplicit(k, maxThreads int) solvePlan {
+	return planRows(k, maxThreads, true)
+}
+
+func planRows(ka, maxThreads int, implicit bool) solvePlan {
 	if ka < 1 {
 		panic(fmt.Sprintf("gpu: planSolve(%d)", ka))
 	}
@@ -52,7 +70,7 @@ func planSolve(ka, maxThreads int) solvePlan {
 	if maxThreads < 32 {
 		panic(fmt.Sprintf("gpu: planSolve: maxThreads %d < 32", maxThreads))
 	}
-	p := solvePlan{KA: ka, Padded: (ka + tileSide - 1) / tileSide * tileSide, GramFloats: ka * (ka + 1) / 2}
+	p := solvePlan{KA: ka, Implicit: implicit, Padded: (ka + tileSide - 1) / tileSide * tileSide, GramFloats: ka * (ka + 1) / 2}
 	nt := p.Padded / tileSide
 	p.Tiles = nt * (nt + 1) / 2
 	// Fewest passes, then the smallest block that does them: the fewest
@@ -64,19 +82,83 @@ func planSolve(ka, maxThreads int) solvePlan {
 			break
 		}
 	}
-	// Shared memory in floats: ys chunk×kp, tgt chunk, bs kp, dg kp, flag 1.
+	// Shared memory in floats: ys chunk×kp, tgt chunk, (implicit: wt
+	// chunk,) bs kp, dg kp, flag 1.
 	fixed := 2*p.Padded + 1
+	perRating := p.Padded + 1
+	shared, global := kernels.SolveShared, kernels.SolveGlobal
+	if implicit {
+		perRating++
+		shared, global = kernels.ImplicitShared, kernels.ImplicitGlobal
+	}
 	budget := smemNoOptIn / 4
-	if c := (budget - fixed - p.GramFloats) / (p.Padded + 1); c >= minSharedChunk {
-		p.Kernel = kernels.SolveShared
+	if c := (budget - fixed - p.GramFloats) / perRating; c >= minSharedChunk {
+		p.Kernel = shared
 		p.Chunk = min(c, maxChunk)
-		p.SharedBytes = 4 * (p.Chunk*(p.Padded+1) + fixed + p.GramFloats)
+		p.SharedBytes = 4 * (p.Chunk*perRating + fixed + p.GramFloats)
 		return p
 	}
-	p.Kernel = kernels.SolveGlobal
-	p.Chunk = min(maxChunk, (budget-fixed)/(p.Padded+1))
-	p.SharedBytes = 4 * (p.Chunk*(p.Padded+1) + fixed)
+	p.Kernel = global
+	p.Chunk = min(maxChunk, (budget-fixed)/perRating)
+	p.SharedBytes = 4 * (p.Chunk*perRating + fixed)
 	return p
+}
+
+// sharedKernel reports whether p keeps the Gram in shared memory (one
+// block per row) rather than in a global workspace slot per block.
+func (p solvePlan) sharedKernel() bool {
+	return p.Kernel == kernels.SolveShared || p.Kernel == kernels.ImplicitShared
+}
+
+// gramPlan is the launch shape of als_gram_partial for rank k.
+type gramPlan struct {
+	K           int // rank
+	Padded      int // k rounded up to a multiple of tileSide
+	Tiles       int // register tiles of the lower triangle
+	Threads     int // block size, a multiple of 32
+	Groups      int // grid y: tile groups of Threads tiles
+	Chunk       int // rows staged per step
+	SharedBytes int // dynamic shared memory per block
+	Len         int // packed Gram: k(k+1)/2 elements (per stripe slot, and of the output)
+}
+
+func (p gramPlan) String() string {
+	return fmt.Sprintf("%s k=%d threads=%d groups=%d chunk=%d smem=%dB", kernels.GramPartial, p.K, p.Threads, p.Groups, p.Chunk, p.SharedBytes)
+}
+
+// planGram computes the launch shape of als_gram_partial for rank k
+// (1..MaxRank) with blocks of at most maxThreads threads (at least 32):
+// the fewest tile groups (grid y) that give every tile its own thread,
+// then the smallest block that holds a group.
+func planGram(k, maxThreads int) gramPlan {
+	if k < 1 {
+		panic(fmt.Sprintf("gpu: planGram(%d)", k))
+	}
+	maxThreads = min(maxThreads, maxGramThreads) / 32 * 32
+	if maxThreads < 32 {
+		panic(fmt.Sprintf("gpu: planGram: maxThreads %d < 32", maxThreads))
+	}
+	p := gramPlan{K: k, Padded: (k + tileSide - 1) / tileSide * tileSide, Len: k * (k + 1) / 2}
+	nt := p.Padded / tileSide
+	p.Tiles = nt * (nt + 1) / 2
+	p.Groups = (p.Tiles + maxThreads - 1) / maxThreads
+	p.Threads = ((p.Tiles+p.Groups-1)/p.Groups + 31) / 32 * 32
+	p.Chunk = min(maxChunk, smemNoOptIn/4/p.Padded)
+	p.SharedBytes = 4 * p.Chunk * p.Padded
+	return p
+}
+
+// gramStripes splits nrows fixed rows into stripes of per rows each (the
+// last may be shorter) for als_gram_partial: at most maxGramStripes stripes
+// of at least minGramRows rows. It depends on nothing but nrows, so the
+// summation order, and the model, are the same on every device. nrows = 0
+// gives no stripes.
+func gramStripes(nrows int) (stripes, per int) {
+	if nrows <= 0 {
+		return 0, minGramRows
+	}
+	per = max(minGramRows, (nrows+maxGramStripes-1)/maxGramStripes)
+	return (nrows + per - 1) / per, per
 }
 
 // solveGrid returns the grid for nrows rows: one block per row for the
@@ -84,7 +166,7 @@ func planSolve(ka, maxThreads int) solvePlan {
 // slots), which stride over the rows.
 func solveGrid(p solvePlan, nrows, slots int) int {
 	g := min(nrows, maxGridX)
-	if p.Kernel == kernels.SolveGlobal {
+	if !p.sharedKernel() {
 		g = min(g, slots)
 	}
 	return g

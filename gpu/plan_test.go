@@ -69,3 +69,64 @@ func TestSolveGrid(t *testing.T) {
 		t.Errorf("solveGrid(global, 3, 10) = %d, want 3", g)
 	}
 }
+
+func TestPlanImplicit(t *testing.T) {
+	for k := 1; k <= 256; k++ {
+		for _, maxT := range []int{512, 1024, 256, 32} {
+			p := planImplicit(k, maxT)
+			if !p.Implicit || p.KA != k {
+				t.Fatalf("planImplicit(%d, %d) = %+v", k, maxT, p)
+			}
+			if p.Threads%32 != 0 || p.Threads < 32 || p.Threads > min(maxT, maxSolveThreads) {
+				t.Fatalf("planImplicit(%d, %d).Threads = %d", k, maxT, p.Threads)
+			}
+			if p.Passes*p.Threads < p.Tiles || (p.Passes-1)*p.Threads >= p.Tiles {
+				t.Fatalf("planImplicit(%d, %d): %d passes of %d threads for %d tiles", k, maxT, p.Passes, p.Threads, p.Tiles)
+			}
+			// ys, tgt and wt per staged rating; bs, dg, flag; the Gram when shared.
+			want := 4 * (p.Chunk*(p.Padded+2) + 2*p.Padded + 1)
+			switch p.Kernel {
+			case kernels.ImplicitShared:
+				want += 4 * p.GramFloats
+			case kernels.ImplicitGlobal:
+			default:
+				t.Fatalf("planImplicit(%d, %d).Kernel = %q", k, maxT, p.Kernel)
+			}
+			if p.SharedBytes != want || p.SharedBytes > smemNoOptIn {
+				t.Fatalf("planImplicit(%d, %d).SharedBytes = %d, want %d ≤ %d", k, maxT, p.SharedBytes, want, smemNoOptIn)
+			}
+			if p.Chunk < 1 || p.Chunk > maxChunk {
+				t.Fatalf("planImplicit(%d, %d).Chunk = %d", k, maxT, p.Chunk)
+			}
+			if (p.Kernel == kernels.ImplicitShared) != (k <= 146) {
+				t.Errorf("planImplicit(%d, %d) = %v: want the shared kernel exactly up to k = 146", k, maxT, p)
+			}
+		}
+	}
+}
+
+func TestPlanGram(t *testing.T) {
+	for k := 1; k <= 256; k++ {
+		for _, maxT := range []int{32, 96, 256, 1024} {
+			p := planGram(k, maxT)
+			if p.Threads%32 != 0 || p.Threads < 32 || p.Threads > min(maxT, maxGramThreads) {
+				t.Fatalf("planGram(%d, %d).Threads = %d", k, maxT, p.Threads)
+			}
+			if p.Groups*p.Threads < p.Tiles || (p.Groups-1)*p.Threads >= p.Tiles || p.Groups > 65535 {
+				t.Fatalf("planGram(%d, %d): %d groups of %d threads for %d tiles", k, maxT, p.Groups, p.Threads, p.Tiles)
+			}
+			if p.Len != k*(k+1)/2 || p.Chunk < 1 || p.Chunk > maxChunk || p.SharedBytes != 4*p.Chunk*p.Padded || p.SharedBytes > smemNoOptIn {
+				t.Fatalf("planGram(%d, %d) = %+v", k, maxT, p)
+			}
+		}
+	}
+}
+
+func TestGramStripes(t *testing.T) {
+	for _, n := range []int{0, 1, 255, 256, 257, 10_000, 65_536, 65_537, 162_541, 480_189, 1<<31 - 1} {
+		s, per := gramStripes(n)
+		if s > maxGramStripes || per < minGramRows || s*per < n || (s > 0 && (s-1)*per >= n) || (n == 0) != (s == 0) {
+			t.Errorf("gramStripes(%d) = %d stripes of %d rows", n, s, per)
+		}
+	}
+}

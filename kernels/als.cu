@@ -1,4 +1,5 @@
-// als.cu: the device half of explicit ALS (ALS-WR) for package gpu.
+// als.cu: the device half of ALS for package gpu: explicit (ALS-WR) and
+// implicit feedback (see "Implicit objective" below).
 //
 // One half-iteration solves, for every row r of one side (all items against
 // the fixed user factors, or all users against the fixed item factors),
@@ -18,6 +19,22 @@
 // the 48 KiB a launch may ask for without an opt-in, in a per-block global
 // workspace (als_solve_global). Launch shapes are computed on the host (see
 // gpu/plan.go and kernels/doc.go); nothing here depends on a fixed rank.
+//
+// Implicit objective (als/implicit.go): every row solves
+//
+//     A = w₀·G + Σ_j (c_j − w₀) y_j y_jᵀ + reg·I      b = Σ_j c_j y_j
+//
+// with c_j = max(1 + α·v_j, 0), reg = λ·(n + w₀·N)^ν (N rows on the fixed
+// side) and G = Σ_all y yᵀ, the Gram matrix of the whole fixed side, which
+// is the same for every row. It is formed once per half: als_gram_partial
+// sums stripes of fixed rows into per-stripe partial Grams (float64
+// accumulation; the float32 products are exact in float64), and
+// als_gram_reduce adds the stripes in stripe order (deterministic: no
+// atomics) and writes w₀·G rounded once to float32. The row kernels
+// (als_implicit_shared/global) start each tile of A from that w₀·G, add the
+// weighted corrections with the same register tiles, chunking, Cholesky and
+// solves as the explicit kernels (solve_rows<·, true>), and write zeros for
+// rows without ratings or with a non-positive pivot. No biases.
 //
 // Layout conventions: factor tables are row-major float32 with row stride k;
 // CSR row pointers are int64; column indices int32. Only the driver API is
@@ -54,31 +71,44 @@ __device__ __forceinline__ double warp_sum_d(double v) {
     return v;
 }
 
-// solve_rows is the body of als_solve_shared (kGlobalGram false) and
-// als_solve_global (kGlobalGram true).
+// ImplicitArgs are the implicit objective's inputs of solve_rows (unused,
+// zero, for the explicit kernels).
+struct ImplicitArgs {
+    const float* wgram;  // packed lower triangle of w₀·G, k(k+1)/2 floats (als_gram_reduce)
+    double lambda;       // λ of reg = λ·(n + w₀·N)^ν
+    double alpha;        // confidence slope α
+    double w0;           // unobserved weight w₀
+    double nu;           // ridge exponent ν
+    int nfixed;          // N, the rows of the fixed side
+};
+
+// solve_rows is the body of als_solve_shared / als_implicit_shared
+// (kGlobalGram false) and als_solve_global / als_implicit_global
+// (kGlobalGram true); kImplicit selects the implicit objective (ka == k).
 //
 // Shared memory layout (floats), kp = ka rounded up to a multiple of TB:
 //   ys   [chunk][kp]  staged y' rows of the current chunk of ratings (zero padded)
-//   tgt  [chunk]      their targets t_j
+//   tgt  [chunk]      their targets t_j (implicit: confidences c_j)
+//   wt   [chunk]      implicit only: their weights c_j − w₀
 //   bs   [kp]         right-hand side b, then z, then x'
 //   dg   [kp]         diagonal of the Cholesky factor L
 //   flag [1]          non-zero when a pivot was not positive
 //   gram [ka(ka+1)/2] packed lower triangle of A, then L (shared variant only;
 //                     the global variant uses ws + blockIdx.x·ka(ka+1)/2)
-template <bool kGlobalGram>
+template <bool kGlobalGram, bool kImplicit>
 __device__ __forceinline__ void solve_rows(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws) {
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, ImplicitArgs im) {
     float* smem = reinterpret_cast<float*>(als_smem4);
     const int tid = threadIdx.x;
     const int nthreads = blockDim.x;
     const int lane = tid & 31;
     const int warp = tid >> 5;
     const int nwarps = nthreads >> 5;
-    const bool bias = ka > k;
+    const bool bias = !kImplicit && ka > k;
 
     const int kp = (ka + TB - 1) / TB * TB;
     const int nt = kp / TB;
@@ -87,7 +117,8 @@ __device__ __forceinline__ void solve_rows(
 
     float* ys = smem;
     float* tgt = ys + chunk * kp;
-    float* bs = tgt + chunk;
+    float* wt = tgt + chunk;
+    float* bs = wt + (kImplicit ? chunk : 0);
     float* dg = bs + kp;
     int* flag = reinterpret_cast<int*>(dg + kp);
     float* G;
@@ -107,7 +138,8 @@ __device__ __forceinline__ void solve_rows(
             if (bias && tid == 0) Xbias[row] = 0.0f;
             continue;
         }
-        const float reg = lambda * (float)n;
+        const float reg = kImplicit ? (float)(im.lambda * pow((double)n + im.w0 * (double)im.nfixed, im.nu))
+                                    : lambda * (float)n;
         for (int p = tid; p < kp; p += nthreads) bs[p] = 0.0f;
         if (tid == 0) *flag = 0;
 
@@ -139,7 +171,14 @@ __device__ __forceinline__ void solve_rows(
                     }
                     ys[e] = v;
                 }
-                if (pass == 0) {
+                if (kImplicit) {
+                    // Every pass: the tiles of every pass use the weights.
+                    for (int c = tid; c < cn; c += nthreads) {
+                        const double conf = fmax(1.0 + im.alpha * (double)val[start + c0 + c], 0.0);
+                        tgt[c] = (float)conf;
+                        wt[c] = (float)(conf - im.w0);
+                    }
+                } else if (pass == 0) {
                     for (int c = tid; c < cn; c += nthreads) {
                         const long long q = start + c0 + c;
                         float tv = val[q];
@@ -163,8 +202,13 @@ __device__ __forceinline__ void solve_rows(
                     for (int c = 0; c < cn; ++c) {
                         const float4 a4 = *reinterpret_cast<const float4*>(yp + c * kp);
                         const float4 b4 = *reinterpret_cast<const float4*>(yq + c * kp);
-                        const float a[TB] = {a4.x, a4.y, a4.z, a4.w};
+                        float a[TB] = {a4.x, a4.y, a4.z, a4.w};
                         const float b[TB] = {b4.x, b4.y, b4.z, b4.w};
+                        if (kImplicit) {
+                            const float w = wt[c];
+#pragma unroll
+                            for (int i = 0; i < TB; ++i) a[i] *= w;
+                        }
 #pragma unroll
                         for (int i = 0; i < TB; ++i)
 #pragma unroll
@@ -192,7 +236,11 @@ __device__ __forceinline__ void solve_rows(
 #pragma unroll
                     for (int j = 0; j < TB; ++j) {
                         const int Q = qi * TB + j;
-                        if (P < ka && Q <= P) G[tri(P) + Q] = acc[i][j] + (P == Q ? reg : 0.0f);
+                        if (P < ka && Q <= P) {
+                            float v = acc[i][j];
+                            if (kImplicit) v = __ldg(&im.wgram[tri(P) + Q]) + v;
+                            G[tri(P) + Q] = v + (P == Q ? reg : 0.0f);
+                        }
                     }
                 }
             }
@@ -264,7 +312,7 @@ extern "C" __global__ void als_solve_shared(
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
     int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws) {
-    solve_rows<false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws);
+    solve_rows<false, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, ImplicitArgs{});
 }
 
 // als_solve_global: the packed Gram lives in ws, one slot of ka(ka+1)/2
@@ -275,15 +323,115 @@ extern "C" __global__ void als_solve_global(
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
     int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws) {
-    solve_rows<true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws);
+    solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, ImplicitArgs{});
 }
 
-// als_sse adds to *out the sum of squared errors of the model over the
-// by-user CSR ratings: one warp per user (grid-stride), one lane per rating.
-// With biases (Xbias non-null) a prediction is μ + Xbias[u] + Ybias[i] + x_u·y_i.
-// *out must be zeroed before the launch. blockDim.x must be a multiple of 32
-// and at most 1024.
-extern "C" __global__ void __launch_bounds__(256) als_sse(
+// als_implicit_shared: the implicit objective's rows, packed Gram in
+// dynamic shared memory. wgram is als_gram_reduce's w₀·G of Y.
+extern "C" __global__ void als_implicit_shared(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
+    const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
+    int chunk, float* __restrict__ ws) {
+    const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
+    solve_rows<false, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, im);
+}
+
+// als_implicit_global: als_implicit_shared with the packed Gram in ws, one
+// slot of k(k+1)/2 floats per block; gridDim.x must not exceed the slots.
+extern "C" __global__ void als_implicit_global(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
+    const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
+    int chunk, float* __restrict__ ws) {
+    const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
+    solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, im);
+}
+
+// als_gram_partial writes the Gram matrix Σ y yᵀ of one stripe of the rows
+// of the factor table Y (nrows × k) into part: block (s, g) sums rows
+// [s·per, min((s+1)·per, nrows)) and thread tid owns the 4×4 register tile
+// t = g·blockDim.x + tid of the lower triangle (tile_coords), accumulating
+// in float64. Slot s of part holds the packed lower triangle, k(k+1)/2
+// doubles; every element is written exactly once (by its tile's owner).
+// Dynamic shared memory: ys [chunk][kp] floats, kp = k rounded up to 4.
+extern "C" __global__ void als_gram_partial(
+    const float* __restrict__ Y, int nrows, int k, int per, int chunk, double* __restrict__ part) {
+    float* ys = reinterpret_cast<float*>(als_smem4);
+    const int tid = threadIdx.x;
+    const int nthreads = blockDim.x;
+    const int kp = (k + TB - 1) / TB * TB;
+    const int nt = kp / TB;
+    const int ntiles = nt * (nt + 1) / 2;
+    const int t = blockIdx.y * nthreads + tid;
+    const bool own = t < ntiles;
+    int pi = 0, qi = 0;
+    if (own) tile_coords(t, &pi, &qi);
+    double acc[TB][TB];
+#pragma unroll
+    for (int i = 0; i < TB; ++i)
+#pragma unroll
+        for (int j = 0; j < TB; ++j) acc[i][j] = 0.0;
+
+    const long long lo = (long long)blockIdx.x * per;
+    const long long hi = min(lo + per, (long long)nrows);
+    for (long long c0 = lo; c0 < hi; c0 += chunk) {
+        const int cn = (int)min((long long)chunk, hi - c0);
+        __syncthreads();  // the previous chunk is no longer read
+        // The chunk's rows are contiguous in Y: coalesced along the rows.
+        for (int e = tid; e < cn * kp; e += nthreads) {
+            const int c = e / kp;
+            const int col = e - c * kp;
+            ys[e] = col < k ? __ldg(&Y[(c0 + c) * k + col]) : 0.0f;
+        }
+        __syncthreads();  // the chunk is staged
+        if (own) {
+            const float* yp = ys + pi * TB;
+            const float* yq = ys + qi * TB;
+#pragma unroll 2
+            for (int c = 0; c < cn; ++c) {
+                const float4 a4 = *reinterpret_cast<const float4*>(yp + c * kp);
+                const float4 b4 = *reinterpret_cast<const float4*>(yq + c * kp);
+                const double a[TB] = {a4.x, a4.y, a4.z, a4.w};
+                const double b[TB] = {b4.x, b4.y, b4.z, b4.w};
+#pragma unroll
+                for (int i = 0; i < TB; ++i)
+#pragma unroll
+                    for (int j = 0; j < TB; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+            }
+        }
+    }
+    if (own) {
+        double* out = part + (long long)blockIdx.x * tri(k);
+#pragma unroll
+        for (int i = 0; i < TB; ++i) {
+            const int P = pi * TB + i;
+#pragma unroll
+            for (int j = 0; j < TB; ++j) {
+                const int Q = qi * TB + j;
+                if (P < k && Q <= P) out[tri(P) + Q] = acc[i][j];
+            }
+        }
+    }
+}
+
+// als_gram_reduce sets out[e] = (float)(w0 · Σ_s part[s·len + e]) for the
+// len elements of the packed Gram, summing the stripes in order s = 0, 1, …
+// in float64 (grid-stride, one thread per element).
+extern "C" __global__ void als_gram_reduce(
+    const double* __restrict__ part, int stripes, int len, double w0, float* __restrict__ out) {
+    for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < len; e += gridDim.x * blockDim.x) {
+        double s = 0.0;
+        for (int p = 0; p < stripes; ++p) s += part[(long long)p * len + e];
+        out[e] = (float)(w0 * s);
+    }
+}
+
+// sse is the body of als_sse (kPreference false: the target is the
+// rating) and als_preference_sse (kPreference true: the target is the
+// preference 1, as in als.PreferenceRMSE).
+template <bool kPreference>
+__device__ __forceinline__ void sse(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     int nusers, const float* __restrict__ X, const float* __restrict__ Y,
     const float* __restrict__ Xbias, const float* __restrict__ Ybias,
@@ -303,7 +451,7 @@ extern "C" __global__ void __launch_bounds__(256) als_sse(
             float s = 0.0f;
             for (int c = 0; c < k; ++c) s = fmaf(__ldg(&x[c]), __ldg(&y[c]), s);
             if (Xbias != 0) s += mu + bu + Ybias[i];
-            const double e = (double)s - (double)val[q];
+            const double e = (double)s - (kPreference ? 1.0 : (double)val[q]);
             se += e * e;
         }
     }
@@ -315,4 +463,28 @@ extern "C" __global__ void __launch_bounds__(256) als_sse(
         v = warp_sum_d(v);
         if (lane == 0 && v != 0.0) atomicAdd(out, v);
     }
+}
+
+// als_sse adds to *out the sum of squared errors of the model over the
+// by-user CSR ratings: one warp per user (grid-stride), one lane per rating.
+// With biases (Xbias non-null) a prediction is μ + Xbias[u] + Ybias[i] + x_u·y_i.
+// *out must be zeroed before the launch. blockDim.x must be a multiple of 32
+// and at most 256.
+extern "C" __global__ void __launch_bounds__(256) als_sse(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    int nusers, const float* __restrict__ X, const float* __restrict__ Y,
+    const float* __restrict__ Xbias, const float* __restrict__ Ybias,
+    int k, float mu, double* __restrict__ out) {
+    sse<false>(ptr, idx, val, nusers, X, Y, Xbias, Ybias, k, mu, out);
+}
+
+// als_preference_sse is als_sse with the target 1 for every rated pair
+// (the implicit objective's training error, als.PreferenceRMSE); val is
+// not read. Same arguments and launch shape as als_sse.
+extern "C" __global__ void __launch_bounds__(256) als_preference_sse(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    int nusers, const float* __restrict__ X, const float* __restrict__ Y,
+    const float* __restrict__ Xbias, const float* __restrict__ Ybias,
+    int k, float mu, double* __restrict__ out) {
+    sse<true>(ptr, idx, val, nusers, X, Y, Xbias, Ybias, k, mu, out);
 }

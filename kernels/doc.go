@@ -45,10 +45,79 @@
 // als_solve_shared; min(rows, resident blocks) for als_solve_global, whose
 // blocks stride over the rows.
 //
-// # als_sse
+// # als_gram_partial, als_gram_reduce
+//
+// The implicit objective's shared Gram matrix G = Σ y yᵀ over every row of
+// the fixed factor table, formed once per half-iteration in two launches
+// (no atomics, so the sum and the model are the same run to run):
+// als_gram_partial sums stripes of per rows each into one float64 slot per
+// stripe, and als_gram_reduce adds the slots in stripe order and writes
+// w₀·G, rounded once to float32, for the implicit solve kernels.
+// Accumulation is float64 throughout (products of float32 factors are exact
+// in float64), so G carries no error that grows with the number of rows
+// (Netflix: 480,189 users).
+//
+// als_gram_partial:
+//
+//	0 Y      *float32  fixed factor table, nrows × k
+//	1 nrows  int32
+//	2 k      int32     rank, 1..256
+//	3 per    int32     rows per stripe
+//	4 chunk  int32     rows staged per step
+//	5 part   *float64  ⌈nrows/per⌉ slots of k(k+1)/2 (packed lower triangle, row by row)
+//
+// Launch shape (gpu/plan.go: planGram, gramStripes): grid x = stripes
+// (⌈nrows/per⌉), grid y = tile groups; 1-D blocks of T threads (a multiple
+// of 32), thread t of group g owning register tile g·T + t of the
+// ⌈k/4⌉(⌈k/4⌉+1)/2 tiles. Dynamic shared memory 4·chunk·kp bytes, kp = k
+// rounded up to a multiple of 4.
+//
+// als_gram_reduce:
+//
+//	0 part    *float64  als_gram_partial's slots
+//	1 stripes int32     slots to add (0 gives zeros)
+//	2 len     int32     k(k+1)/2
+//	3 w0      float64   unobserved weight w₀
+//	4 out     *float32  w₀·G, packed lower triangle, len floats
+//
+// Launch shape: any 1-D grid and block (grid-stride over len; the plan
+// uses 256 threads and ⌈len/256⌉ blocks).
+//
+// # als_implicit_shared, als_implicit_global
+//
+// One half-iteration of the implicit objective: for every listed row,
+// A = w₀·G + Σ (c − w₀) y yᵀ + λ·(n + w₀·N)^ν·I and b = Σ c y, with
+// c = max(1 + α·v, 0) per rating and w₀·G from als_gram_reduce; then the
+// Cholesky and solves of als_solve_*. No biases (ka = k).
+//
+//	 0 ptr    *int64    CSR row pointers of the side being solved, len rows+1
+//	 1 idx    *int32    column (other side's row) per rating
+//	 2 val    *float32  rating per rating
+//	 3 perm   *int32    rows to solve, sorted by rating count (longest first)
+//	 4 nrows  int32     len(perm)
+//	 5 Y      *float32  fixed factor table, rows × k
+//	 6 X      *float32  output factor table, rows × k
+//	 7 k      int32     rank, 1..256
+//	 8 wgram  *float32  w₀·G of Y, packed lower triangle, k(k+1)/2 floats
+//	 9 lambda float64   λ
+//	10 alpha  float64   confidence slope α
+//	11 w0     float64   unobserved weight w₀
+//	12 nu     float64   ridge exponent ν
+//	13 nfixed int32     N, the rows of Y
+//	14 chunk  int32     ratings staged per step
+//	15 ws     *float32  als_implicit_global: gridDim.x slots of k(k+1)/2 floats; unused (0) by als_implicit_shared
+//
+// Launch shape: as als_solve_* for ka = k, with one more float per staged
+// rating (its weight c − w₀): dynamic shared memory is
+// 4·(chunk·(kp + 2) + 2·kp + 1) bytes, plus 4·k(k+1)/2 for
+// als_implicit_shared (gpu/plan.go: planImplicit).
+//
+// # als_sse, als_preference_sse
 //
 // Adds the sum of squared training errors to *out (which must be zeroed
-// first): one warp per user, one lane per rating.
+// first): one warp per user, one lane per rating. als_sse measures the
+// predictions against the ratings; als_preference_sse measures the scores
+// against the preference 1 (als.PreferenceRMSE; val unread, biases 0).
 //
 //	0 ptr    *int64    by-user CSR row pointers, len nusers+1
 //	1 idx    *int32    item per rating

@@ -15,7 +15,12 @@ func PTX() string { return alsPTX }
 
 // Kernel names, as declared extern "C" in als.cu.
 const (
-	SolveShared = "als_solve_shared"
-	SolveGlobal = "als_solve_global"
-	SSE         = "als_sse"
+	SolveShared    = "als_solve_shared"
+	SolveGlobal    = "als_solve_global"
+	SSE            = "als_sse"
+	ImplicitShared = "als_implicit_shared"
+	ImplicitGlobal = "als_implicit_global"
+	GramPartial    = "als_gram_partial"
+	GramReduce     = "als_gram_reduce"
+	PreferenceSSE  = "als_preference_sse"
 )

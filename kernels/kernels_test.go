@@ -15,6 +15,11 @@ func TestPTX(t *testing.T) {
 		".visible .entry " + kernels.SolveShared + "(",
 		".visible .entry " + kernels.SolveGlobal + "(",
 		".visible .entry " + kernels.SSE + "(",
+		".visible .entry " + kernels.ImplicitShared + "(",
+		".visible .entry " + kernels.ImplicitGlobal + "(",
+		".visible .entry " + kernels.GramPartial + "(",
+		".visible .entry " + kernels.GramReduce + "(",
+		".visible .entry " + kernels.PreferenceSSE + "(",
 	} {
 		if !strings.Contains(ptx, want) {
 			t.Errorf("PTX() lacks %q", want)
@@ -33,10 +38,17 @@ func TestPTX(t *testing.T) {
 // position in als.cu must fail here, not on a GPU.
 func TestPTXParams(t *testing.T) {
 	solve := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "u32", "f32", "f32", "u32", "u64"}
+	implicit := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "f64", "u32", "u32", "u64"}
+	sse := []string{"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "f32", "u64"}
 	want := map[string][]string{
-		kernels.SolveShared: solve,
-		kernels.SolveGlobal: solve,
-		kernels.SSE:         {"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "f32", "u64"},
+		kernels.SolveShared:    solve,
+		kernels.SolveGlobal:    solve,
+		kernels.SSE:            sse,
+		kernels.ImplicitShared: implicit,
+		kernels.ImplicitGlobal: implicit,
+		kernels.GramPartial:    {"u64", "u32", "u32", "u32", "u32", "u64"},
+		kernels.GramReduce:     {"u64", "u32", "u32", "f64", "u64"},
+		kernels.PreferenceSSE:  sse,
 	}
 	ptx := kernels.PTX()
 	for name, types := range want {
