@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,24 +64,107 @@ func TestEvalTrainTestFilesJSON(t *testing.T) {
 	}
 	test := write("test.csv", 0, 5)
 
-	code, out, errs := runCLI(t, "eval", "--train", train, "--test", test, "--json", "--backend", "cpu", "--log-level", "warn")
+	code, out, errs := runCLI(t, "eval", "--train", train, "--test", test, "--json", "--backend", "cpu", "--log-level", "warn",
+		"--ranking-iterations", "3")
 	if code != 0 {
 		t.Fatalf("eval exit %d: %s", code, errs)
 	}
-	var res map[string]float64
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
+	var rep evalReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("eval --json printed %q: %v", out, err)
 	}
-	for _, k := range []string{"rmse", "mae", "test_pairs", "skipped", "train_seconds"} {
-		if _, ok := res[k]; !ok {
-			t.Errorf("eval --json lacks %q: %s", k, out)
-		}
+	if rep.Split != "files" || rep.TestPairs+rep.Skipped != (len(rs)+4)/5 || len(rep.Rows) != 4 {
+		t.Fatalf("eval --json = %s, want 4 rows over all %d test ratings", out, (len(rs)+4)/5)
 	}
-	if res["rmse"] < 0.7 || res["rmse"] > 0.95 || res["test_pairs"]+res["skipped"] != float64((len(rs)+4)/5) {
-		t.Errorf("eval --json = %s, want an RMSE near 0.88 over all %d test ratings", out, (len(rs)+4)/5)
+	explicit := rep.Rows[1]
+	if explicit.RMSE == nil || *explicit.RMSE < 0.7 || *explicit.RMSE > 0.95 || explicit.TrainSeconds <= 0 {
+		t.Errorf("explicit row %+v, want an RMSE near 0.88", explicit)
+	}
+	if rep.Rows[0].RMSE != nil || !strings.Contains(rep.Rows[0].Params, "objective=implicit") {
+		t.Errorf("ranking row %+v, want the implicit model without an RMSE", rep.Rows[0])
+	}
+	// The raw JSON: every row has the metric keys, rmse null where it does
+	// not apply.
+	var raw struct{ Rows []map[string]any }
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range raw.Rows {
+		for _, k := range []string{"name", "precision", "recall", "ndcg", "map", "coverage", "rmse", "mae", "train_seconds"} {
+			if _, ok := row[k]; !ok {
+				t.Errorf("eval --json row lacks %q: %v", k, row)
+			}
+		}
 	}
 	if code, _, _ := runCLI(t, "eval", "--train", train); code != 1 {
 		t.Errorf("eval --train without --test exit %d, want 1", code)
+	}
+}
+
+// TestEvalTable runs the default comparison with EASE on the bundled data
+// (few iterations, to stay quick) and checks the table's shape and that
+// the rankers the issue measured keep their order.
+func TestEvalTable(t *testing.T) {
+	code, out, errs := runCLI(t, "eval", "--baseline", "ease", "--backend", "cpu", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("eval exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"split         random, 20% held out (seed 42)", "precision@10", "MAP@10", "coverage",
+		"implicit ALS (ranking model): objective=implicit", "EASE: lambda=300 movies="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
+	}
+	ndcg := map[string]float64{}
+	for _, name := range []string{"implicit ALS", "explicit ALS", "most-rated", "best-average", "EASE"} {
+		m := regexp.MustCompile(`(?m)^ *` + name + ` +(\d\.\d{4}) +(\d\.\d{4}) +(\d\.\d{4}) +(\d\.\d{4}) +(\d\.\d{3}) +(\S+) +(\S+) +\d+\.\d{3} *$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Errorf("no table row for %s:\n%s", name, out)
+			continue
+		}
+		ndcg[name], _ = strconv.ParseFloat(m[3], 64)
+		if hasRMSE := m[6] != "—"; hasRMSE != (name == "explicit ALS") {
+			t.Errorf("%s row RMSE %q: want a number for explicit ALS only", name, m[6])
+		}
+	}
+	if !(ndcg["EASE"] > 1.5*ndcg["most-rated"] && ndcg["implicit ALS"] > 1.5*ndcg["most-rated"] && ndcg["most-rated"] > ndcg["explicit ALS"]) {
+		t.Errorf("NDCG@10 %v: want EASE and implicit ALS well above most-rated, and most-rated above explicit ALS", ndcg)
+	}
+}
+
+// TestEvalTimeSplitJSON runs the temporal protocol with --ranking explicit.
+func TestEvalTimeSplitJSON(t *testing.T) {
+	code, out, errs := runCLI(t, "eval", "--split", "time", "--ranking", "explicit", "--k", "5", "--json", "--backend", "cpu", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("eval exit %d: %s", code, errs)
+	}
+	var rep evalReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("eval --json printed %q: %v", out, err)
+	}
+	if rep.Split != "time" || rep.SplitSeed != nil || rep.K != 5 || len(rep.Rows) != 3 || rep.Users == 0 {
+		t.Fatalf("eval --split time --json = %s", out)
+	}
+	if r := rep.Rows[0]; !strings.Contains(r.Name, "--ranking explicit") || r.RMSE == nil || r.K != 5 {
+		t.Errorf("first row %+v, want the explicit model named as the ranking model too", r)
+	}
+	if n := rep.TrainRatings + rep.TestRatings; n != 100836 || rep.TestRatings < 19000 || rep.TestRatings > 21000 {
+		t.Errorf("time split %d train / %d test, want about 80/20 of 100836", rep.TrainRatings, rep.TestRatings)
+	}
+}
+
+func TestEvalBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--k", "0"},
+		{"--baseline", "svd"},
+		{"--split", "user"},
+		{"--test-fraction", "0"},
+		{"--ranking", "bpr"},
+		{"--alpha", "-1"},
+	} {
+		if code, _, _ := runCLI(t, append([]string{"eval", "--log-level", "warn"}, args...)...); code != 1 && code != 2 {
+			t.Errorf("eval %q exit %d, want a usage error", args, code)
+		}
 	}
 }
 

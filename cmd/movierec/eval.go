@@ -6,7 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"movierec/als"
 	"movierec/dataset"
@@ -14,27 +18,108 @@ import (
 	"movierec/eval"
 )
 
+// evalRelevant is the protocol's relevance threshold: a test rating of at
+// least 4 stars.
+const evalRelevant = 4
+
+// defaultEASEMinRatings is the least number of training ratings of a movie
+// in EASE's item set. 10 keeps the inverse small (about 2,000 movies of
+// ml-latest-small's 80% training part: a few seconds on two cores) while
+// still letting movies too rare to be recommended (< --min-ratings) inform
+// the scores of the others.
+const defaultEASEMinRatings = 10
+
+// evalRow is one ranker's line of eval's table.
+type evalRow struct {
+	Name   string `json:"name"`
+	Params string `json:"params,omitempty"`
+	eval.RankingResult
+	RMSE         *float64 `json:"rmse"` // nil where the ranker predicts no ratings
+	MAE          *float64 `json:"mae"`
+	TrainSeconds float64  `json:"train_seconds"`
+}
+
+// evalReport is eval's --json output.
+type evalReport struct {
+	Split          string    `json:"split"` // "random", "time" or "files"
+	SplitSeed      *uint64   `json:"split_seed,omitempty"`
+	TestFraction   float64   `json:"test_fraction,omitempty"`
+	TrainRatings   int       `json:"train_ratings"`
+	TestRatings    int       `json:"test_ratings"`
+	TestPairs      int       `json:"test_pairs"` // test ratings RMSE and MAE cover
+	Skipped        int       `json:"skipped"`    // test ratings of a user or movie not in training
+	K              int       `json:"k"`
+	Relevant       float64   `json:"relevant"`
+	MinRatings     int       `json:"min_ratings"`
+	EligibleMovies int       `json:"eligible_movies"`
+	Users          int       `json:"users"` // users the ranking metrics average over
+	Backend        string    `json:"backend"`
+	Rows           []evalRow `json:"rows"`
+}
+
+// splitFlags choose how eval and tune split the ratings.
+type splitFlags struct {
+	kind     string
+	fraction float64
+	seed     uint64
+}
+
+func (s *splitFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.kind, "split", "random", "split protocol: random (each rating held out with probability --test-fraction, by --split-seed) or time (each user's latest --test-fraction of ratings held out)")
+	fs.Float64Var(&s.fraction, "test-fraction", 0.2, "share of ratings held out")
+	fs.Uint64Var(&s.seed, "split-seed", 42, "seed of the random split")
+}
+
+func (s *splitFlags) validate() error {
+	if s.kind != "random" && s.kind != "time" {
+		return fmt.Errorf("--split %q: want random or time", s.kind)
+	}
+	if !(s.fraction > 0 && s.fraction < 1) {
+		return fmt.Errorf("--test-fraction %v: want a value between 0 and 1", s.fraction)
+	}
+	return nil
+}
+
+// split divides rs by the chosen protocol, with seed for the random one.
+// rs must not be used afterwards.
+func (s *splitFlags) split(rs []engine.Rating, seed uint64) (train, test []engine.Rating) {
+	if s.kind == "time" {
+		return eval.SplitByTime(rs, s.fraction)
+	}
+	return eval.SplitInPlace(rs, s.fraction, seed)
+}
+
+// runEval compares rankers on one train/test split: the ranking model
+// (implicit ALS), the explicit rating model, the most-rated and
+// best-average baselines and, with --baseline ease, EASE.
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		mf                  modelFlags
+		rf                  rankingFlags
+		sf                  splitFlags
 		lf                  logFlags
 		trainPath, testPath string
 		dataDir             string
-		fraction            float64
-		splitSeed           uint64
 		asJSON              bool
-		minRatings          int
+		minRatings, k       int
+		baseline            string
+		easeLambda          float64
+		easeMin             int
 	)
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&trainPath, "train", "", "training ratings CSV (userId,movieId,rating,timestamp with header)")
+	fs.StringVar(&trainPath, "train", "", "training ratings CSV (userId,movieId,rating,timestamp with header); with --test, no split")
 	fs.StringVar(&testPath, "test", "", "test ratings CSV, same format")
-	fs.StringVar(&dataDir, "data", "", "MovieLens directory to split instead (default: bundled ml-latest-small)")
-	fs.Float64Var(&fraction, "test-fraction", 0.2, "share of ratings held out when splitting --data")
-	fs.Uint64Var(&splitSeed, "split-seed", 42, "seed of the random split")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fs.StringVar(&dataDir, "data", "", "MovieLens directory to split (default: bundled ml-latest-small)")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object with a row per ranker")
 	fs.IntVar(&minRatings, "min-ratings", 25, "rank only movies with at least this many training ratings, as serve recommends (0: all)")
+	fs.IntVar(&k, "k", 10, "length of the top-k lists the ranking metrics score")
+	fs.StringVar(&baseline, "baseline", "", "extra baseline: ease (Steck's closed-form item-item model), or empty")
+	fs.Float64Var(&easeLambda, "ease-lambda", eval.DefaultEASELambda, "EASE's ridge λ")
+	fs.IntVar(&easeMin, "ease-min-ratings", defaultEASEMinRatings, "EASE's movies: those with at least this many training ratings (bounds the n×n inverse)")
 	mf.register(fs)
+	rf.register(fs)
+	sf.register(fs)
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -42,17 +127,27 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := mf.validate(); err != nil {
 		return err
 	}
+	if err := rf.validate(); err != nil {
+		return err
+	}
+	if err := sf.validate(); err != nil {
+		return err
+	}
 	if (trainPath == "") != (testPath == "") {
 		return fmt.Errorf("--train and --test go together")
 	}
-	if !(fraction > 0 && fraction < 1) {
-		return fmt.Errorf("--test-fraction %v: want a value between 0 and 1", fraction)
+	if k < 1 {
+		return fmt.Errorf("--k %d: want at least 1", k)
+	}
+	if baseline != "" && baseline != "ease" {
+		return fmt.Errorf("--baseline %q: want ease or nothing", baseline)
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
 	}
 
+	rep := evalReport{K: k, Relevant: evalRelevant, MinRatings: minRatings}
 	var train, test []engine.Rating
 	scale := engine.MovieLensScale
 	if trainPath != "" {
@@ -62,40 +157,134 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if test, err = readRatingsFile(testPath); err != nil {
 			return err
 		}
+		rep.Split = "files"
 	} else {
 		ds, err := loadData(dataDir, log)
 		if err != nil {
 			return err
 		}
 		scale = ds.Scale
-		train, test = eval.SplitInPlace(ds.Ratings, fraction, splitSeed)
+		train, test = sf.split(ds.Ratings, sf.seed)
+		rep.Split, rep.TestFraction = sf.kind, sf.fraction
+		if sf.kind == "random" {
+			rep.SplitSeed = &sf.seed
+		}
 	}
+	rep.TrainRatings, rep.TestRatings = len(train), len(test)
 
 	solver, backend, err := newSolver(ctx, mf, log)
 	if err != nil {
 		return err
 	}
 	defer solver.Close()
-	res, m, ix, err := eval.Run(ctx, solver, mf.p, scale, train, test, func(it als.Iteration) {
-		log.Info("training progress", "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "train_rmse", it.TrainRMSE,
-			"seconds", it.Duration.Seconds())
-	})
+	rep.Backend = backend
+
+	r, ix := eval.Matrix(train)
+	task := eval.NewTask(ix, train, test, k, evalRelevant, minRatings)
+	rep.EligibleMovies, rep.Users = len(task.Eligible()), task.Users()
+	rank := func(name, params string, s eval.Scorer, secs float64) *evalRow {
+		start := time.Now()
+		row := evalRow{Name: name, Params: params, RankingResult: task.Rank(s), TrainSeconds: secs}
+		log.Debug("ranked", "ranker", name, "seconds", time.Since(start).Seconds())
+		rep.Rows = append(rep.Rows, row)
+		return &rep.Rows[len(rep.Rows)-1]
+	}
+	progress := func(model string) func(als.Iteration) {
+		if !log.Enabled(ctx, slog.LevelDebug) {
+			return nil // the CPU solver then skips the per-iteration loss
+		}
+		return func(it als.Iteration) {
+			log.Debug("training progress", "model", model, "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "train_loss", it.TrainRMSE,
+				"seconds", it.Duration.Seconds())
+		}
+	}
+
+	if ip, ok := rf.params(mf.p.Seed); ok {
+		m, secs, err := eval.Fit(ctx, solver, r, ip, progress("ranking"))
+		if err != nil {
+			return fmt.Errorf("ranking model: %w", err)
+		}
+		rank("implicit ALS (ranking model)", ip.String(), eval.ModelScorer(m), secs)
+	}
+	em, secs, err := eval.Fit(ctx, solver, r, mf.p, progress("rating"))
 	if err != nil {
+		return fmt.Errorf("rating model: %w", err)
+	}
+	name := "explicit ALS (rating model)"
+	if rf.kind == "explicit" {
+		name = "explicit ALS (rating and ranking model: --ranking explicit)"
+	}
+	row := rank(name, mf.p.String(), eval.ModelScorer(em), secs)
+	res := eval.Score(em, ix, scale, test)
+	row.RMSE, row.MAE = &res.RMSE, &res.MAE
+	rep.TestPairs, rep.Skipped = res.TestPairs, res.Skipped
+
+	start := time.Now()
+	s := eval.MostRated(r)
+	rank("most-rated", "", s, time.Since(start).Seconds())
+	start = time.Now()
+	s = eval.BestAverage(r, eval.DefaultDamping)
+	rank("best-average", fmt.Sprintf("mean damped by %d ratings at the global mean", eval.DefaultDamping), s, time.Since(start).Seconds())
+	if baseline == "ease" {
+		start = time.Now()
+		e, err := eval.NewEASE(r, easeLambda, easeMin)
+		if err != nil {
+			return err
+		}
+		rank("EASE", fmt.Sprintf("lambda=%g movies=%d (≥ %d training ratings)", easeLambda, e.Movies(), easeMin), e.Score, time.Since(start).Seconds())
+	}
+
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	return printEval(stdout, &rep, scale)
+}
+
+// printEval writes rep as eval's table.
+func printEval(w io.Writer, rep *evalReport, scale engine.Scale) error {
+	switch rep.Split {
+	case "random":
+		fmt.Fprintf(w, "split         random, %.0f%% held out (seed %d)\n", 100*rep.TestFraction, *rep.SplitSeed)
+	case "time":
+		fmt.Fprintf(w, "split         time, each user's latest %.0f%% held out\n", 100*rep.TestFraction)
+	default:
+		fmt.Fprintf(w, "split         --train and --test files\n")
+	}
+	fmt.Fprintf(w, "ratings       %d train / %d test\nbackend       %s\n", rep.TrainRatings, rep.TestRatings, rep.Backend)
+	fmt.Fprintf(w, "ranking       top %d over %d test users with a rating ≥ %g; candidates: the %d movies with ≥ %d training ratings, less the user's training movies\n\n",
+		rep.K, rep.Users, rep.Relevant, rep.EligibleMovies, rep.MinRatings)
+	// Right-aligned columns; the names are padded to one width, so they
+	// line up on the left.
+	width := len("ranker")
+	short := func(name string) string { return strings.SplitN(name, " (", 2)[0] }
+	for _, r := range rep.Rows {
+		width = max(width, len(short(r.Name)))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\tprecision@%d\trecall@%d\tNDCG@%d\tMAP@%d\tcoverage\tRMSE\tMAE\ttrain s\t\n", width, "ranker", rep.K, rep.K, rep.K, rep.K)
+	opt := func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.4f", *v)
+	}
+	for _, r := range rep.Rows {
+		fmt.Fprintf(tw, "%-*s\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f\t%s\t%s\t%.3f\t\n", width, short(r.Name),
+			r.PrecisionAt, r.RecallAt, r.NDCGAt, r.MAPAt, r.Coverage, opt(r.RMSE), opt(r.MAE), r.TrainSeconds)
+	}
+	if err := tw.Flush(); err != nil {
 		return err
 	}
-	rank := eval.RankingMin(m, ix, train, test, 10, 4, minRatings)
-	if asJSON {
-		return json.NewEncoder(stdout).Encode(struct {
-			eval.Result
-			PrecisionAt10 float64 `json:"precision_at_10"`
-			RecallAt10    float64 `json:"recall_at_10"`
-			NDCGAt10      float64 `json:"ndcg_at_10"`
-		}{res, rank.PrecisionAt, rank.RecallAt, rank.NDCGAt})
+	fmt.Fprintln(w)
+	for _, r := range rep.Rows {
+		if r.Params != "" {
+			fmt.Fprintf(w, "%s: %s\n", r.Name, r.Params)
+		} else {
+			fmt.Fprintf(w, "%s\n", r.Name)
+		}
 	}
-	fmt.Fprintf(stdout, "backend       %s\nparams        %s\ntrain ratings %d\nRMSE          %.4f\nMAE           %.4f\ntest pairs    %d\nskipped       %d\ntrain seconds %.3f\n",
-		backend, mf.p, len(train), res.RMSE, res.MAE, res.TestPairs, res.Skipped, res.TrainSeconds)
-	fmt.Fprintf(stdout, "precision@10  %.4f\nrecall@10     %.4f\nNDCG@10       %.4f\n(ranking over %d test users with a rating ≥ 4; rated training movies and movies with < %d training ratings excluded)\n",
-		rank.PrecisionAt, rank.RecallAt, rank.NDCGAt, rank.Users, minRatings)
+	fmt.Fprintf(w, "RMSE and MAE over %d test ratings (%d skipped: user or movie not in training), predictions clamped to %g–%g\n",
+		rep.TestPairs, rep.Skipped, scale.Min, scale.Max)
 	return nil
 }
 
