@@ -12,6 +12,7 @@ import (
 
 	"movierec/als"
 	"movierec/cpu"
+	"movierec/engine"
 	"movierec/eval"
 )
 
@@ -19,69 +20,140 @@ import (
 // least tuneRelevant.
 const (
 	tuneK        = 10
-	tuneRelevant = 4
+	tuneRelevant = evalRelevant
+)
+
+// tune's default grids, per model.
+const (
+	tuneImplicitRanks   = "32,64,128"
+	tuneImplicitLambdas = "0.1,0.25,0.5,1"
+	tuneImplicitAlphas  = "1,2,4"
+	tuneExplicitRanks   = "4,8,12"
+	tuneExplicitLambdas = "0.05,0.1,0.15"
 )
 
 // tuneRun is one grid point of tune.
 type tuneRun struct {
 	Rank           int     `json:"rank"`
 	Lambda         float64 `json:"lambda"`
-	ValidationRMSE float64 `json:"validation_rmse"`
+	Alpha          float64 `json:"alpha,omitempty"`           // implicit only
+	ValidationRMSE float64 `json:"validation_rmse,omitempty"` // explicit only
+	ValidationNDCG float64 `json:"validation_ndcg"`
 	Seconds        float64 `json:"seconds"`
 }
 
 // tuneReport is tune's --json output.
 type tuneReport struct {
+	Model             string             `json:"model"`     // "implicit" or "explicit"
+	Criterion         string             `json:"criterion"` // what chose the run
+	Split             string             `json:"split"`
 	TrainRatings      int                `json:"train_ratings"`
 	ValidationRatings int                `json:"validation_ratings"`
 	TestRatings       int                `json:"test_ratings"`
 	Runs              []tuneRun          `json:"runs"`
-	Chosen            string             `json:"chosen"` // als.Params.String of the best run
-	Test              eval.Result        `json:"test"`
+	Chosen            string             `json:"chosen"`         // als.Params.String of the best run
+	Test              *eval.Result       `json:"test,omitempty"` // explicit only: RMSE and MAE
 	Ranking           eval.RankingResult `json:"ranking"`
 }
 
-// runTune grid-searches rank and λ: it splits the ratings 60/20/20 into
-// train, validation and test, trains every (rank, λ) on train with the CPU
-// solver, picks the lowest validation RMSE and reports that model's (trained
-// on train only) test RMSE, MAE and precision, recall and NDCG at 10.
+// runTune grid-searches a model's parameters without looking at the test
+// part: it splits the ratings into test and the rest (--split, as eval
+// does), splits the rest the same way into train and validation of the
+// test part's size (60/20/20 by default), trains every grid point on train
+// with the CPU solver and picks, for the implicit ranking model (--model
+// implicit, the default), the highest validation NDCG@10 over rank, λ and
+// α, or, for the explicit rating model, the lowest validation RMSE over
+// rank and λ. It then refits the chosen parameters on train + validation
+// and reports that model's test metrics: ranking at 10 (and, explicit,
+// RMSE and MAE).
 func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		lf                 logFlags
-		ranksArg, lambdasA string
-		p                  = als.DefaultParams()
-		dataDir            string
-		splitSeed          uint64
-		asJSON             bool
+		lf                          logFlags
+		rf                          rankingFlags
+		sf                          splitFlags
+		model                       string
+		ranksArg, lambdasA, alphasA string
+		p                           = als.DefaultParams()
+		dataDir                     string
+		asJSON                      bool
+		minRatings                  int
 	)
 	fs := flag.NewFlagSet("tune", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&ranksArg, "ranks", "4,8,12", "comma-separated factor ranks to try")
-	fs.StringVar(&lambdasA, "lambdas", "0.05,0.1,0.15", "comma-separated regularisation λ values to try")
-	fs.BoolVar(&p.Bias, "bias", false, "learn user and movie biases")
-	fs.IntVar(&p.Iterations, "iterations", p.Iterations, "ALS iterations")
+	fs.StringVar(&model, "model", "", "model to tune: implicit (the ranking model, by validation NDCG@10) or explicit (the rating model, by validation RMSE); default: the --ranking one")
+	fs.StringVar(&ranksArg, "ranks", "", "comma-separated factor ranks to try (default "+tuneImplicitRanks+" implicit, "+tuneExplicitRanks+" explicit)")
+	fs.StringVar(&lambdasA, "lambdas", "", "comma-separated regularisation λ values to try (default "+tuneImplicitLambdas+" implicit, "+tuneExplicitLambdas+" explicit)")
+	fs.StringVar(&alphasA, "alphas", tuneImplicitAlphas, "comma-separated confidence slopes α to try (implicit only)")
+	fs.BoolVar(&p.Bias, "bias", false, "learn user and movie biases (explicit only)")
+	fs.IntVar(&p.Iterations, "iterations", p.Iterations, "ALS iterations of the explicit model")
 	fs.Int64Var(&p.Seed, "seed", p.Seed, "random seed of the factor initialisation")
 	fs.StringVar(&dataDir, "data", "", "MovieLens directory (default: bundled ml-latest-small)")
-	fs.Uint64Var(&splitSeed, "split-seed", 42, "seed of the random train/validation/test split")
+	fs.IntVar(&minRatings, "min-ratings", 25, "rank only movies with at least this many training ratings, as eval does (0: all)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	rf.register(fs)
+	sf.register(fs)
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case model == "":
+		model = rf.kind
+	case set["ranking"] && model != rf.kind:
+		return fmt.Errorf("--model %s and --ranking %s disagree", model, rf.kind)
+	}
+	if model != "implicit" && model != "explicit" {
+		return fmt.Errorf("--model %q: want implicit or explicit", model)
+	}
+	for _, f := range []string{"ranking-rank", "ranking-lambda", "alpha"} {
+		if set[f] {
+			return fmt.Errorf("--%s: tune searches --ranks, --lambdas and --alphas instead", f)
+		}
+	}
+	if err := sf.validate(); err != nil {
+		return err
+	}
+	if !set["ranks"] {
+		ranksArg = map[string]string{"implicit": tuneImplicitRanks, "explicit": tuneExplicitRanks}[model]
+	}
+	if !set["lambdas"] {
+		lambdasA = map[string]string{"implicit": tuneImplicitLambdas, "explicit": tuneExplicitLambdas}[model]
+	}
+	if model == "explicit" {
+		alphasA = "0"
 	}
 	ranks, err := parseList(ranksArg, "--ranks", strconv.Atoi)
 	if err != nil {
 		return err
 	}
-	lambdas, err := parseList(lambdasA, "--lambdas", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
+	parseFloat := func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+	lambdas, err := parseList(lambdasA, "--lambdas", parseFloat)
 	if err != nil {
 		return err
 	}
+	alphas, err := parseList(alphasA, "--alphas", parseFloat)
+	if err != nil {
+		return err
+	}
+	base := p
+	if model == "implicit" {
+		base, _ = rf.params(p.Seed)
+	}
+	var grid []als.Params
 	for _, r := range ranks {
 		for _, l := range lambdas {
-			q := p
-			q.Rank, q.Lambda = r, l
-			if err := q.Validate(); err != nil {
-				return err
+			for _, a := range alphas {
+				q := base
+				q.Rank, q.Lambda = r, l
+				if model == "implicit" {
+					q.Alpha = a
+				}
+				if err := q.Validate(); err != nil {
+					return err
+				}
+				grid = append(grid, q)
 			}
 		}
 	}
@@ -94,53 +166,89 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rest, test := eval.Split(ds.Ratings, 0.2, splitSeed)
-	train, validation := eval.Split(rest, 0.25, splitSeed+1)
-	rep := tuneReport{TrainRatings: len(train), ValidationRatings: len(validation), TestRatings: len(test)}
-	log.Info("split", "train", len(train), "validation", len(validation), "test", len(test))
+	rest, test := sf.split(ds.Ratings, sf.seed)
+	// The validation part is as large as the test part.
+	inner := sf
+	inner.fraction = sf.fraction / (1 - sf.fraction)
+	train, validation := inner.split(append([]engine.Rating(nil), rest...), sf.seed+1)
+	rep := tuneReport{Model: model, Split: sf.kind, TrainRatings: len(train), ValidationRatings: len(validation), TestRatings: len(test)}
+	rep.Criterion = map[string]string{"implicit": "validation NDCG@10", "explicit": "validation RMSE"}[model]
+	log.Info("split", "protocol", sf.kind, "train", len(train), "validation", len(validation), "test", len(test))
 
 	solver := cpu.New(0)
 	defer solver.Close()
+	r, ix := eval.Matrix(train)
+	valTask := eval.NewTask(ix, train, validation, tuneK, tuneRelevant, minRatings)
 	var (
-		best      *als.Model
-		bestIndex eval.Index
-		bestRMSE  float64
+		chosen  als.Params
+		bestRun *tuneRun
 	)
-	for _, r := range ranks {
-		for _, l := range lambdas {
-			q := p
-			q.Rank, q.Lambda = r, l
-			res, m, ix, err := eval.Run(ctx, solver, q, ds.Scale, train, validation, nil)
-			if err != nil {
-				return err
-			}
-			log.Info("tune run", "params", q, "validation_rmse", res.RMSE, "seconds", res.TrainSeconds)
-			rep.Runs = append(rep.Runs, tuneRun{Rank: r, Lambda: l, ValidationRMSE: res.RMSE, Seconds: res.TrainSeconds})
-			if best == nil || res.RMSE < bestRMSE {
-				best, bestIndex, bestRMSE = m, ix, res.RMSE
-				rep.Chosen = q.String()
-			}
+	for _, q := range grid {
+		m, secs, err := eval.Fit(ctx, solver, r, q, nil)
+		if err != nil {
+			return err
+		}
+		run := tuneRun{Rank: q.Rank, Lambda: q.Lambda, Alpha: q.Alpha, Seconds: secs,
+			ValidationNDCG: valTask.Rank(eval.ModelScorer(m)).NDCGAt}
+		if model == "explicit" {
+			run.ValidationRMSE = eval.Score(m, ix, ds.Scale, validation).RMSE
+		}
+		log.Info("tune run", "params", q, "validation_ndcg", run.ValidationNDCG, "validation_rmse", run.ValidationRMSE, "seconds", secs)
+		rep.Runs = append(rep.Runs, run)
+		better := bestRun == nil
+		if !better && model == "explicit" {
+			better = run.ValidationRMSE < bestRun.ValidationRMSE
+		} else if !better {
+			better = run.ValidationNDCG > bestRun.ValidationNDCG
+		}
+		if better {
+			chosen, bestRun = q, &run
 		}
 	}
-	rep.Test = eval.Score(best, bestIndex, ds.Scale, test)
-	rep.Ranking = eval.Ranking(best, bestIndex, train, test, tuneK, tuneRelevant)
+	rep.Chosen = chosen.String()
+
+	// Refit on train + validation, then look at the test part once.
+	rr, rix := eval.Matrix(rest)
+	m, _, err := eval.Fit(ctx, solver, rr, chosen, nil)
+	if err != nil {
+		return err
+	}
+	rep.Ranking = eval.NewTask(rix, rest, test, tuneK, tuneRelevant, minRatings).Rank(eval.ModelScorer(m))
+	if model == "explicit" {
+		res := eval.Score(m, rix, ds.Scale, test)
+		rep.Test = &res
+	}
 
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
-	fmt.Fprintf(stdout, "split %d train / %d validation / %d test ratings\n\n", rep.TrainRatings, rep.ValidationRatings, rep.TestRatings)
+	fmt.Fprintf(stdout, "model %s, chosen by %s\nsplit %s: %d train / %d validation / %d test ratings\n\n",
+		rep.Model, rep.Criterion, rep.Split, rep.TrainRatings, rep.ValidationRatings, rep.TestRatings)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "rank\tlambda\tvalidation RMSE\tseconds")
+	if model == "explicit" {
+		fmt.Fprintf(tw, "rank\tlambda\tvalidation RMSE\tvalidation NDCG@%d\tseconds\n", tuneK)
+	} else {
+		fmt.Fprintf(tw, "rank\tlambda\talpha\tvalidation NDCG@%d\tseconds\n", tuneK)
+	}
 	for _, r := range rep.Runs {
-		fmt.Fprintf(tw, "%d\t%g\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.ValidationRMSE, r.Seconds)
+		if model == "explicit" {
+			fmt.Fprintf(tw, "%d\t%g\t%.4f\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.ValidationRMSE, r.ValidationNDCG, r.Seconds)
+		} else {
+			fmt.Fprintf(tw, "%d\t%g\t%g\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.Alpha, r.ValidationNDCG, r.Seconds)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nchosen        %s\ntest RMSE     %.4f\ntest MAE      %.4f\ntest pairs    %d (skipped %d)\nprecision@%d  %.4f\nrecall@%d     %.4f\nNDCG@%d       %.4f\nranked users  %d (with a test rating ≥ %g)\n",
-		rep.Chosen, rep.Test.RMSE, rep.Test.MAE, rep.Test.TestPairs, rep.Test.Skipped,
-		tuneK, rep.Ranking.PrecisionAt, tuneK, rep.Ranking.RecallAt, tuneK, rep.Ranking.NDCGAt,
-		rep.Ranking.Users, float32(tuneRelevant))
+	fmt.Fprintf(stdout, "\nchosen        %s\nrefit on train + validation; on test:\n", rep.Chosen)
+	if rep.Test != nil {
+		fmt.Fprintf(stdout, "test RMSE     %.4f\ntest MAE      %.4f\ntest pairs    %d (skipped %d)\n",
+			rep.Test.RMSE, rep.Test.MAE, rep.Test.TestPairs, rep.Test.Skipped)
+	}
+	k := tuneK
+	fmt.Fprintf(stdout, "precision@%d  %.4f\nrecall@%d     %.4f\nNDCG@%d       %.4f\nMAP@%d        %.4f\ncoverage      %.3f\nranked users  %d (with a test rating ≥ %g; movies with ≥ %d training ratings)\n",
+		k, rep.Ranking.PrecisionAt, k, rep.Ranking.RecallAt, k, rep.Ranking.NDCGAt, k, rep.Ranking.MAPAt,
+		rep.Ranking.Coverage, rep.Ranking.Users, float32(tuneRelevant), minRatings)
 	return nil
 }
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-func TestTune(t *testing.T) {
+func TestTuneExplicit(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := runTune(t.Context(), []string{"--ranks", "2,4", "--lambdas", "0.1", "--iterations", "2"}, &out, &errOut)
+	err := runTune(t.Context(), []string{"--model", "explicit", "--ranks", "2,4", "--lambdas", "0.1", "--iterations", "2"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("tune error: %v\nstderr: %s", err, errOut.String())
 	}
@@ -18,19 +18,19 @@ func TestTune(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^chosen +rank=[24] `).MatchString(s) {
 		t.Errorf("tune output names no chosen rank 2 or 4:\n%s", s)
 	}
-	for _, want := range []string{"validation RMSE", "test RMSE", "precision@10", "NDCG@10"} {
+	for _, want := range []string{"chosen by validation RMSE", "validation RMSE", "test RMSE", "precision@10", "NDCG@10", "MAP@10"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("tune output lacks %q:\n%s", want, s)
 		}
 	}
-	if n := regexp.MustCompile(`(?m)^[24] +0\.1 +\d\.\d{4} `).FindAllString(s, -1); len(n) != 2 {
+	if n := regexp.MustCompile(`(?m)^[24] +0\.1 +\d\.\d{4} +\d\.\d{4} `).FindAllString(s, -1); len(n) != 2 {
 		t.Errorf("tune table has %d runs, want 2:\n%s", len(n), s)
 	}
 }
 
-func TestTuneJSON(t *testing.T) {
+func TestTuneExplicitJSON(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := runTune(t.Context(), []string{"--ranks", "3", "--lambdas", "0.1,0.2", "--iterations", "1", "--bias", "--json"}, &out, &errOut)
+	err := runTune(t.Context(), []string{"--ranking", "explicit", "--ranks", "3", "--lambdas", "0.1,0.2", "--iterations", "1", "--bias", "--json"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("tune --json error: %v\nstderr: %s", err, errOut.String())
 	}
@@ -38,12 +38,52 @@ func TestTuneJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("tune --json output %q: %v", out.String(), err)
 	}
-	if len(rep.Runs) != 2 || !strings.HasPrefix(rep.Chosen, "rank=3 ") || rep.Test.RMSE <= 0 || rep.Ranking.K != 10 || rep.Ranking.Users == 0 {
+	if rep.Model != "explicit" || len(rep.Runs) != 2 || !strings.HasPrefix(rep.Chosen, "rank=3 ") || rep.Test == nil || rep.Test.RMSE <= 0 || rep.Ranking.K != 10 || rep.Ranking.Users == 0 {
 		t.Errorf("tune --json report = %+v", rep)
 	}
 	if n := rep.TrainRatings + rep.ValidationRatings + rep.TestRatings; n != 100836 {
 		t.Errorf("split sizes sum to %d, want the bundled 100836", n)
 	}
+}
+
+// TestTuneImplicit tunes the ranking model (the default) by validation
+// NDCG on both protocols and checks that the chosen run is the best one.
+func TestTuneImplicit(t *testing.T) {
+	for _, split := range []string{"random", "time"} {
+		t.Run(split, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := runTune(t.Context(), []string{"--split", split, "--ranks", "4", "--lambdas", "0.5", "--alphas", "0.5,2",
+				"--ranking-iterations", "2", "--json"}, &out, &errOut)
+			if err != nil {
+				t.Fatalf("tune error: %v\nstderr: %s", err, errOut.String())
+			}
+			var rep tuneReport
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("tune --json output %q: %v", out.String(), err)
+			}
+			if rep.Model != "implicit" || rep.Split != split || rep.Criterion != "validation NDCG@10" || len(rep.Runs) != 2 || rep.Test != nil {
+				t.Fatalf("tune report = %+v", rep)
+			}
+			best := rep.Runs[0]
+			if rep.Runs[1].ValidationNDCG > best.ValidationNDCG {
+				best = rep.Runs[1]
+			}
+			if want := "alpha=" + strings.TrimSuffix(strings.TrimSuffix(jsonNum(best.Alpha), ".0"), " "); !strings.Contains(rep.Chosen, "objective=implicit rank=4 ") || !strings.Contains(rep.Chosen, want+" ") {
+				t.Errorf("chosen %q, want the best validation run's %s (runs %+v)", rep.Chosen, want, rep.Runs)
+			}
+			if rep.Ranking.Users == 0 || rep.Ranking.NDCGAt <= 0 || rep.Ranking.Coverage <= 0 {
+				t.Errorf("test ranking = %+v", rep.Ranking)
+			}
+			if d := rep.ValidationRatings - rep.TestRatings; d < -1000 || d > 1000 {
+				t.Errorf("validation %d ratings, test %d: want about the same size", rep.ValidationRatings, rep.TestRatings)
+			}
+		})
+	}
+}
+
+func jsonNum(v float64) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func TestTuneBadFlags(t *testing.T) {
@@ -52,6 +92,12 @@ func TestTuneBadFlags(t *testing.T) {
 		{"--lambdas", ""},
 		{"--ranks", "0"},
 		{"--lambdas", "-1"},
+		{"--alphas", "-1"},
+		{"--model", "svd"},
+		{"--model", "implicit", "--ranking", "explicit"},
+		{"--ranking-rank", "8"},
+		{"--split", "user"},
+		{"--test-fraction", "1"},
 		{"extra"},
 	} {
 		var out, errOut bytes.Buffer
