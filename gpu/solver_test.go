@@ -111,3 +111,94 @@ func TestTenIterations(t *testing.T) {
 		}
 	}
 }
+
+// implicitRanks are the ranks the implicit objective is checked at on the
+// device: all of 1–256's shapes (one tile, partial tiles, several passes,
+// the last shared-Gram rank 146 and the first global one 147).
+var implicitRanks = []int{1, 2, 5, 8, 31, 64, 100, 128, 146, 147, 200, 256}
+
+// TestImplicitHalfStep compares one implicit half-iteration on the device
+// (the users' Gram matrix, then every item) with
+// alstest.ReferenceImplicitHalf in float64, on a problem with item rows of
+// up to thousands of ratings (many chunks per row). The reference forms
+// every row's system from every user, so larger ranks are left to
+// TestImplicitVersusCPU.
+func TestImplicitHalfStep(t *testing.T) {
+	d := newDevice(t)
+	defer d.Close()
+	r, _ := alstest.Synthetic(1500, 300, 60_000, 10, 0.3, 23)
+	for _, k := range []int{1, 2, 5, 8, 31, 64} {
+		for _, p := range []als.Params{
+			alstest.ImplicitParams(k, 1, 0.5, 1, 1, 0.5),
+			alstest.ImplicitParams(k, 1, 0.05, 0.1, 1.3, 1), // w₀ above some confidences
+		} {
+			t.Run(fmt.Sprintf("rank%d/unobserved=%g", k, p.Unobserved), func(t *testing.T) {
+				var got als.Model
+				if err := d.HalfStep(t.Context(), &got, r, p); err != nil {
+					t.Fatalf("HalfStep(%v) = %v", p, err)
+				}
+				var want als.Model
+				als.Prepare(&want, r, p)
+				alstest.ReferenceImplicitHalf(&want, r, p, alstest.Items)
+				if diff := alstest.MaxRelDiff(&got, &want); diff > 1e-3 {
+					t.Errorf("HalfStep(%v) differs from ReferenceImplicitHalf by %.3g relative, want ≤ 1e-3", p, diff)
+				}
+			})
+		}
+	}
+}
+
+// TestImplicitVersusCPU cross-checks implicit fits on the device with the
+// CPU solver's at ranks 1–256: the factors after one iteration (both halves)
+// within 1e-3 relative, and after eight iterations the objective
+// (als.ImplicitLoss) within 1e-3 and the preference RMSE within 0.5%; the
+// device's last TrainRMSE must be als.PreferenceRMSE of its own model.
+func TestImplicitVersusCPU(t *testing.T) {
+	d := newDevice(t)
+	defer d.Close()
+	c := cpu.New(0)
+	defer c.Close()
+	r, _ := alstest.Synthetic(2000, 1000, 80_000, 10, 0.3, 24)
+	for _, k := range implicitRanks {
+		t.Run(fmt.Sprintf("rank%d", k), func(t *testing.T) {
+			if testing.Short() && k > 128 {
+				t.Skip("-short")
+			}
+			p := alstest.ImplicitParams(k, 1, 0.1, 1, 1, 0.75)
+			var g1, c1 als.Model
+			if err := d.Fit(t.Context(), &g1, r, p, nil); err != nil {
+				t.Fatalf("device Fit(%v) = %v", p, err)
+			}
+			if err := c.Fit(t.Context(), &c1, r, p, nil); err != nil {
+				t.Fatalf("cpu Fit(%v) = %v", p, err)
+			}
+			if diff := alstest.MaxRelDiff(&g1, &c1); diff > 1e-3 {
+				t.Errorf("one iteration: device factors differ from the CPU's by %.3g relative, want ≤ 1e-3", diff)
+			}
+
+			p.Iterations = 8
+			var gm, cm als.Model
+			var its []als.Iteration
+			if err := d.Fit(t.Context(), &gm, r, p, func(it als.Iteration) { its = append(its, it) }); err != nil {
+				t.Fatalf("device Fit(%v) = %v", p, err)
+			}
+			if err := c.Fit(t.Context(), &cm, r, p, nil); err != nil {
+				t.Fatalf("cpu Fit(%v) = %v", p, err)
+			}
+			gl, cl := als.ImplicitLoss(&gm, r, p), als.ImplicitLoss(&cm, r, p)
+			if math.Abs(gl-cl) > 1e-3*math.Abs(cl) {
+				t.Errorf("implicit loss after %d iterations: device %.6g, cpu %.6g, want within 0.1%%", p.Iterations, gl, cl)
+			}
+			g, want := als.PreferenceRMSE(&gm, r), als.PreferenceRMSE(&cm, r)
+			if math.Abs(g-want) > 0.005*want {
+				t.Errorf("preference RMSE after %d iterations: device %.5f, cpu %.5f, want within 0.5%%", p.Iterations, g, want)
+			}
+			if len(its) != p.Iterations {
+				t.Fatalf("%d progress events, want %d", len(its), p.Iterations)
+			}
+			if last := its[len(its)-1].TrainRMSE; math.Abs(last-g) > 1e-5*g {
+				t.Errorf("device TrainRMSE %.7f, als.PreferenceRMSE of its model %.7f", last, g)
+			}
+		})
+	}
+}

@@ -10,7 +10,11 @@
 #
 # run order, cheapest first, so a short lease still answers the first
 # question (do the kernels work?): nvidia-smi; the GPU tests (conformance,
-# half-step vs CPU at ranks 1..200, 10 iterations vs CPU); the ML-25M-shaped
+# explicit and implicit objectives; half-step vs the float64 reference at
+# ranks 1..256, 10 iterations vs CPU); the implicit objective's own tests
+# (half-step vs alstest.ReferenceImplicitHalf at ranks 1..64, fits vs the CPU
+# solver at ranks 1..256: Gram kernels, shared and global row kernels,
+# preference RMSE), in a process of their own; the ML-25M-shaped
 # benchmark at ranks 64 and 128 and Netflix-shaped at 100; movierec bench
 # with both backends on the ml-25m preset (CPU speed-up on that host).
 set -uo pipefail
@@ -34,9 +38,12 @@ run)
 	step() { echo "== $*" | tee -a "$out/summary.txt"; }
 	step "device"
 	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee -a "$out/summary.txt"
-	step "GPU tests"
-	(cd gpu && timeout 300 "../$dir/gpu.test" -test.v -test.timeout 290s) >"$out/gpu-tests.log" 2>&1 || status=1
+	step "GPU tests (TestImplicit* in the next step)"
+	(cd gpu && timeout 300 "../$dir/gpu.test" -test.v -test.timeout 290s -test.skip '^TestImplicit') >"$out/gpu-tests.log" 2>&1 || status=1
 	grep -E '^(--- |ok|FAIL|PASS)' "$out/gpu-tests.log" | tee -a "$out/summary.txt"
+	step "GPU tests, implicit objective"
+	(cd gpu && timeout 180 "../$dir/gpu.test" -test.v -test.timeout 170s -test.run '^TestImplicit') >"$out/gpu-implicit.log" 2>&1 || status=1
+	grep -E '^(--- |ok|FAIL|PASS)|relative|loss|RMSE' "$out/gpu-implicit.log" | tee -a "$out/summary.txt"
 	step "GPU benchmarks (ms per full iteration)"
 	(cd gpu && timeout 300 "../$dir/gpu.test" -test.run '^$' -test.bench Iteration -test.benchtime 5x) >"$out/gpu-bench.log" 2>&1 || status=1
 	grep -E '^Benchmark' "$out/gpu-bench.log" | tee -a "$out/summary.txt"
