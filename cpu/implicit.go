@@ -3,6 +3,9 @@ package cpu
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/lapack"
+
 	"movierec/als"
 )
 
@@ -11,14 +14,43 @@ import (
 //
 //	(w₀·G + Σ (c − w₀) y yᵀ + reg·I) x = Σ c y
 //
-// with G the fixed side's Gram matrix, formed once per half (fixedGram)
-// and copied into each row's system. The row's corrections go through the
-// same gather and SYRK kernel as explicit rows: each gathered vector is
-// scaled by √(c − w₀) and its augmented coordinate set to c/√(c − w₀), so
-// the Gram matrix of the augmented vectors adds Σ (c − w₀) y yᵀ to A and
-// leaves Σ c y in row kp. A row with a weight c − w₀ ≤ 0 (a confidence at
-// or below the unobserved weight) takes the plain-Go path, which weighs
-// each rank-1 update directly.
+// with G the fixed side's Gram matrix, formed once per half (fixedGram).
+//
+// Two bases. Most rows of MovieLens-like data are short (most movies
+// have a handful of ratings), and for them a k×k system per row is
+// wasted work: it is a fixed, shared matrix plus a correction of rank n.
+// So a half whose short rows would save more than it costs is solved in
+// the eigenbasis of G (rotate): G = Q·Λ·Qᵀ is decomposed once (LAPACK
+// Dsyev on the k×k matrix), the fixed factors are rotated in place,
+// ỹ = Qᵀy (one k×k product per fixed row), and the half is solved for
+// x̃ = Qᵀx. There w₀·G + reg·I is the diagonal D = w₀Λ + reg, and the
+// scores x̃·ỹ = x·y do not change, so the model stays consistent with
+// both sides in the rotated basis. Fit accumulates the rotations and
+// turns both sides back at the end (unrotate), so the model it returns
+// is in the original basis: the rotation is exact arithmetic, and costs
+// only the float32 rounding of the rotated factors.
+//
+// In the rotated basis a row of n < k ratings, all of them with a
+// positive weight w = c − w₀, is solved by the Woodbury identity
+// (solveWoodbury): with U the n×k matrix of rows √w·ỹ and
+// V = U·D^(−½),
+//
+//	x̃ = D^(−½)·Vᵀ·(I + V·Vᵀ)⁻¹·(c/√w)
+//
+// an n×n Cholesky instead of a k×k one: O(n²k + n³) instead of
+// O(nk² + k³). Every other row (long, or with a weight ≤ 0, for which
+// the identity would need W⁻¹) assembles its k×k system as before,
+// starting from D instead of a copy of w₀G. A half that is not rotated
+// (few short rows against many fixed rows) copies w₀G into each row's
+// system.
+//
+// The row's corrections go through the same gather and SYRK kernel as
+// explicit rows: each gathered vector is scaled by √(c − w₀) and its
+// augmented coordinate set to c/√(c − w₀), so the Gram matrix of the
+// augmented vectors adds Σ (c − w₀) y yᵀ to A and leaves Σ c y in row
+// kp. A row with a weight c − w₀ ≤ 0 (a confidence at or below the
+// unobserved weight) takes the plain-Go path, which weighs each rank-1
+// update directly.
 
 // gramStripes is the number of stripes of fixed rows whose Gram matrices
 // are formed in parallel and then summed in stripe order. It is a constant,
@@ -32,23 +64,201 @@ type implicitHalf struct {
 	fixed int       // rows of the fixed side (N in the ridge)
 	ld    int       // row stride of gram: gramDim(k)
 	gram  []float64 // ld×ld: w₀·G in rows 0..k-1 (lower triangle), zero elsewhere; set by fixedGram
+
+	// short is the number of rows that rotated would solve by Woodbury:
+	// with 0 < n < k.woodburyMax(k) ratings, all with weights c − w₀ > 0.
+	// saving estimates the flops Woodbury saves on them. Both are set
+	// once per Fit by countShort.
+	short  int
+	saving float64
+
+	// rotated is set by rotate for the current half: the fixed side has
+	// been turned into G's eigenbasis and diag holds w₀Λ (clamped at 0),
+	// the fixed side's w₀G in that basis.
+	rotated bool
+	diag    []float64 // k
+	dis     []float64 // woodburyMax(k)×k: row n holds D^(−½) for rows of n ratings
 }
 
-// implicitScratch is the per-Fit scratch of fixedGram.
+// implicitScratch is the per-Fit scratch of fixedGram and rotate.
 type implicitScratch struct {
 	ids     []int32     // 0..max rows-1
 	stripes [][]float64 // gramStripes buffers of ld×ld
+
+	k     int
+	q     []float64 // k×k: the eigenvectors of the current half's G, by columns
+	rot   []float64 // k×k: R, the product of the rotations so far (stored = original·R)
+	tmp   []float64 // k×k
+	work  []float64 // Dsyev's workspace
+	turns int       // rotations since rot was last the identity
 }
 
-func newImplicitScratch(ld, rows int) *implicitScratch {
-	s := &implicitScratch{ids: make([]int32, rows), stripes: make([][]float64, gramStripes)}
+func newImplicitScratch(ld, rows, k int) *implicitScratch {
+	s := &implicitScratch{ids: make([]int32, rows), stripes: make([][]float64, gramStripes), k: k}
 	for j := range s.ids {
 		s.ids[j] = int32(j)
 	}
 	for j := range s.stripes {
 		s.stripes[j] = make([]float64, ld*ld)
 	}
+	s.q = make([]float64, k*k)
+	s.rot = make([]float64, k*k)
+	s.tmp = make([]float64, k*k)
+	for j := 0; j < k; j++ {
+		s.rot[j*k+j] = 1
+	}
+	var query [1]float64
+	lp.Dsyev(lapack.EVCompute, blas.Lower, k, s.q, k, s.tmp[:k], query[:], -1)
+	s.work = make([]float64, max(int(query[0]), 3*k))
 	return s
+}
+
+// woodburyMax returns the row length from which rank-k rows are
+// assembled as k×k systems in a rotated half rather than solved by
+// Woodbury: at most k (the n×n system must be the smaller), and 0 (never
+// Woodbury) when k.woodbury is 0.
+func (k *kernel) woodburyMax(kk int) int {
+	return min(kk, int(k.woodbury*float64(kk)))
+}
+
+// countShort sets h.imp.short and h.imp.saving.
+func (k *kernel) countShort(h *half) {
+	ih := h.imp
+	kk := float64(h.k)
+	wmax := k.woodburyMax(h.k)
+	ih.short, ih.saving = 0, 0
+	for row := 0; row < h.rows(); row++ {
+		lo, hi := h.ptr[row], h.ptr[row+1]
+		n := int(hi - lo)
+		if n == 0 || n >= wmax || !positiveWeights(&ih.p, h.val[lo:hi]) {
+			continue
+		}
+		ih.short++
+		fn := float64(n)
+		ih.saving += kk*kk*kk/3 + kk*kk - (fn*fn*kk + fn*fn*fn/3 + 3*fn*kk)
+	}
+}
+
+// positiveWeights reports whether every rating in vals has a weight
+// c − w₀ > 0.
+func positiveWeights(p *als.Params, vals []float32) bool {
+	for _, v := range vals {
+		if !(p.Confidence(v) > p.Unobserved) {
+			return false
+		}
+	}
+	return true
+}
+
+// rotate decides whether h is solved in the eigenbasis of its fixed
+// side's Gram matrix (h.imp.gram, set by fixedGram) and, if so,
+// decomposes it, rotates h.fixed in place, sets h.imp.diag and
+// accumulates the rotation in sc.rot. It rotates when the flops the
+// short rows save exceed those of rotating the fixed side (2k² per row)
+// and of the decomposition (counted as 30k³: gonum's Dsyev is plain Go),
+// and never when the decomposition fails.
+func (k *kernel) rotate(ws []*workspace, h *half, sc *implicitScratch) {
+	ih := h.imp
+	ih.rotated = false
+	fk := float64(h.k)
+	rows := len(h.fixed) / h.k
+	if ih.short == 0 || ih.saving <= 2*fk*fk*float64(rows)+30*fk*fk*fk {
+		return
+	}
+	k.rotateHalf(ws, h, sc)
+}
+
+// rotateHalf is rotate without the decision.
+func (k *kernel) rotateHalf(ws []*workspace, h *half, sc *implicitScratch) {
+	ih := h.imp
+	ih.rotated = false
+	kk := h.k
+	q := sc.q
+	for i := 0; i < kk; i++ {
+		copy(q[i*kk:i*kk+i+1], ih.gram[i*ih.ld:i*ih.ld+i+1])
+	}
+	if !lp.Dsyev(lapack.EVCompute, blas.Lower, kk, q, kk, ih.diag, sc.work, len(sc.work)) {
+		return
+	}
+	for j, v := range ih.diag {
+		// Rounding can leave G's smallest eigenvalues slightly
+		// negative; G is positive semi-definite.
+		ih.diag[j] = max(v, 0)
+	}
+	rotateRows(ws, h.fixed, kk, q)
+	// R ← R·Q.
+	for i := 0; i < kk; i++ {
+		t := sc.tmp[i*kk : i*kk+kk]
+		clear(t)
+		for j, r := range sc.rot[i*kk : i*kk+kk] {
+			axpyArch(r, q[j*kk:j*kk+kk], t)
+		}
+	}
+	copy(sc.rot, sc.tmp)
+	sc.turns++
+	ih.rotated = true
+	// D^(−½) = (w₀Λ + reg(n))^(−½) for every n that takes Woodbury.
+	wmax := k.woodburyMax(kk)
+	ih.dis = grow(ih.dis, wmax*kk)
+	for n := 1; n < wmax; n++ {
+		reg := ih.p.RowReg(n, ih.fixed)
+		dn := ih.dis[n*kk : n*kk+kk]
+		for l, d := range ih.diag {
+			dn[l] = 1 / math.Sqrt(d+reg)
+		}
+	}
+}
+
+// grow returns s resliced to n, reallocated when too short.
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// unrotate turns both factor tables of a fit back into the original
+// basis (stored·Rᵀ) and resets R to the identity.
+func unrotate(ws []*workspace, sc *implicitScratch, factors ...[]float32) {
+	if sc.turns == 0 {
+		return
+	}
+	kk := sc.k
+	for i := 0; i < kk; i++ {
+		for j := 0; j < kk; j++ {
+			sc.tmp[i*kk+j] = sc.rot[j*kk+i]
+		}
+	}
+	for _, f := range factors {
+		rotateRows(ws, f, kk, sc.tmp)
+	}
+	clear(sc.rot)
+	for j := 0; j < kk; j++ {
+		sc.rot[j*kk+j] = 1
+	}
+	sc.turns = 0
+}
+
+// rotateRows sets every row f of the row-major rank-k table rows to f·m,
+// m k×k row-major, computing in float64, on the workers (each row on its
+// own, so the result does not depend on their number).
+func rotateRows(ws []*workspace, rows []float32, k int, m []float64) {
+	n := len(rows) / k
+	parallel(len(ws), (n+chunk-1)/chunk, func(w, c int) {
+		t := ws[w].v[:k]
+		for row := c * chunk; row < min((c+1)*chunk, n); row++ {
+			f := rows[row*k : row*k+k]
+			clear(t)
+			for i, v := range f {
+				if v != 0 {
+					axpyArch(float64(v), m[i*k:i*k+k], t)
+				}
+			}
+			for i := range f {
+				f[i] = float32(t[i])
+			}
+		}
+	})
 }
 
 // fixedGram sets h.imp.gram to w₀ times the Gram matrix of h.fixed, in
@@ -105,18 +315,25 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 		return true
 	}
 	ih := h.imp
+	positive := positiveWeights(&ih.p, h.val[lo:hi])
+	if ih.rotated && positive && n < k.woodburyMax(kk) {
+		return k.solveWoodbury(ws, h, lo, hi, x)
+	}
+	reg := ih.p.RowReg(n, ih.fixed)
 	a, ld, b := ws.a, ws.ld, ws.b
 	// A = w₀G (the lower triangle and its diagonal 4×4 blocks, which
 	// gramLower accumulates into), b = 0.
-	for i := 0; i < ld; i++ {
-		e := min(i&^3+4, ld)
-		copy(a[i*ld:i*ld+e], ih.gram[i*ld:i*ld+e])
-	}
-	positive := true
-	for p := lo; p < hi; p++ {
-		if !(ih.p.Confidence(h.val[p]) > ih.p.Unobserved) {
-			positive = false
-			break
+	if ih.rotated {
+		for i := 0; i < ld; i++ {
+			clear(a[i*ld : i*ld+min(i&^3+4, ld)])
+		}
+		for j, d := range ih.diag {
+			a[j*ld+j] = d
+		}
+	} else {
+		for i := 0; i < ld; i++ {
+			e := min(i&^3+4, ld)
+			copy(a[i*ld:i*ld+e], ih.gram[i*ld:i*ld+e])
 		}
 	}
 	if positive && n*kk >= k.shortRow {
@@ -124,7 +341,6 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 	} else {
 		implicitGo(a, ld, b, ws.v, h, lo, hi)
 	}
-	reg := ih.p.RowReg(n, ih.fixed)
 	for j := 0; j < kk; j++ {
 		a[j*ld+j] += reg
 	}
@@ -140,6 +356,67 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 	}
 	for c := range x {
 		x[c] = float32(b[c])
+	}
+	return true
+}
+
+// solveWoodbury solves the row lo..hi-1 (n < k ratings, all weights
+// w = c − w₀ positive) of a rotated half, whose system is
+// D + Uᵀ·U with D = h.imp.diag + reg and U the n×k rows √w·ỹ, by the
+// Woodbury identity (see the top of the file): it gathers
+// V = U·D^(−½) transposed into ws.wt (k rows of stride m, n rounded up
+// to 4), forms S = I + V·Vᵀ with gramLower, solves S·z = c/√w by
+// Cholesky and stores x̃ = D^(−½)·Vᵀ·z in x (and in ws.b in float64).
+// D^(−½) comes from the table rotateHalf made. It allocates nothing.
+func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32) bool {
+	ih := h.imp
+	kk := h.k
+	n := int(hi - lo)
+	m := (n + 3) &^ 3
+	lds := gramDim(n) // ≥ n+1: S in rows 0..n-1, the right-hand side in row n
+	a, wt, dis := ws.a, ws.wt[:kk*m], ih.dis[n*kk:n*kk+kk]
+	rhs := a[n*lds : n*lds+n]
+	sw := ws.v[:n]
+	idx, val := h.idx[lo:hi], h.val[lo:hi]
+	w0 := ih.p.Unobserved
+	for j, v := range val {
+		c := ih.p.Confidence(v)
+		sw[j] = math.Sqrt(c - w0)
+	}
+	// Columns n..m-1 of wt are left as they are: they only reach rows
+	// and columns of S past n-1, which nothing reads.
+	for l, d := range dis {
+		row := wt[l*m : l*m+n]
+		for j, it := range idx {
+			row[j] = float64(h.fixed[int(it)*kk+l]) * (sw[j] * d)
+		}
+	}
+	gramLower(a, lds, wt, m, kk, m, false)
+	for j := 0; j < n; j++ {
+		a[j*lds+j]++
+	}
+	// gramLower wrote row n when m > n: set the right-hand side after it.
+	for j, v := range val {
+		rhs[j] = ih.p.Confidence(v) / sw[j]
+	}
+	var ok bool
+	if n <= k.smallK {
+		ok = choleskyGo(a, lds, rhs, n)
+	} else {
+		ok = choleskyAug(a, lds, n)
+	}
+	if !ok {
+		clear(x)
+		return false
+	}
+	b := ws.b // after row n of S, as n < k
+	for l, d := range dis {
+		var s float64
+		for j, v := range wt[l*m : l*m+n] {
+			s += v * rhs[j]
+		}
+		b[l] = d * s
+		x[l] = float32(b[l])
 	}
 	return true
 }

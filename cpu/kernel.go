@@ -63,13 +63,17 @@ type kernel struct {
 	// accumulated block by block, which bounds the workspace and keeps
 	// the gathered block in cache.
 	block int
+	// woodbury: in a rotated implicit half (implicit.go), rows with
+	// n < woodbury·k ratings (and n < k) are solved by the Woodbury
+	// identity instead of a k×k system; 0 never.
+	woodbury float64
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
 // 2-core AMD EPYC (Zen 4) build machine with the AVX2 kernels. Block sizes
 // from 32 to 384 measured within 2% of each other at k' = 9, 65 and 129;
 // choleskyAug overtakes choleskyGo between k' = 13 and 17.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128}
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.
@@ -84,6 +88,21 @@ type workspace struct {
 	a   []float64 // ld × ld: normal matrix in rows 0..kp-1 (lower triangle), b in row kp
 	b   []float64 // a[kp·ld:][:kp]: right-hand side, then the solution
 	v   []float64 // kp+1: one augmented vector (plain-Go path)
+
+	// Implicit fits only (growImplicit): the Woodbury path's scratch.
+	wt  []float64 // k × (woodburyMax(k) rounded up to 4): V transposed
+	dis []float64 // k: D^(−½)
+}
+
+// growImplicit sizes ws's Woodbury scratch for rank k.
+func (k *kernel) growImplicit(ws *workspace, kk int) {
+	m := (k.woodburyMax(kk) + 3) &^ 3
+	if len(ws.wt) < kk*m {
+		ws.wt = make([]float64, kk*m)
+	}
+	if len(ws.dis) < kk {
+		ws.dis = make([]float64, kk)
+	}
 }
 
 // gramDim returns the padded size of the Gram matrix of augmented vectors

@@ -66,7 +66,9 @@ func (s *Solver) Close() error { return nil }
 // stopped when Fit returns. r is only read and must not change during the
 // call; it is assumed valid (see als.Ratings.Validate). Besides dst, Fit
 // allocates about 8·(k'+4)·(min(longest row, 128) + k'+4) bytes of
-// workspace per worker, k' = p.AugmentedRank(), and nothing per row.
+// workspace per worker, k' = p.AugmentedRank() (implicit fits about
+// 4·k² more per worker and 8·k² per half, see implicit.go), and nothing
+// per row.
 //
 // Errors: one wrapping als.ErrInvalidParams for bad p; one wrapping
 // ctx.Err() when ctx is done (dst then holds a partial model); and, only
@@ -99,10 +101,18 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	}
 	var isc *implicitScratch
 	if p.Objective == als.Implicit {
-		ld := gramDim(kp)
-		isc = newImplicitScratch(ld, max(r.NumUsers, r.NumItems))
-		items.imp = &implicitHalf{p: p, fixed: r.NumUsers, ld: ld, gram: make([]float64, ld*ld)}
-		users.imp = &implicitHalf{p: p, fixed: r.NumItems, ld: ld, gram: make([]float64, ld*ld)}
+		ld, k := gramDim(kp), p.Rank
+		isc = newImplicitScratch(ld, max(r.NumUsers, r.NumItems), k)
+		items.imp = &implicitHalf{p: p, fixed: r.NumUsers, ld: ld, gram: make([]float64, ld*ld), diag: make([]float64, k)}
+		users.imp = &implicitHalf{p: p, fixed: r.NumItems, ld: ld, gram: make([]float64, ld*ld), diag: make([]float64, k)}
+		kern.countShort(items)
+		kern.countShort(users)
+		for _, w := range ws {
+			kern.growImplicit(w, k)
+		}
+		// Halves solved in a rotated basis leave both sides rotated;
+		// whatever happens, return the model in the original one.
+		defer unrotate(ws, isc, dst.UserFactors, dst.ItemFactors)
 	}
 
 	for it := 1; it <= p.Iterations; it++ {
@@ -113,6 +123,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 			}
 			if h.imp != nil {
 				fixedGram(ws, h, isc)
+				kern.rotate(ws, h, isc)
 			}
 			if bad := runHalf(&kern, ws, h); bad > 0 {
 				side := "item"

@@ -2,6 +2,8 @@ package cpu_test
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -51,10 +53,19 @@ func TestMatchesReference(t *testing.T) {
 func TestWorkersIndependent(t *testing.T) {
 	// Long item rows span several gather blocks.
 	r, _ := alstest.SyntheticBias(1000, 300, 20000, 4, 0.3, 6)
-	for _, p := range []als.Params{
-		{Rank: 7, Iterations: 3, Lambda: 0.05, Seed: 7},
-		{Rank: 20, Iterations: 3, Lambda: 0.05, Seed: 8, Bias: true},
+	// Skewed: implicit item halves are rotated, short rows by Woodbury.
+	skewed := skewedRatings(400, 1500, 300, 9)
+	for _, tc := range []struct {
+		r *als.Ratings
+		p als.Params
+	}{
+		{r, als.Params{Rank: 7, Iterations: 3, Lambda: 0.05, Seed: 7}},
+		{r, als.Params{Rank: 20, Iterations: 3, Lambda: 0.05, Seed: 8, Bias: true}},
+		{r, alstest.ImplicitParams(20, 3, 0.1, 1, 1, 0.75)},
+		{skewed, alstest.ImplicitParams(24, 3, 0.1, 1, 1, 0.75)},
+		{skewed, alstest.ImplicitParams(8, 3, 0.5, 0.1, 1.3, 0)},
 	} {
+		r, p := tc.r, tc.p
 		var one, three als.Model
 		var rmse1, rmse3 []float64
 		if err := cpu.New(1).Fit(t.Context(), &one, r, p, func(it als.Iteration) { rmse1 = append(rmse1, it.TrainRMSE) }); err != nil {
@@ -96,5 +107,61 @@ func TestDefaultWorkers(t *testing.T) {
 		if !slices.Equal(got.UserFactors, want.UserFactors) || !slices.Equal(got.ItemFactors, want.ItemFactors) {
 			t.Errorf("%s: model differs from New(1)'s by %.3g relative", tc.name, alstest.MaxRelDiff(&got, &want))
 		}
+	}
+}
+
+// skewedRatings returns ratings where item i has about top/(i+1)^0.8
+// ratings (at least one, at most every user), as in MovieLens: a few
+// long item rows (over 128 ratings, gathered in several blocks) and many
+// short ones, with ratings 0.5..5 in steps of 0.5.
+func skewedRatings(users, items, top int, seed uint64) *als.Ratings {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	var us, is []int32
+	var vs []float32
+	for i := 0; i < items; i++ {
+		n := min(users, max(1, int(float64(top)/math.Pow(float64(i+1), 0.8))))
+		for _, u := range rng.Perm(users)[:n] {
+			us = append(us, int32(u))
+			is = append(is, int32(i))
+			vs = append(vs, float32(0.5*float64(1+rng.IntN(10))))
+		}
+	}
+	return als.NewRatings(users, items, us, is, vs)
+}
+
+// TestMatchesReferenceImplicit checks implicit fits against
+// alstest.Reference, which forms every row's full system from every row
+// of the other side. The data are skewed so that the item halves are
+// solved in G's eigenbasis, short rows by Woodbury, long ones as k×k
+// systems, and the user halves (few short rows) in the original basis.
+func TestMatchesReferenceImplicit(t *testing.T) {
+	tests := []struct {
+		name                  string
+		users, items, top     int
+		rank, iters           int
+		lambda, alpha, w0, nu float64
+	}{
+		{"rank 1", 200, 300, 150, 1, 5, 0.5, 1, 1, 0},
+		{"rank 8 frequency-scaled", 300, 600, 250, 8, 5, 0.05, 0.5, 0.3, 1},
+		{"rank 20 nu 0", 250, 600, 200, 20, 3, 0.5, 1, 1, 0},
+		{"rank 20 unobserved above confidence", 250, 600, 200, 20, 3, 0.5, 0.1, 1.3, 0},
+		{"rank 64 nu 1", 140, 700, 150, 64, 2, 0.02, 2, 0.5, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.rank > 20 {
+				t.Skip("large rank")
+			}
+			r := skewedRatings(tc.users, tc.items, tc.top, uint64(tc.rank))
+			p := alstest.ImplicitParams(tc.rank, tc.iters, tc.lambda, tc.alpha, tc.w0, tc.nu)
+			var want, got als.Model
+			alstest.Reference(&want, r, p)
+			if err := cpu.New(2).Fit(t.Context(), &got, r, p, nil); err != nil {
+				t.Fatalf("Fit(%v) = %v", p, err)
+			}
+			if d := alstest.MaxRelDiff(&got, &want); d > 1e-4 {
+				t.Errorf("Fit(%v) differs from alstest.Reference by %.3g relative, want ≤ 1e-4", p, d)
+			}
+		})
 	}
 }
