@@ -26,8 +26,8 @@ const (
 // tune's default grids, per model.
 const (
 	tuneImplicitRanks   = "32,64,128"
-	tuneImplicitLambdas = "0.1,0.25,0.5,1"
-	tuneImplicitAlphas  = "1,2,4"
+	tuneImplicitLambdas = "0.03,0.1,0.3"
+	tuneImplicitAlphas  = "0.5,1,2"
 	tuneExplicitRanks   = "4,8,12"
 	tuneExplicitLambdas = "0.05,0.1,0.15"
 )
