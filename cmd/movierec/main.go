@@ -4,8 +4,8 @@
 //	movierec serve   run the HTTP service (bundled ml-latest-small by default)
 //	movierec import  import a MovieLens data set into the database
 //	movierec train   train offline and store the model
-//	movierec eval    train on a split and report test RMSE and MAE
-//	movierec tune    pick rank and lambda by validation RMSE
+//	movierec eval    train on a split; compare the ranking model, the rating model and baselines
+//	movierec tune    pick the ranking model's rank, λ and α by validation NDCG@10
 //	movierec gen     write a synthetic MovieLens-shaped data set
 //
 // Run "movierec <command> -h" for a command's flags.
@@ -79,8 +79,8 @@ commands:
   serve    serve recommendations over HTTP (default data: bundled ml-latest-small)
   import   import a MovieLens data set into the database (idempotent)
   train    train on the database offline and store the model
-  eval     train on a train/test split and report RMSE, MAE, precision/recall/NDCG@10
-  tune     pick rank and lambda by validation RMSE
+  eval     train on a split; compare the ranking model, the rating model and baselines
+  tune     pick the ranking model's rank, λ and α by validation NDCG@10 (--model explicit: RMSE)
   bench    generate or read a data set and measure load, training, RMSE, top-N latency
            (bench --http: load-test a running server)
   gen      write a synthetic MovieLens-shaped data set (presets ml-25m, netflix)
