@@ -21,9 +21,18 @@ func BenchmarkFit(b *testing.B) {
 			iters = 3
 		}
 		for _, rank := range []int{8, 64} {
-			for _, bias := range []bool{false, true} {
-				p := als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5, Bias: bias}
-				b.Run(fmt.Sprintf("%s/rank=%d/bias=%t", size.Name, rank, bias), func(b *testing.B) {
+			implicit := als.DefaultImplicitParams()
+			implicit.Rank, implicit.Iterations = rank, iters
+			for _, tc := range []struct {
+				name string
+				p    als.Params
+			}{
+				{"bias=false", als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5}},
+				{"bias=true", als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5, Bias: true}},
+				{"implicit", implicit},
+			} {
+				p := tc.p
+				b.Run(fmt.Sprintf("%s/rank=%d/%s", size.Name, rank, tc.name), func(b *testing.B) {
 					b.ReportAllocs()
 					s := New(0)
 					var m als.Model
@@ -67,6 +76,45 @@ func BenchmarkSolveRow(b *testing.B) {
 					kp := float64(h.kp)
 					flops := float64(n)*(kp*(kp+1)+2*kp) + kp*kp*kp/3 + 2*kp*kp
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkSolveImplicitRow times one implicit row's solve for several
+// row lengths n and ranks k: in a rotated half by Woodbury (wood), in a
+// rotated half as a k×k system (diag), and in a half that is not rotated
+// (copy: w₀G copied into the system, as every row did before rotation),
+// to set kernel.woodbury.
+func BenchmarkSolveImplicitRow(b *testing.B) {
+	wood := defaultKernel
+	wood.woodbury = 1
+	dense := defaultKernel
+	dense.woodbury = 0
+	for _, k := range []int{8, 16, 32, 64, 128} {
+		p := als.DefaultImplicitParams()
+		p.Rank = k
+		for _, n := range []int{1, 3, 10, 30, 60, 100} {
+			lens := []int{n}
+			for _, path := range []struct {
+				name    string
+				kern    kernel
+				rotated bool
+			}{
+				{"wood", wood, true},
+				{"diag", dense, true},
+				{"copy", dense, false},
+			} {
+				if path.name == "wood" && n >= k {
+					continue
+				}
+				h, ws, _ := testImplicitHalf(lens, p, path.kern, path.rotated, 1)
+				b.Run(fmt.Sprintf("k=%d/n=%d/%s", k, n, path.name), func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						path.kern.solveRow(ws[0], h, 0)
+					}
 				})
 			}
 		}
