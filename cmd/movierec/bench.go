@@ -29,10 +29,11 @@ import (
 type benchRow struct {
 	Backend    string  `json:"backend"`
 	Device     string  `json:"device"`
+	Objective  string  `json:"objective"`
 	Rank       int     `json:"rank"`
 	SecPerIter float64 `json:"seconds_per_iteration"`
 	GFLOPS     float64 `json:"gflops"`
-	TestRMSE   float64 `json:"test_rmse"`
+	TestRMSE   float64 `json:"test_rmse,omitempty"` // explicit only
 	Error      string  `json:"error,omitempty"`
 }
 
@@ -50,6 +51,7 @@ type benchReport struct {
 	Iterations             int        `json:"iterations"`
 	Lambda                 float64    `json:"lambda"`
 	Bias                   bool       `json:"bias"`
+	Implicit               string     `json:"implicit_params,omitempty"` // the implicit rows' parameters, rank aside
 	Training               []benchRow `json:"training"`
 	PeakRSSBytes           int64      `json:"peak_rss_bytes"`
 	TopP50, TopP90, TopP99 time.Duration
@@ -63,6 +65,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		lf                      logFlags
 		dataDir, preset, genDir string
 		ranksFlag, backendsFlag string
+		objectivesFlag          string
 		cudaWorker, appendTo    string
 		iterations, topQueries  int
 		lambda, testFraction    float64
@@ -75,6 +78,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&genDir, "gen-dir", "", "where the preset is generated and reused (default: $TMPDIR/movierec-<preset>)")
 	fs.StringVar(&ranksFlag, "ranks", "8,64", "comma-separated ranks to train")
 	fs.StringVar(&backendsFlag, "backends", "cpu,cuda", "comma-separated backends to try; unavailable ones are reported and skipped")
+	fs.StringVar(&objectivesFlag, "objectives", "explicit,implicit", "comma-separated objectives to train: explicit (--lambda, --bias) and implicit (the ranking model's defaults at each rank)")
 	fs.StringVar(&cudaWorker, "cuda-worker", "", "path of the movierec-cuda worker (default: next to this binary)")
 	fs.IntVar(&iterations, "iterations", 3, "iterations per training (seconds per iteration is their mean)")
 	fs.Float64Var(&lambda, "lambda", 0.05, "regularisation λ")
@@ -99,8 +103,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		ranks = append(ranks, k)
 	}
+	var objectives []als.Objective
+	for _, s := range strings.Split(objectivesFlag, ",") {
+		o, err := als.ParseObjective(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("--objectives: %w", err)
+		}
+		objectives = append(objectives, o)
+	}
 
 	rep := benchReport{Machine: machine(), Iterations: iterations, Lambda: lambda, Bias: bias}
+	if slices.Contains(objectives, als.Implicit) {
+		rep.Implicit = benchParams(als.Implicit, 0, iterations, lambda, bias).String()
+	}
 	if dataDir == "" {
 		cfg, ok := dataset.Presets()[preset]
 		if !ok {
@@ -154,26 +169,30 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			rep.Training = append(rep.Training, benchRow{Backend: backend, Error: msg})
 			continue
 		}
-		for _, k := range ranks {
-			p := als.Params{Rank: k, Iterations: iterations, Lambda: lambda, Seed: 5, Bias: bias}
-			var m als.Model
-			var total time.Duration
-			err := solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
-				total += it.Duration
-				log.Info("bench training", "backend", backend, "rank", k, "iteration", it.N, "seconds", it.Duration.Seconds(), "train_rmse", it.TrainRMSE)
-			})
-			row := benchRow{Backend: backend, Device: device, Rank: k}
-			if err != nil {
-				row.Error = err.Error()
-			} else {
-				row.SecPerIter = total.Seconds() / float64(iterations)
-				row.GFLOPS = als.FlopsPerIteration(r, p.AugmentedRank()) / row.SecPerIter / 1e9
-				row.TestRMSE = eval.Score(&m, ix, engine.MovieLensScale, test).RMSE
-				last, lastK = &m, k
-			}
-			rep.Training = append(rep.Training, row)
-			if rss := peakRSS(); rss > rep.PeakRSSBytes {
-				rep.PeakRSSBytes = rss
+		for _, obj := range objectives {
+			for _, k := range ranks {
+				p := benchParams(obj, k, iterations, lambda, bias)
+				var m als.Model
+				var total time.Duration
+				err := solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
+					total += it.Duration
+					log.Info("bench training", "backend", backend, "objective", obj, "rank", k, "iteration", it.N, "seconds", it.Duration.Seconds(), "train_error", it.TrainRMSE)
+				})
+				row := benchRow{Backend: backend, Device: device, Objective: obj.String(), Rank: k}
+				if err != nil {
+					row.Error = err.Error()
+				} else {
+					row.SecPerIter = total.Seconds() / float64(iterations)
+					row.GFLOPS = als.FlopsPerIteration(r, p.AugmentedRank()) / row.SecPerIter / 1e9
+					if obj == als.Explicit {
+						row.TestRMSE = eval.Score(&m, ix, engine.MovieLensScale, test).RMSE
+						last, lastK = &m, k
+					}
+				}
+				rep.Training = append(rep.Training, row)
+				if rss := peakRSS(); rss > rep.PeakRSSBytes {
+					rep.PeakRSSBytes = rss
+				}
 			}
 		}
 		solver.Close()
@@ -204,6 +223,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	return nil
+}
+
+// benchParams returns the parameters bench trains objective at rank k
+// with: explicit with λ and biases from the flags, implicit with the
+// ranking model's defaults (als.DefaultImplicitParams); both with the
+// given iterations and seed 5.
+func benchParams(objective als.Objective, k, iterations int, lambda float64, bias bool) als.Params {
+	if objective == als.Implicit {
+		p := als.DefaultImplicitParams()
+		p.Rank, p.Iterations, p.Seed = k, iterations, 5
+		return p
+	}
+	return als.Params{Rank: k, Iterations: iterations, Lambda: lambda, Seed: 5, Bias: bias}
 }
 
 // benchSolver builds one backend for bench, failing instead of falling back.
@@ -283,15 +315,23 @@ func (rep benchReport) markdown(cmd string) string {
 	if rep.NoiseFloor > 0 {
 		floor = fmt.Sprintf(" (noise floor %.4f)", rep.NoiseFloor)
 	}
-	fmt.Fprintf(&b, "\n| backend | device | rank | s / iteration | GFLOP/s | test RMSE%s |\n| --- | --- | ---: | ---: | ---: | ---: |\n", floor)
+	fmt.Fprintf(&b, "\n| backend | device | objective | rank | s / iteration | GFLOP/s | test RMSE%s |\n| --- | --- | --- | ---: | ---: | ---: | ---: |\n", floor)
 	for _, t := range rep.Training {
 		if t.Error != "" {
-			fmt.Fprintf(&b, "| %s | unavailable: %s | | | | |\n", t.Backend, strings.ReplaceAll(t.Error, "|", "/"))
+			fmt.Fprintf(&b, "| %s | unavailable: %s | %s | %d | | | |\n", t.Backend, strings.ReplaceAll(t.Error, "|", "/"), t.Objective, t.Rank)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.1f | %.4f |\n", t.Backend, t.Device, t.Rank, t.SecPerIter, t.GFLOPS, t.TestRMSE)
+		rmse := "—"
+		if t.TestRMSE > 0 {
+			rmse = fmt.Sprintf("%.4f", t.TestRMSE)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.3f | %.1f | %s |\n", t.Backend, t.Device, t.Objective, t.Rank, t.SecPerIter, t.GFLOPS, rmse)
 	}
-	fmt.Fprintf(&b, "\n%d iterations per training, λ %g, biases %t; test RMSE on a 10%% hold-out; GFLOP/s counts als.FlopsPerIteration.\n", rep.Iterations, rep.Lambda, rep.Bias)
+	fmt.Fprintf(&b, "\n%d iterations per training; explicit: λ %g, biases %t, test RMSE on a %s hold-out", rep.Iterations, rep.Lambda, rep.Bias, "10%")
+	if rep.Implicit != "" {
+		fmt.Fprintf(&b, "; implicit: %s (no RMSE: its scores are no ratings)", strings.TrimPrefix(rep.Implicit, "objective=implicit rank=0 "))
+	}
+	fmt.Fprintf(&b, ". GFLOP/s counts als.FlopsPerIteration, the explicit normal equations' work, for both objectives.\n")
 	return b.String()
 }
 

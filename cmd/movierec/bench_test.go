@@ -110,3 +110,31 @@ func BenchmarkPOSTDurable(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "posts/s")
 }
+
+// TestBenchParamsAndMarkdown checks the parameters bench trains each
+// objective with and that the table shows the objective of each row,
+// with no RMSE for implicit ones.
+func TestBenchParamsAndMarkdown(t *testing.T) {
+	if p := benchParams(als.Explicit, 16, 3, 0.05, true); p != (als.Params{Rank: 16, Iterations: 3, Lambda: 0.05, Seed: 5, Bias: true}) {
+		t.Errorf("benchParams(explicit) = %+v", p)
+	}
+	want := als.DefaultImplicitParams()
+	want.Rank, want.Iterations = 128, 3
+	if p := benchParams(als.Implicit, 128, 3, 0.05, true); p != want {
+		t.Errorf("benchParams(implicit) = %+v, want %+v", p, want)
+	}
+	rep := benchReport{Iterations: 3, Lambda: 0.05, Implicit: benchParams(als.Implicit, 0, 3, 0.05, false).String(), Training: []benchRow{
+		{Backend: "cpu", Device: "2 cores", Objective: "explicit", Rank: 8, SecPerIter: 0.5, GFLOPS: 10, TestRMSE: 0.8},
+		{Backend: "cpu", Device: "2 cores", Objective: "implicit", Rank: 8, SecPerIter: 0.25, GFLOPS: 20},
+	}}
+	md := rep.markdown("movierec bench")
+	for _, s := range []string{
+		"| cpu | 2 cores | explicit | 8 | 0.500 | 10.0 | 0.8000 |",
+		"| cpu | 2 cores | implicit | 8 | 0.250 | 20.0 | — |",
+		"implicit: iterations=3 lambda=",
+	} {
+		if !strings.Contains(md, s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md)
+		}
+	}
+}
