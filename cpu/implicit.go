@@ -69,8 +69,9 @@ type implicitHalf struct {
 	// with 0 < n < k.woodburyMax(k) ratings, all with weights c − w₀ > 0.
 	// saving estimates the flops Woodbury saves on them. Both are set
 	// once per Fit by countShort.
-	short  int
-	saving float64
+	short    int
+	saving   float64
+	positive []bool // per row: every weight c − w₀ > 0
 
 	// rotated is set by rotate for the current half: the fixed side has
 	// been turned into G's eigenbasis and diag holds w₀Λ (clamped at 0),
@@ -121,16 +122,18 @@ func (k *kernel) woodburyMax(kk int) int {
 	return min(kk, int(k.woodbury*float64(kk)))
 }
 
-// countShort sets h.imp.short and h.imp.saving.
+// countShort sets h.imp.short, h.imp.saving and h.imp.positive.
 func (k *kernel) countShort(h *half) {
 	ih := h.imp
 	kk := float64(h.k)
 	wmax := k.woodburyMax(h.k)
 	ih.short, ih.saving = 0, 0
-	for row := 0; row < h.rows(); row++ {
+	ih.positive = make([]bool, h.rows())
+	for row := range ih.positive {
 		lo, hi := h.ptr[row], h.ptr[row+1]
 		n := int(hi - lo)
-		if n == 0 || n >= wmax || !positiveWeights(&ih.p, h.val[lo:hi]) {
+		ih.positive[row] = positiveWeights(&ih.p, h.val[lo:hi])
+		if n == 0 || n >= wmax || !ih.positive[row] {
 			continue
 		}
 		ih.short++
@@ -143,7 +146,7 @@ func (k *kernel) countShort(h *half) {
 // c − w₀ > 0.
 func positiveWeights(p *als.Params, vals []float32) bool {
 	for _, v := range vals {
-		if !(p.Confidence(v) > p.Unobserved) {
+		if !(confidence(p, v) > p.Unobserved) {
 			return false
 		}
 	}
@@ -315,7 +318,7 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 		return true
 	}
 	ih := h.imp
-	positive := positiveWeights(&ih.p, h.val[lo:hi])
+	positive := ih.positive[row]
 	if ih.rotated && positive && n < k.woodburyMax(kk) {
 		return k.solveWoodbury(ws, h, lo, hi, x)
 	}
@@ -380,7 +383,7 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 	idx, val := h.idx[lo:hi], h.val[lo:hi]
 	w0 := ih.p.Unobserved
 	for j, v := range val {
-		c := ih.p.Confidence(v)
+		c := confidence(&ih.p, v)
 		sw[j] = math.Sqrt(c - w0)
 	}
 	// Columns n..m-1 of wt are left as they are: they only reach rows
@@ -397,7 +400,7 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 	}
 	// gramLower wrote row n when m > n: set the right-hand side after it.
 	for j, v := range val {
-		rhs[j] = ih.p.Confidence(v) / sw[j]
+		rhs[j] = confidence(&ih.p, v) / sw[j]
 	}
 	var ok bool
 	if n <= k.smallK {
@@ -434,7 +437,7 @@ func (k *kernel) implicitTiled(ws *workspace, h *half, lo, hi int64) {
 		y := ws.y[:nb*ldy]
 		gather(y, ldy, h.fixed, kk, h.idx[s:s+int64(nb)])
 		for l := 0; l < nb; l++ {
-			c := p.Confidence(h.val[s+int64(l)])
+			c := confidence(p, h.val[s+int64(l)])
 			sw := math.Sqrt(c - w0)
 			row := y[l*ldy : l*ldy+kk+1]
 			for j := range row[:kk] {
@@ -459,7 +462,7 @@ func implicitGo(a []float64, lda int, b, v []float64, h *half, lo, hi int64) {
 		for c, f := range h.fixed[it*kk : it*kk+kk] {
 			v[c] = float64(f)
 		}
-		c := p.Confidence(h.val[q])
+		c := confidence(p, h.val[q])
 		w := c - p.Unobserved
 		for j, vj := range v {
 			row := a[j*lda : j*lda+j+1]
@@ -470,4 +473,15 @@ func implicitGo(a []float64, lda int, b, v []float64, h *half, lo, hi int64) {
 			b[j] += c * vj
 		}
 	}
+}
+
+// confidence is p.Confidence(r), max(1 + α·r, 0), without math.Max's
+// care for signed zeros, which measured a tenth of a rank-8 fit; NaN
+// stays NaN.
+func confidence(p *als.Params, r float32) float64 {
+	c := 1 + p.Alpha*float64(r)
+	if c < 0 {
+		return 0
+	}
+	return c
 }

@@ -40,6 +40,7 @@ func testImplicitHalf(lens []int, p als.Params, kern kernel, rotated bool, seed 
 	for _, n := range lens {
 		maxN = max(maxN, n)
 	}
+	kern.countShort(h)
 	ws := []*workspace{kern.newWorkspace(k, maxN)}
 	kern.growImplicit(ws[0], k)
 	sc := newImplicitScratch(ld, max(numItems, len(lens)), k)
