@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"testing"
 
@@ -176,5 +177,57 @@ func TestTopOrderUnclamped(t *testing.T) {
 		if p.Score != 5 {
 			t.Errorf("movie %d shown as %v, want clamped to 5", p.Movie.ID, p.Score)
 		}
+	}
+}
+
+// gateSolver is the reference solver whose implicit fits wait for gate.
+type gateSolver struct {
+	started chan struct{}
+	gate    chan struct{}
+}
+
+func (s gateSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if p.Objective == als.Implicit {
+		close(s.started)
+		<-s.gate
+	}
+	return alstest.ReferenceSolver{}.Fit(ctx, dst, r, p, progress)
+}
+
+func (gateSolver) Close() error { return nil }
+
+// TestFirstTrainingServesEarly checks that the first retrain publishes the
+// rating model while the ranking model trains, and the full snapshot after.
+func TestFirstTrainingServesEarly(t *testing.T) {
+	movies, rs := world(t)
+	s := gateSolver{started: make(chan struct{}), gate: make(chan struct{})}
+	cfg := engine.Config{
+		Params:  als.Params{Rank: 4, Iterations: 5, Lambda: 0.1, Seed: 5},
+		Ranking: alstest.ImplicitParams(3, 4, 0.5, 1, 0.5, 0),
+		Scale:   engine.MovieLensScale,
+	}
+	e, err := engine.New(cfg, s, movies, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Retrain(t.Context())
+		done <- err
+	}()
+	<-s.started
+	snap := e.Snapshot()
+	if snap == nil || snap.Ranker != nil {
+		t.Fatalf("Snapshot() while the ranking model trains = %+v, want the rating model alone", snap)
+	}
+	if _, err := e.Top(t.Context(), 1, 5); err != nil {
+		t.Errorf("Top() while the ranking model trains: %v", err)
+	}
+	close(s.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if snap := e.Snapshot(); snap.Ranker == nil {
+		t.Error("Snapshot().Ranker = nil after Retrain, want the ranking model")
 	}
 }

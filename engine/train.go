@@ -9,7 +9,11 @@ import (
 	"movierec/als"
 )
 
-// Retrain trains a model on the ratings as they are now and publishes it.
+// Retrain trains a model on the ratings as they are now and publishes it:
+// the rating model, then (with Config.Ranking) the ranking model, both in
+// one snapshot. When no model is published yet, the rating model is
+// published alone as soon as it is trained, so the service is ready
+// sooner; lists are ordered by it until the full snapshot replaces it.
 // Only one training runs at a time; a second call waits for the first.
 // It returns the published snapshot. It does not consult RequestRetrain.
 func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
@@ -27,6 +31,19 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	var ranker *als.Model
 	var rankerSecs, rankerErr float64
 	if err == nil && e.cfg.Ranking.Rank != 0 {
+		if e.current.Load() == nil {
+			// First start: serve at once with the rating model ranking
+			// rather than stay unready while the ranking model trains.
+			first := &Snapshot{Model: m, Params: p, DataVersion: version, Backend: e.cfg.Backend,
+				TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
+				UserIDs: userIDs, MovieIDs: e.movieIDs()}
+			e.mu.Lock()
+			if e.current.Load() == nil {
+				e.swapLocked(first)
+				log.Info("serving the rating model's order until the ranking model is trained")
+			}
+			e.mu.Unlock()
+		}
 		rstart := time.Now()
 		log.Info("training the ranking model", "params", e.cfg.Ranking.String())
 		ranker, rankerErr, err = e.fit(ctx, log.With("model", "ranking"), r, e.cfg.Ranking)

@@ -130,6 +130,10 @@ func TestEvalTable(t *testing.T) {
 	if !(ndcg["EASE"] > 1.5*ndcg["most-rated"] && ndcg["implicit ALS"] > 1.5*ndcg["most-rated"] && ndcg["most-rated"] > ndcg["explicit ALS"]) {
 		t.Errorf("NDCG@10 %v: want EASE and implicit ALS well above most-rated, and most-rated above explicit ALS", ndcg)
 	}
+	// The acceptance bar of the ranking model's defaults (issue 9).
+	if !(ndcg["implicit ALS"] >= ndcg["EASE"] && ndcg["implicit ALS"] >= 1.8*ndcg["most-rated"]) {
+		t.Errorf("NDCG@10 %v: want the default ranking model at least EASE and 1.8× most-rated", ndcg)
+	}
 }
 
 // TestEvalTimeSplitJSON runs the temporal protocol with --ranking explicit.
