@@ -1,6 +1,9 @@
 package als
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // The implicit objective (Hu, Koren & Volinsky 2008, with the unobserved
 // weight and frequency-scaled ridge of Rendle et al. 2022). Every rated
@@ -50,20 +53,60 @@ func (p Params) RowReg(n, fixed int) float64 {
 	return p.Lambda * math.Pow(float64(n)+p.Unobserved*float64(fixed), p.RegExponent)
 }
 
+// gramStripes is the number of stripes of rows whose Gram matrices Gram
+// forms concurrently and then adds in stripe order: a constant, so the
+// result does not depend on the number of CPUs.
+const gramStripes = 8
+
 // Gram returns the k×k row-major Gram matrix Σ_j f_j f_jᵀ (both triangles)
 // of the rows f_j of a row-major float32 factor table with rank k,
-// accumulated in float64.
+// accumulated in float64. It forms the lower triangle of gramStripes
+// stripes of rows on as many goroutines, adds them in stripe order and
+// mirrors the result, so it is deterministic.
 func Gram(factors []float32, k int) []float64 {
+	rows := len(factors) / k
+	per := (rows + gramStripes - 1) / gramStripes
+	parts := make([][]float64, gramStripes)
+	var wg sync.WaitGroup
+	for s := range parts {
+		lo, hi := min(s*per, rows), min((s+1)*per, rows)
+		if lo == hi {
+			continue
+		}
+		wg.Go(func() { parts[s] = gramLower(factors[lo*k:hi*k], k) })
+	}
+	wg.Wait()
 	g := make([]float64, k*k)
+	for _, part := range parts {
+		for j, v := range part {
+			g[j] += v
+		}
+	}
+	for p := 0; p < k; p++ {
+		for q := 0; q < p; q++ {
+			g[q*k+p] = g[p*k+q]
+		}
+	}
+	return g
+}
+
+// gramLower returns the lower triangle (upper zero) of the Gram matrix of
+// the rows of factors.
+func gramLower(factors []float32, k int) []float64 {
+	g := make([]float64, k*k)
+	v := make([]float64, k)
 	for j := 0; j+k <= len(factors); j += k {
-		f := factors[j : j+k]
-		for p, fp := range f {
-			if fp == 0 {
+		for c, f := range factors[j : j+k] {
+			v[c] = float64(f)
+		}
+		for p, vp := range v {
+			if vp == 0 {
 				continue
 			}
-			row := g[p*k : p*k+k]
-			for q, fq := range f {
-				row[q] += float64(fp) * float64(fq)
+			row := g[p*k : p*k+p+1]
+			vv := v[:len(row)]
+			for q, vq := range vv {
+				row[q] += vp * vq
 			}
 		}
 	}

@@ -117,3 +117,37 @@ func TestSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestImplicitLoss checks als.ImplicitLoss, which sums the unobserved term
+// through the item Gram matrix, against ImplicitLossBrute, which sums
+// every pair, and als.Gram against plain loops, for several row counts
+// (fewer rows than Gram's stripes, and not a multiple of them).
+func TestImplicitLoss(t *testing.T) {
+	for _, tc := range []struct{ users, items, nnz, rank int }{
+		{5, 3, 8, 2}, {40, 30, 300, 4}, {120, 97, 2500, 7},
+	} {
+		r, _ := alstest.Synthetic(tc.users, tc.items, tc.nnz, 3, 0.3, 21)
+		p := alstest.ImplicitParams(tc.rank, 2, 0.05, 1, 0.5, 0.75)
+		var m als.Model
+		if err := (alstest.ReferenceSolver{}).Fit(t.Context(), &m, r, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, want := als.ImplicitLoss(&m, r, p), alstest.ImplicitLossBrute(&m, r, p)
+		if math.Abs(got-want) > 1e-6*math.Abs(want) { // the observed scores are float32 dot products
+			t.Errorf("%d×%d rank %d: ImplicitLoss = %.12g, brute force %.12g", tc.users, tc.items, tc.rank, got, want)
+		}
+		g := als.Gram(m.ItemFactors, m.Rank)
+		k := m.Rank
+		for a := 0; a < k; a++ {
+			for b := 0; b < k; b++ {
+				var s float64
+				for i := 0; i < m.NumItems; i++ {
+					s += float64(m.Item(i)[a]) * float64(m.Item(i)[b])
+				}
+				if math.Abs(g[a*k+b]-s) > 1e-12*(1+math.Abs(s)) {
+					t.Errorf("%d items rank %d: Gram[%d,%d] = %v, want %v", tc.items, k, a, b, g[a*k+b], s)
+				}
+			}
+		}
+	}
+}
