@@ -59,4 +59,6 @@ var (
 	ErrInvalidRating = errors.New("invalid rating")
 	ErrInvalidInput  = errors.New("invalid input")
 	ErrModelNotReady = errors.New("model not ready")
+	// ErrNotRated marks a deletion of a rating the user has not made.
+	ErrNotRated = errors.New("not rated")
 )

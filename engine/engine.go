@@ -33,6 +33,15 @@ type Store interface {
 	AddRatings(ctx context.Context, rs []Rating) error
 }
 
+// Deleter removes stored ratings. A Store implements it to support
+// Engine.DeleteRating. DeleteRating must have made the removal durable when
+// it returns nil; it may return an error wrapping ErrNotRated when no such
+// rating is stored (nothing changed). It is never called concurrently for
+// the same user.
+type Deleter interface {
+	DeleteRating(ctx context.Context, user, movie int32) error
+}
+
 // ModelSaver keeps published models so a restart can load instead of
 // retrain. SaveModel is called from the training goroutine after a swap.
 type ModelSaver interface {
@@ -58,6 +67,7 @@ type Config struct {
 	MinRatings int        // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
 	Scale      Scale      // valid rating values
 	Backend    string     // name of the training backend, for reports
+	Device     string     // what trains, for reports ("2 cores"); a solver's Device() method overrides it; "" means Backend
 	Store      Store      // where ratings are made durable; nil keeps them in memory only
 	Models     ModelSaver // where trained models are kept; nil keeps none
 	Version    int64      // data version of the initial ratings (the store's)
@@ -80,6 +90,7 @@ type Engine struct {
 
 	movies  []Movie         // catalog, fixed after New
 	movieIx map[int32]int32 // movie id → catalog index
+	titles  *titleIndex     // title search index, fixed after New
 
 	// Per-movie statistics, updated atomically so readers need no lock.
 	counts []atomic.Int32
@@ -101,6 +112,9 @@ type Engine struct {
 	kick    chan struct{} // retrain requested (cap 1: coalesces)
 	trained chan struct{} // closed and replaced after each swap; for tests and Wait
 	trainMu sync.Mutex    // at most one training at a time
+	running atomic.Bool   // a training holds trainMu
+	waiting atomic.Bool   // Run took a request and waits for RetrainInterval
+	force   atomic.Bool   // the next Run retrain happens even with nothing changed
 	countMu sync.Mutex    // guards counts of trainings
 	tcounts map[string]*TrainingCount
 	tmu     sync.Mutex // guards trained
@@ -172,6 +186,7 @@ type Snapshot struct {
 	Params       als.Params
 	DataVersion  int64 // the engine's data version the model saw
 	Backend      string
+	Device       string // what trained it: "2 cores", a GPU's name (see Config.Device)
 	TrainedAt    time.Time
 	TrainSeconds float64
 	TrainRMSE    float64
@@ -249,6 +264,7 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 	if err := e.load(ratings); err != nil {
 		return nil, err
 	}
+	e.titles = newTitleIndex(movies)
 	return e, nil
 }
 

@@ -19,6 +19,8 @@ import (
 func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	e.trainMu.Lock()
 	defer e.trainMu.Unlock()
+	e.running.Store(true)
+	defer e.running.Store(false)
 
 	r, version, userIDs := e.snapshotRatings()
 	p := e.cfg.Params
@@ -34,7 +36,7 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		if e.current.Load() == nil {
 			// First start: serve at once with the rating model ranking
 			// rather than stay unready while the ranking model trains.
-			first := &Snapshot{Model: m, Params: p, DataVersion: version, Backend: e.cfg.Backend,
+			first := &Snapshot{Model: m, Params: p, DataVersion: version, Backend: e.backend(), Device: e.device(),
 				TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
 				UserIDs: userIDs, MovieIDs: e.movieIDs()}
 			e.mu.Lock()
@@ -50,17 +52,14 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		rankerSecs = time.Since(rstart).Seconds()
 	}
 	total := time.Since(start).Seconds()
-	backend := e.cfg.Backend
-	if n, ok := e.solver.(interface{ Name() string }); ok {
-		backend = n.Name() // a fallback solver says which backend really trained
-	}
+	backend := e.backend()
 	e.countTraining(backend, err == nil, total)
 	if err != nil {
 		log.Error("training failed", logKeyErr, err)
 		return nil, fmt.Errorf("train at data version %d: %w", version, err)
 	}
 	s := &Snapshot{
-		Model: m, Params: p, DataVersion: version, Backend: backend,
+		Model: m, Params: p, DataVersion: version, Backend: backend, Device: e.device(),
 		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
 		UserIDs: userIDs, MovieIDs: e.movieIDs(),
 	}
@@ -79,6 +78,35 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	}
 	return s, nil
 }
+
+// backend names the backend that trained last: the solver's Name() when
+// it has one (a fallback solver says which backend really trained), else
+// Config.Backend.
+func (e *Engine) backend() string {
+	if n, ok := e.solver.(interface{ Name() string }); ok {
+		if s := n.Name(); s != "" {
+			return s
+		}
+	}
+	return e.cfg.Backend
+}
+
+// device describes what trains: the solver's Device() when it has one (the
+// CUDA worker reports its GPU), else Config.Device, else the backend.
+func (e *Engine) device() string {
+	if d, ok := e.solver.(interface{ Device() string }); ok {
+		if s := d.Device(); s != "" {
+			return s
+		}
+	}
+	if e.cfg.Device != "" {
+		return e.cfg.Device
+	}
+	return e.backend()
+}
+
+// Device describes what trains the models (see Config.Device).
+func (e *Engine) Device() string { return e.device() }
 
 // fit trains one model with p and returns it with its final training
 // error (als.TrainError), logging progress.
@@ -123,12 +151,28 @@ func (e *Engine) snapshotRatings() (*als.Ratings, int64, []int32) {
 }
 
 // RequestRetrain asks the Run loop for a retrain. Requests made while one is
-// pending coalesce into it; it never blocks.
+// pending coalesce into it; it never blocks. The retrain is skipped when no
+// rating changed since the published model.
 func (e *Engine) RequestRetrain() {
 	select {
 	case e.kick <- struct{}{}:
 	default:
 	}
+}
+
+// RequestForcedRetrain is RequestRetrain for an operator: it coalesces
+// with other requests in the same way, but the retrain runs even when no
+// rating changed since the published model.
+func (e *Engine) RequestForcedRetrain() {
+	e.force.Store(true)
+	e.RequestRetrain()
+}
+
+// RetrainState reports whether a retrain is pending (requested, not yet
+// started: queued for the Run loop or waiting out RetrainInterval) and
+// whether one is running (Retrain, from Run or a direct call).
+func (e *Engine) RetrainState() (pending, running bool) {
+	return len(e.kick) > 0 || e.waiting.Load(), e.running.Load()
 }
 
 // Run serves retrain requests until ctx is done: at most one training runs
@@ -143,19 +187,25 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		case <-e.kick:
 		}
+		e.waiting.Store(true)
 		if wait := e.cfg.RetrainInterval - time.Since(last); !last.IsZero() && wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
+				e.waiting.Store(false)
 				return nil
 			case <-t.C:
 			}
 		}
-		if s := e.Snapshot(); s != nil && s.DataVersion == e.DataVersion() {
+		forced := e.force.Swap(false)
+		if s := e.Snapshot(); s != nil && s.DataVersion == e.DataVersion() && !forced {
+			e.waiting.Store(false)
 			continue // nothing changed since the published model
 		}
 		last = time.Now()
+		e.running.Store(true) // before waiting ends, so RetrainState never shows neither
+		e.waiting.Store(false)
 		if _, err := e.Retrain(ctx); err != nil && !errorsIsCtx(err) {
 			e.log.Error("background retrain failed; serving the previous model", logKeyErr, err)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -103,6 +104,82 @@ func (e *Engine) apply(user int32, rs []Rating) {
 	}
 	e.rows[u] = n
 	e.version++
+	if s := e.current.Load(); s != nil {
+		var f als.FoldIn
+		e.foldLocked(&f, u, s, e.version)
+	}
+}
+
+// DeleteRating removes user's rating of movie: durably from the store
+// first (Config.Store must implement Deleter), then from memory. It bumps
+// the data version, updates the movie's count and average, folds the user
+// in again against the current model, and requests a background retrain,
+// as AddRatings does. A user left without ratings gets what users without
+// ratings get (see Recommend). It returns the removed rating (Time 0).
+// Errors wrap ErrInvalidInput (bad user), ErrUnknownMovie or ErrNotRated
+// (the user has no rating of the movie); nothing changes then.
+func (e *Engine) DeleteRating(ctx context.Context, user, movie int32) (Rating, error) {
+	if user < 0 {
+		return Rating{}, fmt.Errorf("%w: user id %d must not be negative", ErrInvalidInput, user)
+	}
+	i, ok := e.movieIx[movie]
+	if !ok {
+		return Rating{}, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
+	}
+	l := &e.userLocks[maphash.Comparable(e.lockSeed, user)%uint64(len(e.userLocks))]
+	l.Lock()
+	defer l.Unlock()
+	// Under the user's lock nobody else changes the row, so what is found
+	// here is what remove removes.
+	e.mu.RLock()
+	u, known := e.userIx[user]
+	var j int
+	found := false
+	if known {
+		j, found = slices.BinarySearch(e.rows[u].movies, i)
+	}
+	var val float32
+	if found {
+		val = e.rows[u].vals[j]
+	}
+	e.mu.RUnlock()
+	if !found {
+		return Rating{}, fmt.Errorf("%w: user %d has no rating of movie %d", ErrNotRated, user, movie)
+	}
+	if e.cfg.Store != nil {
+		d, ok := e.cfg.Store.(Deleter)
+		if !ok {
+			return Rating{}, fmt.Errorf("delete rating of user %d: the store cannot delete ratings", user)
+		}
+		// ErrNotRated from the store means it had no such row: memory
+		// catches up below.
+		if err := d.DeleteRating(ctx, user, movie); err != nil && !errors.Is(err, ErrNotRated) {
+			return Rating{}, fmt.Errorf("delete rating of user %d, movie %d: %w", user, movie, err)
+		}
+	}
+	e.remove(u, i)
+	e.RequestRetrain()
+	return Rating{User: user, Movie: movie, Value: val}, nil
+}
+
+// remove deletes catalog movie i from user index u's row (where it is),
+// bumps the data version and folds the user in again.
+func (e *Engine) remove(u, i int32) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.rows[u]
+	j, _ := slices.BinarySearch(old.movies, i)
+	n := row{movies: make([]int32, 0, len(old.movies)-1), vals: make([]float32, 0, len(old.movies)-1)}
+	n.movies = append(append(n.movies, old.movies[:j]...), old.movies[j+1:]...)
+	n.vals = append(append(n.vals, old.vals[:j]...), old.vals[j+1:]...)
+	e.counts[i].Add(-1)
+	e.sums[i].Add(-toSum(old.vals[j]))
+	e.rows[u] = n
+	e.version++
+	if len(n.movies) == 0 {
+		delete(e.folded, u) // no ratings: no personal vector (see user)
+		return
+	}
 	if s := e.current.Load(); s != nil {
 		var f als.FoldIn
 		e.foldLocked(&f, u, s, e.version)
