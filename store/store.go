@@ -38,8 +38,6 @@ type DB struct {
 	closed  bool         // guarded by closeMu
 }
 
-var _ engine.Store = (*DB)(nil)
-
 // readConns is the size of the reader pool.
 const readConns = 4
 

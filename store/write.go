@@ -2,19 +2,65 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"movierec/engine"
 )
 
-// writeReq is one caller's batch waiting for the writer goroutine.
+// writeReq is one caller's batch waiting for the writer goroutine: ratings
+// to store, or (del) one rating to delete.
 type writeReq struct {
-	rs   []engine.Rating
-	done chan error
+	rs          []engine.Rating
+	del         bool
+	user, movie int32 // the rating to delete
+	deleted     bool  // set by commit: the delete found its row
+	done        chan error
 }
+
+var (
+	_ engine.Store   = (*DB)(nil)
+	_ engine.Deleter = (*DB)(nil)
+)
 
 // maxGroup bounds how many ratings one group commit takes.
 const maxGroup = 20000
+
+// DeleteRating deletes user's rating of movie in one durable transaction,
+// on the same write path as AddRatings (group commit): when it returns nil
+// the rating is gone from disk. It bumps the data version by one, unless
+// there was no such rating: then nothing changes and the error wraps
+// engine.ErrNotRated.
+func (d *DB) DeleteRating(ctx context.Context, user, movie int32) error {
+	req := &writeReq{del: true, user: user, movie: movie, done: make(chan error, 1)}
+	if err := d.enqueue(ctx, req); err != nil {
+		return fmt.Errorf("delete rating (user %d, movie %d): %w", user, movie, err)
+	}
+	if err := <-req.done; err != nil {
+		return err
+	}
+	if !req.deleted {
+		return fmt.Errorf("%w: user %d has no stored rating of movie %d", engine.ErrNotRated, user, movie)
+	}
+	return nil
+}
+
+// enqueue hands req to the writer goroutine.
+func (d *DB) enqueue(ctx context.Context, req *writeReq) error {
+	// Enqueue under the read lock: Close takes the write lock to set closed,
+	// so no request can be queued after the writer's final drain.
+	d.closeMu.RLock()
+	defer d.closeMu.RUnlock()
+	if d.closed {
+		return ErrClosed
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case d.writes <- req:
+		return nil
+	}
+}
 
 // AddRatings stores rs in one durable transaction, shared with whatever
 // other batches are waiting (group commit): when it returns nil, every
@@ -25,20 +71,12 @@ const maxGroup = 20000
 // stored batch.
 func (d *DB) AddRatings(ctx context.Context, rs []engine.Rating) error {
 	req := &writeReq{rs: rs, done: make(chan error, 1)}
-	// Enqueue under the read lock: Close takes the write lock to set closed,
-	// so no request can be queued after the writer's final drain.
-	d.closeMu.RLock()
-	if d.closed {
-		d.closeMu.RUnlock()
-		return ErrClosed
+	if err := d.enqueue(ctx, req); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return err
+		}
+		return fmt.Errorf("store %d ratings: %w", len(rs), err)
 	}
-	select {
-	case <-ctx.Done():
-		d.closeMu.RUnlock()
-		return fmt.Errorf("store %d ratings: %w", len(rs), ctx.Err())
-	case d.writes <- req:
-	}
-	d.closeMu.RUnlock()
 	return <-req.done
 }
 
@@ -62,13 +100,13 @@ func (d *DB) writer() {
 				}
 			}
 		}
-		n := len(group[0].rs)
+		n := max(len(group[0].rs), 1)
 	more:
 		for n < maxGroup {
 			select {
 			case req := <-d.writes:
 				group = append(group, req)
-				n += len(req.rs)
+				n += max(len(req.rs), 1)
 			default:
 				break more
 			}
@@ -100,14 +138,31 @@ func (d *DB) commit(group []*writeReq) error {
 		return fmt.Errorf("prepare insert: %w", err)
 	}
 	defer st.Close()
+	changed := 0 // batches that changed data: each bumps the data version
 	for _, req := range group {
+		if req.del {
+			res, err := tx.ExecContext(ctx, "DELETE FROM ratings WHERE user_id = ? AND movie_id = ?", req.user, req.movie)
+			if err != nil {
+				return fmt.Errorf("delete rating (user %d, movie %d): %w", req.user, req.movie, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("delete rating (user %d, movie %d): %w", req.user, req.movie, err)
+			}
+			req.deleted = n > 0
+			if req.deleted {
+				changed++
+			}
+			continue
+		}
 		for _, r := range req.rs {
 			if _, err := st.ExecContext(ctx, r.User, r.Movie, r.Value, r.Time); err != nil {
 				return fmt.Errorf("insert rating (user %d, movie %d): %w", r.User, r.Movie, err)
 			}
 		}
+		changed++
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE meta SET data_version = data_version + ? WHERE id = 1", len(group)); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET data_version = data_version + ? WHERE id = 1", changed); err != nil {
 		return fmt.Errorf("bump data version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
