@@ -28,6 +28,12 @@ var catalog = []engine.Movie{
 // train it publishes a first model.
 func newEngine(t *testing.T, train bool) *engine.Engine {
 	t.Helper()
+	return newEngineWith(t, train, alstest.ReferenceSolver{}, nil)
+}
+
+// testRatings are the ratings of newEngine: users 1–6 rate movie m when
+// (user+m)%3 != 0.
+func testRatings() []engine.Rating {
 	var rs []engine.Rating
 	for u := int32(1); u <= 6; u++ {
 		for m := int32(1); m <= 7; m++ {
@@ -36,8 +42,14 @@ func newEngine(t *testing.T, train bool) *engine.Engine {
 			}
 		}
 	}
+	return rs
+}
+
+// newEngineWith is newEngine with a solver and a store of its own.
+func newEngineWith(t *testing.T, train bool, solver als.Solver, st engine.Store) *engine.Engine {
+	t.Helper()
 	p := als.Params{Rank: 3, Iterations: 3, Lambda: 0.1, Seed: 1}
-	e, err := engine.New(engine.Config{Params: p, Scale: engine.MovieLensScale, Backend: "tiny"}, alstest.ReferenceSolver{}, catalog, rs)
+	e, err := engine.New(engine.Config{Params: p, Scale: engine.MovieLensScale, Backend: "tiny", Store: st}, solver, catalog, testRatings())
 	if err != nil {
 		t.Fatalf("engine.New() error = %v", err)
 	}

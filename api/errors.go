@@ -38,6 +38,7 @@ var statusOf = []struct {
 	{engine.ErrInvalidInput, http.StatusBadRequest},
 	{engine.ErrInvalidRating, http.StatusBadRequest},
 	{engine.ErrUnknownMovie, http.StatusNotFound},
+	{engine.ErrNotRated, http.StatusNotFound},
 	{engine.ErrModelNotReady, http.StatusServiceUnavailable},
 }
 

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -86,6 +89,58 @@ func (s *Server) v1Popular(c *gin.Context) {
 	for i, p := range preds {
 		out.Movies[i] = movie{MovieID: p.Movie.ID, Title: p.Movie.Title, Genres: genres(p.Movie.Genres),
 			RatingsCount: p.Count, AverageRating: round4(p.Average)}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// maxQueryLen bounds a search query, in characters.
+const maxQueryLen = 200
+
+// movieSearch is the body of GET /api/v1/movies?query=.
+type movieSearch struct {
+	Query  string  `json:"query"`
+	Movies []movie `json:"movies"`
+}
+
+// v1SearchMovies serves GET /api/v1/movies?query=&limit=: movies whose
+// titles contain every word of the query as a word start, best first (see
+// engine.Engine.SearchMovies for the matching and the order).
+func (s *Server) v1SearchMovies(c *gin.Context) {
+	// Parse the query string strictly: a malformed escape is a 400, not a
+	// silently missing parameter.
+	vals, err := url.ParseQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		s.fail(c, fmt.Errorf("%w: malformed query string: %v", ErrBadRequest, err))
+		return
+	}
+	qs, ok := vals["query"]
+	if !ok {
+		s.fail(c, fmt.Errorf("%w: query is required", ErrBadRequest))
+		return
+	}
+	q := qs[0]
+	if !utf8.ValidString(q) {
+		s.fail(c, fmt.Errorf("%w: query is not valid UTF-8", ErrBadRequest))
+		return
+	}
+	if n := utf8.RuneCountInString(q); n < 1 || n > maxQueryLen {
+		s.fail(c, fmt.Errorf("%w: query must be 1 to %d characters, not %d", ErrBadRequest, maxQueryLen, n))
+		return
+	}
+	n, err := s.limit(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	found, err := s.rec.SearchMovies(q, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := movieSearch{Query: q, Movies: make([]movie, len(found))}
+	for i, m := range found {
+		out.Movies[i] = movie{MovieID: m.Movie.ID, Title: m.Movie.Title, Genres: genres(m.Movie.Genres),
+			RatingsCount: m.Count, AverageRating: round4(m.Average)}
 	}
 	c.JSON(http.StatusOK, out)
 }

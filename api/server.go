@@ -42,6 +42,10 @@ type Recommender interface {
 	AddRatings(ctx context.Context, user int32, in []engine.RatingInput) ([]engine.Rating, error)
 	UserRatings(ctx context.Context, user int32) ([]engine.Rating, error)
 	MovieStats(id int32) (engine.Movie, int, float64, error)
+	SearchMovies(query string, n int) ([]engine.Match, error)
+	DeleteRating(ctx context.Context, user, movie int32) (engine.Rating, error)
+	RequestForcedRetrain()
+	RetrainState() (pending, running bool)
 	Snapshot() *engine.Snapshot
 	DataVersion() int64
 	TrainingCounts() []engine.TrainingCount
@@ -56,7 +60,7 @@ type Options struct {
 	MaxBodyBytes int64 // largest POST body (default 1 MiB)
 
 	// APIKey, when set, is required as "Authorization: Bearer <APIKey>" on
-	// every POST route. /healthz, /readyz, /metrics and /openapi.json stay
+	// every write route (POST, DELETE). /healthz, /readyz, /metrics and /openapi.json stay
 	// open.
 	APIKey string
 	// AuthReads requires the API key on the GET routes too (when APIKey is
@@ -139,10 +143,13 @@ func (s *Server) routes() *gin.Engine {
 	v1r.GET("/users/:user/recommendations", s.v1Recommendations)
 	v1r.GET("/users/:user/ratings", s.v1UserRatings)
 	v1w.POST("/users/:user/ratings", s.v1PostRatings)
+	v1w.DELETE("/users/:user/ratings/:movie", s.v1DeleteRating)
+	v1r.GET("/movies", s.v1SearchMovies)
 	v1r.GET("/movies/popular", s.v1Popular)
 	v1r.GET("/movies/:movie", s.v1Movie)
 	v1r.GET("/movies/:movie/similar", s.v1Similar)
 	v1r.GET("/model", s.v1Model)
+	v1w.POST("/model/retrain", s.v1Retrain)
 	return g
 }
 

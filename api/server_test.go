@@ -34,6 +34,10 @@ type fakeRec struct {
 	SimilarFn   func(ctx context.Context, movie int32, n int) ([]engine.SimilarMovie, error)
 	PopularFn   func(n, minRatings int) []engine.Prediction
 	SnapshotFn  func() *engine.Snapshot
+	SearchFn    func(query string, n int) ([]engine.Match, error)
+	DeleteFn    func(ctx context.Context, user, movie int32) (engine.Rating, error)
+	RetrainFn   func()
+	StateFn     func() (pending, running bool)
 }
 
 var _ api.Recommender = (*fakeRec)(nil)
@@ -75,6 +79,29 @@ func (f *fakeRec) Snapshot() *engine.Snapshot {
 		return nil
 	}
 	return f.SnapshotFn()
+}
+func (f *fakeRec) SearchMovies(query string, n int) ([]engine.Match, error) {
+	if f.SearchFn == nil {
+		return nil, nil
+	}
+	return f.SearchFn(query, n)
+}
+func (f *fakeRec) DeleteRating(ctx context.Context, user, movie int32) (engine.Rating, error) {
+	if f.DeleteFn == nil {
+		return engine.Rating{}, nil
+	}
+	return f.DeleteFn(ctx, user, movie)
+}
+func (f *fakeRec) RequestForcedRetrain() {
+	if f.RetrainFn != nil {
+		f.RetrainFn()
+	}
+}
+func (f *fakeRec) RetrainState() (pending, running bool) {
+	if f.StateFn == nil {
+		return false, false
+	}
+	return f.StateFn()
 }
 func (f *fakeRec) DataVersion() int64                     { return 0 }
 func (f *fakeRec) TrainingCounts() []engine.TrainingCount { return nil }

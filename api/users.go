@@ -153,3 +153,32 @@ func genres(g []string) []string {
 	}
 	return g
 }
+
+// deletedRating is the body of DELETE /api/v1/users/{user}/ratings/{movie}.
+type deletedRating struct {
+	UserID  int32 `json:"user_id"`
+	MovieID int32 `json:"movie_id"`
+	Deleted bool  `json:"deleted"`
+}
+
+// v1DeleteRating serves DELETE /api/v1/users/{user}/ratings/{movie}: the
+// rating is removed durably and the user folded in again before the
+// answer. 404 when the movie is unknown or the user has not rated it
+// (nothing changes then).
+func (s *Server) v1DeleteRating(c *gin.Context) {
+	user, err := parseID(c, "user")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	movie, err := parseID(c, "movie")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if _, err := s.rec.DeleteRating(c.Request.Context(), user, movie); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, deletedRating{UserID: user, MovieID: movie, Deleted: true})
+}

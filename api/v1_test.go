@@ -35,6 +35,13 @@ func TestV1(t *testing.T) {
 		{"tutorial post", request{method: "POST", path: "/43/ratings", contentType: "text/plain", body: "1,4\n"}, 200, `[[43,1,4]]`},
 		{"healthz", get("/healthz"), 200, `"ok"`},
 		{"readyz", get("/readyz"), 200, `"ready"`},
+		{"search", get("/api/v1/movies?query=toy%20story"), 200, `{"query":"toy story","movies":[{"movie_id":1,"title":"Toy Story (1995)","genres":["Animation","Comedy"],"ratings_count":`},
+		{"search accents and case", get("/api/v1/movies?query=G%C3%93LDEN&limit=1"), 200, `"movies":[{"movie_id":7,"title":"GoldenEye (1995)"`},
+		{"search trailing article", get("/api/v1/movies?query=the+american+president"), 200, `"movies":[{"movie_id":4,`},
+		{"search nothing", get("/api/v1/movies?query=zebra"), 200, `{"query":"zebra","movies":[]}`},
+		{"search no words", get("/api/v1/movies?query=%21%21"), 200, `"movies":[]}`},
+		{"delete", request{method: "DELETE", path: "/api/v1/users/2/ratings/2"}, 200, `{"user_id":2,"movie_id":2,"deleted":true}`},
+		{"retrain", request{method: "POST", path: "/api/v1/model/retrain"}, 202, `{"status":"retrain requested","pending":true}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,8 +71,8 @@ func TestV1(t *testing.T) {
 			t.Errorf("recommendations of user 42 = %s, contain rated movie %s", body, id)
 		}
 	}
-	if v := e.DataVersion(); v != 3 {
-		t.Errorf("DataVersion() after 3 posts = %d, want 3", v)
+	if v := e.DataVersion(); v != 4 {
+		t.Errorf("DataVersion() after 3 posts and a delete = %d, want 4", v)
 	}
 }
 
@@ -166,6 +173,30 @@ func TestHostileInput(t *testing.T) {
 		{"line same movie twice", request{method: "POST", path: "/7/ratings", body: "1,4\n1,3\n"}, 400, "rated twice"},
 		{"line empty", request{method: "POST", path: "/7/ratings"}, 400, "no ratings"},
 		{"line too large", request{method: "POST", path: "/7/ratings", body: strings.Repeat("1,4\n", 1<<18+1)}, 413, "over"},
+
+		// Search.
+		{"search no query", get("/api/v1/movies"), 400, "query is required"},
+		{"search empty query", get("/api/v1/movies?query="), 400, "query must be 1 to 200 characters, not 0"},
+		{"search query too long", get("/api/v1/movies?query=" + strings.Repeat("é", 201)), 400, "not 201"},
+		{"search bad escape", get("/api/v1/movies?query=%zz"), 400, "malformed query string"},
+		{"search bad escape elsewhere", get("/api/v1/movies?query=toy&x=%"), 400, "malformed query string"},
+		{"search not UTF-8", get("/api/v1/movies?query=%ff"), 400, "not valid UTF-8"},
+		{"search limit zero", get("/api/v1/movies?query=toy&limit=0"), 400, "limit 0"},
+		{"search limit over max", get("/api/v1/movies?query=toy&limit=1001"), 400, "limit 1001"},
+		{"search limit text", get("/api/v1/movies?query=toy&limit=all"), 400, `limit "all"`},
+
+		// Deletes.
+		{"delete user text", request{method: "DELETE", path: "/api/v1/users/x/ratings/1"}, 400, "user id"},
+		{"delete user negative", request{method: "DELETE", path: "/api/v1/users/-1/ratings/1"}, 400, "user id"},
+		{"delete user beyond int32", request{method: "DELETE", path: "/api/v1/users/2147483648/ratings/1"}, 400, "user id"},
+		{"delete movie text", request{method: "DELETE", path: "/api/v1/users/1/ratings/x"}, 400, "movie id"},
+		{"delete movie beyond int32", request{method: "DELETE", path: "/api/v1/users/1/ratings/4294967296"}, 400, "movie id"},
+		{"delete movie unknown", request{method: "DELETE", path: "/api/v1/users/1/ratings/999"}, 404, "unknown movie 999"},
+		{"delete not rated", request{method: "DELETE", path: "/api/v1/users/1/ratings/2"}, 404, "user 1 has no rating of movie 2"},
+		{"delete unknown user", request{method: "DELETE", path: "/api/v1/users/12345/ratings/1"}, 404, "no rating"},
+		{"delete unrated movie", request{method: "DELETE", path: "/api/v1/users/1/ratings/8"}, 404, "no rating"},
+		{"delete all ratings", request{method: "DELETE", path: "/api/v1/users/1/ratings"}, 405, "DELETE not allowed"},
+		{"retrain wrong method", get("/api/v1/model/retrain"), 405, "GET not allowed"},
 
 		// Routing.
 		{"no route", get("/api/v1/nothing"), 404, "no route"},
