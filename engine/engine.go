@@ -116,6 +116,9 @@ type Engine struct {
 	waiting atomic.Bool   // Run took a request and waits for RetrainInterval
 	force   atomic.Bool   // the next Run retrain happens even with nothing changed
 	countMu sync.Mutex    // guards counts of trainings
+	histMu  sync.Mutex    // guards history and histID
+	history []Training    // oldest first; without a TrainingLog store
+	histID  int64
 	tcounts map[string]*TrainingCount
 	tmu     sync.Mutex // guards trained
 }

@@ -28,7 +28,9 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	log.Info("training started", "users", r.NumUsers, "movies", r.NumItems, "ratings", r.NNZ(),
 		"params", p.String(), "backend", e.cfg.Backend)
 	start := time.Now()
-	m, rmse, err := e.fit(ctx, log.With("model", "rating"), r, p)
+	hist := Training{StartedAt: e.cfg.Now(), DataVersion: version, Ratings: r.NNZ()}
+	hist.Models = append(hist.Models, ModelTraining{Model: "rating", Params: p.String()})
+	m, rmse, err := e.fit(ctx, log.With("model", "rating"), r, p, &hist.Models[0])
 	secs := time.Since(start).Seconds()
 	var ranker *als.Model
 	var rankerSecs, rankerErr float64
@@ -48,16 +50,24 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		}
 		rstart := time.Now()
 		log.Info("training the ranking model", "params", e.cfg.Ranking.String())
-		ranker, rankerErr, err = e.fit(ctx, log.With("model", "ranking"), r, e.cfg.Ranking)
+		hist.Models = append(hist.Models, ModelTraining{Model: "ranking", Params: e.cfg.Ranking.String()})
+		ranker, rankerErr, err = e.fit(ctx, log.With("model", "ranking"), r, e.cfg.Ranking, &hist.Models[1])
 		rankerSecs = time.Since(rstart).Seconds()
 	}
 	total := time.Since(start).Seconds()
 	backend := e.backend()
 	e.countTraining(backend, err == nil, total)
+	hist.Seconds, hist.Backend, hist.Device, hist.Result = total, backend, e.device(), TrainingOK
 	if err != nil {
+		hist.Result, hist.Error = TrainingFailed, err.Error()
+		if errorsIsCtx(err) {
+			hist.Result = TrainingCanceled
+		}
+		e.record(ctx, hist)
 		log.Error("training failed", logKeyErr, err)
 		return nil, fmt.Errorf("train at data version %d: %w", version, err)
 	}
+	e.record(ctx, hist)
 	s := &Snapshot{
 		Model: m, Params: p, DataVersion: version, Backend: backend, Device: e.device(),
 		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
@@ -109,12 +119,14 @@ func (e *Engine) device() string {
 func (e *Engine) Device() string { return e.device() }
 
 // fit trains one model with p and returns it with its final training
-// error (als.TrainError), logging progress.
-func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p als.Params) (*als.Model, float64, error) {
+// error (als.TrainError), logging progress and appending each iteration
+// to hist.
+func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p als.Params, hist *ModelTraining) (*als.Model, float64, error) {
 	var m als.Model
 	var last als.Iteration
 	err := e.solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
 		last = it
+		hist.Iterations = append(hist.Iterations, IterationStat{N: it.N, TrainError: it.TrainRMSE, Seconds: it.Duration.Seconds()})
 		log.Info("training progress", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of),
 			logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds())
 	})
