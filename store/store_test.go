@@ -230,3 +230,69 @@ func TestImportRejectsUnknownMovieAndKeepsForeignKeys(t *testing.T) {
 		t.Error("AddRatings(unknown movie) after an import = nil, want a foreign-key error")
 	}
 }
+
+func TestDeleteRating(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	db := open(t, path)
+	if _, err := db.Import(t.Context(), movies, ratings, engine.MovieLensScale, nil); err != nil {
+		t.Fatal(err)
+	}
+	v0, _ := db.DataVersion(t.Context())
+	if err := db.DeleteRating(t.Context(), 1, 11); err != nil {
+		t.Fatalf("DeleteRating(1, 11) error = %v", err)
+	}
+	if err := db.DeleteRating(t.Context(), 1, 11); !errors.Is(err, engine.ErrNotRated) {
+		t.Errorf("second DeleteRating(1, 11) error = %v, want ErrNotRated", err)
+	}
+	if v, _ := db.DataVersion(t.Context()); v != v0+1 {
+		t.Errorf("DataVersion() after one delete and one miss = %d, want %d", v, v0+1)
+	}
+	db.Close()
+	db = open(t, path)
+	defer db.Close()
+	got, _ := db.UserRatings(t.Context(), 1)
+	if want := []engine.Rating{ratings[0]}; !cmp.Equal(got, want) {
+		t.Errorf("UserRatings(1) after reopening = %v, want %v", got, want)
+	}
+}
+
+func TestTrainings(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "m.db"))
+	defer db.Close()
+	if ts, err := db.Trainings(t.Context(), 10); err != nil || len(ts) != 0 {
+		t.Fatalf("Trainings() on a new database = %v, %v, want none", ts, err)
+	}
+	start := time.UnixMilli(1700000000123).UTC()
+	for i := range 55 {
+		tr := engine.Training{StartedAt: start.Add(time.Duration(i) * time.Minute), Seconds: 1.5, Backend: "cpu", Device: "2 cores",
+			Result: engine.TrainingOK, DataVersion: int64(i), Ratings: 100 + i,
+			Models: []engine.ModelTraining{
+				{Model: "rating", Params: "rank=10", Iterations: []engine.IterationStat{{N: 1, TrainError: 0.9, Seconds: 0.1}, {N: 2, TrainError: 0.8, Seconds: 0.1}}},
+				{Model: "ranking", Params: "objective=implicit", Iterations: []engine.IterationStat{{N: 1, TrainError: 0.3, Seconds: 0.2}}},
+			}}
+		if i == 54 {
+			tr.Result, tr.Error = engine.TrainingFailed, "device lost"
+			tr.Models = tr.Models[:1]
+		}
+		id, err := db.AddTraining(t.Context(), tr)
+		if err != nil || id != int64(i+1) {
+			t.Fatalf("AddTraining #%d = %d, %v", i+1, id, err)
+		}
+	}
+	all, err := db.Trainings(t.Context(), 100)
+	if err != nil || len(all) != 50 {
+		t.Fatalf("Trainings(100) = %d trainings, %v, want the newest 50", len(all), err)
+	}
+	if all[0].ID != 55 || all[49].ID != 6 {
+		t.Errorf("Trainings ids = %d … %d, want 55 … 6", all[0].ID, all[49].ID)
+	}
+	want := engine.Training{ID: 55, StartedAt: start.Add(54 * time.Minute), Seconds: 1.5, Backend: "cpu", Device: "2 cores",
+		Result: engine.TrainingFailed, Error: "device lost", DataVersion: 54, Ratings: 154,
+		Models: []engine.ModelTraining{{Model: "rating", Params: "rank=10", Iterations: []engine.IterationStat{{N: 1, TrainError: 0.9, Seconds: 0.1}, {N: 2, TrainError: 0.8, Seconds: 0.1}}}}}
+	if diff := cmp.Diff(want, all[0], cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Errorf("newest training mismatch (-want +got):\n%s", diff)
+	}
+	if len(all[1].Models) != 2 {
+		t.Errorf("training 54 has %d models, want 2", len(all[1].Models))
+	}
+}
