@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,11 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	ratings  prometheus.Counter
 	model    *modelCollector
+
+	// latencies gathers latency alone, for GET /api/v1/status.
+	latencies *prometheus.Registry
+	rate      rateWindow
+	start     time.Time
 }
 
 func newMetrics(reg *prometheus.Registry, src modelSource, now func() time.Time) *metrics {
@@ -52,6 +58,9 @@ func newMetrics(reg *prometheus.Registry, src modelSource, now func() time.Time)
 		model: newModelCollector(src, now),
 	}
 	reg.MustRegister(m.requests, m.latency, m.ratings, m.model)
+	m.latencies = prometheus.NewRegistry()
+	m.latencies.MustRegister(m.latency)
+	m.start = time.Now() // the request rate runs on the real clock, as latencies do
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return m
 }
@@ -66,6 +75,37 @@ func (m *metrics) request(method, route string, status int, d time.Duration) {
 	}
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+	m.rate.add(time.Now().Unix())
+}
+
+// rateWindow counts requests per second over the last minute, in one slot
+// per second. Slots are reset without a lock, so a request racing a reset
+// may go uncounted: it serves a rate display, not accounting.
+type rateWindow struct {
+	slots [60]struct{ sec, n atomic.Int64 }
+}
+
+func (w *rateWindow) add(sec int64) {
+	s := &w.slots[sec%int64(len(w.slots))]
+	if old := s.sec.Load(); old != sec && s.sec.CompareAndSwap(old, sec) {
+		s.n.Store(0)
+	}
+	s.n.Add(1)
+}
+
+// perSecond is the mean rate over the minute before now, or over the time
+// since start when that is shorter (at least one second).
+func (w *rateWindow) perSecond(now, start time.Time) float64 {
+	sec := now.Unix()
+	var n int64
+	for i := range w.slots {
+		s := &w.slots[i]
+		if t := s.sec.Load(); t > sec-int64(len(w.slots)) && t <= sec {
+			n += s.n.Load()
+		}
+	}
+	span := min(now.Sub(start).Seconds(), float64(len(w.slots)))
+	return float64(n) / max(span, 1)
 }
 
 // stored counts accepted ratings.

@@ -45,6 +45,7 @@ type modelInfo struct {
 	DataVersion  int64        `json:"data_version"`
 	Params       modelParams  `json:"params"`
 	Backend      string       `json:"backend"`
+	Device       string       `json:"device"`
 	TrainedAt    string       `json:"trained_at"`
 	TrainSeconds float64      `json:"train_seconds"`
 	TrainRMSE    float64      `json:"train_rmse"`
@@ -61,6 +62,11 @@ func (s *Server) v1Model(c *gin.Context) {
 		s.fail(c, engine.ErrModelNotReady)
 		return
 	}
+	c.JSON(http.StatusOK, describeModel(snap))
+}
+
+// describeModel is the body of GET /api/v1/model for snap.
+func describeModel(snap *engine.Snapshot) *modelInfo {
 	p := snap.Params
 	var ranking *rankingInfo
 	rankedBy := "explicit"
@@ -75,15 +81,20 @@ func (s *Server) v1Model(c *gin.Context) {
 			PreferenceRMSE: snap.RankerError,
 		}
 	}
-	c.JSON(http.StatusOK, modelInfo{
+	device := snap.Device
+	if device == "" {
+		device = snap.Backend // a model stored before devices were recorded
+	}
+	return &modelInfo{
 		RankedBy:     rankedBy,
 		Ranking:      ranking,
 		DataVersion:  snap.DataVersion,
 		Params:       modelParams{Rank: p.Rank, Iterations: p.Iterations, Lambda: p.Lambda, Seed: p.Seed, Bias: p.Bias},
 		Backend:      snap.Backend,
+		Device:       device,
 		TrainedAt:    snap.TrainedAt.UTC().Format(time.RFC3339),
 		TrainSeconds: snap.TrainSeconds,
 		TrainRMSE:    snap.TrainRMSE,
 		Ratings:      snap.Ratings,
-	})
+	}
 }

@@ -184,8 +184,29 @@ func (d *openAPI) validate(schema map[string]any, v any, at string) error {
 		}
 		return d.validate(s, v, at)
 	}
+	if alts, ok := schema["oneOf"].([]any); ok {
+		var errs []string
+		for _, a := range alts {
+			err := d.validate(a.(map[string]any), v, at)
+			if err == nil {
+				return nil
+			}
+			errs = append(errs, err.Error())
+		}
+		return fmt.Errorf("%s: matches no oneOf alternative: %s", at, strings.Join(errs, "; "))
+	}
 	typ, _ := schema["type"].(string)
+	if types, ok := schema["type"].([]any); ok { // ["number", "null"]
+		if v == nil && slices.Contains(types, any("null")) {
+			return nil
+		}
+		typ, _ = types[0].(string)
+	}
 	switch typ {
+	case "null":
+		if v != nil {
+			return fmt.Errorf("%s: %T, want null", at, v)
+		}
 	case "object":
 		obj, ok := v.(map[string]any)
 		if !ok {

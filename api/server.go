@@ -46,6 +46,8 @@ type Recommender interface {
 	DeleteRating(ctx context.Context, user, movie int32) (engine.Rating, error)
 	RequestForcedRetrain()
 	RetrainState() (pending, running bool)
+	Trainings(ctx context.Context, limit int) ([]engine.Training, error)
+	Device() string
 	Snapshot() *engine.Snapshot
 	DataVersion() int64
 	TrainingCounts() []engine.TrainingCount
@@ -150,6 +152,8 @@ func (s *Server) routes() *gin.Engine {
 	v1r.GET("/movies/:movie/similar", s.v1Similar)
 	v1r.GET("/model", s.v1Model)
 	v1w.POST("/model/retrain", s.v1Retrain)
+	v1r.GET("/model/trainings", s.v1Trainings)
+	v1r.GET("/status", s.v1Status)
 	return g
 }
 

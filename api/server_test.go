@@ -103,8 +103,10 @@ func (f *fakeRec) RetrainState() (pending, running bool) {
 	}
 	return f.StateFn()
 }
-func (f *fakeRec) DataVersion() int64                     { return 0 }
-func (f *fakeRec) TrainingCounts() []engine.TrainingCount { return nil }
+func (f *fakeRec) Trainings(context.Context, int) ([]engine.Training, error) { return nil, nil }
+func (f *fakeRec) Device() string                                            { return "" }
+func (f *fakeRec) DataVersion() int64                                        { return 0 }
+func (f *fakeRec) TrainingCounts() []engine.TrainingCount                    { return nil }
 
 func do(t *testing.T, h http.Handler, method, path, body string) (int, string) {
 	t.Helper()

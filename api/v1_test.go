@@ -42,6 +42,8 @@ func TestV1(t *testing.T) {
 		{"search no words", get("/api/v1/movies?query=%21%21"), 200, `"movies":[]}`},
 		{"delete", request{method: "DELETE", path: "/api/v1/users/2/ratings/2"}, 200, `{"user_id":2,"movie_id":2,"deleted":true}`},
 		{"retrain", request{method: "POST", path: "/api/v1/model/retrain"}, 202, `{"status":"retrain requested","pending":true}`},
+		{"trainings", get("/api/v1/model/trainings?limit=5"), 200, `{"trainings":[{"id":1,"started_at":"`},
+		{"status", get("/api/v1/status"), 200, `"retrain_pending":true,"training":false,"device":"tiny","requests":{"total":`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +75,77 @@ func TestV1(t *testing.T) {
 	}
 	if v := e.DataVersion(); v != 4 {
 		t.Errorf("DataVersion() after 3 posts and a delete = %d, want 4", v)
+	}
+}
+
+// TestStatus checks GET /api/v1/status against GET /api/v1/model and the
+// requests served, and the training history against the trainings run.
+func TestStatus(t *testing.T) {
+	e := newEngine(t, false)
+	s := api.New(e, api.Options{}, nil)
+	doc := loadOpenAPI(t, s)
+	status, body, _ := serve(t, s, get("/api/v1/status"))
+	if status != 200 || !strings.HasPrefix(body, `{"model":null,"retrain_pending":false,"training":false,"device":"tiny",`) {
+		t.Errorf("GET /api/v1/status before the first model = %d %s, want model null", status, body)
+	}
+	doc.check(t, get("/api/v1/status"), status, body)
+	for range 2 {
+		if _, err := e.Retrain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		serve(t, s, get("/api/v1/movies/1"))
+	}
+	_, model, _ := serve(t, s, get("/api/v1/model"))
+	status, body, _ = serve(t, s, get("/api/v1/status"))
+	doc.check(t, get("/api/v1/status"), status, body)
+	var st struct {
+		Model    json.RawMessage
+		Requests struct {
+			Total     int
+			PerSecond float64 `json:"per_second"`
+			P99       float64 `json:"latency_p99_ms"`
+			ByRoute   []struct {
+				Route string
+				Count int
+			} `json:"by_route"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("GET /api/v1/status = %s: %v", body, err)
+	}
+	if string(st.Model) != model {
+		t.Errorf("status model = %s, want the body of GET /api/v1/model %s", st.Model, model)
+	}
+	// Before this status request: 1 status, 3 movies, 1 model, and the openapi fetch.
+	if st.Requests.Total != 6 || st.Requests.PerSecond <= 0 || st.Requests.P99 <= 0 {
+		t.Errorf("status requests = %+v, want 6 in all, a rate and a p99", st.Requests)
+	}
+	if len(st.Requests.ByRoute) == 0 || st.Requests.ByRoute[0].Route != "GET /api/v1/movies/:movie" || st.Requests.ByRoute[0].Count != 3 {
+		t.Errorf("status by_route = %+v, want GET /api/v1/movies/:movie first with 3", st.Requests.ByRoute)
+	}
+
+	status, body, _ = serve(t, s, get("/api/v1/model/trainings?limit=1"))
+	doc.check(t, get("/api/v1/model/trainings"), status, body)
+	var tr struct {
+		Trainings []struct {
+			ID     int64
+			Result string
+			Models []struct {
+				Model      string
+				Params     string
+				Iterations []struct{ N int }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &tr); err != nil || len(tr.Trainings) != 1 {
+		t.Fatalf("GET /api/v1/model/trainings?limit=1 = %s, want one training", body)
+	}
+	got := tr.Trainings[0]
+	if got.ID != 2 || got.Result != "ok" || len(got.Models) != 1 || got.Models[0].Model != "rating" ||
+		got.Models[0].Params != "rank=3 iterations=3 lambda=0.1 seed=1 bias=false" || len(got.Models[0].Iterations) != 3 {
+		t.Errorf("newest training = %+v, want id 2, ok, the rating model with 3 iterations", got)
 	}
 }
 
@@ -197,6 +270,11 @@ func TestHostileInput(t *testing.T) {
 		{"delete unrated movie", request{method: "DELETE", path: "/api/v1/users/1/ratings/8"}, 404, "no rating"},
 		{"delete all ratings", request{method: "DELETE", path: "/api/v1/users/1/ratings"}, 405, "DELETE not allowed"},
 		{"retrain wrong method", get("/api/v1/model/retrain"), 405, "GET not allowed"},
+
+		// Trainings.
+		{"trainings limit zero", get("/api/v1/model/trainings?limit=0"), 400, "limit 0"},
+		{"trainings limit text", get("/api/v1/model/trainings?limit=x"), 400, `limit "x"`},
+		{"trainings limit over max", get("/api/v1/model/trainings?limit=1001"), 400, "limit 1001"},
 
 		// Routing.
 		{"no route", get("/api/v1/nothing"), 404, "no route"},
