@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,7 @@ const workerName = "movierec-cuda"
 //   - auto: the CUDA worker if it starts and has a device, falling back to the
 //     CPU (logged) when it is missing, has no device, or fails a training.
 func newSolver(ctx context.Context, m modelFlags, log *slog.Logger) (als.Solver, string, error) {
-	c := cpu.New(m.workers)
+	c := cpuSolver{cpu.New(m.workers), m.workers}
 	if m.backend == "cpu" {
 		return c, "cpu", nil
 	}
@@ -97,6 +98,39 @@ func (f *fallback) Name() string {
 		return *s
 	}
 	return "cuda"
+}
+
+// Device names the device that trained the last model: the GPU's, or the
+// CPU's cores after a fall back.
+func (f *fallback) Device() string {
+	if f.Name() == "cpu" {
+		if d, ok := f.secondary.(interface{ Device() string }); ok {
+			return d.Device()
+		}
+		return "cpu"
+	}
+	if d, ok := f.primary.(interface{ Device() string }); ok {
+		return d.Device()
+	}
+	return ""
+}
+
+// cpuSolver is the CPU trainer with a Device for reports ("2 cores").
+type cpuSolver struct {
+	*cpu.Solver
+	workers int
+}
+
+// Device says how many cores train.
+func (c cpuSolver) Device() string {
+	n := c.workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	if n == 1 {
+		return "1 core"
+	}
+	return fmt.Sprintf("%d cores", n)
 }
 
 // Close stops both trainers.
