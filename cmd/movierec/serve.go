@@ -21,6 +21,7 @@ import (
 	"movierec/api"
 	"movierec/engine"
 	"movierec/store"
+	"movierec/web"
 )
 
 // serveConfig is everything `movierec serve` is configured with.
@@ -100,11 +101,18 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
+	page, err := web.New()
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("build the web page: %w", err)
+	}
 	s := &server{cfg: cfg, log: log, ln: ln}
 	starting := startingHandler()
 	s.handler.Store(&starting)
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*s.handler.Load()).ServeHTTP(w, r) }),
+		Handler: withPage(page, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			(*s.handler.Load()).ServeHTTP(w, r)
+		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -112,6 +120,21 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// withPage sends the web page's requests (GET or HEAD of /, /status and
+// /static/<file>) to page and every other request (the API, the
+// tutorial's /{user}/ratings/... routes, the probes) to next. The page is
+// served from the moment the server listens, so it can show "loading"
+// while the data loads.
+func withPage(page *web.Handler, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if page.Serves(r) {
+			page.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // startingHandler answers while the data loads: alive, not ready.
