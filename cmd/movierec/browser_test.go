@@ -221,9 +221,10 @@ func (p *browserPage) open(path string) {
 	p.waitFor(path+" ready", `document.body.dataset.ready === 'true'`)
 }
 
-// screenshot writes the viewport as name.png into the test's temp dir and
-// into $MOVIEREC_SCREENSHOTS when set.
-func (p *browserPage) screenshot(name string) {
+// screenshot writes the viewport as name.png into the test's temp dir, and
+// for the pages shown in the README (docs) also into $MOVIEREC_SCREENSHOTS
+// when that is set.
+func (p *browserPage) screenshot(name string, docs bool) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, browserStep)
 	defer cancel()
@@ -232,7 +233,7 @@ func (p *browserPage) screenshot(name string) {
 		p.fail("screenshot %s: %v", name, err)
 	}
 	dirs := []string{p.t.TempDir()}
-	if d := os.Getenv("MOVIEREC_SCREENSHOTS"); d != "" {
+	if d := os.Getenv("MOVIEREC_SCREENSHOTS"); d != "" && docs {
 		dirs = append(dirs, d)
 	}
 	for _, d := range dirs {
@@ -362,7 +363,7 @@ func TestBrowserRatingView(t *testing.T) {
 	// Change a rating from "Your ratings".
 	p.do("change Toy Story to 3", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#mine-list li[data-movie-id="%d"] label[data-value="3"]`, toyStory))))
 	p.waitFor("Toy Story shown at 3", fmt.Sprintf(`(() => { const o = document.querySelector('#mine-list li[data-movie-id="%d"] .stars-value');
-		return o && o.textContent === '3' && document.querySelector('#messages .info') !== null; })()`, toyStory))
+		return o && o.textContent === '3' && document.querySelector('#messages .info')?.textContent.includes('Toy Story (1995): 3'); })()`, toyStory))
 	p.waitFor("recommendations rebuilt", `document.getElementById('recs').dataset.ratings === '3'`)
 
 	// Remove a rating.
@@ -386,7 +387,7 @@ func TestBrowserRatingView(t *testing.T) {
 		t.Errorf("similar to Toy Story = %v, includes Toy Story", sim)
 	}
 	p.search("toy story")
-	p.screenshot("web-rate")
+	p.screenshot("web-rate", true)
 
 	// The genre filter keeps only that genre.
 	p.do("filter Comedy", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('genre');
@@ -401,7 +402,7 @@ func TestBrowserRatingView(t *testing.T) {
 	p.waitFor("a chart of train error", `document.querySelectorAll('#charts svg.chart polyline').length > 0 &&
 		document.querySelectorAll('#charts svg.chart circle.dot').length > 1`)
 	p.waitFor("request counters", `Number(document.querySelector('#request-stats dd[data-field="requests_total"]')?.textContent.replace(/\D/g, '')) > 0`)
-	p.screenshot("web-status")
+	p.screenshot("web-status", true)
 	p.do("retrain", chromedp.Click(chromedp.ID("retrain")))
 	p.waitFor("retrain acknowledged", `document.querySelector('#messages .info')?.textContent.includes('Retrain')`)
 
@@ -412,7 +413,7 @@ func TestBrowserRatingView(t *testing.T) {
 	if w := evalJS[int](p, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("page width on a 390 px phone = %d px, want no horizontal scroll", w)
 	}
-	p.screenshot("web-rate-phone")
+	p.screenshot("web-rate-phone", true)
 	p.check()
 }
 
@@ -447,7 +448,7 @@ func TestBrowserAPIKey(t *testing.T) {
 	p.do("enter a wrong key", chromedp.SendKeys(chromedp.ID("key-input"), "wrong"), chromedp.Click(chromedp.ID("key-save")))
 	p.waitFor("the key refused", `document.getElementById('key-dialog').open &&
 		document.getElementById('key-message').textContent.includes('not valid')`)
-	p.screenshot("web-api-key")
+	p.screenshot("api-key", false)
 	p.do("enter the key", chromedp.SendKeys(chromedp.ID("key-input"), key), chromedp.Click(chromedp.ID("key-save")))
 	p.waitFor("the rating stored", fmt.Sprintf(`!document.getElementById('key-dialog').open &&
 		document.querySelector('#mine-list li[data-movie-id="%d"]') !== null && !document.getElementById('key-forget').hidden`, toyStory))
@@ -462,7 +463,7 @@ func TestBrowserAPIKey(t *testing.T) {
 	p.do("rate another", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#mine-list li[data-movie-id="%d"] label[data-value="2.5"]`, toyStory))))
 	p.waitFor("changed without a dialog", fmt.Sprintf(`!document.getElementById('key-dialog').open &&
 		document.querySelector('#mine-list li[data-movie-id="%d"] .stars-value')?.textContent === '2.5' &&
-		document.querySelector('#messages .info') !== null`, toyStory))
+		document.querySelector('#messages .info')?.textContent.includes('Toy Story (1995): 2.5')`, toyStory))
 	if got := storedRatings(t, base, user); got[toyStory] != 2.5 {
 		t.Errorf("stored ratings after the change = %v, want Toy Story at 2.5", got)
 	}

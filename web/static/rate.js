@@ -28,7 +28,7 @@ class RateView {
     this.lists = {search: null, similar: null, recs: null}; // last data, to re-render rated state
     this.similarTo = null;
     this.genres = new Set(GENRES);
-    this.latest = {search: 0, recs: 0, similar: 0}; // ids of the newest requests; older answers are dropped
+    this.latest = {user: 0, search: 0, recs: 0, similar: 0}; // ids of the newest requests; older answers are dropped
   }
 
   async start() {
@@ -102,10 +102,10 @@ class RateView {
   // refreshUser reloads the user's ratings, then the recommendations, and
   // re-renders every list so each shows the current ratings.
   async refreshUser() {
-    const user = this.user;
+    const id = ++this.latest.user;
     try {
-      const data = await this.client.ratings(user);
-      if (user !== this.user) return;
+      const data = await this.client.ratings(this.user);
+      if (id !== this.latest.user) return; // a newer refresh (or another user) wins
       this.ratings = new Map(data.ratings.map((r) => [r.movie_id, r]));
     } catch (err) {
       showError(err, 'Loading your ratings');
