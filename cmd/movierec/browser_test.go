@@ -59,7 +59,9 @@ type browserPage struct {
 	problems []string
 }
 
-func newBrowserPage(t *testing.T, base string, allow func(string) bool) *browserPage {
+// needBrowser returns the browser to drive; without one it skips the test,
+// or fails it under CI=true. Call it before starting the server.
+func needBrowser(t *testing.T) string {
 	t.Helper()
 	path := findBrowser()
 	if path == "" {
@@ -70,6 +72,11 @@ func newBrowserPage(t *testing.T, base string, allow func(string) bool) *browser
 		}
 		t.Skip(msg)
 	}
+	return path
+}
+
+func newBrowserPage(t *testing.T, path, base string, allow func(string) bool) *browserPage {
+	t.Helper()
 	if allow == nil {
 		allow = func(string) bool { return false }
 	}
@@ -302,8 +309,9 @@ const (
 )
 
 func TestBrowserRatingView(t *testing.T) {
+	browser := needBrowser(t)
 	_, base := startServer(t, serveConfig{})
-	p := newBrowserPage(t, base, nil)
+	p := newBrowserPage(t, browser, base, nil)
 	const user = 1000001
 
 	p.open("/")
@@ -419,9 +427,10 @@ func TestBrowserRatingView(t *testing.T) {
 
 func TestBrowserAPIKey(t *testing.T) {
 	const key = "s3cret-key"
+	browser := needBrowser(t)
 	_, base := startServer(t, serveConfig{apiKey: key})
 	// The refused writes are the point of this test: their 401s are expected.
-	p := newBrowserPage(t, base, func(pr string) bool {
+	p := newBrowserPage(t, browser, base, func(pr string) bool {
 		return strings.Contains(pr, "HTTP 401") || strings.Contains(pr, "status of 401")
 	})
 	const user = 1000002
