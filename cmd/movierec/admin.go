@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"movierec/engine"
 )
@@ -32,7 +33,16 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	return importData(ctx, st, dataDir, log)
+	added, total, err := importData(ctx, st, dataDir, log)
+	if err != nil {
+		return err
+	}
+	if added == 0 && total > 0 {
+		fmt.Fprintf(stdout, "nothing imported: all %d ratings of the data set are already in %s\n", total, dbPath)
+		return nil
+	}
+	fmt.Fprintf(stdout, "imported %d of the data set's %d ratings into %s\n", added, total, dbPath)
+	return nil
 }
 
 // runTrain trains offline on the database and stores the model, so servers
@@ -46,7 +56,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	)
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file")
+	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file (must exist: run `movierec import` or `serve` first)")
 	fs.StringVar(&dataDir, "data", "", "MovieLens directory imported into an empty database (default: the bundled ml-latest-small)")
 	mf.register(fs)
 	rf.register(fs)
@@ -64,6 +74,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
+	}
+	// A mistyped --db would otherwise create a new database, import the
+	// bundled data into it and train on that.
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("train: database %s: %w (create it with `movierec import --db %s`)", dbPath, err, dbPath)
 	}
 	st, err := openState(ctx, dbPath, dataDir, log)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"movierec/als"
@@ -71,13 +72,46 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", l.format)
 }
 
-// parse parses args, turning flag errors into errUsage.
+// envPrefix starts the environment variable of every flag: --retrain-interval
+// is also $MOVIEREC_RETRAIN_INTERVAL.
+const envPrefix = "MOVIEREC_"
+
+// envName is the environment variable that sets the flag name.
+func envName(name string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// parse parses args, turning flag errors into errUsage. Every flag can also
+// come from the environment (envName): the command line wins over the
+// environment, which wins over the default. An empty variable counts as
+// unset. Values from the environment are never printed: not in --help
+// (which shows the defaults) and not in errors (an API key must not leak).
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
+	return parseEnv(fs, args, os.LookupEnv)
+}
+
+// parseEnv is parse with the environment read through lookup.
+func parseEnv(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) error {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := envName(f.Name)
+		if !strings.Contains(f.Usage, "$"+env) {
+			f.Usage += " (env $" + env + ")"
 		}
+		v, ok := lookup(env)
+		if !ok || v == "" || envErr != nil {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			envErr = fmt.Errorf("$%s: not a valid value for --%s", env, f.Name)
+		}
+	})
+	if envErr != nil {
+		fmt.Fprintln(fs.Output(), envErr)
 		return errUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage // the flag package has printed the problem (or the help)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())

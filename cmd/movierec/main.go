@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -53,8 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runGen(ctx, args[1:], stdout, stderr)
 	case "tune":
 		err = runTune(ctx, args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "movierec", version)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionLine(version))
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 	default:
@@ -84,8 +85,52 @@ commands:
   bench    generate or read a data set and measure load, training, RMSE, top-N latency
            (bench --http: load-test a running server)
   gen      write a synthetic MovieLens-shaped data set (presets ml-25m, netflix)
-  version  print the version
+  version  print the version and VCS revision (also --version)
 
-Run "movierec <command> -h" for the flags of a command.
+Run "movierec <command> -h" for the flags of a command. Every flag can also
+be set in the environment as MOVIEREC_<FLAG> (upper case, - as _), e.g.
+MOVIEREC_RETRAIN_INTERVAL=1m; a flag on the command line wins.
 `)
+}
+
+// buildInfo is what the binary knows about its own build.
+type buildInfo struct {
+	Version   string // -ldflags version, else the module version ("(devel)" when unknown)
+	Revision  string // VCS revision, "unknown" when not built from a checkout
+	Modified  bool   // the checkout had uncommitted changes
+	GoVersion string
+}
+
+// readBuildInfo reads the version from -ldflags (ldVersion, unless "dev")
+// or else the module version, and the VCS revision, from
+// debug.ReadBuildInfo.
+func readBuildInfo(ldVersion string) buildInfo {
+	b := buildInfo{Version: ldVersion, Revision: "unknown"}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return b
+	}
+	b.GoVersion = bi.GoVersion
+	if ldVersion == "dev" && bi.Main.Version != "" {
+		b.Version = bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.Revision = s.Value
+		case "vcs.modified":
+			b.Modified = s.Value == "true"
+		}
+	}
+	return b
+}
+
+// versionLine is what `movierec version` prints.
+func versionLine(ldVersion string) string {
+	b := readBuildInfo(ldVersion)
+	rev := b.Revision
+	if b.Modified {
+		rev += " (modified)"
+	}
+	return fmt.Sprintf("movierec %s revision %s %s", b.Version, rev, b.GoVersion)
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,7 +47,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
 	fs.IntVar(&cfg.minRatings, "min-ratings", 25, "a movie needs this many ratings to be recommended")
 	fs.IntVar(&cfg.maxCount, "max-count", 1000, "largest count a top-N request may ask for")
-	fs.StringVar(&cfg.apiKey, "api-key", os.Getenv("MOVIEREC_API_KEY"), "require Authorization: Bearer <key> on writes (default $MOVIEREC_API_KEY)")
+	fs.StringVar(&cfg.apiKey, "api-key", "", "require Authorization: Bearer <key> on writes")
 	fs.BoolVar(&cfg.authReads, "auth-reads", false, "require the API key on reads too")
 	fs.DurationVar(&cfg.retrainInt, "retrain-interval", 10*time.Second, "least time between two background retrains (POSTs are folded in at once meanwhile)")
 	cfg.model.register(fs)

@@ -33,7 +33,7 @@ func openState(ctx context.Context, dbPath, dataDir string, log *slog.Logger) (*
 	}
 	if empty {
 		log.Info("empty database: importing the data set", "db", dbPath)
-		if err := importData(ctx, db, dataDir, log); err != nil {
+		if _, _, err := importData(ctx, db, dataDir, log); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -56,21 +56,22 @@ func openState(ctx context.Context, dbPath, dataDir string, log *slog.Logger) (*
 	return st, nil
 }
 
-// importData loads a data set and imports it with progress in the log.
-func importData(ctx context.Context, db *store.DB, dataDir string, log *slog.Logger) error {
+// importData loads a data set and imports it with progress in the log. It
+// returns how many ratings were added and how many the data set has.
+func importData(ctx context.Context, db *store.DB, dataDir string, log *slog.Logger) (added int64, total int, err error) {
 	ds, err := loadData(dataDir, log)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
-	added, err := db.Import(ctx, ds.Movies, ds.Ratings, ds.Scale, func(p store.ImportProgress) {
+	added, err = db.Import(ctx, ds.Movies, ds.Ratings, ds.Scale, func(p store.ImportProgress) {
 		log.Info("importing", "rows", p.Done, "of", p.Total, "percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
 			"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
 	})
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	log.Info("import done", "ratings_added", added, "ratings_in_file", len(ds.Ratings))
-	return nil
+	return added, len(ds.Ratings), nil
 }
 
 // openStore opens the database without reading it.
