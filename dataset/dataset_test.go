@@ -196,7 +196,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad ratings", fstest.MapFS{
 			"movies.csv":  {Data: []byte(csvMovies)},
 			"ratings.csv": {Data: []byte("userId,movieId,rating,timestamp\n1,1,4.0,1\n1,1,9.0,2\n")},
-		}, nil, 3, `ratings.csv:3: rating "9.0" is not on the scale 0.5 to 5 in steps of 0.5`},
+		}, nil, 3, `ratings.csv:3: rating "9.0" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,6 +247,8 @@ func TestReadRatings(t *testing.T) {
 		{"csv quoted last field CRLF EOF", csvRatings, hdr + "\n1,2,3.5,\"1112486027\"\r", []engine.Rating{r1}},
 		{"csv rating forms", csvRatings, hdr + "\n1,2,0.5,1\n1,2,5,1\n1,2,4.50,1\n1,2,+2.0,1\n",
 			[]engine.Rating{rt(1, 2, 0.5, 1), rt(1, 2, 5, 1), rt(1, 2, 4.5, 1), rt(1, 2, 2, 1)}},
+		{"csv rating exponents", csvRatings, hdr + "\n1,2,5e0,1\n1,2,45E-1,1\n1,2,0.05e+1,1\n1,2,4.500000000000000000001,1\n",
+			[]engine.Rating{rt(1, 2, 5, 1), rt(1, 2, 4.5, 1), rt(1, 2, 0.5, 1), rt(1, 2, 4.5, 1)}},
 		{"csv id limits", csvRatings, hdr + "\n0,2147483647,1.0,9223372036854775807\n00000000000000000000001,1,1,1\n",
 			[]engine.Rating{rt(0, 2147483647, 1, 9223372036854775807), rt(1, 1, 1, 1)}},
 		{"dat", datRatings, "1::2::3.5::1112486027\r\n7::29::5::0\n", []engine.Rating{r1, r2}},
@@ -307,7 +309,7 @@ func TestReadErrors(t *testing.T) {
 		want string // the full error message, "file:line: reason"
 	}{
 		{"bad rating file", rcsv, file("ratings_bad_rating.csv"), `ratings.csv:3: rating "abc" is not a number`},
-		{"off scale file CRLF", rcsv, file("ratings_off_scale.csv"), `ratings.csv:4: rating "4.2" is not on the scale 0.5 to 5 in steps of 0.5`},
+		{"off scale file CRLF", rcsv, file("ratings_off_scale.csv"), `ratings.csv:4: rating "4.2" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
 		{"field count file", rcsv, file("ratings_fields.csv"), `ratings.csv:3: got 3 fields, want 4`},
 		{"header file", rcsv, file("ratings_header.csv"), `ratings.csv:1: header is "user,movie,rating,timestamp", want "userId,movieId,rating,timestamp"`},
 		{"quoted file", rcsv, file("ratings_quoted_bad.csv"), `ratings.csv:3: movie id "x3" is not a number`},
@@ -324,11 +326,21 @@ func TestReadErrors(t *testing.T) {
 		{"movie space", rcsv, hdr + "1, 2,3.0,4\n", `ratings.csv:2: movie id " 2" is not a number`},
 		{"rating NaN", rcsv, hdr + "1,2,NaN,4\n", `ratings.csv:2: rating "NaN" is not a number`},
 		{"rating Inf", rcsv, hdr + "1,2,+Inf,4\n", `ratings.csv:2: rating "+Inf" is not a number`},
-		{"rating exponent", rcsv, hdr + "1,2,5e0,4\n", `ratings.csv:2: rating "5e0" is not a number`},
+		{"rating exponent off scale", rcsv, hdr + "1,2,5.1e-05,4\n", `ratings.csv:2: rating "5.1e-05" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
+		{"rating underscore", rcsv, hdr + "1,2,0_5,4\n", `ratings.csv:2: rating "0_5" is not a number`},
+		{"rating hex float", rcsv, hdr + "1,2,0x1p2,4\n", `ratings.csv:2: rating "0x1p2" is not a number`},
+		{"rating inf", rcsv, hdr + "1,2,inf,4\n", `ratings.csv:2: rating "inf" is not a number`},
+		{"rating nan", rcsv, hdr + "1,2,nan,4\n", `ratings.csv:2: rating "nan" is not a number`},
+		{"rating inner space", rcsv, hdr + "1,2,4 .5,4\n", `ratings.csv:2: rating "4 .5" is not a number`},
 		{"rating empty", rcsv, hdr + "1,2,,4\n", `ratings.csv:2: rating "" is not a number`},
-		{"rating zero", rcsv, hdr + "1,2,0.0,4\n", `ratings.csv:2: rating "0.0" is not on the scale 0.5 to 5 in steps of 0.5`},
-		{"rating 5.5", rcsv, hdr + "1,2,5.5,4\n", `ratings.csv:2: rating "5.5" is not on the scale 0.5 to 5 in steps of 0.5`},
-		{"rating negative", rcsv, hdr + "1,2,-1.0,4\n", `ratings.csv:2: rating "-1.0" is not on the scale 0.5 to 5 in steps of 0.5`},
+		{"rating between steps", rcsv, hdr + "1,2,4.5000004,4\n", `ratings.csv:2: rating "4.5000004" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
+		{"dat rating underscore", rdat, "1::2::0_5::4\n", `ratings.dat:1: rating "0_5" is not a number`},
+		{"u.data rating between steps", rudata, "1\t2\t4.5000004\t4\n", `u.data:1: rating "4.5000004" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
+		{"u.data rating hex", rudata, "1\t2\t0x1p2\t4\n", `u.data:1: rating "0x1p2" is not a number`},
+		{"rating empty", rcsv, hdr + "1,2,,4\n", `ratings.csv:2: rating "" is not a number`},
+		{"rating zero", rcsv, hdr + "1,2,0.0,4\n", `ratings.csv:2: rating "0.0" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
+		{"rating 5.5", rcsv, hdr + "1,2,5.5,4\n", `ratings.csv:2: rating "5.5" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
+		{"rating negative", rcsv, hdr + "1,2,-1.0,4\n", `ratings.csv:2: rating "-1.0" is not on the scale 0.5 to 5 in steps of 0.5 (allowed: 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)`},
 		{"rating dot", rcsv, hdr + "1,2,4.,4\n", `ratings.csv:2: rating "4." is not a number`},
 		{"timestamp bad", rcsv, hdr + "1,2,4.0,12:00\n", `ratings.csv:2: timestamp "12:00" is not a number`},
 		{"timestamp negative", rcsv, hdr + "1,2,4.0,-1\n", `ratings.csv:2: timestamp "-1" is out of range (want 0 to 9223372036854775807)`},

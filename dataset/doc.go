@@ -16,8 +16,11 @@
 // their own. Every reader is strict: a malformed row is an error, a
 // [*ParseError] that names the file and the 1-based line, and nothing is
 // skipped silently. Only empty lines at the very end of a file are ignored.
-// Ratings must lie on [engine.MovieLensScale] (0.5 to 5 in steps of 0.5) in
-// every layout; user ids must be in 0..2147483647, movie ids in
+// Ratings are decimal numbers as data tools write them, read by
+// [engine.ParseDecimal] ("4", "4.5", "45e-1"; not "0_5", "0x1p2", "inf",
+// "nan" or numbers with spaces), and must be exactly one of the values of
+// [engine.MovieLensScale] (0.5 to 5 in steps of 0.5, see
+// [engine.Scale.Snap]: "4.5000004" is refused) in every layout; user ids must be in 0..2147483647, movie ids in
 // 1..2147483647, timestamps non-negative Unix seconds.
 //
 // The ratings readers are built for size: they read the input in blocks of

@@ -3,7 +3,12 @@ package dataset_test
 import (
 	"bytes"
 	"errors"
+	"io"
+	"math"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
@@ -163,6 +168,52 @@ func FuzzReadMoviesCSV(f *testing.F) {
 				if g == "" || g == "(no genres listed)" {
 					t.Fatalf("movie %+v: bad genre %q", m, g)
 				}
+			}
+		}
+	})
+}
+
+// ratingSyntax is the number syntax every reader accepts for a rating.
+var ratingSyntax = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// FuzzRatingField puts one rating field into a row of each ratings format
+// and checks the number rules against an independent oracle: a row is
+// accepted exactly when the field is a plain decimal number (digits,
+// optional fraction, optional exponent; no Go-only syntax, no spaces,
+// no inf or nan) whose float64 value is exactly a half step from 0.5 to 5,
+// and then the stored value is that step.
+func FuzzRatingField(f *testing.F) {
+	for _, s := range []string{
+		"4", "4.5", "4.50", "+2.0", "5e0", "45E-1", "0.05e+1", "5.1e-05", "0_5", "0x1p2", "0X1P-1", "inf", "+Inf", "nan",
+		"NaN", "4 .5", " 4", "4.5000004", "4.500000000000000000001", ".5", "5.", "1e", "", "-0.5", "1e400", "1e-400", "٤",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, field string) {
+		if strings.ContainsAny(field, ",\t:\"\r\n") {
+			t.Skip("the field would change the row's shape")
+		}
+		want, wantOK := float32(0), false
+		if ratingSyntax.MatchString(field) {
+			if v, err := strconv.ParseFloat(field, 64); err == nil && v*2 == math.Round(v*2) && v >= 0.5 && v <= 5 {
+				want, wantOK = float32(v), true
+			}
+		}
+		for _, tc := range []struct {
+			name string
+			row  string
+			read func(io.Reader, string) ([]engine.Rating, error)
+		}{
+			{"csv", "userId,movieId,rating,timestamp\n1,2," + field + ",3\n", dataset.ReadRatingsCSV},
+			{"dat", "1::2::" + field + "::3\n", dataset.ReadRatingsDat},
+			{"u.data", "1\t2\t" + field + "\t3\n", dataset.ReadUData},
+		} {
+			got, err := tc.read(strings.NewReader(tc.row), tc.name)
+			if (err == nil) != wantOK {
+				t.Fatalf("%s rating %q: error %v, want accepted %v", tc.name, field, err, wantOK)
+			}
+			if err == nil && (len(got) != 1 || got[0].Value != want) {
+				t.Fatalf("%s rating %q = %+v, want one rating of %v", tc.name, field, got, want)
 			}
 		}
 	})

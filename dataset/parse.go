@@ -111,71 +111,8 @@ func parseUint(b []byte, max uint64) (uint64, numStatus) {
 	return parseUint(b, max)
 }
 
-// pow10 holds 10^i for the fraction digits of parseDecimal.
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
-	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
-
-// parseDecimal parses b as an optionally signed decimal number: digits,
-// optionally followed by '.' and at least one digit ("4", "4.0", "3.5",
-// "-1.0"). Exponents, "NaN", "Inf", ".5" and "5." are not numbers. Digits
-// past the 18th of the fraction are checked but ignored; an integer part
-// beyond 10^17 saturates. The result is always finite. It allocates nothing.
-func parseDecimal(b []byte) (float64, bool) {
-	neg := false
-	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
-		neg = b[0] == '-'
-		b = b[1:]
-	}
-	i := 0
-	var ip uint64
-	for ; i < len(b); i++ {
-		d := b[i] - '0'
-		if d > 9 {
-			break
-		}
-		if ip < 1e17 {
-			ip = ip*10 + uint64(d)
-		}
-	}
-	if i == 0 {
-		return 0, false
-	}
-	v := float64(ip)
-	if i < len(b) {
-		if b[i] != '.' || i+1 == len(b) {
-			return 0, false
-		}
-		var fp uint64
-		fd := 0
-		for i++; i < len(b); i++ {
-			d := b[i] - '0'
-			if d > 9 {
-				return 0, false
-			}
-			if fd < 18 {
-				fp = fp*10 + uint64(d)
-				fd++
-			}
-		}
-		v += float64(fp) / pow10[fd]
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // ratingScale is the scale every ratings reader checks values against.
 var ratingScale = engine.MovieLensScale
-
-// snap returns v, known to be on s, as the exact float32 step nearest to it.
-func snap(s engine.Scale, v float64) float32 {
-	if s.Step <= 0 {
-		return float32(v)
-	}
-	q := math.Round((v - float64(s.Min)) / float64(s.Step))
-	return float32(float64(s.Min) + q*float64(s.Step))
-}
 
 // parseRatingFields converts the four fields of a ratings row. It allocates
 // nothing unless the row is malformed.
@@ -188,15 +125,16 @@ func parseRatingFields(user, movie, rating, ts []byte) (engine.Rating, error) {
 	if st != numOK || m == 0 {
 		return engine.Rating{}, idError("movie id", movie, st, 1)
 	}
-	v, ok := parseDecimal(rating)
-	if !ok || !ratingScale.Valid(v) {
+	v, ok := engine.ParseDecimal(rating)
+	v32, onScale := ratingScale.Snap(v)
+	if !ok || !onScale {
 		return engine.Rating{}, ratingError(rating, ok)
 	}
 	t, st := parseUint(ts, math.MaxInt64)
 	if st != numOK {
 		return engine.Rating{}, idError("timestamp", ts, st, 0)
 	}
-	return engine.Rating{User: int32(u), Movie: int32(m), Value: snap(ratingScale, v), Time: int64(t)}, nil
+	return engine.Rating{User: int32(u), Movie: int32(m), Value: v32, Time: int64(t)}, nil
 }
 
 // idError describes a bad integer field whose valid range starts at lo.
@@ -221,7 +159,7 @@ func ratingError(b []byte, isNumber bool) error {
 	if !isNumber {
 		return fmt.Errorf("rating %q is not a number", b)
 	}
-	return fmt.Errorf("rating %q is not on the scale %v", b, ratingScale)
+	return fmt.Errorf("rating %q is not on the scale %v (allowed: %s)", b, ratingScale, ratingScale.Allowed())
 }
 
 // fieldCountError describes a row with n fields where want are needed, or

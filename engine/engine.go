@@ -280,7 +280,7 @@ func (e *Engine) load(ratings []Rating) error {
 		if _, ok := e.movieIx[r.Movie]; !ok {
 			return fmt.Errorf("rating %d (user %d): %w %d", k+1, r.User, ErrUnknownMovie, r.Movie)
 		}
-		if !e.cfg.Scale.Valid(float64(r.Value)) {
+		if !e.cfg.Scale.Contains(r.Value) {
 			return fmt.Errorf("rating %d (user %d, movie %d): %w: %v not on the scale %v", k+1, r.User, r.Movie, ErrInvalidRating, r.Value, e.cfg.Scale)
 		}
 		u, ok := e.userIx[r.User]

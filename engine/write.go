@@ -30,14 +30,15 @@ func (e *Engine) AddRatings(ctx context.Context, user int32, in []RatingInput) (
 		if _, ok := e.movieIx[r.Movie]; !ok {
 			return nil, fmt.Errorf("rating %d: %w %d", j+1, ErrUnknownMovie, r.Movie)
 		}
-		if !e.cfg.Scale.Valid(r.Value) {
-			return nil, fmt.Errorf("rating %d: %w: %v for movie %d is not on the scale %v", j+1, ErrInvalidRating, r.Value, r.Movie, e.cfg.Scale)
+		v, ok := e.cfg.Scale.Snap(r.Value)
+		if !ok {
+			return nil, fmt.Errorf("rating %d: %w: %v for movie %d is not on the scale %v (allowed: %s)", j+1, ErrInvalidRating, r.Value, r.Movie, e.cfg.Scale, e.cfg.Scale.Allowed())
 		}
 		if k, dup := seen[r.Movie]; dup {
 			return nil, fmt.Errorf("%w: movie %d is rated twice (ratings %d and %d)", ErrInvalidInput, r.Movie, k+1, j+1)
 		}
 		seen[r.Movie] = j
-		rs[j] = Rating{User: user, Movie: r.Movie, Value: float32(r.Value), Time: now}
+		rs[j] = Rating{User: user, Movie: r.Movie, Value: v, Time: now}
 	}
 
 	// Writes of one user are ordered: the store and memory see them in the
