@@ -22,7 +22,15 @@ const keepModels = 3
 // when the snapshot has one, the ranking model as another keyed by
 // RankerParams, both with the snapshot's user and movie ids. It prunes all
 // but the newest few rows.
+//
+// A failure is counted in Status (ModelSaveFailures) and, when it is the
+// storage's, marks writes as failing; the error wraps engine.ErrDiskFull
+// when the disk is full.
 func (d *DB) SaveModel(ctx context.Context, s *engine.Snapshot) error {
+	return d.noteSave(d.saveModel(ctx, s))
+}
+
+func (d *DB) saveModel(ctx context.Context, s *engine.Snapshot) error {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)

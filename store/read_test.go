@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -32,11 +33,11 @@ func TestParallelReadEqualsSequential(t *testing.T) {
 	if _, err := db.Import(t.Context(), movies, rs, engine.MovieLensScale, nil); err != nil {
 		t.Fatal(err)
 	}
-	seq, v1, err := db.readRatings(t.Context(), false)
+	seq, v1, err := db.readRatings(t.Context(), false, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	par, v2, err := db.readRatings(t.Context(), true)
+	par, v2, err := db.readRatings(t.Context(), true, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 
@@ -36,6 +38,8 @@ type DB struct {
 
 	closeMu sync.RWMutex // held for reading while enqueuing a write
 	closed  bool         // guarded by closeMu
+
+	health health // whether writes work; see Status
 }
 
 // readConns is the size of the reader pool.
@@ -45,10 +49,15 @@ const readConns = 4
 var ErrClosed = errors.New("store closed")
 
 // Open opens (creating if needed) the database at path and applies pending
-// migrations. log may be nil.
+// migrations. log may be nil. An existing file that is not a movierec
+// database (empty, not SQLite, or SQLite with other tables) is refused
+// with an error wrapping ErrNotMovierec, so nothing is imported over it.
 func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if err := checkFile(path); err != nil {
+		return nil, err
 	}
 	dsn := func(pragmas ...string) string {
 		q := url.Values{}
@@ -86,6 +95,9 @@ func (d *DB) migrate(ctx context.Context) error {
 	var have int
 	if err := d.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
 		return fmt.Errorf("read schema version of %s: %w", d.path, err)
+	}
+	if err := d.checkSchema(ctx, have); err != nil {
+		return err
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -178,8 +190,25 @@ func (d *DB) Movies(ctx context.Context) ([]engine.Movie, error) {
 // connections at once (one per core, up to the reader pool), each in its own read transaction; the parts must
 // agree on the data version (a write in between makes it start over).
 func (d *DB) Ratings(ctx context.Context) ([]engine.Rating, int64, error) {
+	return d.ReadRatings(ctx, nil)
+}
+
+// ReadProgress is reported while reading all ratings.
+type ReadProgress struct {
+	Done, Total int
+	Elapsed     time.Duration
+}
+
+// readProgressEvery is how often ReadRatings reports progress.
+var readProgressEvery = time.Second
+
+// ReadRatings is Ratings with progress (may be nil) called about once a
+// second while the rows are read (tens of seconds for tens of millions of
+// ratings), from another goroutine; never after ReadRatings returns.
+func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		rs, v, err := d.readRatings(ctx, attempt < 3)
+		rs, v, err := d.readRatings(ctx, attempt < 3, start, progress)
 		if !errors.Is(err, errMovedOn) {
 			return rs, v, err
 		}
@@ -197,7 +226,7 @@ type ratingsPart struct {
 	version int64
 }
 
-func (d *DB) readRatings(ctx context.Context, parallel bool) ([]engine.Rating, int64, error) {
+func (d *DB) readRatings(ctx context.Context, parallel bool, start time.Time, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
 	var lo, hi sql.NullInt64 // an index lookup each, not a scan
 	if err := d.read.QueryRowContext(ctx, "SELECT min(user_id), max(user_id) FROM ratings").Scan(&lo, &hi); err != nil {
 		return nil, 0, fmt.Errorf("read ratings: %w", err)
@@ -250,8 +279,27 @@ func (d *DB) readRatings(ctx context.Context, parallel bool) ([]engine.Rating, i
 		dsts[p] = out[off : off+p.n]
 		off += p.n
 	}
+	var done atomic.Int64
+	if progress != nil {
+		stop := make(chan struct{})
+		ticked := make(chan struct{})
+		defer func() { close(stop); <-ticked }()
+		go func() {
+			defer close(ticked)
+			t := time.NewTicker(readProgressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					progress(ReadProgress{Done: int(done.Load()), Total: size, Elapsed: time.Since(start)})
+				}
+			}
+		}()
+	}
 	if err := eachPart(parts, func(p *ratingsPart) error {
-		return scanRatings(ctx, p.tx, p.lo, p.hi, dsts[p])
+		return scanRatings(ctx, p.tx, p.lo, p.hi, dsts[p], &done)
 	}); err != nil {
 		return nil, 0, fmt.Errorf("read ratings: %w", err)
 	}
@@ -271,7 +319,7 @@ func eachPart(parts []*ratingsPart, f func(*ratingsPart) error) error {
 
 // scanRatings reads the ratings of users [lo, hi) into dst, which must have
 // exactly their number.
-func scanRatings(ctx context.Context, tx *sql.Tx, lo, hi int64, dst []engine.Rating) error {
+func scanRatings(ctx context.Context, tx *sql.Tx, lo, hi int64, dst []engine.Rating, done *atomic.Int64) error {
 	rows, err := tx.QueryContext(ctx, "SELECT user_id, movie_id, rating, ts FROM ratings WHERE user_id >= ? AND user_id < ? ORDER BY user_id, movie_id", lo, hi)
 	if err != nil {
 		return err
@@ -291,7 +339,11 @@ func scanRatings(ctx context.Context, tx *sql.Tx, lo, hi int64, dst []engine.Rat
 		}
 		dst[i] = engine.Rating{User: int32(user), Movie: int32(movie), Value: float32(value), Time: ts}
 		i++
+		if i%4096 == 0 {
+			done.Add(4096)
+		}
 	}
+	done.Add(int64(i % 4096))
 	if err := rows.Err(); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ type writeReq struct {
 	del         bool
 	user, movie int32 // the rating to delete
 	deleted     bool  // set by commit: the delete found its row
+	probe       bool  // the recovery probe: a write that changes nothing
 	done        chan error
 }
 
@@ -94,7 +95,7 @@ func (d *DB) writer() {
 			for {
 				select {
 				case req := <-d.writes:
-					req.done <- d.commit([]*writeReq{req})
+					req.done <- d.noteWrite(d.commit([]*writeReq{req}))
 				default:
 					return
 				}
@@ -111,7 +112,9 @@ func (d *DB) writer() {
 				break more
 			}
 		}
-		if err := d.commit(group); err == nil || len(group) == 1 {
+		if err := d.commit(group); err == nil || len(group) == 1 || isStorageErr(err) {
+			// A storage failure fails every batch alike: no retries.
+			err = d.noteWrite(err)
 			for _, req := range group {
 				req.done <- err
 			}
@@ -119,7 +122,7 @@ func (d *DB) writer() {
 		}
 		// One bad batch must not fail its neighbours: retry them alone.
 		for _, req := range group {
-			req.done <- d.commit([]*writeReq{req})
+			req.done <- d.noteWrite(d.commit([]*writeReq{req}))
 		}
 	}
 }
@@ -140,6 +143,9 @@ func (d *DB) commit(group []*writeReq) error {
 	defer st.Close()
 	changed := 0 // batches that changed data: each bumps the data version
 	for _, req := range group {
+		if req.probe {
+			continue
+		}
 		if req.del {
 			res, err := tx.ExecContext(ctx, "DELETE FROM ratings WHERE user_id = ? AND movie_id = ?", req.user, req.movie)
 			if err != nil {

@@ -43,7 +43,11 @@ func openState(ctx context.Context, dbPath, dataDir string, log *slog.Logger) (*
 	start := time.Now()
 	st := &state{db: db}
 	if st.movies, err = db.Movies(ctx); err == nil {
-		if st.ratings, st.version, err = db.Ratings(ctx); err == nil {
+		if st.ratings, st.version, err = db.ReadRatings(ctx, func(p store.ReadProgress) {
+			log.Info("reading the database", "rows", p.Done, "of", p.Total,
+				"percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
+				"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
+		}); err == nil {
 			st.scale, err = db.Scale(ctx)
 		}
 	}
