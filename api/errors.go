@@ -40,6 +40,7 @@ var statusOf = []struct {
 	{engine.ErrUnknownMovie, http.StatusNotFound},
 	{engine.ErrNotRated, http.StatusNotFound},
 	{engine.ErrModelNotReady, http.StatusServiceUnavailable},
+	{engine.ErrDiskFull, http.StatusInsufficientStorage},
 }
 
 // errorBody is the JSON shape of every error response.

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -25,6 +26,7 @@ type modelSource interface {
 // the engine when /metrics is scraped, so they need no wiring.
 type metrics struct {
 	handler  http.Handler
+	reg      *prometheus.Registry // what handler serves
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	ratings  prometheus.Counter
@@ -61,6 +63,7 @@ func newMetrics(reg *prometheus.Registry, src modelSource, now func() time.Time)
 	m.latencies = prometheus.NewRegistry()
 	m.latencies.MustRegister(m.latency)
 	m.start = time.Now() // the request rate runs on the real clock, as latencies do
+	m.reg = reg
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return m
 }
@@ -165,4 +168,77 @@ func (m *modelCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.trainSecs, prometheus.GaugeValue, s.TrainSeconds, s.Backend)
 	ch <- prometheus.MustNewConstMetric(m.rmse, prometheus.GaugeValue, s.TrainRMSE)
 	ch <- prometheus.MustNewConstMetric(m.ratings, prometheus.GaugeValue, float64(s.Ratings))
+}
+
+// StorageChecker reports the store's health (store.DB implements it).
+type StorageChecker interface {
+	StorageStatus() engine.StorageStatus
+}
+
+// storageDetails is the storage part of /readyz's details.
+func storageDetails(st engine.StorageStatus) gin.H {
+	d := gin.H{"writes_ok": st.Healthy(), "disk_full": st.DiskFull, "model_save_failures": st.ModelSaveFailures}
+	if st.WriteError != "" {
+		d["write_error"] = st.WriteError
+	}
+	if st.LastModelSaveError != "" {
+		d["last_model_save_error"] = st.LastModelSaveError
+	}
+	return gin.H{"storage": d}
+}
+
+// storageCollector exports the store's health at scrape time.
+type storageCollector struct {
+	src                  StorageChecker
+	writesOK, saveFailed *prometheus.Desc
+}
+
+func newStorageCollector(src StorageChecker) *storageCollector {
+	return &storageCollector{
+		src:        src,
+		writesOK:   prometheus.NewDesc("movierec_storage_writes_ok", "1 while database writes succeed, 0 while they fail (disk full, I/O error).", nil, nil),
+		saveFailed: prometheus.NewDesc("movierec_model_save_failures_total", "Trained models that could not be saved to the database (a restart retrains).", nil, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (s *storageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- s.writesOK; ch <- s.saveFailed }
+
+// Collect implements prometheus.Collector.
+func (s *storageCollector) Collect(ch chan<- prometheus.Metric) {
+	st := s.src.StorageStatus()
+	ok := 0.0
+	if st.Healthy() {
+		ok = 1
+	}
+	ch <- prometheus.MustNewConstMetric(s.writesOK, prometheus.GaugeValue, ok)
+	ch <- prometheus.MustNewConstMetric(s.saveFailed, prometheus.CounterValue, float64(st.ModelSaveFailures))
+}
+
+// BuildInfo describes the running binary for movierec_build_info.
+type BuildInfo struct {
+	Version, Revision, GoVersion string
+}
+
+// RegisterBuildInfo adds movierec_build_info{version, revision, goversion}
+// 1 to reg.
+func RegisterBuildInfo(reg *prometheus.Registry, b BuildInfo) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "movierec_build_info",
+		Help:        "Always 1; the labels name the running build.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	reg.MustRegister(g)
+}
+
+// StartingMetrics serves /metrics while the service starts, before New:
+// what reg holds (the Go, process and build metrics) plus
+// movierec_model_ready 0, so Prometheus sees the target up and not ready.
+// New, given the same registry, takes over with the full set.
+func StartingMetrics(reg *prometheus.Registry) http.Handler {
+	starting := prometheus.NewRegistry()
+	ready := prometheus.NewGauge(prometheus.GaugeOpts{Name: "movierec_model_ready", Help: "1 when a model is published, else 0."})
+	starting.MustRegister(ready)
+	return promhttp.HandlerFor(prometheus.Gatherers{reg, starting}, promhttp.HandlerOpts{})
 }

@@ -75,6 +75,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Now is the clock for the model age metric (default time.Now).
 	Now func() time.Time
+	// Storage, when set, reports whether writes work: /readyz is 503 while
+	// they fail, and /metrics exports its counters.
+	Storage StorageChecker
 }
 
 // Server holds the handlers' dependencies. It is safe for concurrent use.
@@ -102,6 +105,9 @@ func New(rec Recommender, opts Options, log *slog.Logger) *Server {
 	}
 	s := &Server{rec: rec, opts: opts, log: log.With(logKeyComponent, "api")}
 	s.metrics = newMetrics(opts.Registry, rec, opts.Now)
+	if opts.Storage != nil {
+		s.metrics.reg.MustRegister(newStorageCollector(opts.Storage))
+	}
 	s.eng = s.routes()
 	return s
 }
@@ -167,6 +173,17 @@ func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status":
 func (s *Server) readyz(c *gin.Context) {
 	if !s.rec.Ready() {
 		s.fail(c, fmt.Errorf("%w: the first model is still training", engine.ErrModelNotReady))
+		return
+	}
+	if s.opts.Storage != nil {
+		st := s.opts.Storage.StorageStatus()
+		details := storageDetails(st)
+		if !st.Healthy() {
+			c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"status": "not ready",
+				"error": "writes fail: " + st.WriteError, "details": details, "request_id": c.GetString(ctxKeyRequestID)})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready", "details": details})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

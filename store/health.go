@@ -13,7 +13,7 @@ import (
 	"movierec/engine"
 )
 
-// health tracks whether writes work, for Status. A write that fails for a
+// health tracks whether writes work, for StorageStatus. A write that fails for a
 // storage reason (full disk, I/O error, read-only file) marks the store
 // unhealthy; the next write that succeeds, or the recovery probe the
 // store then runs every probeEvery, marks it healthy again.
@@ -61,7 +61,7 @@ func isStorageErr(err error) bool {
 	return isDiskFull(err)
 }
 
-// noteWrite records the outcome of a write and returns err, wrapped in
+// noteWrite records the outcome of a write (for StorageStatus) and returns err, wrapped in
 // engine.ErrDiskFull when the disk is full.
 func (d *DB) noteWrite(err error) error {
 	d.health.mu.Lock()
@@ -142,9 +142,9 @@ func (d *DB) noteSave(err error) error {
 	return err
 }
 
-// Status reports whether writes work and how many model saves failed. It
+// StorageStatus reports whether writes work and how many model saves failed. It
 // is safe for concurrent use and does no I/O.
-func (d *DB) Status() engine.StorageStatus {
+func (d *DB) StorageStatus() engine.StorageStatus {
 	d.health.mu.Lock()
 	defer d.health.mu.Unlock()
 	return engine.StorageStatus{WriteError: d.health.writeErr, DiskFull: d.health.diskFull,

@@ -58,13 +58,13 @@ func TestDiskFull(t *testing.T) {
 	if !errors.Is(werr, engine.ErrDiskFull) || !strings.Contains(werr.Error(), "disk full") {
 		t.Fatalf("AddRatings on a full disk = %v, want engine.ErrDiskFull saying \"disk full\"", werr)
 	}
-	if st := db.Status(); st.Healthy() || !st.DiskFull {
+	if st := db.StorageStatus(); st.Healthy() || !st.DiskFull {
 		t.Errorf("Status() on a full disk = %+v, want unhealthy and DiskFull", st)
 	}
 	if err := db.SaveModel(t.Context(), tinySnapshot()); err == nil {
 		t.Errorf("SaveModel on a full disk = nil, want an error")
 	}
-	if st := db.Status(); st.ModelSaveFailures != 1 || st.LastModelSaveError == "" {
+	if st := db.StorageStatus(); st.ModelSaveFailures != 1 || st.LastModelSaveError == "" {
 		t.Errorf("Status() after a failed save = %+v, want 1 failure with its error", st)
 	}
 
@@ -72,9 +72,9 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !db.Status().Healthy() {
+	for !db.StorageStatus().Healthy() {
 		if time.Now().After(deadline) {
-			t.Fatalf("Status() 10 s after space returned = %+v, want healthy", db.Status())
+			t.Fatalf("Status() 10 s after space returned = %+v, want healthy", db.StorageStatus())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -23,7 +23,7 @@ const keepModels = 3
 // RankerParams, both with the snapshot's user and movie ids. It prunes all
 // but the newest few rows.
 //
-// A failure is counted in Status (ModelSaveFailures) and, when it is the
+// A failure is counted in StorageStatus (ModelSaveFailures) and, when it is the
 // storage's, marks writes as failing; the error wraps engine.ErrDiskFull
 // when the disk is full.
 func (d *DB) SaveModel(ctx context.Context, s *engine.Snapshot) error {
