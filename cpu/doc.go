@@ -24,4 +24,8 @@
 // Rows are shared among worker goroutines in chunks taken from an atomic
 // counter. Each row's solve depends only on the row and the fixed side, so
 // the trained model is bit-for-bit the same for any number of workers.
+// The workers are started once per Fit (team.go); Options let a server
+// train beside its requests with fewer workers than cores, at a lowered
+// OS thread priority (Linux) and yielding between chunks, none of which
+// changes the model either.
 package cpu

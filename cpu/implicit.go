@@ -160,7 +160,7 @@ func positiveWeights(p *als.Params, vals []float32) bool {
 // short rows save exceed those of rotating the fixed side (2k² per row)
 // and of the decomposition (counted as 30k³: gonum's Dsyev is plain Go),
 // and never when the decomposition fails.
-func (k *kernel) rotate(ws []*workspace, h *half, sc *implicitScratch) {
+func (k *kernel) rotate(t *team, h *half, sc *implicitScratch) {
 	ih := h.imp
 	ih.rotated = false
 	fk := float64(h.k)
@@ -168,11 +168,11 @@ func (k *kernel) rotate(ws []*workspace, h *half, sc *implicitScratch) {
 	if ih.short == 0 || ih.saving <= 2*fk*fk*float64(rows)+30*fk*fk*fk {
 		return
 	}
-	k.rotateHalf(ws, h, sc)
+	k.rotateHalf(t, h, sc)
 }
 
 // rotateHalf is rotate without the decision.
-func (k *kernel) rotateHalf(ws []*workspace, h *half, sc *implicitScratch) {
+func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
 	ih := h.imp
 	ih.rotated = false
 	kk := h.k
@@ -188,7 +188,7 @@ func (k *kernel) rotateHalf(ws []*workspace, h *half, sc *implicitScratch) {
 		// negative; G is positive semi-definite.
 		ih.diag[j] = max(v, 0)
 	}
-	rotateRows(ws, h.fixed, kk, q)
+	rotateRows(t, h.fixed, kk, q)
 	// R ← R·Q.
 	for i := 0; i < kk; i++ {
 		t := sc.tmp[i*kk : i*kk+kk]
@@ -222,7 +222,7 @@ func grow(s []float64, n int) []float64 {
 
 // unrotate turns both factor tables of a fit back into the original
 // basis (stored·Rᵀ) and resets R to the identity.
-func unrotate(ws []*workspace, sc *implicitScratch, factors ...[]float32) {
+func unrotate(t *team, sc *implicitScratch, factors ...[]float32) {
 	if sc.turns == 0 {
 		return
 	}
@@ -233,7 +233,7 @@ func unrotate(ws []*workspace, sc *implicitScratch, factors ...[]float32) {
 		}
 	}
 	for _, f := range factors {
-		rotateRows(ws, f, kk, sc.tmp)
+		rotateRows(t, f, kk, sc.tmp)
 	}
 	clear(sc.rot)
 	for j := 0; j < kk; j++ {
@@ -245,10 +245,10 @@ func unrotate(ws []*workspace, sc *implicitScratch, factors ...[]float32) {
 // rotateRows sets every row f of the row-major rank-k table rows to f·m,
 // m k×k row-major, computing in float64, on the workers (each row on its
 // own, so the result does not depend on their number).
-func rotateRows(ws []*workspace, rows []float32, k int, m []float64) {
+func rotateRows(tm *team, rows []float32, k int, m []float64) {
 	n := len(rows) / k
-	parallel(len(ws), (n+chunk-1)/chunk, func(w, c int) {
-		t := ws[w].v[:k]
+	tm.parallel((n+chunk-1)/chunk, func(w, c int) {
+		t := tm.ws[w].v[:k]
 		for row := c * chunk; row < min((c+1)*chunk, n); row++ {
 			f := rows[row*k : row*k+k]
 			clear(t)
@@ -268,15 +268,15 @@ func rotateRows(ws []*workspace, rows []float32, k int, m []float64) {
 // float64: gramStripes stripes of rows are gathered block by block and
 // accumulated with the SYRK kernel on the workers, then summed in stripe
 // order.
-func fixedGram(ws []*workspace, h *half, sc *implicitScratch) {
+func fixedGram(t *team, h *half, sc *implicitScratch) {
 	ih := h.imp
 	ld, k := ih.ld, h.k
 	rows := len(h.fixed) / k
 	per := (rows + gramStripes - 1) / gramStripes
-	parallel(len(ws), gramStripes, func(w, c int) {
+	t.parallel(gramStripes, func(w, c int) {
 		g := sc.stripes[c]
 		clear(g)
-		y, ldy := ws[w].y, ws[w].ldy
+		y, ldy := t.ws[w].y, t.ws[w].ldy
 		nb := len(y) / ldy
 		for lo := c * per; lo < min((c+1)*per, rows); lo += nb {
 			hi := min(lo+nb, (c+1)*per, rows)

@@ -44,9 +44,9 @@ func testImplicitHalf(lens []int, p als.Params, kern kernel, rotated bool, seed 
 	ws := []*workspace{kern.newWorkspace(k, maxN)}
 	kern.growImplicit(ws[0], k)
 	sc := newImplicitScratch(ld, max(numItems, len(lens)), k)
-	fixedGram(ws, h, sc)
+	fixedGram(newTeam(ws, 0, false), h, sc)
 	if rotated {
-		kern.rotateHalf(ws, h, sc)
+		kern.rotateHalf(newTeam(ws, 0, false), h, sc)
 	}
 	return h, ws, sc
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,31 +24,65 @@ const chunk = 64
 // same cores. The zero value is a Solver with runtime.GOMAXPROCS(0)
 // workers. Close is a no-op.
 type Solver struct {
-	workers int
-	kern    kernel
+	opts Options
+	kern kernel
 }
 
 var _ als.Solver = (*Solver)(nil)
 
+// Options say how a Solver shares the machine with other work, such as a
+// server answering requests while it trains. None of them changes the
+// trained model, which is bit-for-bit the same for any Options.
+type Options struct {
+	// Workers is the number of goroutines that share each
+	// half-iteration; ≤ 0 means runtime.GOMAXPROCS(0).
+	Workers int
+
+	// Nice, when positive, lowers the OS scheduling priority of the
+	// workers' threads: each worker locks its goroutine to an OS thread
+	// for the Fit and raises that thread's nice value by Nice (capped at
+	// 19), so that other threads of the process (and other processes)
+	// get the cores first when they want them. The threads end with the
+	// Fit, so the lowered priority never reaches another goroutine. Linux
+	// only; elsewhere, or when the system refuses, it changes nothing.
+	Nice int
+
+	// Yield makes each worker call runtime.Gosched after every chunk of
+	// rows (64), letting goroutines queued on its processor run without
+	// waiting for the Go scheduler to preempt it.
+	Yield bool
+}
+
 // New returns a Solver that shares each half-iteration among workers
 // goroutines; workers ≤ 0 means runtime.GOMAXPROCS(0).
 func New(workers int) *Solver {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	return &Solver{workers: workers, kern: defaultKernel}
+	return NewWithOptions(Options{Workers: workers})
 }
 
-// config returns the worker count and kernel, filling in a zero Solver's.
-func (s *Solver) config() (int, kernel) {
-	workers, kern := s.workers, s.kern
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+// NewWithOptions returns a Solver configured by o.
+func NewWithOptions(o Options) *Solver {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return &Solver{opts: o, kern: defaultKernel}
+}
+
+// Options returns the Solver's options, with Workers filled in.
+func (s *Solver) Options() Options {
+	o, _ := s.config()
+	return o
+}
+
+// config returns the options and kernel, filling in a zero Solver's.
+func (s *Solver) config() (Options, kernel) {
+	o, kern := s.opts, s.kern
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	if kern.block <= 0 {
 		kern = defaultKernel
 	}
-	return workers, kern
+	return o, kern
 }
 
 // Close releases nothing (a Solver holds no resources) and returns nil.
@@ -89,12 +122,14 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	kp := p.AugmentedRank()
 	items, users := newHalves(dst, r, p)
 	maxN := max(maxRowLen(r.UserPtr), maxRowLen(r.ItemPtr))
-	workers, kern := s.config()
-	nw := max(1, min(workers, (max(r.NumUsers, r.NumItems)+chunk-1)/chunk))
+	opts, kern := s.config()
+	nw := max(1, min(opts.Workers, (max(r.NumUsers, r.NumItems)+chunk-1)/chunk))
 	ws := make([]*workspace, nw)
 	for w := range ws {
 		ws[w] = kern.newWorkspace(kp, maxN)
 	}
+	t := newTeam(ws, opts.Nice, opts.Yield)
+	defer t.close()
 	var partial []float64 // RMSE partial sums, one per chunk of users
 	if progress != nil {
 		partial = make([]float64, (r.NumUsers+chunk-1)/chunk)
@@ -112,7 +147,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 		// Halves solved in a rotated basis leave both sides rotated;
 		// whatever happens, return the model in the original one.
-		defer unrotate(ws, isc, dst.UserFactors, dst.ItemFactors)
+		defer unrotate(t, isc, dst.UserFactors, dst.ItemFactors)
 	}
 
 	for it := 1; it <= p.Iterations; it++ {
@@ -122,10 +157,10 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
 			}
 			if h.imp != nil {
-				fixedGram(ws, h, isc)
-				kern.rotate(ws, h, isc)
+				fixedGram(t, h, isc)
+				kern.rotate(t, h, isc)
 			}
-			if bad := runHalf(&kern, ws, h); bad > 0 {
+			if bad := runHalf(&kern, t, h); bad > 0 {
 				side := "item"
 				if h == users {
 					side = "user"
@@ -135,7 +170,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 		d := time.Since(start)
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse(workers, partial, dst, r, p.Objective == als.Implicit), Duration: d})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse(t, partial, dst, r, p.Objective == als.Implicit), Duration: d})
 		}
 	}
 	return nil
@@ -167,40 +202,14 @@ func maxRowLen(ptr []int64) int {
 	return int(m)
 }
 
-// parallel runs body(w, c) for every chunk c in 0..chunks-1 on
-// min(workers, chunks) goroutines (inline when that is one), worker w
-// taking chunks from a shared counter.
-func parallel(workers, chunks int, body func(w, c int)) {
-	if workers <= 1 || chunks <= 1 {
-		for c := 0; c < chunks; c++ {
-			body(0, c)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range min(workers, chunks) {
-		wg.Go(func() {
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= chunks {
-					return
-				}
-				body(w, c)
-			}
-		})
-	}
-	wg.Wait()
-}
-
 // runHalf solves every row of h and returns the number of rows whose
 // system was not positive definite.
-func runHalf(kern *kernel, ws []*workspace, h *half) int64 {
+func runHalf(kern *kernel, t *team, h *half) int64 {
 	rows := h.rows()
 	var bad atomic.Int64
-	parallel(len(ws), (rows+chunk-1)/chunk, func(w, c int) {
+	t.parallel((rows+chunk-1)/chunk, func(w, c int) {
 		for row := c * chunk; row < min((c+1)*chunk, rows); row++ {
-			if !kern.solveRow(ws[w], h, row) {
+			if !kern.solveRow(t.ws[w], h, row) {
 				bad.Add(1)
 			}
 		}
@@ -213,11 +222,11 @@ func runHalf(kern *kernel, ws []*workspace, h *half) int64 {
 // as als.RMSE into partial, and the partial sums are added in chunk order,
 // so the result does not depend on the number of workers and matches
 // als.RMSE to rounding.
-func rmse(workers int, partial []float64, m *als.Model, r *als.Ratings, implicit bool) float64 {
+func rmse(t *team, partial []float64, m *als.Model, r *als.Ratings, implicit bool) float64 {
 	if r.NNZ() == 0 {
 		return 0
 	}
-	parallel(workers, len(partial), func(_, c int) {
+	t.parallel(len(partial), func(_, c int) {
 		var se float64
 		for u := c * chunk; u < min((c+1)*chunk, r.NumUsers); u++ {
 			x := m.User(u)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -66,21 +67,51 @@ func TestWorkersIndependent(t *testing.T) {
 		{skewed, alstest.ImplicitParams(8, 3, 0.5, 0.1, 1.3, 0)},
 	} {
 		r, p := tc.r, tc.p
-		var one, three als.Model
-		var rmse1, rmse3 []float64
+		var one als.Model
+		var rmse1 []float64
 		if err := cpu.New(1).Fit(t.Context(), &one, r, p, func(it als.Iteration) { rmse1 = append(rmse1, it.TrainRMSE) }); err != nil {
 			t.Fatalf("Fit(workers 1, %v) = %v", p, err)
 		}
-		if err := cpu.New(3).Fit(t.Context(), &three, r, p, func(it als.Iteration) { rmse3 = append(rmse3, it.TrainRMSE) }); err != nil {
-			t.Fatalf("Fit(workers 3, %v) = %v", p, err)
+		// Neither the worker count nor how the workers share the
+		// machine (a lowered priority, yielding) changes the model.
+		for _, o := range []cpu.Options{
+			{Workers: 3},
+			{Workers: 2, Nice: 5, Yield: true},
+			{Workers: 1, Nice: 3},
+		} {
+			var got als.Model
+			var rmse []float64
+			if err := cpu.NewWithOptions(o).Fit(t.Context(), &got, r, p, func(it als.Iteration) { rmse = append(rmse, it.TrainRMSE) }); err != nil {
+				t.Fatalf("Fit(%+v, %v) = %v", o, p, err)
+			}
+			if !slices.Equal(one.UserFactors, got.UserFactors) || !slices.Equal(one.ItemFactors, got.ItemFactors) ||
+				!slices.Equal(one.UserBias, got.UserBias) || !slices.Equal(one.ItemBias, got.ItemBias) {
+				t.Errorf("Fit(%v) with 1 worker and with %+v differ by %.3g relative, want bit-identical", p, o, alstest.MaxRelDiff(&got, &one))
+			}
+			if !slices.Equal(rmse1, rmse) {
+				t.Errorf("Fit(%v) TrainRMSE with 1 worker %v, with %+v %v, want identical", p, rmse1, o, rmse)
+			}
 		}
-		if !slices.Equal(one.UserFactors, three.UserFactors) || !slices.Equal(one.ItemFactors, three.ItemFactors) ||
-			!slices.Equal(one.UserBias, three.UserBias) || !slices.Equal(one.ItemBias, three.ItemBias) {
-			t.Errorf("Fit(%v) with 1 and 3 workers differ by %.3g relative, want bit-identical", p, alstest.MaxRelDiff(&three, &one))
+	}
+}
+
+func TestOptions(t *testing.T) {
+	for _, tc := range []struct {
+		in, want cpu.Options
+	}{
+		{cpu.Options{}, cpu.Options{Workers: runtime.GOMAXPROCS(0)}},
+		{cpu.Options{Workers: -2, Nice: 4}, cpu.Options{Workers: runtime.GOMAXPROCS(0), Nice: 4}},
+		{cpu.Options{Workers: 1, Nice: 10, Yield: true}, cpu.Options{Workers: 1, Nice: 10, Yield: true}},
+	} {
+		if got := cpu.NewWithOptions(tc.in).Options(); got != tc.want {
+			t.Errorf("NewWithOptions(%+v).Options() = %+v, want %+v", tc.in, got, tc.want)
 		}
-		if !slices.Equal(rmse1, rmse3) {
-			t.Errorf("Fit(%v) TrainRMSE with 1 worker %v, with 3 %v, want identical", p, rmse1, rmse3)
-		}
+	}
+	if got, want := (&cpu.Solver{}).Options(), (cpu.Options{Workers: runtime.GOMAXPROCS(0)}); got != want {
+		t.Errorf("zero Solver's Options() = %+v, want %+v", got, want)
+	}
+	if got := cpu.New(3).Options(); got != (cpu.Options{Workers: 3}) {
+		t.Errorf("New(3).Options() = %+v, want {Workers: 3}", got)
 	}
 }
 

@@ -1,0 +1,7 @@
+//go:build linux
+
+package cpu
+
+import "golang.org/x/sys/unix"
+
+func gettid() int { return unix.Gettid() }
