@@ -53,11 +53,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		rf              rankingFlags
 		lf              logFlags
 		dbPath, dataDir string
+		skipCheck       bool
 	)
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file (must exist: run `movierec import` or `serve` first)")
 	fs.StringVar(&dataDir, "data", "", "MovieLens directory imported into an empty database (default: the bundled ml-latest-small)")
+	fs.BoolVar(&skipCheck, "skip-check", false, "skip PRAGMA quick_check of the database at start (seconds per GiB)")
 	mf.register(fs)
 	rf.register(fs)
 	lf.register(fs)
@@ -80,7 +82,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("train: database %s: %w (create it with `movierec import --db %s`)", dbPath, err, dbPath)
 	}
-	st, err := openState(ctx, dbPath, dataDir, log)
+	st, err := openState(ctx, dbPath, dataDir, skipCheck, log)
 	if err != nil {
 		return err
 	}

@@ -238,7 +238,7 @@ func TestReadyzBeforeModel(t *testing.T) {
 }
 
 func TestStartingHandler(t *testing.T) {
-	h := startingHandler()
+	h := startingHandler(http.NotFoundHandler())
 	for _, tc := range []struct {
 		path string
 		want int

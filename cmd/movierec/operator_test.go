@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"movierec/als"
+	"movierec/store"
 )
 
 // TestFlagsFromEnvironment: every flag can come from MOVIEREC_<NAME>; the
@@ -113,5 +119,82 @@ func TestTrainMissingDB(t *testing.T) {
 	}
 	if _, err := os.Stat(db); err == nil {
 		t.Errorf("train --db missing created %s", db)
+	}
+}
+
+// testServeConfig is a small serve configuration on db.
+func testServeConfig(db string) serveConfig {
+	cfg := serveConfig{addr: "127.0.0.1:0", minRatings: 25, maxCount: 10, dbPath: db}
+	cfg.model.p = als.Params{Rank: 2, Iterations: 1, Lambda: 0.1, Seed: 1}
+	cfg.model.backend = "cpu"
+	return cfg
+}
+
+// TestMetricsWhileStarting: /metrics answers from the moment the server
+// listens, with movierec_model_ready 0 and the build info.
+func TestMetricsWhileStarting(t *testing.T) {
+	s, err := newServer(t.Context(), testServeConfig(filepath.Join(t.TempDir(), "m.db")), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w := httptest.NewRecorder()
+	s.http.Handler.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{"movierec_model_ready 0", "movierec_build_info{", "go_goroutines"} {
+		if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("GET /metrics while starting = %d, lacks %q:\n%.300s", w.Code, want, w.Body)
+		}
+	}
+}
+
+// TestSecondServeRefused: SQLite is single-writer here; a second serve on
+// the same file must not start.
+func TestSecondServeRefused(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.db")
+	log := slog.New(slog.DiscardHandler)
+	first, err := newServer(t.Context(), testServeConfig(db), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := newServer(t.Context(), testServeConfig(db), log)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second serve on the same database started")
+	}
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), db) {
+		t.Errorf("second serve = %v, want store.ErrLocked naming the file", err)
+	}
+	first.Close()
+	third, err := newServer(t.Context(), testServeConfig(db), log)
+	if err != nil {
+		t.Fatalf("serve after the first stopped = %v", err)
+	}
+	third.Close()
+}
+
+// TestServeRefusesEmptyDB: an existing 0-byte file is refused by name and
+// left alone, never imported over.
+func TestServeRefusesEmptyDB(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServer(t.Context(), testServeConfig(db), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(t.Context()) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, store.ErrNotMovierec) || !strings.Contains(err.Error(), db) {
+			t.Errorf("Run() on an empty file = %v, want store.ErrNotMovierec naming it", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run() on an empty file did not end")
+	}
+	if fi, err := os.Stat(db); err != nil || fi.Size() != 0 {
+		t.Errorf("the empty file was changed: %v, %v", fi, err)
 	}
 }

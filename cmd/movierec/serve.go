@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"movierec/als"
 	"movierec/api"
@@ -33,6 +35,7 @@ type serveConfig struct {
 	apiKey     string
 	authReads  bool
 	retrainInt time.Duration
+	skipCheck  bool
 	model      modelFlags
 	ranking    rankingFlags
 	log        logFlags
@@ -50,6 +53,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.apiKey, "api-key", "", "require Authorization: Bearer <key> on writes")
 	fs.BoolVar(&cfg.authReads, "auth-reads", false, "require the API key on reads too")
 	fs.DurationVar(&cfg.retrainInt, "retrain-interval", 10*time.Second, "least time between two background retrains (POSTs are folded in at once meanwhile)")
+	fs.BoolVar(&cfg.skipCheck, "skip-check", false, "skip PRAGMA quick_check of the database at start (seconds per GiB)")
 	cfg.model.register(fs)
 	cfg.ranking.register(fs)
 	cfg.log.register(fs)
@@ -86,6 +90,9 @@ type server struct {
 	mu     sync.Mutex // guards solver and db, set by start and released by Close
 	solver als.Solver
 	db     *store.DB
+
+	reg    *prometheus.Registry // /metrics: from the start, then the API's
+	unlock func() error         // releases the single-writer lock on the database
 }
 
 // newServer checks the configuration and listens; Run does the rest.
@@ -96,17 +103,28 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if err := cfg.ranking.validate(); err != nil {
 		return nil, err
 	}
+	// One server per database file: a second would keep its own copy of
+	// the ratings in memory and diverge (store.LockWriter).
+	unlock, err := store.LockWriter(cfg.dbPath)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	page, err := web.New()
 	if err != nil {
 		ln.Close()
+		unlock()
 		return nil, fmt.Errorf("build the web page: %w", err)
 	}
-	s := &server{cfg: cfg, log: log, ln: ln}
-	starting := startingHandler()
+	s := &server{cfg: cfg, log: log, ln: ln, unlock: unlock, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bi := readBuildInfo(version)
+	api.RegisterBuildInfo(s.reg, api.BuildInfo{Version: bi.Version, Revision: bi.Revision, GoVersion: bi.GoVersion})
+	starting := startingHandler(api.StartingMetrics(s.reg))
 	s.handler.Store(&starting)
 	s.http = &http.Server{
 		Handler: withPage(page, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,9 +154,14 @@ func withPage(page *web.Handler, next http.Handler) http.Handler {
 	})
 }
 
-// startingHandler answers while the data loads: alive, not ready.
-func startingHandler() http.Handler {
+// startingHandler answers while the data loads: alive, not ready, and
+// /metrics (movierec_model_ready 0) from metrics.
+func startingHandler(metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		if r.URL.Path == "/healthz" {
 			_, _ = io.WriteString(w, `{"status":"ok"}`)
@@ -154,7 +177,7 @@ func startingHandler() http.Handler {
 // a stored model if one fits, and hands the routes to the API.
 func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	cfg, log := s.cfg, s.log
-	st, err := openState(ctx, cfg.dbPath, cfg.dataDir, log)
+	st, err := openState(ctx, cfg.dbPath, cfg.dataDir, cfg.skipCheck, log)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +213,8 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 		log.Warn("stored model not usable; training instead", "err", err)
 	}
 	gin.SetMode(gin.ReleaseMode)
-	var h http.Handler = api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads}, log)
+	var h http.Handler = api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads,
+		Registry: s.reg, Storage: st.db}, log)
 	s.eng.Store(eng)
 	s.handler.Store(&h)
 	return eng, nil
@@ -261,6 +285,10 @@ func (s *server) Close() error {
 	}
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
+	}
+	if s.unlock != nil {
+		errs = append(errs, s.unlock()) // after the database is closed
+		s.unlock = nil
 	}
 	return errors.Join(errs...)
 }

@@ -19,12 +19,21 @@ type state struct {
 	scale   engine.Scale
 }
 
-// openState opens the database, importing dataDir (or the bundled data)
-// first when it is empty, and reads the catalog and all ratings.
-func openState(ctx context.Context, dbPath, dataDir string, log *slog.Logger) (*state, error) {
+// openState opens the database, checks it with PRAGMA quick_check unless
+// skipCheck, imports dataDir (or the bundled data) first when it is empty,
+// and reads the catalog and all ratings.
+func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log *slog.Logger) (*state, error) {
 	db, err := store.Open(ctx, dbPath, log)
 	if err != nil {
 		return nil, err
+	}
+	if !skipCheck {
+		start := time.Now()
+		if err := db.QuickCheck(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%w (restore a backup; --skip-check starts anyway)", err)
+		}
+		log.Info("database checked", "db", dbPath, "seconds", time.Since(start).Seconds())
 	}
 	empty, err := db.Empty(ctx)
 	if err != nil {
