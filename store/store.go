@@ -39,7 +39,7 @@ type DB struct {
 	closeMu sync.RWMutex // held for reading while enqueuing a write
 	closed  bool         // guarded by closeMu
 
-	health health // whether writes work; see Status
+	health health // whether writes work; see StorageStatus
 }
 
 // readConns is the size of the reader pool.
