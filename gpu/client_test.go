@@ -276,8 +276,10 @@ func TestRestartAfterIdleDeath(t *testing.T) {
 	if err := c.Fit(t.Context(), &m, r, p, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Kill the worker behind the client's back, and wait until it is gone.
+	// Kill the worker behind the client's back, and wait until it is gone
+	// (reaped), so the next Fit finds a dead idle worker.
 	pid := gpu.WorkerPID(t, c)
+	exited := gpu.WorkerExited(t, c)
 	proc, err := os.FindProcess(pid)
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +287,11 @@ func TestRestartAfterIdleDeath(t *testing.T) {
 	if err := proc.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the killed worker was not reaped within 10 s")
+	}
 	if err := c.Fit(t.Context(), &m, r, p, nil); err != nil {
 		t.Fatalf("Fit after the idle worker died = %v, want a restarted worker", err)
 	}

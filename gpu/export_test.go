@@ -12,3 +12,15 @@ func WorkerPID(t *testing.T, c *Client) int {
 	}
 	return c.w.cmd.Process.Pid
 }
+
+// WorkerExited returns a channel closed once c's current worker process
+// has exited and been reaped (nil when there is no worker).
+func WorkerExited(t *testing.T, c *Client) <-chan struct{} {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.w == nil {
+		return nil
+	}
+	return c.w.exited
+}

@@ -21,7 +21,8 @@ func TestSIGTERMGraceful(t *testing.T) {
 	db := filepath.Join(dir, "m.db")
 	cmd, base := startProcess(t, bin, db)
 
-	acked := make(chan int, 1000)
+	acked := make(chan int, 100000)
+	enough := make(chan struct{}) // closed at the 20th acknowledged POST
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -34,10 +35,18 @@ func TestSIGTERMGraceful(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				acked <- 800000 + i
+				if len(acked) == 20 {
+					close(enough)
+				}
 			}
 		}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Signal once POSTs are being acknowledged, so some are in flight.
+	select {
+	case <-enough:
+	case <-time.After(60 * time.Second):
+		t.Fatal("fewer than 20 POSTs acknowledged within 60 s")
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
