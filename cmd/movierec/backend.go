@@ -20,14 +20,52 @@ import (
 // workerName is the CUDA worker's file name, looked up next to movierec.
 const workerName = "movierec-cuda"
 
-// newSolver builds the trainer --backend asks for and returns its name.
+// newSolver builds the trainer --backend asks for, for a command that
+// only trains (train, eval), and returns its name.
 //
-//   - cpu: gonum on all cores.
+//   - cpu: gonum on --train-workers goroutines (default: every core).
 //   - cuda: the CUDA worker; failing to start it is an error.
 //   - auto: the CUDA worker if it starts and has a device, falling back to the
 //     CPU (logged) when it is missing, has no device, or fails a training.
 func newSolver(ctx context.Context, m modelFlags, log *slog.Logger) (als.Solver, string, error) {
-	c := cpuSolver{cpu.New(m.workers), m.workers}
+	return newSolverFor(ctx, m, cpu.Options{Workers: m.workers}, log)
+}
+
+// servingNice is how much the CPU trainer of a server lowers its threads'
+// priority (see cpu.Options.Nice): requests, handled at the normal
+// priority, get a core as soon as they want one.
+const servingNice = 10
+
+// newServingSolver is newSolver for a server, which trains beside the
+// requests it answers: the CPU trainer defaults to one core fewer than
+// the machine has (at least one, see servingWorkers), and its threads run
+// at a lower priority (servingNice) and yield between chunks of rows.
+// None of this changes the trained model.
+func newServingSolver(ctx context.Context, m modelFlags, log *slog.Logger) (als.Solver, string, error) {
+	return newSolverFor(ctx, m, servingOptions(m.workers, runtime.GOMAXPROCS(0)), log)
+}
+
+// servingOptions are the CPU trainer's options in a server with cores
+// cores, given --train-workers.
+func servingOptions(flag, cores int) cpu.Options {
+	return cpu.Options{Workers: servingWorkers(flag, cores), Nice: servingNice, Yield: true}
+}
+
+// servingWorkers is a server's CPU trainer goroutine count: --train-workers
+// when set, else cores − 1, at least 1. Leaving a core to the requests keeps
+// answers fast while a model trains (bench/RESULTS.md, "Serving while
+// training"); training takes longer by about cores/(cores − 1).
+func servingWorkers(flag, cores int) int {
+	if flag > 0 {
+		return flag
+	}
+	return max(1, cores-1)
+}
+
+// newSolverFor is newSolver with the CPU trainer's options.
+func newSolverFor(ctx context.Context, m modelFlags, o cpu.Options, log *slog.Logger) (als.Solver, string, error) {
+	s := cpu.NewWithOptions(o)
+	c := cpuSolver{s, s.Options().Workers}
 	if m.backend == "cpu" {
 		return c, "cpu", nil
 	}
@@ -124,9 +162,6 @@ type cpuSolver struct {
 // Device says how many cores train.
 func (c cpuSolver) Device() string {
 	n := c.workers
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
 	if n == 1 {
 		return "1 core"
 	}

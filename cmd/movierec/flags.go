@@ -32,12 +32,16 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&m.p.Bias, "bias", false, "learn user and movie biases (lowers the error)")
 	fs.StringVar(&m.backend, "backend", "auto", "training backend: auto (CUDA worker if it works, else CPU), cpu, cuda")
 	fs.StringVar(&m.cudaWorker, "cuda-worker", "", "path of the movierec-cuda worker (default: next to this binary)")
-	fs.IntVar(&m.workers, "workers", 0, "CPU training goroutines (0: one per core)")
+	fs.IntVar(&m.workers, "train-workers", 0, "CPU training goroutines (0: automatic: serve leaves one core to requests, other commands use every core)")
+	fs.IntVar(&m.workers, "workers", 0, "the same as --train-workers (its former name)")
 }
 
 func (m *modelFlags) validate() error {
 	if err := m.p.Validate(); err != nil {
 		return err
+	}
+	if m.workers < 0 {
+		return fmt.Errorf("--train-workers %d must not be negative (0: automatic)", m.workers)
 	}
 	switch m.backend {
 	case "auto", "cpu", "cuda":

@@ -184,7 +184,7 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	s.mu.Lock()
 	s.db = st.db
 	s.mu.Unlock()
-	solver, backend, err := newSolver(ctx, cfg.model, log)
+	solver, backend, err := newServingSolver(ctx, cfg.model, log)
 	if err != nil {
 		return nil, err
 	}
