@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,7 @@ type loadConfig struct {
 	postUserBase int
 	apiKey       string
 	timeout      time.Duration
+	retrainEvery time.Duration
 	json         bool
 }
 
@@ -55,6 +57,7 @@ func runLoadTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.postUserBase, "post-user-base", 2_000_000_000, "first user id of the POST users (keep clear of real users)")
 	fs.StringVar(&cfg.apiKey, "api-key", os.Getenv("MOVIEREC_API_KEY"), "API key sent as Authorization: Bearer (default $MOVIEREC_API_KEY)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of each request")
+	fs.DurationVar(&cfg.retrainEvery, "retrain-every", 0, "also ask for a retrain (POST /api/v1/model/retrain) this often; with serve --retrain-interval 0 a short one keeps retrains running back to back (0: never)")
 	fs.BoolVar(&cfg.json, "json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -105,6 +108,8 @@ func (c *loadConfig) validate() error {
 		return fmt.Errorf("--post-user-base %d and --post-users %d must give user ids within 0..%d", c.postUserBase, c.postUsers, math.MaxInt32)
 	case c.timeout <= 0:
 		return fmt.Errorf("--timeout %v must be positive", c.timeout)
+	case c.retrainEvery < 0:
+		return fmt.Errorf("--retrain-every %v must not be negative", c.retrainEvery)
 	}
 	return nil
 }
@@ -169,15 +174,26 @@ type kindReport struct {
 	MaxMs     float64 `json:"max_ms"`
 }
 
+// trainingReport is what the server trained during a run, read from
+// GET /api/v1/model/trainings afterwards.
+type trainingReport struct {
+	Finished      int     `json:"finished"`       // trainings that started and ended within the run
+	MedianSeconds float64 `json:"median_seconds"` // of those (0 when none)
+	MaxSeconds    float64 `json:"max_seconds"`
+	Busy          float64 `json:"busy"` // fraction of the run during which a training ran
+}
+
 // loadReport is the result of a run.
 type loadReport struct {
-	URL          string     `json:"url"`
-	Seconds      float64    `json:"seconds"`
-	Get          kindReport `json:"get"`
-	Post         kindReport `json:"post"`
-	Errors       int        `json:"errors"`
-	Acknowledged int        `json:"acknowledged"`
-	Verified     int        `json:"verified"`
+	URL          string          `json:"url"`
+	Seconds      float64         `json:"seconds"`
+	Get          kindReport      `json:"get"`
+	Post         kindReport      `json:"post"`
+	Retrains     int             `json:"retrain_requests"` // POST /api/v1/model/retrain answered 202
+	Training     *trainingReport `json:"training"`         // null when the server did not say
+	Errors       int             `json:"errors"`
+	Acknowledged int             `json:"acknowledged"`
+	Verified     int             `json:"verified"`
 }
 
 func (r *loadReport) print(w io.Writer) {
@@ -188,6 +204,10 @@ func (r *loadReport) print(w io.Writer) {
 	fmt.Fprintf(w, "%s for %.1f s\n", r.URL, r.Seconds)
 	line("GET  /{user}/ratings/top/10", r.Get)
 	line("POST /{user}/ratings", r.Post)
+	if t := r.Training; t != nil {
+		fmt.Fprintf(w, "training: %d finished in the run, median %.2f s, max %.2f s; a training ran %.0f%% of the time (%d retrain requests)\n",
+			t.Finished, t.MedianSeconds, t.MaxSeconds, 100*t.Busy, r.Retrains)
+	}
 	fmt.Fprintf(w, "errors %d\n", r.Errors)
 	fmt.Fprintf(w, "acknowledged %d, verified %d\n", r.Acknowledged, r.Verified)
 }
@@ -258,6 +278,25 @@ func (lt *loadTest) run(ctx context.Context, stderr io.Writer) (*loadReport, err
 			}
 		})
 	}
+	var retrains, retrainErrors atomic.Int64
+	if lt.cfg.retrainEvery > 0 {
+		wg.Go(func() {
+			tick := time.NewTicker(lt.cfg.retrainEvery)
+			defer tick.Stop()
+			for {
+				if err := lt.doStatus(runCtx, http.MethodPost, "/api/v1/model/retrain", "", http.StatusAccepted, nil); err == nil {
+					retrains.Add(1)
+				} else if runCtx.Err() == nil {
+					retrainErrors.Add(1)
+				}
+				select {
+				case <-runCtx.Done():
+					return
+				case <-tick.C:
+				}
+			}
+		})
+	}
 	var inflight sync.WaitGroup
 	if lt.cfg.postRate > 0 {
 		wg.Go(func() {
@@ -291,8 +330,14 @@ func (lt *loadTest) run(ctx context.Context, stderr io.Writer) (*loadReport, err
 	elapsed := time.Since(start)
 	inflight.Wait()
 
-	rep := &loadReport{URL: lt.cfg.url, Seconds: elapsed.Seconds(), Get: gets.report(elapsed), Post: posts.report(elapsed)}
-	rep.Errors = rep.Get.Errors + rep.Post.Errors
+	rep := &loadReport{URL: lt.cfg.url, Seconds: elapsed.Seconds(), Get: gets.report(elapsed), Post: posts.report(elapsed),
+		Retrains: int(retrains.Load())}
+	rep.Errors = rep.Get.Errors + rep.Post.Errors + int(retrainErrors.Load())
+	if t, err := lt.trainings(ctx, start, start.Add(elapsed)); err != nil {
+		fmt.Fprintln(stderr, "training report:", err)
+	} else {
+		rep.Training = t
+	}
 	for _, e := range []error{gets.first, posts.first} {
 		if e != nil {
 			fmt.Fprintln(stderr, "first error:", e)
@@ -406,9 +451,81 @@ func (lt *loadTest) verify(ctx context.Context) (acked, verified int, err error)
 	return acked, verified, nil
 }
 
+// trainings reports the trainings of the server's history that ran
+// between from and to. The history gives start times to the second, so
+// from is rounded down to one.
+func (lt *loadTest) trainings(ctx context.Context, from, to time.Time) (*trainingReport, error) {
+	var body struct {
+		Trainings []struct {
+			StartedAt time.Time `json:"started_at"`
+			Seconds   float64   `json:"seconds"`
+		} `json:"trainings"`
+	}
+	if err := lt.do(ctx, http.MethodGet, "/api/v1/model/trainings?limit=50", "", &body); err != nil {
+		return nil, fmt.Errorf("read the training history: %w", err)
+	}
+	return summarizeTrainings(from, to, func(yield func(time.Time, time.Duration) bool) {
+		for _, t := range body.Trainings {
+			if !yield(t.StartedAt, time.Duration(t.Seconds*float64(time.Second))) {
+				return
+			}
+		}
+	}), nil
+}
+
+// summarizeTrainings reports the trainings (start, duration) that ran
+// between from and to.
+func summarizeTrainings(from, to time.Time, all func(yield func(time.Time, time.Duration) bool)) *trainingReport {
+	from = from.Truncate(time.Second)
+	var rep trainingReport
+	var busy time.Duration
+	var secs []float64
+	for start, d := range all {
+		end := start.Add(d)
+		if lo, hi := maxTime(start, from), minTime(end, to); hi.After(lo) {
+			busy += hi.Sub(lo)
+		}
+		if !start.Before(from) && !end.After(to) {
+			secs = append(secs, d.Seconds())
+		}
+	}
+	rep.Finished = len(secs)
+	if len(secs) > 0 {
+		slices.Sort(secs)
+		rep.MedianSeconds = secs[len(secs)/2]
+		if len(secs)%2 == 0 {
+			rep.MedianSeconds = (secs[len(secs)/2-1] + secs[len(secs)/2]) / 2
+		}
+		rep.MaxSeconds = secs[len(secs)-1]
+	}
+	if run := to.Sub(from); run > 0 {
+		rep.Busy = min(1, busy.Seconds()/run.Seconds())
+	}
+	return &rep
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // do sends one request and decodes a 200 answer into out (when not nil).
 // Any other status is an error.
 func (lt *loadTest) do(ctx context.Context, method, path, body string, out any) error {
+	return lt.doStatus(ctx, method, path, body, http.StatusOK, out)
+}
+
+// doStatus is do for a request that answers want on success.
+func (lt *loadTest) doStatus(ctx context.Context, method, path, body string, want int, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, lt.cfg.url+path, strings.NewReader(body))
 	if err != nil {
 		return err
@@ -424,7 +541,7 @@ func (lt *loadTest) do(ctx context.Context, method, path, body string, out any) 
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != want {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("%s %s = %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(msg)))
 	}
