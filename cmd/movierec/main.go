@@ -13,12 +13,15 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 )
 
 // version is set with -ldflags "-X main.version=..." and passed down as a
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runGen(ctx, args[1:], stdout, stderr)
 	case "tune":
 		err = runTune(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		err = runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionLine(version))
 	case "-h", "-help", "--help", "help":
@@ -85,6 +90,7 @@ commands:
   bench    generate or read a data set and measure load, training, RMSE, top-N latency
            (bench --http: load-test a running server)
   gen      write a synthetic MovieLens-shaped data set (presets ml-25m, netflix)
+  healthcheck  exit 0 when a server answers 200 on /healthz (for container HEALTHCHECKs)
   version  print the version and VCS revision (also --version)
 
 Run "movierec <command> -h" for the flags of a command. Every flag can also
@@ -133,4 +139,32 @@ func versionLine(ldVersion string) string {
 		rev += " (modified)"
 	}
 	return fmt.Sprintf("movierec %s revision %s %s", b.Version, rev, b.GoVersion)
+}
+
+// runHealthcheck asks a running server's /healthz and fails unless it
+// answers 200: the container image's HEALTHCHECK, which has no curl.
+func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:8080/healthz", "URL to GET")
+	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: GET %s = %d", *url, resp.StatusCode)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -196,5 +197,20 @@ func TestServeRefusesEmptyDB(t *testing.T) {
 	}
 	if fi, err := os.Stat(db); err != nil || fi.Size() != 0 {
 		t.Errorf("the empty file was changed: %v, %v", fi, err)
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer ok.Close()
+	if code, out, errs := runCLI(t, "healthcheck", "--url", ok.URL+"/healthz"); code != 0 || out != "ok\n" {
+		t.Errorf("healthcheck of a healthy server = %d %q %q, want 0 ok", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "healthcheck", "--url", ok.URL+"/other"); code != 1 || !strings.Contains(errs, "503") {
+		t.Errorf("healthcheck of a 503 = %d %q, want 1 naming the status", code, errs)
 	}
 }
