@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -42,10 +41,10 @@ func ParseRatingLines(body []byte) ([]engine.RatingInput, error) {
 		if err != nil || movie <= 0 {
 			return nil, fmt.Errorf("%w: line %d: movie id %q is not a positive 32-bit integer", ErrBadRequest, line, clip([]byte(ms)))
 		}
-		rs := string(bytes.TrimSpace(fields[1]))
-		v, err := strconv.ParseFloat(rs, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%w: line %d: rating %q is not a finite number", ErrBadRequest, line, clip([]byte(rs)))
+		rs := bytes.TrimSpace(fields[1])
+		v, ok := engine.ParseDecimal(rs)
+		if !ok {
+			return nil, fmt.Errorf("%w: line %d: rating %q is not a finite number; want a decimal such as 4, 4.5 or 4.5e0", ErrBadRequest, line, clip(rs))
 		}
 		out = append(out, engine.RatingInput{Movie: int32(movie), Value: v})
 	}
@@ -73,13 +72,18 @@ type ratingJSON struct {
 
 // ParseRatingsJSON parses the JSON API's POST body: a non-empty array of
 // {"movie_id": <positive 32-bit integer>, "rating": <finite number>}
-// objects and nothing else. Unknown or missing fields, other types, trailing
+// objects and nothing else. Unknown or missing fields, duplicate keys, keys
+// that differ from a field only in case ("Rating"), other types, trailing
 // data and an empty array are errors wrapping ErrBadRequest that name the
-// element (1-based). Like ParseRatingLines it checks only syntax and number
+// element (1-based) or the problem. The rating is read with
+// engine.ParseDecimal, as in ParseRatingLines. Like ParseRatingLines it checks only syntax and number
 // ranges; the engine checks movies, the scale and duplicates.
 func ParseRatingsJSON(body []byte) ([]engine.RatingInput, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf(`%w: empty body; send a JSON array of {"movie_id":…,"rating":…}`, ErrBadRequest)
+	}
+	if err := checkJSONKeys(body); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -108,13 +112,10 @@ func ParseRatingsJSON(body []byte) ([]engine.RatingInput, error) {
 		if err != nil || movie <= 0 {
 			return nil, fmt.Errorf("%w: rating %d: movie_id %s is not a positive 32-bit integer", ErrBadRequest, j+1, clip(it.MovieID))
 		}
-		var v float64
-		if c := it.Rating[0]; c == '-' || c >= '0' && c <= '9' {
-			v, err = strconv.ParseFloat(string(it.Rating), 64)
-		} else {
-			err = strconv.ErrSyntax // a string, boolean, array or object
-		}
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		// A JSON number is a decimal of ParseDecimal's syntax; a string,
+		// boolean, array or object is not.
+		v, ok := engine.ParseDecimal(it.Rating)
+		if !ok {
 			return nil, fmt.Errorf("%w: rating %d: rating %s is not a finite number", ErrBadRequest, j+1, clip(it.Rating))
 		}
 		out[j] = engine.RatingInput{Movie: int32(movie), Value: v}
@@ -142,4 +143,68 @@ func jsonProblem(err error) string {
 		return "the JSON ends early"
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// checkJSONKeys walks the tokens of body and refuses what encoding/json
+// would let through silently: a key that occurs twice in one object (the
+// last would win) and a key that matches a field name only when case is
+// ignored ("Movie_ID" would fill movie_id). Syntax errors are left to the
+// decoder, which names them.
+func checkJSONKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next token of an object is a key (or '}')
+	}
+	var stack []frame
+	elem := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end, or a syntax error the decoder reports
+		}
+		if n := len(stack); n > 0 && stack[n-1].object {
+			top := &stack[n-1]
+			if k, ok := tok.(string); ok && top.key {
+				if len(stack) != 2 || stack[0].object {
+					top.key = false
+					continue // not a rating object: the decoder refuses it
+				}
+				if top.keys[k] {
+					return fmt.Errorf("%w: rating %d: duplicate key %q", ErrBadRequest, elem, clip([]byte(k)))
+				}
+				top.keys[k] = true
+				for _, f := range [...]string{"movie_id", "rating"} {
+					if k != f && strings.EqualFold(k, f) {
+						return fmt.Errorf("%w: rating %d: key %q differs from %q only in case; keys are case-sensitive", ErrBadRequest, elem, clip([]byte(k)), f)
+					}
+				}
+				top.key = false
+				continue
+			}
+			if tok != json.Delim('}') {
+				top.key = true // after this value, a key or '}'
+			}
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			if len(stack) == 1 && !stack[0].object {
+				elem++
+			}
+			stack = append(stack, frame{object: tok == json.Delim('{'), keys: map[string]bool{}, key: true})
+			if len(stack) > 3 {
+				return nil // deeper than a rating: the decoder refuses it
+			}
+		case json.Delim(']'), json.Delim('}'):
+			stack = stack[:len(stack)-1]
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].key = true
+			}
+		default:
+			if len(stack) == 1 && !stack[0].object {
+				elem++
+			}
+		}
+	}
 }
