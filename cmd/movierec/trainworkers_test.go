@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"movierec/als"
 	"movierec/cpu"
 )
 
@@ -112,7 +113,24 @@ func cores() int { return cpu.New(0).Options().Workers }
 // TestLoadTestRetrains runs `bench --http` with --retrain-every against a
 // server that retrains back to back, and checks the training report.
 func TestLoadTestRetrains(t *testing.T) {
-	_, base := startServer(t, serveConfig{})
+	// Tiny models, so that trainings finish within the run even under
+	// -race on a loaded machine (one still running at the end is not in
+	// the history yet).
+	var cfg serveConfig
+	cfg.model.p = als.Params{Rank: 2, Iterations: 2, Lambda: 0.1, Seed: 5}
+	cfg.ranking.kind = "implicit"
+	cfg.ranking.p = als.DefaultImplicitParams()
+	cfg.ranking.p.Rank, cfg.ranking.p.Iterations = 2, 2
+	s, base := startServer(t, cfg)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		pending, running := s.Engine().RetrainState()
+		if !pending && !running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first training did not end within a minute")
+		}
+	}
 	var out, errb bytes.Buffer
 	args := []string{"--http", "--url", base, "--duration", "3s", "--get-concurrency", "2", "--post-rate", "0", "--retrain-every", "100ms", "--json"}
 	if err := runLoadTest(t.Context(), args, &out, &errb); err != nil {
