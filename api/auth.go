@@ -24,8 +24,10 @@ func (s *Server) auth(required bool) []gin.HandlerFunc {
 		switch {
 		case h == "":
 			s.unauthorized(c, "this route needs an API key: send Authorization: Bearer <key>")
-		case !ok || !strings.EqualFold(scheme, "Bearer"):
+		case !strings.EqualFold(scheme, "Bearer"):
 			s.unauthorized(c, "the Authorization header must use the Bearer scheme")
+		case !ok || strings.TrimSpace(token) == "":
+			s.unauthorized(c, "missing token: send Authorization: Bearer <key>")
 		default:
 			got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 			if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {

@@ -25,6 +25,11 @@ func TestAuth(t *testing.T) {
 		{"write key prefix", false, withAuth(post, "Bearer s3cret"), 401, "not valid"},
 		{"write basic scheme", false, withAuth(post, "Basic czNjcmV0LWtleQ=="), 401, "Bearer scheme"},
 		{"write bare key", false, withAuth(post, key), 401, "Bearer scheme"},
+		{"write Bearer without token", false, withAuth(post, "Bearer"), 401, "missing token"},
+		{"write Bearer and spaces", false, withAuth(post, "Bearer   "), 401, "missing token"},
+		{"read Bearer without token", true, withAuth(get("/api/v1/model"), "Bearer "), 401, "missing token"},
+		{"options open", true, request{method: "OPTIONS", path: "/api/v1/users/1/ratings"}, 204, ""},
+		{"head closed", true, request{method: "HEAD", path: "/api/v1/model"}, 401, ""},
 		{"tutorial write without key", false, tutorialPost, 401, "needs an API key"},
 		{"write with key", false, withAuth(post, "Bearer "+key), 200, ""},
 		{"write lower-case scheme", false, withAuth(post, "bearer "+key), 200, ""},
@@ -59,6 +64,12 @@ func TestAuth(t *testing.T) {
 			}
 			if got := hdr.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
 				t.Errorf("%v WWW-Authenticate = %q, want a Bearer challenge", tc.req, got)
+			}
+			if strings.Contains(body, key) {
+				t.Errorf("%v body = %s, contains the API key", tc.req, body)
+			}
+			if tc.req.method == "HEAD" {
+				return
 			}
 			var eb struct{ Error string }
 			if err := json.Unmarshal([]byte(body), &eb); err != nil || !strings.Contains(eb.Error, tc.wantErr) {

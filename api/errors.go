@@ -20,6 +20,8 @@ var (
 	ErrUnsupportedMediaType = errors.New("unsupported media type")
 	// ErrUnauthorized marks a request without a valid API key.
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrTimeout marks a request body that did not arrive in time.
+	ErrTimeout = errors.New("request timeout")
 )
 
 // statusOf is the one table from errors to HTTP statuses. The first match
@@ -33,6 +35,7 @@ var statusOf = []struct {
 	{ErrTooLarge, http.StatusRequestEntityTooLarge},
 	{ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{ErrUnauthorized, http.StatusUnauthorized},
+	{ErrTimeout, http.StatusRequestTimeout},
 	{errNotFound, http.StatusNotFound},
 	{errMethod, http.StatusMethodNotAllowed},
 	{engine.ErrInvalidInput, http.StatusBadRequest},

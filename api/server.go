@@ -2,14 +2,17 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -69,6 +72,11 @@ type Options struct {
 	// set).
 	AuthReads bool
 
+	// CORSOrigins are the origins whose browsers may call the API from
+	// other pages (see ParseCORSOrigins): exact matches of the Origin
+	// header, or "*" for any. Nil turns CORS off: no CORS headers at all.
+	CORSOrigins []string
+
 	// Registry receives the server's metrics, served at /metrics. Nil makes
 	// a new registry with the Go and process collectors. Registering two
 	// servers in one registry panics.
@@ -123,8 +131,12 @@ func (s *Server) Routes() gin.RoutesInfo { return s.eng.Routes() }
 func (s *Server) routes() *gin.Engine {
 	g := gin.New()
 	g.HandleMethodNotAllowed = true
+	// No redirects: /api/v1/movies/ is a JSON 404 like any unknown path,
+	// not a 301 with an HTML body that a client might follow with a GET.
+	g.RedirectTrailingSlash = false
+	g.RedirectFixedPath = false
 	_ = g.SetTrustedProxies(nil)
-	g.Use(s.requestID, s.accessLog, s.recovery)
+	g.Use(s.requestID, s.accessLog, s.recovery, s.cors, headBody, s.strictQuery)
 	g.NoRoute(func(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: no route %s %s", errNotFound, c.Request.Method, c.Request.URL.Path))
 	})
@@ -132,34 +144,55 @@ func (s *Server) routes() *gin.Engine {
 		s.fail(c, fmt.Errorf("%w: %s not allowed on %s", errMethod, c.Request.Method, c.Request.URL.Path))
 	})
 
+	// Every GET route answers HEAD too (probes and monitors use it).
+	get := func(r gin.IRoutes, path string, h ...gin.HandlerFunc) {
+		r.GET(path, h...)
+		r.HEAD(path, h...)
+	}
+
 	// Always open.
-	g.GET("/healthz", s.healthz)
-	g.GET("/readyz", s.readyz)
-	g.GET("/metrics", gin.WrapH(s.metrics.handler))
-	g.GET("/openapi.json", s.openAPI)
+	get(g, "/healthz", s.healthz)
+	get(g, "/readyz", s.readyz)
+	get(g, "/metrics", gin.WrapH(s.metrics.handler))
+	get(g, "/openapi.json", s.openAPI)
 
 	read := g.Group("/", s.auth(s.opts.AuthReads)...)
 	write := g.Group("/", s.auth(true)...)
 
 	// The Flask tutorial's routes, at its exact paths and shapes.
-	read.GET("/:user/ratings/top/:count", s.tutorialTop)
-	read.GET("/:user/ratings/:movie", s.tutorialPredict)
+	get(read, "/:user/ratings/top/:count", s.tutorialTop)
+	get(read, "/:user/ratings/:movie", s.tutorialPredict)
 	write.POST("/:user/ratings", s.tutorialPost)
 
 	// The JSON API.
 	v1r, v1w := read.Group("/api/v1"), write.Group("/api/v1")
-	v1r.GET("/users/:user/recommendations", s.v1Recommendations)
-	v1r.GET("/users/:user/ratings", s.v1UserRatings)
+	get(v1r, "/users/:user/recommendations", s.v1Recommendations)
+	get(v1r, "/users/:user/ratings", s.v1UserRatings)
 	v1w.POST("/users/:user/ratings", s.v1PostRatings)
 	v1w.DELETE("/users/:user/ratings/:movie", s.v1DeleteRating)
-	v1r.GET("/movies", s.v1SearchMovies)
-	v1r.GET("/movies/popular", s.v1Popular)
-	v1r.GET("/movies/:movie", s.v1Movie)
-	v1r.GET("/movies/:movie/similar", s.v1Similar)
-	v1r.GET("/model", s.v1Model)
+	get(v1r, "/movies", s.v1SearchMovies)
+	get(v1r, "/movies/popular", s.v1Popular)
+	get(v1r, "/movies/:movie", s.v1Movie)
+	get(v1r, "/movies/:movie/similar", s.v1Similar)
+	get(v1r, "/model", s.v1Model)
 	v1w.POST("/model/retrain", s.v1Retrain)
-	v1r.GET("/model/trainings", s.v1Trainings)
-	v1r.GET("/status", s.v1Status)
+	get(v1r, "/model/trainings", s.v1Trainings)
+	get(v1r, "/status", s.v1Status)
+
+	// OPTIONS on every route path: 204 with Allow, open like a preflight.
+	allow := map[string][]string{}
+	var paths []string
+	for _, r := range g.Routes() {
+		if allow[r.Path] == nil {
+			paths = append(paths, r.Path)
+		}
+		allow[r.Path] = append(allow[r.Path], r.Method)
+	}
+	for _, p := range paths {
+		methods := append(allow[p], http.MethodOptions)
+		slices.Sort(methods)
+		g.OPTIONS(p, s.options(strings.Join(methods, ", ")))
+	}
 	return g
 }
 
@@ -203,24 +236,24 @@ func parseID(c *gin.Context, name string) (int32, error) {
 func (s *Server) readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return body, nil
+	case errors.As(err, &mbe):
 		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.opts.MaxBodyBytes)
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		// The error names the socket addresses: keep it out of the answer.
+		return nil, fmt.Errorf("%w: the request body did not arrive within the server's read timeout", ErrTimeout)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: read body: %v", ErrBadRequest, err)
-	}
-	return body, nil
+	s.log.DebugContext(c.Request.Context(), "read body", logKeyRequestID, c.GetString(ctxKeyRequestID), slog.Any(logKeyErr, err))
+	return nil, fmt.Errorf("%w: the request body could not be read (malformed chunked encoding or a dropped connection)", ErrBadRequest)
 }
 
-// requestID takes X-Request-ID from the client (if sane) or makes one, and
-// echoes it.
+// requestID takes X-Request-ID from the client (if sane: 1 to 64 printable
+// ASCII bytes) or makes one, and echoes it.
 func (s *Server) requestID(c *gin.Context) {
-	id := c.GetHeader("X-Request-ID")
-	if id == "" || len(id) > 64 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
-	}
+	id := requestIDOf(c.Request)
 	c.Set(ctxKeyRequestID, id)
 	c.Header("X-Request-ID", id)
 	c.Next()
@@ -255,4 +288,38 @@ func (s *Server) recovery(c *gin.Context) {
 		}
 	}()
 	c.Next()
+}
+
+// strictQuery answers 400 for a query string that does not parse (a bad
+// escape such as %zz, a ';' separator) on every route, instead of letting
+// Gin drop the parameters silently.
+func (s *Server) strictQuery(c *gin.Context) {
+	if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		s.fail(c, fmt.Errorf("%w: malformed query string: %v", ErrBadRequest, err))
+		return
+	}
+	c.Next()
+}
+
+// headBody drops the body of a HEAD answer. net/http does so too; this
+// keeps any other http.Server-less use of the handler (tests, wrappers)
+// correct.
+func headBody(c *gin.Context) {
+	if c.Request.Method == http.MethodHead {
+		c.Writer = headWriter{c.Writer}
+	}
+	c.Next()
+}
+
+// headWriter is a gin.ResponseWriter that writes headers and no body.
+type headWriter struct{ gin.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) {
+	w.WriteHeaderNow()
+	return len(b), nil
+}
+
+func (w headWriter) WriteString(s string) (int, error) {
+	w.WriteHeaderNow()
+	return len(s), nil
 }

@@ -292,8 +292,21 @@ func TestHostileInput(t *testing.T) {
 		{"trainings limit text", get("/api/v1/model/trainings?limit=x"), 400, `limit "x"`},
 		{"trainings limit over max", get("/api/v1/model/trainings?limit=1001"), 400, "limit 1001"},
 
+		// Query strings that do not parse, on every kind of route.
+		{"bad escape recommendations", get("/api/v1/users/1/recommendations?genre=%zz"), 400, `malformed query string: invalid URL escape "%zz"`},
+		{"bad escape popular", get("/api/v1/movies/popular?limit=3&x=%"), 400, "malformed query string"},
+		{"bad escape tutorial", get("/1/ratings/top/3?%zz"), 400, "malformed query string"},
+		{"bad escape healthz", get("/healthz?x=%zz"), 400, "malformed query string"},
+		{"semicolon separator", get("/api/v1/movies/popular?limit=3;min_ratings=1"), 400, "malformed query string"},
+		{"bad escape post", jsonPost(u+"?%zz", `[{"movie_id":1,"rating":4}]`), 400, "malformed query string"},
+		{"bad escape delete", request{method: "DELETE", path: "/api/v1/users/1/ratings/1?a=%g0"}, 400, "malformed query string"},
+
 		// Routing.
 		{"no route", get("/api/v1/nothing"), 404, "no route"},
+		{"trailing slash", get("/api/v1/movies/"), 404, "no route GET /api/v1/movies/"},
+		{"trailing slash probe", get("/healthz/"), 404, "no route"},
+		{"trailing slash post", request{method: "POST", path: "/api/v1/model/retrain/"}, 404, "no route POST /api/v1/model/retrain/"},
+		{"double slash", get("/api/v1//movies/1"), 404, "no route"},
 		{"wrong method", request{method: "DELETE", path: u}, 405, "DELETE not allowed"},
 	}
 	v0 := e.DataVersion()
@@ -303,9 +316,15 @@ func TestHostileInput(t *testing.T) {
 			if status != tc.wantStatus {
 				t.Fatalf("%v = %d %s, want %d", tc.req, status, body, tc.wantStatus)
 			}
-			var eb struct{ Error string }
+			var eb struct {
+				Error     string
+				RequestID string `json:"request_id"`
+			}
 			if err := json.Unmarshal([]byte(body), &eb); err != nil || !strings.Contains(eb.Error, tc.wantErr) {
 				t.Errorf("%v error = %s, want a JSON error containing %q", tc.req, body, tc.wantErr)
+			}
+			if eb.RequestID == "" || eb.RequestID != hdr.Get("X-Request-ID") {
+				t.Errorf("%v request_id = %q, X-Request-ID = %q, want the same non-empty id", tc.req, eb.RequestID, hdr.Get("X-Request-ID"))
 			}
 			if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("%v Content-Type = %q, want application/json", tc.req, ct)

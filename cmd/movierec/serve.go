@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ type serveConfig struct {
 	maxCount   int
 	apiKey     string
 	authReads  bool
+	corsOrigin string
 	retrainInt time.Duration
 	skipCheck  bool
 	model      modelFlags
@@ -51,7 +53,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.minRatings, "min-ratings", 25, "a movie needs this many ratings to be recommended")
 	fs.IntVar(&cfg.maxCount, "max-count", 1000, "largest count a top-N request may ask for")
 	fs.StringVar(&cfg.apiKey, "api-key", "", "require Authorization: Bearer <key> on writes")
-	fs.BoolVar(&cfg.authReads, "auth-reads", false, "require the API key on reads too")
+	fs.BoolVar(&cfg.authReads, "auth-reads", false, "require the API key on reads too (needs --api-key)")
+	fs.StringVar(&cfg.corsOrigin, "cors-origin", "", "let web pages from these origins call the API: comma-separated exact origins (https://app.example.com) or * (default: CORS off)")
 	fs.DurationVar(&cfg.retrainInt, "retrain-interval", 10*time.Second, "least time between two background retrains (POSTs are folded in at once meanwhile)")
 	fs.BoolVar(&cfg.skipCheck, "skip-check", false, "skip PRAGMA quick_check of the database at start (seconds per GiB)")
 	cfg.model.register(fs)
@@ -103,6 +106,9 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if err := cfg.ranking.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.validateHTTP(); err != nil {
+		return nil, err
+	}
 	// One server per database file: a second would keep its own copy of
 	// the ratings in memory and diverge (store.LockWriter).
 	unlock, err := store.LockWriter(cfg.dbPath)
@@ -131,12 +137,34 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 			(*s.handler.Load()).ServeHTTP(w, r)
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// maxHeaderBytes bounds a request's headers; net/http answers 431 beyond
+// it (as JSON, through api.ProtocolErrors).
+const maxHeaderBytes = 64 << 10
+
+// validateHTTP checks the HTTP flags: the API key must not have
+// surrounding whitespace (a pasted newline would make every request 401),
+// --auth-reads needs a key, and --cors-origin must parse. The key is
+// never part of an error.
+func (cfg *serveConfig) validateHTTP() error {
+	if cfg.apiKey != strings.TrimSpace(cfg.apiKey) {
+		return errors.New("--api-key (or $MOVIEREC_API_KEY) has leading or trailing whitespace; remove it")
+	}
+	if cfg.authReads && cfg.apiKey == "" {
+		return errors.New("--auth-reads needs an API key: set --api-key or $MOVIEREC_API_KEY")
+	}
+	if _, err := api.ParseCORSOrigins(cfg.corsOrigin); err != nil {
+		return fmt.Errorf("--cors-origin: %w", err)
+	}
+	return nil
 }
 
 // withPage sends the web page's requests (GET or HEAD of /, /status and
@@ -167,9 +195,7 @@ func startingHandler(metrics http.Handler) http.Handler {
 			_, _ = io.WriteString(w, `{"status":"ok"}`)
 			return
 		}
-		w.Header().Set("Retry-After", "5")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, `{"error":"model not ready: the service is starting (loading the data)"}`)
+		api.Unavailable(w, r, "model not ready: the service is starting (loading the data)")
 	})
 }
 
@@ -213,7 +239,8 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 		log.Warn("stored model not usable; training instead", "err", err)
 	}
 	gin.SetMode(gin.ReleaseMode)
-	var h http.Handler = api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads,
+	cors, _ := api.ParseCORSOrigins(cfg.corsOrigin) // checked by validateHTTP
+	var h http.Handler = api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads, CORSOrigins: cors,
 		Registry: s.reg, Storage: st.db}, log)
 	s.eng.Store(eng)
 	s.handler.Store(&h)
@@ -232,7 +259,7 @@ func (s *server) Engine() *engine.Engine { return s.eng.Load() }
 // A failed start (bad data, no database) ends Run with its error.
 func (s *server) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- s.http.Serve(s.ln) }()
+	go func() { serveErr <- s.http.Serve(api.ProtocolErrors(s.ln)) }()
 	s.log.Info("serving", "addr", "http://"+s.Addr())
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
