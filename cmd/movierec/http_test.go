@@ -57,3 +57,16 @@ func TestStartingHandlerRequestID(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchHelpHidesAPIKey: bench --http takes the key from the
+// environment too, and its usage text must not print it.
+func TestBenchHelpHidesAPIKey(t *testing.T) {
+	t.Setenv("MOVIEREC_API_KEY", "s3cret-key")
+	code, _, errs := runCLI(t, "bench", "--http", "-h")
+	if code != 2 || !strings.Contains(errs, "$MOVIEREC_API_KEY") {
+		t.Errorf("bench --http -h exit %d, want 2 and the variable named:\n%s", code, errs)
+	}
+	if strings.Contains(errs, "s3cret") {
+		t.Errorf("bench --http -h prints the API key:\n%s", errs)
+	}
+}

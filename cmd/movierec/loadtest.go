@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,7 +54,7 @@ func runLoadTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.users, "users", 610, "GETs ask for users 1..users")
 	fs.IntVar(&cfg.postUsers, "post-users", 1000, "POSTs rate as this many users")
 	fs.IntVar(&cfg.postUserBase, "post-user-base", 2_000_000_000, "first user id of the POST users (keep clear of real users)")
-	fs.StringVar(&cfg.apiKey, "api-key", os.Getenv("MOVIEREC_API_KEY"), "API key sent as Authorization: Bearer (default $MOVIEREC_API_KEY)")
+	fs.StringVar(&cfg.apiKey, "api-key", "", "API key sent as Authorization: Bearer")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.DurationVar(&cfg.retrainEvery, "retrain-every", 0, "also ask for a retrain (POST /api/v1/model/retrain) this often; with serve --retrain-interval 0 a short one keeps retrains running back to back (0: never)")
 	fs.BoolVar(&cfg.json, "json", false, "print the report as JSON")
