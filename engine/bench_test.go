@@ -12,12 +12,18 @@ import (
 
 // bundledEngine trains the tutorial's model on the bundled data.
 func bundledEngine(b *testing.B, p als.Params) *engine.Engine {
+	return bundledEngineRanking(b, p, als.Params{})
+}
+
+// bundledEngineRanking is bundledEngine with a ranking model trained with
+// rp (none when rp.Rank is 0).
+func bundledEngineRanking(b *testing.B, p, rp als.Params) *engine.Engine {
 	b.Helper()
 	ds, err := dataset.Load(data.MLLatestSmall())
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := engine.New(engine.Config{Params: p, MinRatings: 25, Scale: ds.Scale}, cpu.New(0), ds.Movies, ds.Ratings)
+	e, err := engine.New(engine.Config{Params: p, Ranking: rp, MinRatings: 25, Scale: ds.Scale}, cpu.New(0), ds.Movies, ds.Ratings)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,6 +37,20 @@ func bundledEngine(b *testing.B, p als.Params) *engine.Engine {
 // 610 users in turn.
 func BenchmarkTop(b *testing.B) {
 	e := bundledEngine(b, als.DefaultParams())
+	b.ReportAllocs()
+	u := int32(1)
+	for b.Loop() {
+		if _, err := e.Top(b.Context(), u, 10); err != nil {
+			b.Fatal(err)
+		}
+		u = u%610 + 1
+	}
+}
+
+// BenchmarkTopRanking measures Top(user, 10) as served by default: ordered
+// by the implicit ranking model (rank 128), over all 610 users in turn.
+func BenchmarkTopRanking(b *testing.B) {
+	e := bundledEngineRanking(b, als.DefaultParams(), als.DefaultImplicitParams())
 	b.ReportAllocs()
 	u := int32(1)
 	for b.Loop() {

@@ -192,8 +192,15 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	sc := e.getScratch()
 	defer e.scratch.Put(sc)
 
+	genre := strings.TrimSpace(q.Genre)
+	// With a floor on the rating count or a genre, few movies are
+	// candidates (850 of 9,700 on ml-latest-small at the default floor of
+	// 25): score them one dot product each, in the loop below. Without a
+	// filter one SIMD GEMV over every movie is faster.
+	lazy := has && (minR > 0 || genre != "")
 	scores := sc.scores[:len(e.movies)]
 	switch {
+	case lazy:
 	case has:
 		// scores = Y·x over the model's items; one SIMD GEMV.
 		y := blas32.General{Rows: m.NumItems, Cols: m.Rank, Stride: m.Rank, Data: m.ItemFactors}
@@ -218,7 +225,6 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 		}
 	}
 
-	genre := strings.TrimSpace(q.Genre)
 	top := topN{n: q.N, h: sc.heap[:0]}
 	rated := st.rated
 	limit := len(e.movies)
@@ -238,7 +244,14 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 		if genre != "" && !hasGenre(e.movies[i].Genres, genre) {
 			continue
 		}
-		top.push(cand{score: scores[i], id: e.movies[i].ID, ix: int32(i)})
+		score := scores[i]
+		if lazy {
+			score = als.Dot(x, m.Item(i))
+			if m.Bias {
+				score += m.Mean + st.bias + m.ItemBias[i]
+			}
+		}
+		top.push(cand{score: score, id: e.movies[i].ID, ix: int32(i)})
 	}
 	best := top.sorted()
 	sc.heap = best
