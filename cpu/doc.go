@@ -21,6 +21,13 @@
 // machine and build the choice never changes, so results are
 // reproducible run to run.
 //
+// The implicit objective (als.Implicit) solves each row against the fixed
+// side's shared Gram matrix plus the row's weighted corrections, on the
+// same gather, SYRK and Cholesky kernels (implicit.go). A half whose
+// short rows gain from it runs in the eigenbasis of that Gram matrix,
+// where w₀G + reg·I is diagonal and rows with fewer ratings than k/2 are
+// solved exactly by the Woodbury identity; Fit rotates the model back.
+//
 // Rows are shared among worker goroutines in chunks taken from an atomic
 // counter. Each row's solve depends only on the row and the fixed side, so
 // the trained model is bit-for-bit the same for any number of workers.
