@@ -131,6 +131,14 @@ func TestLoadTestRetrains(t *testing.T) {
 			t.Fatal("the first training did not end within a minute")
 		}
 	}
+	trained := func() int64 {
+		var n int64
+		for _, c := range s.Engine().TrainingCounts() {
+			n += c.OK
+		}
+		return n
+	}
+	before := trained()
 	var out, errb bytes.Buffer
 	args := []string{"--http", "--url", base, "--duration", "3s", "--get-concurrency", "2", "--post-rate", "0", "--retrain-every", "100ms", "--json"}
 	if err := runLoadTest(t.Context(), args, &out, &errb); err != nil {
@@ -143,10 +151,18 @@ func TestLoadTestRetrains(t *testing.T) {
 	if rep.Retrains == 0 || rep.Errors != 0 {
 		t.Errorf("retrain requests %d, errors %d; want some, none; stderr:\n%s", rep.Retrains, rep.Errors, errb.String())
 	}
-	// How many trainings fit in the run depends on the machine's load;
-	// that some ran does not.
-	if tr := rep.Training; tr == nil || tr.Busy <= 0 || (tr.Finished > 0) != (tr.MedianSeconds > 0) {
-		t.Errorf("training report %+v, want trainings during the run; stderr:\n%s", rep.Training, errb.String())
+	// How many trainings finish within the run depends on the machine's
+	// load: the trainer runs below the requests' priority, and under CI
+	// other packages' tests share the cores. So the report must only be
+	// consistent, and the requests must make the server train: wait for a
+	// training to finish.
+	if tr := rep.Training; tr == nil || tr.Busy < 0 || tr.Busy > 1 || (tr.Finished > 0) != (tr.MedianSeconds > 0) {
+		t.Errorf("training report %+v, want a consistent report; stderr:\n%s", rep.Training, errb.String())
+	}
+	for deadline := time.Now().Add(2 * time.Minute); trained() == before; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no training finished within 2 minutes of %d retrain requests", rep.Retrains)
+		}
 	}
 	var text bytes.Buffer
 	rep.print(&text)
