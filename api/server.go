@@ -232,6 +232,15 @@ func parseID(c *gin.Context, name string) (int32, error) {
 	return int32(n), nil
 }
 
+// parseUserMovie reads the user and movie ids of a /{user}/…/{movie} path.
+func parseUserMovie(c *gin.Context) (user, movie int32, err error) {
+	if user, err = parseID(c, "user"); err != nil {
+		return 0, 0, err
+	}
+	movie, err = parseID(c, "movie")
+	return user, movie, err
+}
+
 // readBody reads the whole body up to the limit.
 func (s *Server) readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes))

@@ -37,12 +37,7 @@ func (s *Server) tutorialTop(c *gin.Context) {
 // tutorialPredict serves GET /{user}/ratings/{movie}:
 // [[title, predicted, ratings_count]].
 func (s *Server) tutorialPredict(c *gin.Context) {
-	user, err := parseID(c, "user")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	movie, err := parseID(c, "movie")
+	user, movie, err := parseUserMovie(c)
 	if err != nil {
 		s.fail(c, err)
 		return

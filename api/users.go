@@ -166,12 +166,7 @@ type deletedRating struct {
 // answer. 404 when the movie is unknown or the user has not rated it
 // (nothing changes then).
 func (s *Server) v1DeleteRating(c *gin.Context) {
-	user, err := parseID(c, "user")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	movie, err := parseID(c, "movie")
+	user, movie, err := parseUserMovie(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -347,13 +347,7 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 	for j := 0; j < kk; j++ {
 		a[j*ld+j] += reg
 	}
-	var ok bool
-	if kk <= k.smallK {
-		ok = choleskyGo(a, ld, b, kk)
-	} else {
-		ok = choleskyAug(a, ld, kk)
-	}
-	if !ok {
+	if !k.cholesky(a, ld, kk) {
 		clear(x)
 		return false
 	}
@@ -402,13 +396,7 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 	for j, v := range val {
 		rhs[j] = confidence(&ih.p, v) / sw[j]
 	}
-	var ok bool
-	if n <= k.smallK {
-		ok = choleskyGo(a, lds, rhs, n)
-	} else {
-		ok = choleskyAug(a, lds, n)
-	}
-	if !ok {
+	if !k.cholesky(a, lds, n) {
 		clear(x)
 		return false
 	}

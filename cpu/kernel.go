@@ -159,18 +159,23 @@ func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
 	for j := 0; j < kp; j++ {
 		a[j*ld+j] += reg
 	}
-	var ok bool
-	if kp <= k.smallK {
-		ok = choleskyGo(a, ld, b, kp)
-	} else {
-		ok = choleskyAug(a, ld, kp) // b is row kp of a
-	}
-	if !ok {
+	if !k.cholesky(a, ld, kp) {
 		k.store(x, h, row, nil)
 		return false
 	}
 	k.store(x, h, row, b)
 	return true
+}
+
+// cholesky solves the n×n system in rows 0..n-1 of a (row stride ld,
+// lower triangle) for the right-hand side in row n, leaving the solution
+// there: by choleskyGo for n ≤ k.smallK, else by choleskyAug. It reports
+// whether the matrix was positive definite.
+func (k *kernel) cholesky(a []float64, ld, n int) bool {
+	if n <= k.smallK {
+		return choleskyGo(a, ld, a[n*ld:n*ld+n], n)
+	}
+	return choleskyAug(a, ld, n)
 }
 
 // store writes the solution sol (nil for zeros) into row's factor and bias.

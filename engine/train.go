@@ -32,15 +32,19 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	hist.Models = append(hist.Models, ModelTraining{Model: "rating", Params: p.String()})
 	m, rmse, err := e.fit(ctx, log.With("model", "rating"), r, p, &hist.Models[0])
 	secs := time.Since(start).Seconds()
+	// ratingSnapshot is the rating model as published, without a ranker.
+	ratingSnapshot := func() *Snapshot {
+		return &Snapshot{Model: m, Params: p, DataVersion: version, Backend: e.backend(), Device: e.device(),
+			TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
+			UserIDs: userIDs, MovieIDs: e.movieIDs()}
+	}
 	var ranker *als.Model
 	var rankerSecs, rankerErr float64
 	if err == nil && e.cfg.Ranking.Rank != 0 {
 		if e.current.Load() == nil {
 			// First start: serve at once with the rating model ranking
 			// rather than stay unready while the ranking model trains.
-			first := &Snapshot{Model: m, Params: p, DataVersion: version, Backend: e.backend(), Device: e.device(),
-				TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
-				UserIDs: userIDs, MovieIDs: e.movieIDs()}
+			first := ratingSnapshot()
 			e.mu.Lock()
 			if e.current.Load() == nil {
 				e.swapLocked(first)
@@ -68,11 +72,7 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		return nil, fmt.Errorf("train at data version %d: %w", version, err)
 	}
 	e.record(ctx, hist)
-	s := &Snapshot{
-		Model: m, Params: p, DataVersion: version, Backend: backend, Device: e.device(),
-		TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
-		UserIDs: userIDs, MovieIDs: e.movieIDs(),
-	}
+	s := ratingSnapshot()
 	if ranker != nil {
 		s.Ranker, s.RankerParams, s.RankerSeconds, s.RankerError = ranker, e.cfg.Ranking, rankerSecs, rankerErr
 	}

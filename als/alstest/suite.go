@@ -107,16 +107,21 @@ func testInvalidParams(t *testing.T, s als.Solver) {
 		{"iterations < 0", params(4, -1, 0.1, false)},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			called := false
-			err := s.Fit(t.Context(), &als.Model{}, r, tc.p, func(als.Iteration) { called = true })
-			if !errors.Is(err, als.ErrInvalidParams) {
-				t.Errorf("Fit(%v) = %v, want an error wrapping ErrInvalidParams", tc.p, err)
-			}
-			if called {
-				t.Errorf("Fit(%v) called progress", tc.p)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkInvalid(t, s, r, tc.p) })
+	}
+}
+
+// checkInvalid fails t unless Fit with p returns an error wrapping
+// als.ErrInvalidParams without calling progress.
+func checkInvalid(t *testing.T, s als.Solver, r *als.Ratings, p als.Params) {
+	t.Helper()
+	called := false
+	err := s.Fit(t.Context(), &als.Model{}, r, p, func(als.Iteration) { called = true })
+	if !errors.Is(err, als.ErrInvalidParams) {
+		t.Errorf("Fit(%v) = %v, want an error wrapping ErrInvalidParams", p, err)
+	}
+	if called {
+		t.Errorf("Fit(%v) called progress", p)
 	}
 }
 

@@ -1,7 +1,6 @@
 package alstest
 
 import (
-	"errors"
 	"math"
 	"testing"
 
@@ -30,16 +29,7 @@ func testImplicitInvalidParams(t *testing.T, s als.Solver) {
 		{"unknown objective", als.Params{Rank: 3, Iterations: 1, Lambda: 0.1, Objective: 7}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			called := false
-			err := s.Fit(t.Context(), &als.Model{}, r, tc.p, func(als.Iteration) { called = true })
-			if !errors.Is(err, als.ErrInvalidParams) {
-				t.Errorf("Fit(%v) = %v, want an error wrapping ErrInvalidParams", tc.p, err)
-			}
-			if called {
-				t.Errorf("Fit(%v) called progress", tc.p)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkInvalid(t, s, r, tc.p) })
 	}
 }
 
