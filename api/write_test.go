@@ -13,15 +13,15 @@ import (
 	"movierec/als/alstest"
 	"movierec/api"
 	"movierec/engine"
-	"movierec/store"
+	"movierec/store/sqlite"
 )
 
 // openStore opens a SQLite store at path holding catalog and testRatings.
-func openStore(t *testing.T, path string) *store.DB {
+func openStore(t *testing.T, path string) *sqlite.DB {
 	t.Helper()
-	db, err := store.Open(t.Context(), path, nil)
+	db, err := sqlite.Open(t.Context(), path, nil)
 	if err != nil {
-		t.Fatalf("store.Open(%s) error = %v", path, err)
+		t.Fatalf("sqlite.Open(%s) error = %v", path, err)
 	}
 	if empty, _ := db.Empty(t.Context()); empty {
 		if _, err := db.Import(t.Context(), catalog, testRatings(), engine.MovieLensScale, nil); err != nil {

@@ -14,7 +14,7 @@ import (
 	"movierec/als"
 	"movierec/data"
 	"movierec/dataset"
-	"movierec/store"
+	"movierec/store/sqlite"
 )
 
 // runCLI runs a movierec command in-process and returns its exit code and
@@ -183,7 +183,7 @@ func TestImportIdempotentAndTrainStoresModel(t *testing.T) {
 			t.Errorf("import #%d printed %q, want it to say %q", i+1, out, want)
 		}
 	}
-	s, err := store.Open(t.Context(), db, nil)
+	s, err := sqlite.Open(t.Context(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestImportIdempotentAndTrainStoresModel(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "stored in") {
 		t.Fatalf("train exit %d: %s %s", code, out, errs)
 	}
-	s, err = store.Open(t.Context(), db, nil)
+	s, err = sqlite.Open(t.Context(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"movierec/als"
-	"movierec/store"
+	"movierec/store/sqlite"
 )
 
 // TestFlagsFromEnvironment: every flag can come from MOVIEREC_<NAME>; the
@@ -162,8 +162,8 @@ func TestSecondServeRefused(t *testing.T) {
 		second.Close()
 		t.Fatal("a second serve on the same database started")
 	}
-	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), db) {
-		t.Errorf("second serve = %v, want store.ErrLocked naming the file", err)
+	if !errors.Is(err, sqlite.ErrLocked) || !strings.Contains(err.Error(), db) {
+		t.Errorf("second serve = %v, want sqlite.ErrLocked naming the file", err)
 	}
 	first.Close()
 	third, err := newServer(t.Context(), testServeConfig(db), log)
@@ -189,8 +189,8 @@ func TestServeRefusesEmptyDB(t *testing.T) {
 	go func() { done <- s.Run(t.Context()) }()
 	select {
 	case err := <-done:
-		if !errors.Is(err, store.ErrNotMovierec) || !strings.Contains(err.Error(), db) {
-			t.Errorf("Run() on an empty file = %v, want store.ErrNotMovierec naming it", err)
+		if !errors.Is(err, sqlite.ErrNotMovierec) || !strings.Contains(err.Error(), db) {
+			t.Errorf("Run() on an empty file = %v, want sqlite.ErrNotMovierec naming it", err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run() on an empty file did not end")

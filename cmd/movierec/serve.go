@@ -22,7 +22,7 @@ import (
 	"movierec/als"
 	"movierec/api"
 	"movierec/engine"
-	"movierec/store"
+	"movierec/store/sqlite"
 	"movierec/web"
 )
 
@@ -92,7 +92,7 @@ type server struct {
 
 	mu     sync.Mutex // guards solver and db, set by start and released by Close
 	solver als.Solver
-	db     *store.DB
+	db     *sqlite.DB
 
 	reg    *prometheus.Registry // /metrics: from the start, then the API's
 	unlock func() error         // releases the single-writer lock on the database
@@ -110,8 +110,8 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		return nil, err
 	}
 	// One server per database file: a second would keep its own copy of
-	// the ratings in memory and diverge (store.LockWriter).
-	unlock, err := store.LockWriter(cfg.dbPath)
+	// the ratings in memory and diverge (sqlite.LockWriter).
+	unlock, err := sqlite.LockWriter(cfg.dbPath)
 	if err != nil {
 		return nil, err
 	}

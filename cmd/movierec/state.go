@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"movierec/engine"
-	"movierec/store"
+	"movierec/store/sqlite"
 )
 
 // state is what a command reads from the database at start.
 type state struct {
-	db      *store.DB
+	db      *sqlite.DB
 	movies  []engine.Movie
 	ratings []engine.Rating
 	version int64
@@ -23,7 +23,7 @@ type state struct {
 // skipCheck, imports dataDir (or the bundled data) first when it is empty,
 // and reads the catalog and all ratings.
 func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log *slog.Logger) (*state, error) {
-	db, err := store.Open(ctx, dbPath, log)
+	db, err := sqlite.Open(ctx, dbPath, log)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log 
 	start := time.Now()
 	st := &state{db: db}
 	if st.movies, err = db.Movies(ctx); err == nil {
-		if st.ratings, st.version, err = db.ReadRatings(ctx, func(p store.ReadProgress) {
+		if st.ratings, st.version, err = db.ReadRatings(ctx, func(p sqlite.ReadProgress) {
 			log.Info("reading the database", "rows", p.Done, "of", p.Total,
 				"percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
 				"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
@@ -71,12 +71,12 @@ func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log 
 
 // importData loads a data set and imports it with progress in the log. It
 // returns how many ratings were added and how many the data set has.
-func importData(ctx context.Context, db *store.DB, dataDir string, log *slog.Logger) (added int64, total int, err error) {
+func importData(ctx context.Context, db *sqlite.DB, dataDir string, log *slog.Logger) (added int64, total int, err error) {
 	ds, err := loadData(dataDir, log)
 	if err != nil {
 		return 0, 0, err
 	}
-	added, err = db.Import(ctx, ds.Movies, ds.Ratings, ds.Scale, func(p store.ImportProgress) {
+	added, err = db.Import(ctx, ds.Movies, ds.Ratings, ds.Scale, func(p sqlite.ImportProgress) {
 		log.Info("importing", "rows", p.Done, "of", p.Total, "percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
 			"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
 	})
@@ -88,6 +88,6 @@ func importData(ctx context.Context, db *store.DB, dataDir string, log *slog.Log
 }
 
 // openStore opens the database without reading it.
-func openStore(ctx context.Context, dbPath string, log *slog.Logger) (*store.DB, error) {
-	return store.Open(ctx, dbPath, log)
+func openStore(ctx context.Context, dbPath string, log *slog.Logger) (*sqlite.DB, error) {
+	return sqlite.Open(ctx, dbPath, log)
 }

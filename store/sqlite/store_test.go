@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 
 	"movierec/als"
 	"movierec/engine"
-	"movierec/store"
+	"movierec/store/sqlite"
 )
 
-func open(t *testing.T, path string) *store.DB {
+func open(t *testing.T, path string) *sqlite.DB {
 	t.Helper()
-	db, err := store.Open(t.Context(), path, nil)
+	db, err := sqlite.Open(t.Context(), path, nil)
 	if err != nil {
 		t.Fatalf("Open(%s) error = %v", path, err)
 	}
@@ -44,7 +44,7 @@ func TestImportIdempotent(t *testing.T) {
 		t.Fatalf("Empty() = %v, %v on a new database, want true", empty, err)
 	}
 	var reports int
-	added, err := db.Import(t.Context(), movies, ratings, engine.WholeStarScale, func(store.ImportProgress) { reports++ })
+	added, err := db.Import(t.Context(), movies, ratings, engine.WholeStarScale, func(sqlite.ImportProgress) { reports++ })
 	if err != nil || added != 3 || reports == 0 {
 		t.Fatalf("Import() = %d, %v (%d progress reports), want 3 added and a report", added, err, reports)
 	}
@@ -131,7 +131,7 @@ func TestConcurrentWritesGroupCommit(t *testing.T) {
 	}
 	wg.Wait()
 	db.Close()
-	if err := db.AddRatings(t.Context(), ratings[:1]); !errors.Is(err, store.ErrClosed) {
+	if err := db.AddRatings(t.Context(), ratings[:1]); !errors.Is(err, sqlite.ErrClosed) {
 		t.Errorf("AddRatings after Close = %v, want ErrClosed", err)
 	}
 	db = open(t, path)

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"path/filepath"
@@ -7,7 +7,7 @@ import (
 
 	"movierec/data"
 	"movierec/dataset"
-	"movierec/store"
+	"movierec/store/sqlite"
 )
 
 // BenchmarkImport measures importing the bundled ml-latest-small into a
@@ -19,7 +19,7 @@ func BenchmarkImport(b *testing.B) {
 	}
 	var total time.Duration
 	for b.Loop() {
-		db, err := store.Open(b.Context(), filepath.Join(b.TempDir(), "m.db"), nil)
+		db, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "m.db"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func BenchmarkReadRatings(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := store.Open(b.Context(), filepath.Join(b.TempDir(), "m.db"), nil)
+	db, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "m.db"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

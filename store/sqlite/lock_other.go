@@ -1,6 +1,6 @@
 //go:build !unix
 
-package store
+package sqlite
 
 // LockWriter does nothing where flock is missing: run one server per
 // database file there.
