@@ -35,6 +35,7 @@ var (
 type Client struct {
 	path string
 	args []string
+	nice int
 	log  *slog.Logger
 
 	device atomic.Pointer[string]
@@ -56,10 +57,29 @@ var _ als.Solver = (*Client)(nil)
 // cannot load the CUDA driver), and ErrWorker when it cannot be started,
 // exits, or breaks the protocol.
 func StartWorker(ctx context.Context, path string, args []string, log *slog.Logger) (*Client, error) {
+	return StartWorkerWith(ctx, path, WorkerOptions{Args: args, Log: log})
+}
+
+// WorkerOptions are StartWorkerWith's settings. The zero value starts the
+// worker without arguments, at this process's priority, discarding its
+// stderr.
+type WorkerOptions struct {
+	Args []string
+	Log  *slog.Logger // receives the worker's stderr, line by line
+	// Nice raises the worker process's nice value by this much (Linux;
+	// capped at 19) for it and every restart, so that a server's requests
+	// win the CPU over the worker's data preparation and copies. It does
+	// not change what is trained.
+	Nice int
+}
+
+// StartWorkerWith is StartWorker with options.
+func StartWorkerWith(ctx context.Context, path string, o WorkerOptions) (*Client, error) {
+	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{path: path, args: append([]string(nil), args...), log: log.With("component", "gpu-client")}
+	c := &Client{path: path, args: append([]string(nil), o.Args...), nice: o.Nice, log: log.With("component", "gpu-client")}
 	w, err := c.start(ctx)
 	if err != nil {
 		return nil, err
@@ -317,7 +337,7 @@ func (c *Client) start(ctx context.Context) (*worker, error) {
 		kill()
 		return nil, fmt.Errorf("%w: %v", ErrWorker, err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startNiced(cmd, c.nice); err != nil {
 		kill()
 		return nil, fmt.Errorf("%w: start %s: %v", ErrWorker, c.path, err)
 	}

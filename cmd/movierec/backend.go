@@ -39,7 +39,8 @@ const servingNice = 10
 // newServingSolver is newSolver for a server, which trains beside the
 // requests it answers: the CPU trainer defaults to one core fewer than
 // the machine has (at least one, see servingWorkers), and its threads run
-// at a lower priority (servingNice) and yield between chunks of rows.
+// at a lower priority (servingNice) and yield between chunks of rows; the
+// CUDA worker process, if one trains, runs at that lower priority too.
 // None of this changes the trained model.
 func newServingSolver(ctx context.Context, m modelFlags, log *slog.Logger) (als.Solver, string, error) {
 	return newSolverFor(ctx, m, servingOptions(m.workers, runtime.GOMAXPROCS(0)), log)
@@ -81,7 +82,8 @@ func newSolverFor(ctx context.Context, m modelFlags, o cpu.Options, log *slog.Lo
 	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	client, err := gpu.StartWorker(sctx, path, nil, log)
+	// A server's worker runs at its CPU trainer's lower priority too.
+	client, err := gpu.StartWorkerWith(sctx, path, gpu.WorkerOptions{Log: log, Nice: o.Nice})
 	if err != nil {
 		if m.backend == "cuda" {
 			c.Close()
