@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -116,13 +115,11 @@ func (e *Engine) predicted(st *userState, i int32, n int, avg float64) float64 {
 	case m.Bias:
 		return float64(m.Mean)
 	}
-	return float64(e.cfg.Scale.Min+e.cfg.Scale.Max) / 2
+	return e.cfg.Scale.Mid()
 }
 
-// clamp limits a prediction to the rating scale.
-func (e *Engine) clamp(v float64) float64 {
-	return math.Max(float64(e.cfg.Scale.Min), math.Min(float64(e.cfg.Scale.Max), v))
-}
+// clamp limits a prediction to the rating scale (nothing when unbounded).
+func (e *Engine) clamp(v float64) float64 { return e.cfg.Scale.Clamp(v) }
 
 // Predict returns the predicted rating of movie for user. Users without a
 // personal vector (no ratings) get the movie's average, or the global mean
