@@ -487,3 +487,19 @@ func gcd(a, b uint64) uint64 {
 // Scale returns the engine's rating scale (Config.Scale): POSTs are checked
 // against it and predictions clamped to it.
 func (e *Engine) Scale() Scale { return e.cfg.Scale }
+
+// Nearest returns the value of the scale nearest to v, as the float64
+// nearest to its decimal ("0.8", not float32 0.8's 0.800000011920929):
+// v clamped to [Min, Max], then on a stepped scale rounded to the nearest
+// step.
+func (s Scale) Nearest(v float64) float64 {
+	v = s.Clamp(v)
+	if s.Step <= 0 {
+		return v
+	}
+	k := math.Round((v - float64(s.Min)) / float64(s.Step))
+	if f64, _, ok := s.step(k); ok {
+		return f64
+	}
+	return v
+}

@@ -104,6 +104,18 @@ func TestScaleKinds(t *testing.T) {
 	if got := engine.Unbounded.String(); got != "any finite number" {
 		t.Errorf("Unbounded.String() = %q", got)
 	}
+	for _, tc := range []struct {
+		s       engine.Scale
+		v, want float64
+	}{
+		{engine.MovieLensScale, 4.1, 4}, {engine.MovieLensScale, 4.3, 4.5}, {engine.MovieLensScale, 9, 5},
+		{engine.Scale{Min: 0.1, Max: 1, Step: 0.1}, 0.82, 0.8}, {neg, -1.3, -1.5}, {engine.Scale{Min: -1, Max: 1}, 0.37, 0.37},
+		{engine.Unbounded, -1e20, -1e20},
+	} {
+		if got := tc.s.Nearest(tc.v); got != tc.want {
+			t.Errorf("%v.Nearest(%v) = %v, want %v", tc.s, tc.v, got, tc.want)
+		}
+	}
 	if engine.Unbounded.Contains(float32(math.Inf(1))) || engine.Unbounded.Contains(float32(math.NaN())) {
 		t.Errorf("Unbounded contains a non-finite value")
 	}

@@ -397,7 +397,7 @@ func generateTo(ctx context.Context, cfg dataset.GenConfig, dir string, log *slo
 		return err
 	}
 	log.Info("generating the data set", "dir", dir, "users", cfg.Users, "movies", cfg.Movies, "ratings", cfg.Ratings)
-	st, err := genFiles(ctx, cfg, dir, func(done, total int64) {
+	st, err := genFiles(ctx, cfg, dataset.LayoutLatest, dir, func(done, total int64) {
 		log.Info("generation progress", "percent", fmt.Sprintf("%.1f", 100*float64(done)/float64(total)))
 	})
 	if err != nil {

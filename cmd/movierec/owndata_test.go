@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeTenScale writes a plain CSV of users 0..users-1 rating movies
+// 0..movies-1 on 1..10 (whole numbers from a rank-2 model, every value
+// present) and a movies file whose titles hold the separator, and returns
+// their paths.
+func writeTenScale(t *testing.T, users, movies int) (ratings, titles string) {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(11, 1))
+	uv := make([][2]float64, users)
+	mv := make([][2]float64, movies)
+	for i := range uv {
+		uv[i] = [2]float64{rng.NormFloat64(), rng.NormFloat64()}
+	}
+	for i := range mv {
+		mv[i] = [2]float64{rng.NormFloat64(), rng.NormFloat64()}
+	}
+	var b bytes.Buffer
+	b.WriteString("user_id;item_id;score\n")
+	for u := range users {
+		for m := range movies {
+			if (u+m)%3 == 0 && u != 1 {
+				continue
+			}
+			v := 5.5 + 1.8*(uv[u][0]*mv[m][0]+uv[u][1]*mv[m][1])
+			r := min(max(int(math.Round(v)), 1), 10)
+			if u == 1 { // every value of the scale occurs
+				r = 1 + m%10
+			}
+			fmt.Fprintf(&b, "%d;%d;%d\n", u, m, r)
+		}
+	}
+	ratings = filepath.Join(dir, "scores.csv")
+	if err := os.WriteFile(ratings, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	b.WriteString("id;title\n")
+	for m := range movies {
+		fmt.Fprintf(&b, "%d;\"Item %d; the sequel\"\n", m, m)
+	}
+	titles = filepath.Join(dir, "items.csv")
+	if err := os.WriteFile(titles, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ratings, titles
+}
+
+// TestServeOwnData serves a generated 1–10 data set with 0-based ids from
+// a plain file: the scale is detected, shown in /api/v1/model, POSTs off it
+// are refused with a 400 naming the allowed values, and predictions stay
+// in 1–10.
+func TestServeOwnData(t *testing.T) {
+	ratings, titles := writeTenScale(t, 120, 60)
+	cfg := serveConfig{data: dataSource{ratings: ratings, movies: titles}, minRatings: 1}
+	_, base := startServer(t, cfg)
+
+	status, body := get(t, base+"/api/v1/model")
+	var model struct {
+		Scale struct {
+			Kind, Spec, Allowed string
+			Min, Max, Step      float64
+		} `json:"scale"`
+	}
+	if err := json.Unmarshal([]byte(body), &model); status != http.StatusOK || err != nil {
+		t.Fatalf("GET /api/v1/model = %d %s (%v)", status, body, err)
+	}
+	if s := model.Scale; s.Kind != "stepped" || s.Spec != "1:10:1" || s.Min != 1 || s.Max != 10 || s.Step != 1 {
+		t.Errorf("GET /api/v1/model scale = %+v, want stepped 1:10:1", s)
+	}
+
+	for _, tc := range []struct {
+		name, url, ct, body string
+		want                int
+		contains            string
+	}{
+		{"tutorial 11", base + "/0/ratings", "text/plain", "0,11\n", 400, "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"},
+		{"tutorial 0.5", base + "/0/ratings", "text/plain", "0,0.5\n", 400, "1 to 10 in steps of 1"},
+		{"json 11", base + "/api/v1/users/0/ratings", "application/json", `[{"movie_id":0,"rating":11}]`, 400, "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"},
+		{"json 0.5", base + "/api/v1/users/0/ratings", "application/json", `[{"movie_id":59,"rating":0.5}]`, 400, "not on the scale"},
+		{"tutorial 10, movie 0, user 0", base + "/0/ratings", "text/plain", "0,10\n", 200, "[[0,0,10]]"},
+		{"json 1e1 for a new user at the top id", base + "/api/v1/users/2147483647/ratings", "application/json", `[{"movie_id":1,"rating":1e1}]`, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := post(t, tc.url, tc.ct, tc.body)
+			if status != tc.want || !strings.Contains(body, tc.contains) {
+				t.Errorf("POST %s %q = %d %s, want %d containing %q", tc.url, tc.body, status, body, tc.want, tc.contains)
+			}
+		})
+	}
+
+	// Predictions stay on 1–10: every movie for a few users, the top list.
+	for _, user := range []int{0, 1, 7, 2147483647} {
+		for m := range 60 {
+			status, body := get(t, fmt.Sprintf("%s/%d/ratings/%d", base, user, m))
+			var rows [][3]any
+			if err := json.Unmarshal([]byte(body), &rows); status != http.StatusOK || err != nil || len(rows) != 1 {
+				t.Fatalf("GET /%d/ratings/%d = %d %s", user, m, status, body)
+			}
+			if p, ok := rows[0][1].(float64); !ok || p < 1 || p > 10 {
+				t.Errorf("GET /%d/ratings/%d predicted %v, want 1 to 10", user, m, rows[0][1])
+			}
+			if m == 0 && rows[0][0] != "Item 0; the sequel" {
+				t.Errorf("GET /%d/ratings/0 title %v, want the quoted title", user, rows[0][0])
+			}
+		}
+		if user == 1 {
+			continue // has rated every movie
+		}
+		status, body := get(t, fmt.Sprintf("%s/%d/ratings/top/20", base, user))
+		var rows [][3]any
+		if err := json.Unmarshal([]byte(body), &rows); status != http.StatusOK || err != nil || len(rows) == 0 {
+			t.Fatalf("GET /%d/ratings/top/20 = %d %s", user, status, body)
+		}
+		for _, r := range rows {
+			if p := r[1].(float64); p < 1 || p > 10 {
+				t.Errorf("GET /%d/ratings/top/20: predicted %v, want 1 to 10", user, p)
+			}
+		}
+	}
+}
+
+// TestDeclaredScaleMismatch: a server started with --scale on a database
+// that holds another scale refuses to start and says why.
+func TestDeclaredScaleMismatch(t *testing.T) {
+	ratings, titles := writeTenScale(t, 30, 20)
+	db := filepath.Join(t.TempDir(), "m.db")
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"import", "--db", db, "--ratings", ratings, "--movies", titles, "--scale", "1:10:1"}, &out, &errb); code != 0 {
+		t.Fatalf("import = %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	code := run(t.Context(), []string{"import", "--db", db, "--ratings", ratings, "--scale", "0:10"}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "holds ratings on the scale 1:10:1") {
+		t.Errorf("import --scale 0:10 on a 1:10:1 database = %d, %s; want an error naming both", code, errb.String())
+	}
+	errb.Reset()
+	code = run(t.Context(), []string{"import", "--db", db, "--data", "x", "--ratings", ratings}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "exclude each other") {
+		t.Errorf("import --data --ratings = %d, %s; want a usage error", code, errb.String())
+	}
+}
