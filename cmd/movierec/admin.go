@@ -62,9 +62,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // started on it later load it instead of training.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		mf              modelFlags
-		rf              rankingFlags
-		lf              logFlags
+		mf        modelFlags
+		rf        rankingFlags
+		lf        logFlags
 		dbPath    string
 		src       dataSource
 		skipCheck bool

@@ -17,7 +17,6 @@ import (
 	"movierec/eval"
 )
 
-
 // defaultEASEMinRatings is the least number of training ratings of a movie
 // in EASE's item set. 10 keeps the inverse small (about 2,000 movies of
 // ml-latest-small's 80% training part: a few seconds on two cores) while
