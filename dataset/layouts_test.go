@@ -291,3 +291,33 @@ func meanOf(rs []engine.Rating) float64 {
 	}
 	return s / float64(len(rs))
 }
+
+// TestNetflixAllocs: the Netflix parser's allocations do not grow with the
+// rows (none per row).
+func TestNetflixAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	gen := func(n int64) []byte {
+		var ratings, titles bytes.Buffer
+		if _, err := dataset.GenerateNetflix(context.Background(), dataset.GenConfig{Users: int(n / 20), Movies: 100, Ratings: n, Seed: 1}, &ratings, &titles, nil); err != nil {
+			t.Fatal(err)
+		}
+		return ratings.Bytes()
+	}
+	allocs := func(in []byte) float64 {
+		return testing.AllocsPerRun(5, func() {
+			if _, err := dataset.ReadNetflixBlocks(bytes.NewReader(in), "c.txt", 1<<20, 2); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := gen(2_000), gen(400_000)
+	s, l := allocs(small), allocs(large)
+	t.Logf("%v allocs for %d bytes, %v for %d bytes", s, len(small), l, len(large))
+	// Each 1 MiB block costs a few allocations (goroutines, chunk lists);
+	// 400,000 rows must not cost any.
+	if blocks := float64(len(large)>>20 + 1); l > s+16*blocks {
+		t.Errorf("%v allocs for %d bytes, %v for %d bytes; want at most %v more: none per row", s, len(small), l, len(large), 16*blocks)
+	}
+}
