@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -152,5 +153,68 @@ func TestDeclaredScaleMismatch(t *testing.T) {
 	code = run(t.Context(), []string{"import", "--db", db, "--data", "x", "--ratings", ratings}, &out, &errb)
 	if code == 0 || !strings.Contains(errb.String(), "exclude each other") {
 		t.Errorf("import --data --ratings = %d, %s; want a usage error", code, errb.String())
+	}
+}
+
+// TestEvalLowRankUnbounded: eval on a synthetic rank-3 problem with real,
+// unbounded ratings (negative, exponent notation, no noise) reaches a test
+// RMSE below 0.01 at the true rank, as Spark's ALS tests demand of theirs.
+func TestEvalLowRankUnbounded(t *testing.T) {
+	const users, movies, rank = 300, 150, 3
+	rng := rand.New(rand.NewPCG(5, 8))
+	u := make([][rank]float64, users)
+	v := make([][rank]float64, movies)
+	for i := range u {
+		for j := range rank {
+			u[i][j] = rng.NormFloat64()
+		}
+	}
+	for i := range v {
+		for j := range rank {
+			v[i][j] = rng.NormFloat64()
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString("user,movie,rating\n")
+	small := 0
+	for i := range users {
+		for m := range movies {
+			if rng.Float64() > 0.4 {
+				continue
+			}
+			var x float64
+			for j := range rank {
+				x += u[i][j] * v[m][j]
+			}
+			s := strconv.FormatFloat(x, 'g', -1, 32)
+			if strings.Contains(s, "e") {
+				small++
+			}
+			fmt.Fprintf(&b, "%d,%d,%s\n", i, m, s)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "lowrank.csv")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	args := []string{"eval", "--ratings", path, "--scale", "unbounded", "--rank", "3", "--lambda", "1e-6", "--iterations", "60",
+		"--ranking", "explicit", "--min-ratings", "0", "--backend", "cpu", "--json"}
+	if code := run(t.Context(), args, &out, &errb); code != 0 {
+		t.Fatalf("eval = %d: %s", code, errb.String())
+	}
+	var rep evalReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var rmse *float64
+	for _, r := range rep.Rows {
+		if r.RMSE != nil {
+			rmse = r.RMSE
+		}
+	}
+	t.Logf("test RMSE %v over %d test ratings (%d values in exponent notation); relevant ≥ %v", *rmse, rep.TestPairs, small, rep.Relevant)
+	if rmse == nil || *rmse >= 0.01 || rep.TestPairs < 3000 {
+		t.Errorf("eval on a noiseless rank-3 problem: RMSE %v over %d test pairs, want < 0.01", rmse, rep.TestPairs)
 	}
 }
