@@ -55,7 +55,7 @@ func (e *Engine) stats(i int32) (int, float64) {
 	if n == 0 {
 		return 0, 0
 	}
-	return n, float64(e.sums[i].Load()) / sumScale / float64(n)
+	return n, e.sums[i].Load() / float64(n)
 }
 
 // userState is what serving needs of one user, read under one lock so that
