@@ -93,7 +93,7 @@ type Engine struct {
 
 	// Per-movie statistics, updated atomically so readers need no lock.
 	counts []atomic.Int32
-	sums   []floatSum     // Σ rating
+	sums   []floatSum // Σ rating
 
 	mu      sync.RWMutex
 	userIx  map[int32]int32 // user id → user index (guarded by mu)
