@@ -58,3 +58,15 @@ func ReadNetflixBlocks(r io.Reader, name string, blockSize, workers int) ([]engi
 	}
 	return out, err
 }
+
+// ReadRatingsPlainSlow is ReadRatingsPlain of data with every row parsed by
+// the general row parser, none by the fast path.
+func ReadRatingsPlainSlow(data []byte, name string, pf PlainFormat, scale *engine.Scale) ([]engine.Rating, error) {
+	_, f, err := pf.resolve(data)
+	if err != nil {
+		return nil, &ParseError{File: name, Line: 1, Err: err}
+	}
+	f.slow = true
+	out, _, err := streamRatings(nil, data, newParser(name, f, newValueCheck(scale)), blockSize)
+	return out, err
+}

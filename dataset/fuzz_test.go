@@ -252,9 +252,16 @@ func FuzzReadRatingsPlain(f *testing.F) {
 			scale = &tenScale
 		}
 		got, err := dataset.ReadRatingsPlain(bytes.NewReader(in), "r.csv", dataset.PlainFormat{}, scale)
+		slow, serr := dataset.ReadRatingsPlainSlow(slices.Clip(in), "r.csv", dataset.PlainFormat{}, scale)
+		if (err == nil) != (serr == nil) || (err != nil && err.Error() != serr.Error()) {
+			t.Fatalf("general parser: error %v, want %v", serr, err)
+		}
 		if err != nil {
 			checkParseError(t, err, in)
 			return
+		}
+		if diff := cmp.Diff(got, slow); diff != "" {
+			t.Fatalf("general parser differs (-fast +general):\n%s", diff)
 		}
 		checkAnyRatings(t, got, scale)
 		// The same input unsized and read a byte at a time gives the same.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -114,6 +115,80 @@ func (c *columns) parseLine(line, sep []byte, vc *valueCheck) (engine.Rating, er
 		return engine.Rating{}, fieldCountError(len(line) == 0, i, c.n)
 	}
 	return parseRatingFields(user, movie, rating, ts, vc)
+}
+
+// fastPlain parses the plain-layout row at the start of b when the fields
+// it uses have the usual shape: ids of at most 10 digits, a rating "D" or
+// "D.D" valid for vc, a timestamp of 1 to 18 digits, each followed by the
+// separator or, for the last field used, the line end; the fields it
+// ignores are skipped. It returns the rating and the bytes taken, line end
+// included, or n == 0 for any other row: parseRatingLine decides those,
+// with the same result for every row fastPlain accepts. It allocates
+// nothing.
+func fastPlain(b []byte, c *columns, sep byte, vc *valueCheck) (r engine.Rating, n int) {
+	i := 0
+	for f := 0; ; f++ {
+		switch f {
+		case c.user, c.movie, c.ts:
+			s, most := i, 10
+			if f == c.ts {
+				most = 18
+			}
+			var x uint64
+			for ; i < len(b) && i-s < most; i++ {
+				d := b[i] - '0'
+				if d > 9 {
+					break
+				}
+				x = x*10 + uint64(d)
+			}
+			switch {
+			case i == s:
+				return r, 0
+			case f == c.ts:
+				r.Time = int64(x)
+			case x > math.MaxInt32:
+				return r, 0
+			case f == c.user:
+				r.User = int32(x)
+			default:
+				r.Movie = int32(x)
+			}
+		case c.rating:
+			v, j := fastValue(b, i, vc)
+			if j == 0 {
+				return r, 0
+			}
+			r.Value, i = v, j
+		default: // an ignored field
+			for i < len(b) && b[i] != sep && b[i] != '\n' {
+				i++
+			}
+		}
+		if f < c.n-1 {
+			if i >= len(b) || b[i] != sep {
+				return r, 0
+			}
+			i++
+			continue
+		}
+		switch {
+		case i == len(b):
+			return r, i
+		case b[i] == '\n':
+			return r, i + 1
+		case b[i] == '\r' && i+1 == len(b):
+			return r, i + 1
+		case b[i] == '\r' && b[i+1] == '\n':
+			return r, i + 2
+		case b[i] == sep: // further fields: ignored
+			if j := bytes.IndexByte(b[i:], '\n'); j >= 0 {
+				return r, i + j + 1
+			}
+			return r, len(b)
+		}
+		return r, 0
+	}
 }
 
 // pick returns the row's fields for parseRatingFields.

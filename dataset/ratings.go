@@ -558,13 +558,17 @@ func parallel(n int, fn func(i int)) {
 //
 // Rows of the usual shape take fastRating; any other row, valid or not, is
 // left to parseRatingLine, which defines what is valid (f.slow: always).
-// Rows of the plain layout all take parseRatingLine.
+// Rows of the plain layout take fastPlain when the separator is one byte.
 func parseRatingChunk(dst []engine.Rating, chunk []byte, f *ratingsFormat, vc *valueCheck) (int, error) {
 	sep, fast := f.sep, !f.slow && f.cols == nil
+	plain := !f.slow && f.cols != nil && len(sep) == 1
 	for i := range dst {
 		r, n := engine.Rating{}, 0
-		if fast {
+		switch {
+		case fast:
 			r, n = fastRating(chunk, sep, vc)
+		case plain:
+			r, n = fastPlain(chunk, f.cols, sep[0], vc)
 		}
 		if n > 0 {
 			chunk = chunk[n:]
