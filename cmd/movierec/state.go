@@ -47,7 +47,7 @@ func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bo
 			return nil, err
 		}
 	} else if !src.bundled() {
-		log.Info("the database already holds data; --data is ignored (run `movierec import` to add a data set)", "db", dbPath)
+		log.Info("the database already holds data; --data and --ratings are ignored (run `movierec import` to add a data set)", "db", dbPath)
 	}
 	start := time.Now()
 	st := &state{db: db}
