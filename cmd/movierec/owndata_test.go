@@ -218,3 +218,40 @@ func TestEvalLowRankUnbounded(t *testing.T) {
 		t.Errorf("eval on a noiseless rank-3 problem: RMSE %v over %d test pairs, want < 0.01", rmse, rep.TestPairs)
 	}
 }
+
+// TestNetflixLayoutCLI: gen writes the Netflix layout, import stores it
+// with its detected whole-star scale, and eval ranks with relevant = 4.
+func TestNetflixLayoutCLI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nf")
+	var out, errb bytes.Buffer
+	gen := []string{"gen", "--layout", "netflix", "--users", "3000", "--movies", "150", "--ratings", "30000", "--out", dir}
+	if code := run(t.Context(), gen, &out, &errb); code != 0 {
+		t.Fatalf("gen = %d: %s", code, errb.String())
+	}
+	for _, f := range []string{"combined_data_1.txt", "movie_titles.csv", "README.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("gen --layout netflix wrote no %s: %v", f, err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "nf.db")
+	out.Reset()
+	if code := run(t.Context(), []string{"import", "--db", db, "--data", dir}, &out, &errb); code != 0 || !strings.Contains(out.String(), "imported 30000") {
+		t.Fatalf("import = %d: %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	args := []string{"eval", "--data", dir, "--ranking", "explicit", "--iterations", "3", "--min-ratings", "0", "--backend", "cpu", "--json"}
+	if code := run(t.Context(), args, &out, &errb); code != 0 {
+		t.Fatalf("eval = %d: %s", code, errb.String())
+	}
+	var rep evalReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Relevant != 4 || rep.TrainRatings+rep.TestRatings != 30000 {
+		t.Errorf("eval on the Netflix layout: relevant %v, %d+%d ratings; want 4 (top fifth of 1:5:1) and 30000", rep.Relevant, rep.TrainRatings, rep.TestRatings)
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"eval", "--data", dir, "--layout", "ml-latest"}, &out, &errb); code == 0 {
+		t.Errorf("eval --layout ml-latest on Netflix files succeeded")
+	}
+}
