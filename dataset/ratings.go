@@ -46,7 +46,7 @@ const minChunk = 256 << 10
 // The input is RFC 4180 CSV in UTF-8, with LF or CRLF line ends and an
 // optional byte order mark; fields may be quoted. A malformed row is a
 // *ParseError naming the line: wrong field count, a user id outside 0 to
-// 2147483647, a movie id outside 1 to 2147483647, a rating that is not a
+// 2147483647, a movie id outside 0 to 2147483647, a rating that is not a
 // decimal number on [engine.MovieLensScale], a timestamp that is not a
 // non-negative integer. Empty lines are errors except at the end of the
 // input. An I/O error from r is returned as is, unless a malformed row was
