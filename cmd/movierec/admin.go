@@ -37,6 +37,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
+	// A database that holds data has a scale: what is added must be on it
+	// (a rating off it is an error naming the file and line).
 	if empty, err := st.Empty(ctx); err == nil && !empty {
 		stored, err := st.Scale(ctx)
 		if err == nil {
@@ -45,6 +47,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		src.scale = scaleFlag{s: stored, set: true}
 	}
 	added, total, err := importData(ctx, st, &src, log)
 	if err != nil {

@@ -149,6 +149,16 @@ func TestDeclaredScaleMismatch(t *testing.T) {
 	if code == 0 || !strings.Contains(errb.String(), "holds ratings on the scale 1:10:1") {
 		t.Errorf("import --scale 0:10 on a 1:10:1 database = %d, %s; want an error naming both", code, errb.String())
 	}
+	// Without --scale, data added to the database must be on its scale.
+	off := filepath.Join(t.TempDir(), "off.csv")
+	if err := os.WriteFile(off, []byte("user,movie,rating\n3,4,7\n5,6,10.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	code = run(t.Context(), []string{"import", "--db", db, "--ratings", off}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), off+`:3: rating "10.5" is not on the scale 1 to 10 in steps of 1`) {
+		t.Errorf("import of 10.5 into a 1:10:1 database = %d, %s; want an error naming the file, line and value", code, errb.String())
+	}
 	errb.Reset()
 	code = run(t.Context(), []string{"import", "--db", db, "--data", "x", "--ratings", ratings}, &out, &errb)
 	if code == 0 || !strings.Contains(errb.String(), "exclude each other") {
