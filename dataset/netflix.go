@@ -390,8 +390,8 @@ func parseMovieTitles(data []byte, name string) ([]engine.Movie, error) {
 	return ReadMovieTitles(bytes.NewReader(data), name)
 }
 
-// titleYear is used by the generator: "Title (Year)" is written back as
-// Year and Title.
+// netflixTitleLine appends a movie_titles.csv line for the generator: the
+// id, the year (NULL when year is 0) and the title, unquoted.
 func netflixTitleLine(dst []byte, id int32, year int, title string) []byte {
 	dst = strconv.AppendInt(dst, int64(id), 10)
 	dst = append(dst, ',')
