@@ -248,7 +248,7 @@ func TestLoadNetflix(t *testing.T) {
 // TestGenerateNetflixRoundTrip generates the Netflix layout and loads it
 // back, also in small blocks with several goroutines.
 func TestGenerateNetflixRoundTrip(t *testing.T) {
-	cfg := dataset.GenConfig{Users: 3000, Movies: 200, Ratings: 60000, Seed: 3}
+	cfg := dataset.GenConfig{Users: 1500, Movies: 100, Ratings: 20000, Seed: 3}
 	var ratings, titles bytes.Buffer
 	st, err := dataset.GenerateNetflix(context.Background(), cfg, &ratings, &titles, nil)
 	if err != nil {
@@ -270,7 +270,7 @@ func TestGenerateNetflixRoundTrip(t *testing.T) {
 			t.Fatalf("rating %+v out of the generated ranges", r)
 		}
 	}
-	for _, bs := range []int{4 << 10, 64 << 10} {
+	for _, bs := range []int{16 << 10, 128 << 10} {
 		got, err := dataset.ReadNetflixBlocks(bytes.NewReader(ratings.Bytes()), "c.txt", bs, 3)
 		if err != nil {
 			t.Fatal(err)
@@ -312,11 +312,11 @@ func TestNetflixAllocs(t *testing.T) {
 			}
 		})
 	}
-	small, large := gen(2_000), gen(400_000)
+	small, large := gen(2_000), gen(150_000)
 	s, l := allocs(small), allocs(large)
 	t.Logf("%v allocs for %d bytes, %v for %d bytes", s, len(small), l, len(large))
 	// Each 1 MiB block costs a few allocations (goroutines, chunk lists);
-	// 400,000 rows must not cost any.
+	// 150,000 rows must not cost any.
 	if blocks := float64(len(large)>>20 + 1); l > s+16*blocks {
 		t.Errorf("%v allocs for %d bytes, %v for %d bytes; want at most %v more: none per row", s, len(small), l, len(large), 16*blocks)
 	}
