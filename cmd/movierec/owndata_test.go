@@ -265,3 +265,21 @@ func TestNetflixLayoutCLI(t *testing.T) {
 		t.Errorf("eval --layout ml-latest on Netflix files succeeded")
 	}
 }
+
+// TestTuneOwnData: tune reads a plain 1–10 file and ranks with relevant
+// = 8, the top fifth of the detected scale.
+func TestTuneOwnData(t *testing.T) {
+	ratings, _ := writeTenScale(t, 120, 60)
+	var out, errb bytes.Buffer
+	args := []string{"--ratings", ratings, "--model", "explicit", "--ranks", "2", "--lambdas", "0.1", "--iterations", "2", "--json"}
+	if err := runTune(t.Context(), args, &out, &errb); err != nil {
+		t.Fatalf("tune: %v\n%s", err, errb.String())
+	}
+	var rep tuneReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Relevant != 8 || rep.Test == nil || rep.Test.RMSE <= 0 || rep.Test.RMSE > 4 {
+		t.Errorf("tune on 1:10:1 data: relevant %v, test %+v; want 8 and a test RMSE", rep.Relevant, rep.Test)
+	}
+}
