@@ -38,8 +38,8 @@ func ParseRatingLines(body []byte) ([]engine.RatingInput, error) {
 		}
 		ms := string(bytes.TrimSpace(fields[0]))
 		movie, err := strconv.ParseInt(ms, 10, 32)
-		if err != nil || movie <= 0 {
-			return nil, fmt.Errorf("%w: line %d: movie id %q is not a positive 32-bit integer", ErrBadRequest, line, clip([]byte(ms)))
+		if err != nil || movie < 0 {
+			return nil, fmt.Errorf("%w: line %d: movie id %q is not an integer from 0 to 2147483647", ErrBadRequest, line, clip([]byte(ms)))
 		}
 		rs := bytes.TrimSpace(fields[1])
 		v, ok := engine.ParseDecimal(rs)
@@ -71,7 +71,7 @@ type ratingJSON struct {
 }
 
 // ParseRatingsJSON parses the JSON API's POST body: a non-empty array of
-// {"movie_id": <positive 32-bit integer>, "rating": <finite number>}
+// {"movie_id": <integer 0 to 2147483647>, "rating": <finite number>}
 // objects and nothing else. Unknown or missing fields, duplicate keys, keys
 // that differ from a field only in case ("Rating"), other types, trailing
 // data and an empty array are errors wrapping ErrBadRequest that name the
@@ -109,8 +109,8 @@ func ParseRatingsJSON(body []byte) ([]engine.RatingInput, error) {
 			return nil, fmt.Errorf("%w: rating %d: rating is missing", ErrBadRequest, j+1)
 		}
 		movie, err := strconv.ParseInt(string(it.MovieID), 10, 32)
-		if err != nil || movie <= 0 {
-			return nil, fmt.Errorf("%w: rating %d: movie_id %s is not a positive 32-bit integer", ErrBadRequest, j+1, clip(it.MovieID))
+		if err != nil || movie < 0 {
+			return nil, fmt.Errorf("%w: rating %d: movie_id %s is not an integer from 0 to 2147483647", ErrBadRequest, j+1, clip(it.MovieID))
 		}
 		// A JSON number is a decimal of ParseDecimal's syntax; a string,
 		// boolean, array or object is not.

@@ -46,7 +46,7 @@ func FuzzParseRatingLines(f *testing.F) {
 			t.Fatalf("ParseRatingLines(%q) = %d ratings from %d lines", body, len(got), len(fields))
 		}
 		for i, r := range got {
-			if r.Movie <= 0 || math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
+			if r.Movie < 0 || math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
 				t.Errorf("ParseRatingLines(%q) accepted %+v", body, r)
 			}
 			v, err := strconv.ParseFloat(fields[i], 64)
@@ -78,7 +78,7 @@ func FuzzParseRatingsJSON(f *testing.F) {
 			t.Errorf("ParseRatingsJSON(%q) accepted no ratings", body)
 		}
 		for _, r := range got {
-			if r.Movie <= 0 || math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
+			if r.Movie < 0 || math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
 				t.Errorf("ParseRatingsJSON(%q) accepted %+v", body, r)
 			}
 		}

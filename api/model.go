@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -52,6 +53,39 @@ type modelInfo struct {
 	Ratings      int          `json:"ratings"`
 	RankedBy     string       `json:"ranked_by"`
 	Ranking      *rankingInfo `json:"ranking,omitempty"`
+	Scale        *scaleInfo   `json:"scale,omitempty"`
+}
+
+// scaleInfo describes the rating scale: what a POST may send and what
+// predictions are clamped to. Min and Max are absent when unbounded, Step
+// when not stepped.
+type scaleInfo struct {
+	Kind    string   `json:"kind"`
+	Spec    string   `json:"spec"`
+	Min     *float64 `json:"min,omitempty"`
+	Max     *float64 `json:"max,omitempty"`
+	Step    *float64 `json:"step,omitempty"`
+	Allowed string   `json:"allowed"`
+}
+
+// scaler is what a Recommender implements to report its rating scale
+// (engine.Engine does); without it GET /api/v1/model has no scale.
+type scaler interface{ Scale() engine.Scale }
+
+// describeScale is the scale field of GET /api/v1/model.
+func describeScale(s engine.Scale) *scaleInfo {
+	num := func(x float32) *float64 {
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
+		return &v
+	}
+	info := &scaleInfo{Kind: s.Kind(), Spec: s.Spec(), Allowed: s.Allowed()}
+	if s.Bounded() {
+		info.Min, info.Max = num(s.Min), num(s.Max)
+	}
+	if s.Step > 0 {
+		info.Step = num(s.Step)
+	}
+	return info
 }
 
 // v1Model serves GET /api/v1/model: what the published model was trained
@@ -62,7 +96,16 @@ func (s *Server) v1Model(c *gin.Context) {
 		s.fail(c, engine.ErrModelNotReady)
 		return
 	}
-	c.JSON(http.StatusOK, describeModel(snap))
+	c.JSON(http.StatusOK, s.describe(snap))
+}
+
+// describe is describeModel plus the recommender's scale.
+func (s *Server) describe(snap *engine.Snapshot) *modelInfo {
+	info := describeModel(snap)
+	if sc, ok := s.rec.(scaler); ok {
+		info.Scale = describeScale(sc.Scale())
+	}
+	return info
 }
 
 // describeModel is the body of GET /api/v1/model for snap.

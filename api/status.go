@@ -44,7 +44,7 @@ type status struct {
 func (s *Server) v1Status(c *gin.Context) {
 	out := status{Device: s.device()}
 	if snap := s.rec.Snapshot(); snap != nil {
-		out.Model = describeModel(snap)
+		out.Model = s.describe(snap)
 	}
 	out.RetrainPending, out.Training = s.rec.RetrainState()
 	req, err := s.metrics.requestStats(time.Now())

@@ -236,7 +236,7 @@ func TestHostileInput(t *testing.T) {
 		{"key case twice", jsonPost(u, `[{"MOVIE_ID":2,"movie_id":1,"rating":4}]`), 400, `key "MOVIE_ID" differs from "movie_id" only in case`},
 		{"trailing garbage", jsonPost(u, `[{"movie_id":1,"rating":4}]x`), 400, "after the JSON array"},
 		{"trailing second array", jsonPost(u, `[{"movie_id":1,"rating":4}][]`), 400, "after the JSON array"},
-		{"movie zero", jsonPost(u, `[{"movie_id":0,"rating":4}]`), 400, "movie_id 0 is not a positive"},
+		{"movie zero unknown", jsonPost(u, `[{"movie_id":0,"rating":4}]`), 400, "unknown movie 0"},
 		{"movie negative", jsonPost(u, `[{"movie_id":-1,"rating":4}]`), 400, "movie_id -1"},
 		{"movie beyond int32", jsonPost(u, `[{"movie_id":2147483648,"rating":4}]`), 400, "movie_id 2147483648"},
 		{"movie fraction", jsonPost(u, `[{"movie_id":1.5,"rating":4}]`), 400, "movie_id 1.5"},

@@ -86,3 +86,57 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// synthNetflix generates about n ratings in the Netflix Prize layout.
+func synthNetflix(b *testing.B, n int64) []byte {
+	b.Helper()
+	var ratings, titles bytes.Buffer
+	cfg := dataset.GenConfig{Users: int(n / 200), Movies: 2000, Ratings: n, Seed: 1}
+	if _, err := dataset.GenerateNetflix(b.Context(), cfg, &ratings, &titles, nil); err != nil {
+		b.Fatal(err)
+	}
+	return ratings.Bytes()
+}
+
+// BenchmarkReadRatingsNetflix measures ReadRatingsNetflix on 2 million
+// generated ratings, with the scale detected afterwards by the loader (not
+// here) and declared (1:5:1); "sequential" is one goroutine.
+func BenchmarkReadRatingsNetflix(b *testing.B) {
+	in := synthNetflix(b, 2_000_000)
+	read := func(scale *engine.Scale) func([]byte) ([]engine.Rating, error) {
+		return func(in []byte) ([]engine.Rating, error) {
+			return dataset.ReadRatingsNetflix(bytes.NewReader(in), "combined_data_1.txt", scale)
+		}
+	}
+	b.Run("synthetic-2M", func(b *testing.B) { benchRatings(b, in, read(nil)) })
+	b.Run("synthetic-2M/declared", func(b *testing.B) { benchRatings(b, in, read(&engine.WholeStarScale)) })
+	b.Run("synthetic-2M/sequential", func(b *testing.B) {
+		benchRatings(b, in, func(in []byte) ([]engine.Rating, error) {
+			return dataset.ReadNetflixBlocks(bytes.NewReader(in), "c.txt", 16<<20, 1)
+		})
+	})
+}
+
+// BenchmarkReadRatingsPlain measures ReadRatingsPlain on 2 million
+// synthetic rows with the columns reordered (movie first, tab-separated),
+// so that every row takes the column-mapping parser.
+func BenchmarkReadRatingsPlain(b *testing.B) {
+	csv := synthRatingsCSV(2_000_000)
+	var in []byte
+	for i, line := range bytes.Split(bytes.TrimSpace(csv), []byte("\r\n")) {
+		if i == 0 {
+			continue
+		}
+		f := bytes.Split(line, []byte(","))
+		in = append(in, f[1]...)
+		in = append(in, '\t')
+		in = append(in, f[0]...)
+		in = append(in, '\t')
+		in = append(in, f[2]...)
+		in = append(in, '\n')
+	}
+	pf := dataset.PlainFormat{Columns: "movie,user,rating", Sep: "tab", Header: "no"}
+	benchRatings(b, in, func(in []byte) ([]engine.Rating, error) {
+		return dataset.ReadRatingsPlain(bytes.NewReader(in), "r.tsv", pf, nil)
+	})
+}

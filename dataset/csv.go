@@ -20,6 +20,7 @@ type csvReader struct {
 	recLine int      // line number of the record last returned
 	fields  [][]byte // fields of the record last returned
 	quoted  []bool   // quoted[i]: fields[i] was enclosed in quotes
+	comma   byte     // the field separator; 0 means ','
 }
 
 var (
@@ -35,6 +36,10 @@ func (r *csvReader) next() (bool, error) {
 		return false, nil
 	}
 	r.recLine = r.line
+	comma := r.comma
+	if comma == 0 {
+		comma = ','
+	}
 	r.fields = r.fields[:0]
 	r.quoted = r.quoted[:0]
 	i := 0
@@ -63,7 +68,7 @@ func (r *csvReader) next() (bool, error) {
 			case i == len(d):
 				r.data = nil
 				return true, nil
-			case d[i] == ',':
+			case d[i] == comma:
 				i++
 				continue
 			case d[i] == '\n':
@@ -78,7 +83,7 @@ func (r *csvReader) next() (bool, error) {
 			return false, fmt.Errorf("unexpected %q after closing quote of field %d", d[i], len(r.fields))
 		}
 		start := i
-		for i < len(d) && d[i] != ',' && d[i] != '\n' {
+		for i < len(d) && d[i] != comma && d[i] != '\n' {
 			if d[i] == '"' {
 				return false, errBareQuote
 			}
@@ -99,7 +104,7 @@ func (r *csvReader) next() (bool, error) {
 			}
 			return true, nil
 		}
-		r.fields = append(r.fields, field) // ended by ','
+		r.fields = append(r.fields, field) // ended by comma
 		r.quoted = append(r.quoted, false)
 		i++
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"runtime"
 
 	"movierec/engine"
 )
@@ -15,6 +16,12 @@ const (
 	LayoutLatest = "ml-latest" // ratings.csv + movies.csv (ml-latest, ml-latest-small, ml-20m, ml-25m, ml-32m)
 	LayoutDat    = "ml-dat"    // ratings.dat + movies.dat (ml-1m, ml-10m)
 	Layout100K   = "ml-100k"   // u.data + u.item
+	// LayoutNetflix is the Netflix Prize training set: combined_data_*.txt
+	// (or training_set/mv_*.txt) and movie_titles.csv.
+	LayoutNetflix = "netflix"
+	// LayoutPlain is a plain delimited ratings file (see LoadPlain); Load
+	// never detects it.
+	LayoutPlain = "plain"
 )
 
 // ErrNoDataset is returned by [Load] when the root of the file system holds
@@ -24,13 +31,28 @@ var ErrNoDataset = errors.New("no MovieLens data set")
 // Dataset is a loaded MovieLens data set. Load returns a new Dataset owned by
 // the caller; it is not safe for concurrent modification.
 type Dataset struct {
-	Layout  string          // LayoutLatest, LayoutDat or Layout100K
+	Layout  string          // one of the Layout constants
 	Movies  []engine.Movie  // in file order
 	Ratings []engine.Rating // in file order, duplicates not removed
-	// Scale is engine.MovieLensScale for LayoutLatest. For LayoutDat and
-	// Layout100K it is engine.WholeStarScale when every rating is a whole
-	// number (ml-1m, ml-100k) and engine.MovieLensScale otherwise (ml-10m).
+	// Scale is the declared scale (Options.Scale) when there is one.
+	// Otherwise it is engine.MovieLensScale for LayoutLatest; for LayoutDat
+	// and Layout100K it is engine.WholeStarScale when every rating is a
+	// whole number (ml-1m, ml-100k) and engine.MovieLensScale otherwise
+	// (ml-10m); for LayoutNetflix and LayoutPlain it is detected from the
+	// ratings by engine.ScaleDetector (1:5:1 for the Netflix Prize).
 	Scale engine.Scale
+}
+
+// Options control LoadWith. The zero value is Load's behaviour.
+type Options struct {
+	// Layout is LayoutLatest, LayoutDat, Layout100K or LayoutNetflix, or
+	// "" to detect it from the files present.
+	Layout string
+	// Scale declares the ratings' scale: every rating must be on it. Nil
+	// means the MovieLens half stars for the MovieLens layouts (as Load
+	// always did) and any finite rating, the scale then detected, for the
+	// Netflix layout.
+	Scale *engine.Scale
 }
 
 // layout names the two files of a layout and how to parse them.
@@ -57,8 +79,33 @@ var layouts = [...]layout{
 // a *ParseError for a malformed row, for a duplicate movie id, and for a
 // rating of a movie that is not in the movies file (its Err then wraps
 // engine.ErrUnknownMovie); an fs error, wrapped, when a file can't be read.
-func Load(fsys fs.FS) (*Dataset, error) {
-	l, err := detect(fsys)
+func Load(fsys fs.FS) (*Dataset, error) { return LoadWith(fsys, Options{}) }
+
+// LoadWith is Load with a layout chosen and a scale declared (see Options).
+// It also reads the Netflix Prize layout, detected after the MovieLens ones
+// from combined_data_*.txt or training_set/mv_*.txt (see
+// [ReadRatingsNetflix] and [ReadMovieTitles]); its movie_titles.csv is
+// optional (without it every rated movie is "Movie <id>"), and a rating of
+// a movie that is not in it is a *ParseError wrapping
+// engine.ErrUnknownMovie that names the "MovieID:" line.
+func LoadWith(fsys fs.FS, o Options) (*Dataset, error) {
+	if o.Layout == LayoutNetflix || (o.Layout == "" && netflixFiles(fsys) != nil && !anyMovieLens(fsys)) {
+		return loadNetflix(fsys, o.Scale)
+	}
+	var l *layout
+	var err error
+	if o.Layout == "" {
+		l, err = detect(fsys)
+	} else {
+		for i := range layouts {
+			if layouts[i].name == o.Layout {
+				l = &layouts[i]
+			}
+		}
+		if l == nil {
+			err = fmt.Errorf("layout %q: want %s, %s, %s or %s", o.Layout, LayoutLatest, LayoutDat, Layout100K, LayoutNetflix)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -70,23 +117,81 @@ func Load(fsys fs.FS) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ratings, first, err := loadRatings(fsys, l)
+	scale := &engine.MovieLensScale
+	if o.Scale != nil {
+		scale = o.Scale
+	}
+	ratings, first, err := loadRatings(fsys, l, scale)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkMovies(ratings, movies, l.ratings, first, l.movies); err != nil {
 		return nil, err
 	}
-	d := &Dataset{Layout: l.name, Movies: movies, Ratings: ratings, Scale: engine.MovieLensScale}
-	if l.name != LayoutLatest && allWhole(ratings) {
+	d := &Dataset{Layout: l.name, Movies: movies, Ratings: ratings, Scale: *scale}
+	if o.Scale == nil && l.name != LayoutLatest && allWhole(ratings) {
 		d.Scale = engine.WholeStarScale
 	}
 	return d, nil
 }
 
+// anyMovieLens reports whether fsys holds a file of a MovieLens layout.
+func anyMovieLens(fsys fs.FS) bool {
+	for _, l := range layouts {
+		for _, name := range [...]string{l.ratings, l.movies} {
+			if _, err := fs.Stat(fsys, name); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// setScale sets d.Scale to the declared scale, or detects it from the
+// ratings (in parallel); name is the ratings file, for the error of a data
+// set without ratings.
+func (d *Dataset) setScale(declared *engine.Scale, name string) error {
+	if declared != nil {
+		d.Scale = *declared
+		return nil
+	}
+	n := runtime.GOMAXPROCS(0)
+	dets := make([]engine.ScaleDetector, n)
+	rs := d.Ratings
+	parallel(n, func(i int) {
+		// A direct-mapped cache of values seen skips the detector for
+		// the few values that make up most data sets.
+		var seen [256]uint32
+		for j := range seen {
+			seen[j] = 0x7fc00001 // a NaN: never a rating
+		}
+		for _, r := range rs[i*len(rs)/n : (i+1)*len(rs)/n] {
+			b := math.Float32bits(r.Value)
+			h := (b ^ b>>8 ^ b>>16 ^ b>>24) & 255
+			if seen[h] == b {
+				continue
+			}
+			seen[h] = b
+			dets[i].Add(r.Value)
+		}
+	})
+	for i := 1; i < n; i++ {
+		dets[0].Merge(&dets[i])
+	}
+	s, err := dets[0].Scale()
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	d.Scale = s
+	return nil
+}
+
 // LoadDir is Load(os.DirFS(dir)); its errors name dir.
-func LoadDir(dir string) (*Dataset, error) {
-	d, err := Load(os.DirFS(dir))
+func LoadDir(dir string) (*Dataset, error) { return LoadDirWith(dir, Options{}) }
+
+// LoadDirWith is LoadWith(os.DirFS(dir), o); its errors name dir.
+func LoadDirWith(dir string, o Options) (*Dataset, error) {
+	d, err := LoadWith(os.DirFS(dir), o)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
@@ -95,13 +200,13 @@ func LoadDir(dir string) (*Dataset, error) {
 
 // loadRatings reads and parses the ratings file of layout l in blocks,
 // straight from the file: the whole file is never in memory.
-func loadRatings(fsys fs.FS, l *layout) ([]engine.Rating, int, error) {
+func loadRatings(fsys fs.FS, l *layout, scale *engine.Scale) ([]engine.Rating, int, error) {
 	f, err := fsys.Open(l.ratings)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read ratings: %w", err)
 	}
 	defer f.Close()
-	ratings, first, err := streamRatings(f, nil, l.ratings, l.ratingsFormat, 0, blockSize)
+	ratings, first, err := streamRatings(f, nil, newParser(l.ratings, l.ratingsFormat, newValueCheck(scale)), blockSize)
 	if re, ok := err.(*readError); ok {
 		return nil, 0, fmt.Errorf("read ratings: %w", re.err)
 	}
@@ -126,7 +231,7 @@ func detect(fsys fs.FS) (*layout, error) {
 			return nil, fmt.Errorf("%w: found %s but not %s", ErrNoDataset, l.movies, l.ratings)
 		}
 	}
-	return nil, fmt.Errorf("%w: want ratings.csv and movies.csv, ratings.dat and movies.dat, or u.data and u.item", ErrNoDataset)
+	return nil, fmt.Errorf("%w: want ratings.csv and movies.csv, ratings.dat and movies.dat, u.data and u.item, or the Netflix Prize's combined_data_*.txt or training_set/mv_*.txt", ErrNoDataset)
 }
 
 // checkMovies returns a *ParseError for the first rating whose movie is not

@@ -29,7 +29,9 @@ func ParseRatings(data []byte, name, format string, workers int) ([]engine.Ratin
 // GOMAXPROCS), as the Read* functions do with their large blocks.
 func ReadRatingsBlocks(r io.Reader, name, format string, blockSize, workers int) ([]engine.Rating, error) {
 	f := map[string]*ratingsFormat{"csv": &csvRatings, "dat": &datRatings, "udata": &uDataRatings}[format]
-	out, _, err := streamRatings(r, nil, name, f, workers, blockSize)
+	p := newParser(name, f, movieLensCheck)
+	p.workers = workers
+	out, _, err := streamRatings(r, nil, p, blockSize)
 	if re, ok := err.(*readError); ok {
 		return nil, re.err
 	}
@@ -42,5 +44,29 @@ func ParseRatingsQuoted(data []byte, name string) ([]engine.Rating, error) {
 	f := csvRatings
 	f.quoted = true
 	out, _, err := parseRatings(data, name, &f, 1)
+	return out, err
+}
+
+// ReadNetflixBlocks is ReadRatingsNetflix (no declared scale) in blocks of
+// blockSize bytes, each parsed with workers goroutines.
+func ReadNetflixBlocks(r io.Reader, name string, blockSize, workers int) ([]engine.Rating, error) {
+	p := newParser(name, &netflixRatings, newValueCheck(nil))
+	p.workers = workers
+	out, _, err := streamRatings(r, nil, p, blockSize)
+	if re, ok := err.(*readError); ok {
+		return nil, re.err
+	}
+	return out, err
+}
+
+// ReadRatingsPlainSlow is ReadRatingsPlain of data with every row parsed by
+// the general row parser, none by the fast path.
+func ReadRatingsPlainSlow(data []byte, name string, pf PlainFormat, scale *engine.Scale) ([]engine.Rating, error) {
+	_, f, err := pf.resolve(data)
+	if err != nil {
+		return nil, &ParseError{File: name, Line: 1, Err: err}
+	}
+	f.slow = true
+	out, _, err := streamRatings(nil, data, newParser(name, f, newValueCheck(scale)), blockSize)
 	return out, err
 }

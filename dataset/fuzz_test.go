@@ -36,8 +36,8 @@ func checkParseError(t *testing.T, err error, in []byte) {
 func checkRatings(t *testing.T, rs []engine.Rating) {
 	t.Helper()
 	for i, r := range rs {
-		if r.User < 0 || r.Movie <= 0 || r.Time < 0 || !engine.MovieLensScale.Valid(float64(r.Value)) {
-			t.Fatalf("rating %d = %+v: want User >= 0, Movie > 0, Time >= 0, Value on %v", i, r, engine.MovieLensScale)
+		if r.User < 0 || r.Movie < 0 || r.Time < 0 || !engine.MovieLensScale.Valid(float64(r.Value)) {
+			t.Fatalf("rating %d = %+v: want User >= 0, Movie >= 0, Time >= 0, Value on %v", i, r, engine.MovieLensScale)
 		}
 		if q := r.Value * 2; q != float32(int(q)) {
 			t.Fatalf("rating %d = %+v: Value is not an exact half step", i, r)
@@ -215,6 +215,123 @@ func FuzzRatingField(f *testing.F) {
 			if err == nil && (len(got) != 1 || got[0].Value != want) {
 				t.Fatalf("%s rating %q = %+v, want one rating of %v", tc.name, field, got, want)
 			}
+		}
+	})
+}
+
+// checkAnyRatings fails unless every rating has valid ids, a finite value
+// (on scale when there is one) and a non-negative time.
+func checkAnyRatings(t *testing.T, rs []engine.Rating, scale *engine.Scale) {
+	t.Helper()
+	for i, r := range rs {
+		v := float64(r.Value)
+		if r.User < 0 || r.Movie < 0 || r.Time < 0 || math.IsNaN(v) || math.IsInf(v, 0) || (scale != nil && !scale.Contains(r.Value)) {
+			t.Fatalf("rating %d = %+v: want ids and time >= 0 and a finite value (on %v)", i, r, scale)
+		}
+	}
+}
+
+func FuzzReadRatingsPlain(f *testing.F) {
+	for _, s := range []string{
+		"1,2,3.5\n4,5,1\n",
+		"\xEF\xBB\xBFitem\tscore\tuser\r\n7\t-0.3\t0\r\n2147483647\t-9.4e-05\t2147483647\r\n",
+		"0::0::10::5\n3::4::1::6\n",
+		"user;movie;rating\n\"1\";\"2\";\"4.5\"\n",
+		"x|9|1|7|y\n1|2|3|4|5\n",
+		"1,2,NaN\n1,2,+Inf\n1,2,1e39\n",
+		"1,2,3\n\n1,2\n",
+		"-1,2147483648,3\n",
+		"",
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, declared bool) {
+		var scale *engine.Scale
+		if declared {
+			scale = &tenScale
+		}
+		got, err := dataset.ReadRatingsPlain(bytes.NewReader(in), "r.csv", dataset.PlainFormat{}, scale)
+		slow, serr := dataset.ReadRatingsPlainSlow(slices.Clip(in), "r.csv", dataset.PlainFormat{}, scale)
+		if (err == nil) != (serr == nil) || (err != nil && err.Error() != serr.Error()) {
+			t.Fatalf("general parser: error %v, want %v", serr, err)
+		}
+		if err != nil {
+			checkParseError(t, err, in)
+			return
+		}
+		if diff := cmp.Diff(got, slow); diff != "" {
+			t.Fatalf("general parser differs (-fast +general):\n%s", diff)
+		}
+		checkAnyRatings(t, got, scale)
+		// The same input unsized and read a byte at a time gives the same.
+		got2, err := dataset.ReadRatingsPlain(iotest.OneByteReader(unsizedReader{bytes.NewReader(in)}), "r.csv", dataset.PlainFormat{}, scale)
+		if err != nil {
+			t.Fatalf("one byte at a time: error %v, none at once", err)
+		}
+		if diff := cmp.Diff(got, got2); diff != "" {
+			t.Fatalf("one byte at a time differs (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func FuzzReadRatingsNetflix(f *testing.F) {
+	for _, s := range []string{
+		"1:\n1488844,3,2005-09-06\n822109,5,2005-05-13\n2:\n2059652,4,2005-09-05\n",
+		"\xEF\xBB\xBF0:\r\n0,1,1970-01-01\r\n2147483647:\r\n2147483647,-2.5,2000-02-29\r\n",
+		"1,3,2005-09-06\n",
+		"1:\n1,3,2005-02-30\n1,3:,2005-01-01\nx:\n",
+		"1:\n1,3\n\n1,NaN,2005-01-01\n",
+		"1:2:\n:\n1::\n",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := dataset.ReadRatingsNetflix(bytes.NewReader(in), "n.txt", nil)
+		if err != nil {
+			checkParseError(t, err, in)
+		} else {
+			checkAnyRatings(t, got, nil)
+		}
+		for _, bs := range []int{1, 7} {
+			got2, err2 := dataset.ReadNetflixBlocks(iotest.HalfReader(bytes.NewReader(in)), "n.txt", bs, 3)
+			if (err == nil) != (err2 == nil) {
+				t.Fatalf("%d-byte blocks: error %v, want %v", bs, err2, err)
+			}
+			if err != nil {
+				if err.Error() != err2.Error() {
+					t.Fatalf("%d-byte blocks: error %v, want %v", bs, err2, err)
+				}
+			} else if diff := cmp.Diff(got, got2); diff != "" {
+				t.Fatalf("%d-byte blocks differ (-want +got):\n%s", bs, diff)
+			}
+		}
+	})
+}
+
+func FuzzReadMovieTitles(f *testing.F) {
+	for _, s := range []string{
+		"1,2003,Dinosaur Planet\r\n2,NULL,Isle of Man TT 2004 Review\r\n3,1997,Character, The\r\n",
+		"4,1999,Caf\xe9 \xc0 Paris\n",
+		"1,2003,A\n1,2004,B\n",
+		"1,20x3,A\n1,2003\n1,2003,\n",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := dataset.ReadMovieTitles(bytes.NewReader(in), "movie_titles.csv")
+		if err != nil {
+			checkParseError(t, err, in)
+			return
+		}
+		seen := map[int32]bool{}
+		for _, m := range got {
+			if m.ID < 0 || seen[m.ID] || m.Title == "" || !utf8.ValidString(m.Title) {
+				t.Fatalf("movie %+v: want a new id >= 0 and a non-empty UTF-8 title", m)
+			}
+			seen[m.ID] = true
 		}
 	})
 }

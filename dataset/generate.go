@@ -181,6 +181,9 @@ type generator struct {
 	alias  []int32   // ... else take alias[r]
 	mvec   []float64 // movie id's hidden vector at mvec[(id-1)·rank:id·rank]
 	mbias  []float64 // movie id's bias at mbias[id-1]
+	// netflix: write the Netflix Prize layout, users and movies swapped
+	// (see GenerateNetflix).
+	netflix bool
 }
 
 func newGenerator(cfg GenConfig) (*generator, error) {
@@ -478,8 +481,10 @@ func (g *generator) newWorker() *worker {
 // writes the blocks in order.
 func (g *generator) writeRatings(ctx context.Context, out io.Writer, progress func(done, total int64)) (GenStats, error) {
 	st := GenStats{Users: g.cfg.Users, Movies: g.cfg.Movies}
-	if _, err := io.WriteString(out, "userId,movieId,rating,timestamp\n"); err != nil {
-		return st, fmt.Errorf("write ratings: %w", err)
+	if !g.netflix {
+		if _, err := io.WriteString(out, "userId,movieId,rating,timestamp\n"); err != nil {
+			return st, fmt.Errorf("write ratings: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -613,6 +618,10 @@ func (g *generator) user(w *worker, u int, buf []byte, blk *block) []byte {
 	span := 90 * 86400 * math.Exp(1.5*rng.NormFloat64()) // mean gap scale of this user's ratings
 
 	g.choose(w, k)
+	if g.netflix {
+		buf = strconv.AppendInt(buf, int64(u), 10)
+		buf = append(buf, ":\n"...)
+	}
 	w.ids = w.ids[:0]
 	for _, r := range w.ranks {
 		w.ids = append(w.ids, g.perm[r])
@@ -634,11 +643,22 @@ func (g *generator) user(w *worker, u int, buf []byte, blk *block) []byte {
 		h := int64(math.Round(2 * x)) // half stars
 		h = min(max(h, 1), 10)
 		d := float64(h)/2 - min(max(score, 0.5), 5)
+		if g.netflix { // whole stars 1–5
+			h = 2 * min(max(int64(math.Round(x)), 1), 5)
+			d = float64(h)/2 - min(max(score, 1), 5)
+		}
 		blk.se += d * d
 		blk.halfs += h
 		blk.hist[h-1]++
 		ts := min(t0+int64(rng.ExpFloat64()*span), epochEnd)
 
+		if g.netflix {
+			buf = strconv.AppendInt(buf, int64(id), 10)
+			buf = append(buf, ',', byte('0'+h/2), ',')
+			buf = appendDate(buf, ts)
+			buf = append(buf, '\n')
+			continue
+		}
 		buf = strconv.AppendInt(buf, int64(u), 10)
 		buf = append(buf, ',')
 		buf = strconv.AppendInt(buf, int64(id), 10)

@@ -16,7 +16,7 @@ import (
 //
 // The input is UTF-8 with LF or CRLF line ends and an optional byte order
 // mark; input that is not valid UTF-8 is decoded as Latin-1. A malformed row
-// is a *ParseError naming the line: wrong field count, a movie id outside 1 to
+// is a *ParseError naming the line: wrong field count, a movie id outside 0 to
 // 2147483647, a movie id seen before, an empty genre name. Empty lines are
 // errors except at the end of the input. An I/O error from r is returned as
 // is.

@@ -111,30 +111,99 @@ func parseUint(b []byte, max uint64) (uint64, numStatus) {
 	return parseUint(b, max)
 }
 
-// ratingScale is the scale every ratings reader checks values against.
-var ratingScale = engine.MovieLensScale
+// valueCheck reads rating values: against a declared scale, or, with no
+// scale declared, any finite decimal that fits a float32 (the scale is then
+// detected from the values afterwards).
+type valueCheck struct {
+	scale    engine.Scale
+	declared bool
+	// fast[d*10+t] is the value of "d" (t = 0) and "d.t", or NaN when it
+	// is not valid: the fast paths' lookup.
+	fast [100]float32
+}
+
+// movieLensCheck checks against the MovieLens half stars. It is never
+// modified.
+var movieLensCheck = buildValueCheck(&engine.MovieLensScale)
+
+// newValueCheck returns the check for scale, or for any finite value when
+// scale is nil.
+func newValueCheck(scale *engine.Scale) *valueCheck {
+	if scale != nil && *scale == engine.MovieLensScale {
+		return movieLensCheck
+	}
+	return buildValueCheck(scale)
+}
+
+func buildValueCheck(scale *engine.Scale) *valueCheck {
+	c := &valueCheck{declared: scale != nil}
+	if scale != nil {
+		c.scale = *scale
+	}
+	for t := range c.fast {
+		v, ok := c.snap(float64(t) / 10) // the float64 nearest to "d.t", as ParseDecimal reads it
+		if !ok {
+			v = float32(math.NaN())
+		}
+		c.fast[t] = v
+	}
+	return c
+}
+
+// snap returns v as stored, if valid.
+func (c *valueCheck) snap(v float64) (float32, bool) {
+	if c.declared {
+		return c.scale.Snap(v)
+	}
+	return engine.Unbounded.Snap(v)
+}
+
+// value parses a rating field. It allocates nothing unless b is invalid.
+func (c *valueCheck) value(b []byte) (float32, error) {
+	if v, i := fastValue(b, 0, c); i == len(b) && i > 0 {
+		return v, nil
+	}
+	v, ok := engine.ParseDecimal(b)
+	v32, valid := c.snap(v)
+	if !ok || !valid {
+		return 0, c.error(b, ok)
+	}
+	return v32, nil
+}
+
+// error describes a rating that is not a number or not on the scale.
+func (c *valueCheck) error(b []byte, isNumber bool) error {
+	switch {
+	case !isNumber:
+		return fmt.Errorf("rating %q is not a number", b)
+	case !c.declared:
+		return fmt.Errorf("rating %q is out of the range of a float32", b)
+	}
+	return fmt.Errorf("rating %q is not on the scale %v (allowed: %s)", b, c.scale, c.scale.Allowed())
+}
 
 // parseRatingFields converts the four fields of a ratings row. It allocates
 // nothing unless the row is malformed.
-func parseRatingFields(user, movie, rating, ts []byte) (engine.Rating, error) {
+func parseRatingFields(user, movie, rating, ts []byte, vc *valueCheck) (engine.Rating, error) {
 	u, st := parseUint(user, math.MaxInt32)
 	if st != numOK {
 		return engine.Rating{}, idError("user id", user, st, 0)
 	}
 	m, st := parseUint(movie, math.MaxInt32)
-	if st != numOK || m == 0 {
-		return engine.Rating{}, idError("movie id", movie, st, 1)
-	}
-	v, ok := engine.ParseDecimal(rating)
-	v32, onScale := ratingScale.Snap(v)
-	if !ok || !onScale {
-		return engine.Rating{}, ratingError(rating, ok)
-	}
-	t, st := parseUint(ts, math.MaxInt64)
 	if st != numOK {
-		return engine.Rating{}, idError("timestamp", ts, st, 0)
+		return engine.Rating{}, idError("movie id", movie, st, 0)
 	}
-	return engine.Rating{User: int32(u), Movie: int32(m), Value: v32, Time: int64(t)}, nil
+	v, err := vc.value(rating)
+	if err != nil {
+		return engine.Rating{}, err
+	}
+	var t uint64
+	if ts != nil {
+		if t, st = parseUint(ts, math.MaxInt64); st != numOK {
+			return engine.Rating{}, idError("timestamp", ts, st, 0)
+		}
+	}
+	return engine.Rating{User: int32(u), Movie: int32(m), Value: v, Time: int64(t)}, nil
 }
 
 // idError describes a bad integer field whose valid range starts at lo.
@@ -152,14 +221,6 @@ func idError(what string, b []byte, st numStatus, lo int) error {
 		return fmt.Errorf("%s %q is not a number", what, b)
 	}
 	return fmt.Errorf("%s %q is out of range (want %d to %d)", what, b, lo, hi)
-}
-
-// ratingError describes a rating that is not a number or not on the scale.
-func ratingError(b []byte, isNumber bool) error {
-	if !isNumber {
-		return fmt.Errorf("rating %q is not a number", b)
-	}
-	return fmt.Errorf("rating %q is not on the scale %v (allowed: %s)", b, ratingScale, ratingScale.Allowed())
 }
 
 // fieldCountError describes a row with n fields where want are needed, or
@@ -181,11 +242,11 @@ func plural(n int, s string) string {
 // countFields returns the number of sep-separated fields in line.
 func countFields(line, sep []byte) int { return bytes.Count(line, sep) + 1 }
 
-// parseMovieID parses a movie id field: 1 to MaxInt32.
+// parseMovieID parses a movie id field: 0 to MaxInt32.
 func parseMovieID(b []byte) (int32, error) {
 	m, st := parseUint(b, math.MaxInt32)
-	if st != numOK || m == 0 {
-		return 0, idError("movie id", b, st, 1)
+	if st != numOK {
+		return 0, idError("movie id", b, st, 0)
 	}
 	return int32(m), nil
 }

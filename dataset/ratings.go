@@ -19,6 +19,13 @@ type ratingsFormat struct {
 	quotes bool     // RFC 4180 quoting may occur (CSV)
 	slow   bool     // tests only: parse every row with parseRatingLine
 	quoted bool     // tests only: parse every row with the quote-aware parser
+	// cols places the fields of the plain layout's rows; nil means exactly
+	// user, movie, rating and timestamp in that order (MovieLens).
+	cols *columns
+	skip bool // the first record is a header, skipped unchecked (plain layout)
+	// netflix marks the Netflix Prize layout: a "MovieID:" line, then
+	// that movie's "CustomerID,Rating,YYYY-MM-DD" rows.
+	netflix bool
 }
 
 // The ratings formats. They are never modified.
@@ -39,7 +46,7 @@ const minChunk = 256 << 10
 // The input is RFC 4180 CSV in UTF-8, with LF or CRLF line ends and an
 // optional byte order mark; fields may be quoted. A malformed row is a
 // *ParseError naming the line: wrong field count, a user id outside 0 to
-// 2147483647, a movie id outside 1 to 2147483647, a rating that is not a
+// 2147483647, a movie id outside 0 to 2147483647, a rating that is not a
 // decimal number on [engine.MovieLensScale], a timestamp that is not a
 // non-negative integer. Empty lines are errors except at the end of the
 // input. An I/O error from r is returned as is, unless a malformed row was
@@ -68,7 +75,7 @@ func ReadUData(r io.Reader, name string) ([]engine.Rating, error) {
 }
 
 func readRatings(r io.Reader, name string, f *ratingsFormat) ([]engine.Rating, error) {
-	out, _, err := streamRatings(r, nil, name, f, 0, blockSize)
+	out, _, err := streamRatings(r, nil, newParser(name, f, movieLensCheck), blockSize)
 	if re, ok := err.(*readError); ok {
 		return nil, re.err
 	}
@@ -90,7 +97,15 @@ func (e *readError) Unwrap() error { return e.err }
 // the line number of the first row after any header: an accepted row never
 // spans lines, so row i is on line first+i.
 func parseRatings(data []byte, name string, f *ratingsFormat, workers int) ([]engine.Rating, int, error) {
-	return streamRatings(nil, data, name, f, workers, blockSize)
+	p := newParser(name, f, movieLensCheck)
+	p.workers = workers
+	return streamRatings(nil, data, p, blockSize)
+}
+
+// newParser returns a parser of one input named name, with values checked
+// by vc.
+func newParser(name string, f *ratingsFormat, vc *valueCheck) *ratingsParser {
+	return &ratingsParser{name: name, f: f, vc: vc, movie: -1}
 }
 
 // streamRatings parses a ratings file: data if r is nil, else everything r
@@ -101,9 +116,11 @@ func parseRatings(data []byte, name string, f *ratingsFormat, workers int) ([]en
 // and the rest of the block is carried over to the next one. A row longer
 // than a block, or a quoted record that spans blocks, makes the block grow.
 // It returns the line number of the first row, as parseRatings does, and a
-// *readError for an I/O error of r.
-func streamRatings(r io.Reader, data []byte, name string, f *ratingsFormat, workers, bsize int) ([]engine.Rating, int, error) {
-	p := ratingsParser{name: name, f: f, workers: workers, line: 1, size: -1}
+// *readError for an I/O error of r. The rows are appended to p.out; p
+// (from newParser, its options set) must not be used again.
+func streamRatings(r io.Reader, data []byte, p *ratingsParser, bsize int) ([]engine.Rating, int, error) {
+	name, f := p.name, p.f
+	p.line, p.size = 1, -1
 	b := blockReader{r: r, data: data, eof: r == nil}
 	if r != nil {
 		off, n, ok := inputSize(r)
@@ -129,8 +146,9 @@ func streamRatings(r io.Reader, data []byte, name string, f *ratingsFormat, work
 		}
 	}
 	b.data = stripBOM(b.data)
-	if f.header != nil {
+	if f.header != nil || f.skip {
 		cr := &p.cr
+		cr.comma = f.comma()
 		for !b.eof {
 			cr.data = b.data
 			ok, err := cr.next()
@@ -143,7 +161,11 @@ func streamRatings(r io.Reader, data []byte, name string, f *ratingsFormat, work
 			}
 		}
 		cr.data, cr.line = b.data, 1
-		if err := cr.checkHeader(f.header...); err != nil {
+		if f.skip {
+			if _, err := cr.next(); err != nil {
+				return nil, 0, &ParseError{File: name, Line: 1, Err: err}
+			}
+		} else if err := cr.checkHeader(f.header...); err != nil {
 			return nil, 0, &ParseError{File: name, Line: 1, Err: err}
 		}
 		b.data, p.line = cr.data, cr.line
@@ -269,6 +291,10 @@ func (b *blockReader) advance(keep []byte) error {
 type ratingsParser struct {
 	name    string
 	f       *ratingsFormat
+	vc      *valueCheck
+	known   *idSet  // Netflix: the movies of movie_titles.csv, or nil for any
+	movie   int64   // Netflix: the movie of the rows that follow, -1 before the first "MovieID:" line
+	extra   int64   // bytes of the inputs still to be parsed after this one into out, for reserve
 	workers int     // goroutines per region, 0 for GOMAXPROCS (and minChunk)
 	line    int     // line number of the next row
 	size    int64   // bytes in the input, -1 if unknown
@@ -280,6 +306,8 @@ type ratingsParser struct {
 	cr      csvReader // for quoted records
 	// scratch, per chunk of a region
 	counts, offsets []int
+	lines, lineOffs []int   // lines per chunk and before it (Netflix: rows plus movie lines)
+	movies          []int64 // Netflix: the movie of the last "MovieID:" line of each chunk, or -1
 	errs            []error
 }
 
@@ -326,16 +354,45 @@ func (p *ratingsParser) fast(region []byte) error {
 	p.offsets = grow(p.offsets, len(chunks)+1)
 	p.errs = grow(p.errs, len(chunks))
 	counts, offsets, errs := p.counts, p.offsets, p.errs
+	// Rows are lines but in the Netflix layout, whose movie lines are not.
+	lines, lineOffs, movies := counts, offsets, []int64(nil)
+	netflix := p.f.netflix
+	if netflix {
+		p.lines = grow(p.lines, len(chunks))
+		p.lineOffs = grow(p.lineOffs, len(chunks)+1)
+		p.movies = grow(p.movies, len(chunks)+1)
+		lines, lineOffs, movies = p.lines, p.lineOffs, p.movies
+	}
 	parallel(len(chunks), func(i int) {
-		counts[i] = bytes.Count(chunks[i], []byte("\n"))
-		if c := chunks[i]; c[len(c)-1] != '\n' {
-			counts[i]++
+		c := chunks[i]
+		lines[i] = bytes.Count(c, []byte("\n"))
+		if c[len(c)-1] != '\n' {
+			lines[i]++
+		}
+		counts[i] = lines[i]
+		if netflix {
+			// Only "MovieID:" lines hold a colon: rows are the other
+			// lines. (A row with one is reported as a malformed movie
+			// line.)
+			counts[i] -= colonLines(c)
+			movies[i+1] = lastMovie(c)
 		}
 		errs[i] = nil
 	})
-	offsets[0] = 0
+	offsets[0], lineOffs[0] = 0, 0
 	for i, n := range counts {
-		offsets[i+1] = offsets[i] + n
+		offsets[i+1] = offsets[i] + max(n, 0)
+		if netflix {
+			lineOffs[i+1] = lineOffs[i] + lines[i]
+		}
+	}
+	if netflix {
+		movies[0] = p.movie
+		for i := range chunks {
+			if movies[i+1] < 0 {
+				movies[i+1] = movies[i]
+			}
+		}
 	}
 	rows := offsets[len(chunks)]
 	p.reserve(rows, len(region))
@@ -344,8 +401,15 @@ func (p *ratingsParser) fast(region []byte) error {
 	f, line := p.f, p.line
 	parallel(len(chunks), func(i int) {
 		dst := out[base+offsets[i] : base+offsets[i+1]]
-		if n, err := parseRatingChunk(dst, chunks[i], f.sep, f.slow); err != nil {
-			errs[i] = &ParseError{File: p.name, Line: line + offsets[i] + n, Err: err}
+		var n int
+		var err error
+		if netflix {
+			n, err = parseNetflixChunk(dst, chunks[i], movies[i], p.vc, p.known)
+		} else {
+			n, err = parseRatingChunk(dst, chunks[i], f, p.vc)
+		}
+		if err != nil {
+			errs[i] = &ParseError{File: p.name, Line: line + lineOffs[i] + n, Err: err}
 		}
 	})
 	for _, err := range errs {
@@ -354,7 +418,10 @@ func (p *ratingsParser) fast(region []byte) error {
 		}
 	}
 	p.out = out
-	p.line += rows
+	p.line += lineOffs[len(chunks)]
+	if netflix {
+		p.movie = movies[len(chunks)]
+	}
 	return nil
 }
 
@@ -386,7 +453,7 @@ func (p *ratingsParser) reserve(rows, n int) {
 	if perRow == 0 || cap(p.out) > 0 {
 		perRow = float64(p.bytes) / float64(p.rows)
 	}
-	est := float64(p.rest) / perRow
+	est := float64(p.rest+p.extra) / perRow
 	c := need + int(est+est/32) + 16
 	if cap(p.out) > 0 { // the estimate was short: grow at least 1/8
 		c = max(c, cap(p.out)+cap(p.out)/8)
@@ -428,7 +495,7 @@ func sampleLineLength(r io.Reader, off, size int64, buf []byte) float64 {
 func (p *ratingsParser) quoted(region []byte, final bool) (int, error) {
 	p.reserve(bytes.Count(region, []byte("\n"))+1, len(region))
 	cr := &p.cr
-	cr.data, cr.line = region, p.line
+	cr.data, cr.line, cr.comma = region, p.line, p.f.comma()
 	for {
 		rest, line := cr.data, cr.line
 		ok, err := cr.next()
@@ -443,11 +510,7 @@ func (p *ratingsParser) quoted(region []byte, final bool) (int, error) {
 			p.line = cr.line
 			return len(region), nil
 		}
-		if len(cr.fields) != 4 {
-			err := fieldCountError(cr.isEmptyLine(), len(cr.fields), 4)
-			return 0, &ParseError{File: p.name, Line: cr.recLine, Err: err}
-		}
-		r, err := parseRatingFields(cr.fields[0], cr.fields[1], cr.fields[2], cr.fields[3])
+		r, err := p.f.record(cr.fields, cr.isEmptyLine(), p.vc)
 		if err != nil {
 			return 0, &ParseError{File: p.name, Line: cr.recLine, Err: err}
 		}
@@ -494,12 +557,18 @@ func parallel(n int, fn func(i int)) {
 // the reason. It allocates nothing unless a line is malformed.
 //
 // Rows of the usual shape take fastRating; any other row, valid or not, is
-// left to parseRatingLine, which defines what is valid (slow: always).
-func parseRatingChunk(dst []engine.Rating, chunk, sep []byte, slow bool) (int, error) {
+// left to parseRatingLine, which defines what is valid (f.slow: always).
+// Rows of the plain layout take fastPlain when the separator is one byte.
+func parseRatingChunk(dst []engine.Rating, chunk []byte, f *ratingsFormat, vc *valueCheck) (int, error) {
+	sep, fast := f.sep, !f.slow && f.cols == nil
+	plain := !f.slow && f.cols != nil && len(sep) == 1
 	for i := range dst {
 		r, n := engine.Rating{}, 0
-		if !slow {
-			r, n = fastRating(chunk, sep)
+		switch {
+		case fast:
+			r, n = fastRating(chunk, sep, vc)
+		case plain:
+			r, n = fastPlain(chunk, f.cols, sep[0], vc)
 		}
 		if n > 0 {
 			chunk = chunk[n:]
@@ -507,7 +576,7 @@ func parseRatingChunk(dst []engine.Rating, chunk, sep []byte, slow bool) (int, e
 			var line []byte
 			var err error
 			line, chunk = nextLine(chunk)
-			if r, err = parseRatingLine(line, sep); err != nil {
+			if r, err = parseRatingLine(line, f, vc); err != nil {
 				return i, err
 			}
 		}
@@ -517,12 +586,12 @@ func parseRatingChunk(dst []engine.Rating, chunk, sep []byte, slow bool) (int, e
 }
 
 // fastRating parses the row at the start of b when it has the usual shape:
-// user id and movie id of at most 10 digits, a rating "D" or "D.D" on the
-// scale, a timestamp of 1 to 18 digits, then "\n", "\r\n" or the end of b.
+// user id and movie id of at most 10 digits, a rating "D" or "D.D" valid
+// for vc, a timestamp of 1 to 18 digits, then "\n", "\r\n" or the end of b.
 // It returns the rating and the bytes taken, line end included, or n == 0
 // for any other row: parseRatingLine decides those. Every row it accepts,
 // parseRatingLine accepts with the same result.
-func fastRating(b, sep []byte) (r engine.Rating, n int) {
+func fastRating(b, sep []byte, vc *valueCheck) (r engine.Rating, n int) {
 	i := 0
 	var u uint64
 	for ; i < len(b) && i < 10; i++ {
@@ -545,24 +614,12 @@ func fastRating(b, sep []byte) (r engine.Rating, n int) {
 		}
 		m = m*10 + uint64(d)
 	}
-	if i == s || m == 0 || m > math.MaxInt32 || !atSep(b, i, sep) {
+	if i == s || m > math.MaxInt32 || !atSep(b, i, sep) {
 		return r, 0
 	}
 	i += len(sep)
-	if i >= len(b) || b[i]-'0' > 9 {
-		return r, 0
-	}
-	tenths := uint64(b[i]-'0') * 10
-	i++
-	if i+1 < len(b) && b[i] == '.' {
-		d := b[i+1] - '0'
-		if d > 9 {
-			return r, 0
-		}
-		tenths += uint64(d)
-		i += 2
-	}
-	if tenths < 5 || tenths > 50 || tenths%5 != 0 || !atSep(b, i, sep) {
+	v, i := fastValue(b, i, vc)
+	if i == 0 || !atSep(b, i, sep) {
 		return r, 0
 	}
 	i += len(sep)
@@ -589,7 +646,31 @@ func fastRating(b, sep []byte) (r engine.Rating, n int) {
 	default:
 		return r, 0
 	}
-	return engine.Rating{User: int32(u), Movie: int32(m), Value: float32(tenths/5) * 0.5, Time: int64(t)}, n
+	return engine.Rating{User: int32(u), Movie: int32(m), Value: v, Time: int64(t)}, n
+}
+
+// fastValue reads a rating "D" or "D.D" at b[i:] through vc's lookup. It
+// returns the value and the index after it, or i == 0 for anything else
+// (other syntax, or a value vc refuses: the slow path names the problem).
+func fastValue(b []byte, i int, vc *valueCheck) (float32, int) {
+	if i >= len(b) || b[i]-'0' > 9 {
+		return 0, 0
+	}
+	t := int(b[i]-'0') * 10
+	i++
+	if i+1 < len(b) && b[i] == '.' {
+		d := b[i+1] - '0'
+		if d > 9 {
+			return 0, 0
+		}
+		t += int(d)
+		i += 2
+	}
+	v := vc.fast[t]
+	if v != v { // NaN: not valid
+		return 0, 0
+	}
+	return v, i
 }
 
 // atSep reports whether sep occurs in b at i.
@@ -601,14 +682,18 @@ func atSep(b []byte, i int, sep []byte) bool {
 }
 
 // parseRatingLine parses one unquoted ratings row.
-func parseRatingLine(line, sep []byte) (engine.Rating, error) {
+func parseRatingLine(line []byte, f *ratingsFormat, vc *valueCheck) (engine.Rating, error) {
+	if f.cols != nil {
+		return f.cols.parseLine(line, f.sep, vc)
+	}
+	sep := f.sep
 	user, rest, ok0 := cut(line, sep)
 	movie, rest, ok1 := cut(rest, sep)
 	rating, ts, ok2 := cut(rest, sep)
 	if !ok0 || !ok1 || !ok2 {
 		return engine.Rating{}, fieldCountError(len(line) == 0, countFields(line, sep), 4)
 	}
-	r, err := parseRatingFields(user, movie, rating, ts)
+	r, err := parseRatingFields(user, movie, rating, ts, vc)
 	if err != nil {
 		if n := countFields(line, sep); n != 4 {
 			return engine.Rating{}, fieldCountError(false, n, 4)

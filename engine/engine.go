@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -94,7 +93,7 @@ type Engine struct {
 
 	// Per-movie statistics, updated atomically so readers need no lock.
 	counts []atomic.Int32
-	sums   []atomic.Int64 // Σ rating × sumScale
+	sums   []floatSum // Σ rating
 
 	mu      sync.RWMutex
 	userIx  map[int32]int32 // user id → user index (guarded by mu)
@@ -122,8 +121,6 @@ type Engine struct {
 	tcounts map[string]*TrainingCount
 	tmu     sync.Mutex // guards trained
 }
-
-const sumScale = 1000
 
 // row is one user's ratings, movies ascending by catalog index. A row is
 // never modified in place once published: writers build a new one.
@@ -250,7 +247,7 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 		movies:   movies,
 		movieIx:  make(map[int32]int32, len(movies)),
 		counts:   make([]atomic.Int32, len(movies)),
-		sums:     make([]atomic.Int64, len(movies)),
+		sums:     make([]floatSum, len(movies)),
 		userIx:   make(map[int32]int32),
 		folded:   make(map[int32]folded),
 		kick:     make(chan struct{}, 1),
@@ -335,7 +332,7 @@ func (e *Engine) load(ratings []Rating) error {
 	return nil
 }
 
-func toSum(v float32) int64 { return int64(math.Round(float64(v) * sumScale)) }
+func toSum(v float32) float64 { return float64(v) }
 
 // Snapshot returns the published model, or nil before the first training.
 func (e *Engine) Snapshot() *Snapshot { return e.current.Load() }

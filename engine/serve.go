@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -56,7 +55,7 @@ func (e *Engine) stats(i int32) (int, float64) {
 	if n == 0 {
 		return 0, 0
 	}
-	return n, float64(e.sums[i].Load()) / sumScale / float64(n)
+	return n, e.sums[i].Load() / float64(n)
 }
 
 // userState is what serving needs of one user, read under one lock so that
@@ -116,13 +115,11 @@ func (e *Engine) predicted(st *userState, i int32, n int, avg float64) float64 {
 	case m.Bias:
 		return float64(m.Mean)
 	}
-	return float64(e.cfg.Scale.Min+e.cfg.Scale.Max) / 2
+	return e.cfg.Scale.Mid()
 }
 
-// clamp limits a prediction to the rating scale.
-func (e *Engine) clamp(v float64) float64 {
-	return math.Max(float64(e.cfg.Scale.Min), math.Min(float64(e.cfg.Scale.Max), v))
-}
+// clamp limits a prediction to the rating scale (nothing when unbounded).
+func (e *Engine) clamp(v float64) float64 { return e.cfg.Scale.Clamp(v) }
 
 // Predict returns the predicted rating of movie for user. Users without a
 // personal vector (no ratings) get the movie's average, or the global mean

@@ -13,15 +13,19 @@ import (
 // runImport imports a data set into the database; a second run adds nothing.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		lf              logFlags
-		dbPath, dataDir string
+		lf     logFlags
+		dbPath string
+		src    dataSource
 	)
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
-	fs.StringVar(&dataDir, "data", "", "MovieLens directory (default: the bundled ml-latest-small)")
+	src.register(fs, "data set directory: MovieLens or Netflix Prize files (default: the bundled ml-latest-small)")
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := src.validate(); err != nil {
 		return err
 	}
 	log, err := lf.logger(stderr)
@@ -33,7 +37,19 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	added, total, err := importData(ctx, st, dataDir, log)
+	// A database that holds data has a scale: what is added must be on it
+	// (a rating off it is an error naming the file and line).
+	if empty, err := st.Empty(ctx); err == nil && !empty {
+		stored, err := st.Scale(ctx)
+		if err == nil {
+			err = src.checkStored(stored, dbPath)
+		}
+		if err != nil {
+			return err
+		}
+		src.scale = scaleFlag{s: stored, set: true}
+	}
+	added, total, err := importData(ctx, st, &src, log)
 	if err != nil {
 		return err
 	}
@@ -49,16 +65,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // started on it later load it instead of training.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		mf              modelFlags
-		rf              rankingFlags
-		lf              logFlags
-		dbPath, dataDir string
-		skipCheck       bool
+		mf        modelFlags
+		rf        rankingFlags
+		lf        logFlags
+		dbPath    string
+		src       dataSource
+		skipCheck bool
 	)
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file (must exist: run `movierec import` or `serve` first)")
-	fs.StringVar(&dataDir, "data", "", "MovieLens directory imported into an empty database (default: the bundled ml-latest-small)")
+	src.register(fs, "data set directory imported into an empty database (default: the bundled ml-latest-small)")
 	fs.BoolVar(&skipCheck, "skip-check", false, "skip PRAGMA quick_check of the database at start (seconds per GiB)")
 	mf.register(fs)
 	rf.register(fs)
@@ -72,6 +89,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := rf.validate(); err != nil {
 		return err
 	}
+	if err := src.validate(); err != nil {
+		return err
+	}
 	ranking, _ := rf.params(mf.p.Seed)
 	log, err := lf.logger(stderr)
 	if err != nil {
@@ -82,7 +102,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("train: database %s: %w (create it with `movierec import --db %s`)", dbPath, err, dbPath)
 	}
-	st, err := openState(ctx, dbPath, dataDir, skipCheck, log)
+	st, err := openState(ctx, dbPath, &src, skipCheck, log)
 	if err != nil {
 		return err
 	}

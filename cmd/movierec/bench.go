@@ -73,7 +73,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&dataDir, "data", "", "MovieLens directory to benchmark on (instead of --preset)")
+	fs.StringVar(&dataDir, "data", "", "data set directory to benchmark on, MovieLens or Netflix Prize layout (instead of --preset)")
 	fs.StringVar(&preset, "preset", "small", "synthetic data set to generate if --gen-dir lacks it: small, ml-25m, netflix")
 	fs.StringVar(&genDir, "gen-dir", "", "where the preset is generated and reused (default: $TMPDIR/movierec-<preset>)")
 	fs.StringVar(&ranksFlag, "ranks", "8,64", "comma-separated ranks to train")
@@ -185,7 +185,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					row.SecPerIter = total.Seconds() / float64(iterations)
 					row.GFLOPS = als.FlopsPerIteration(r, p.AugmentedRank()) / row.SecPerIter / 1e9
 					if obj == als.Explicit {
-						row.TestRMSE = eval.Score(&m, ix, engine.MovieLensScale, test).RMSE
+						row.TestRMSE = eval.Score(&m, ix, ds.Scale, test).RMSE
 						last, lastK = &m, k
 					}
 				}
@@ -199,7 +199,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if last != nil && topQueries > 0 {
-		rep.TopP50, rep.TopP90, rep.TopP99, err = topLatency(ctx, ds.Movies, r, ix, last, lastK, lambda, topQueries)
+		rep.TopP50, rep.TopP90, rep.TopP99, err = topLatency(ctx, ds.Movies, ds.Scale, r, ix, last, lastK, lambda, topQueries)
 		if err != nil {
 			return err
 		}
@@ -259,7 +259,7 @@ func benchSolver(ctx context.Context, backend, worker string, log *slog.Logger) 
 
 // topLatency builds an engine over the training ratings with the model
 // published, and times Top(user, 10) for random users.
-func topLatency(ctx context.Context, movies []engine.Movie, r *als.Ratings, ix eval.Index, m *als.Model, k int, lambda float64, n int) (p50, p90, p99 time.Duration, err error) {
+func topLatency(ctx context.Context, movies []engine.Movie, scale engine.Scale, r *als.Ratings, ix eval.Index, m *als.Model, k int, lambda float64, n int) (p50, p90, p99 time.Duration, err error) {
 	userIDs := make([]int32, len(ix.Users))
 	for id, u := range ix.Users {
 		userIDs[u] = id
@@ -275,7 +275,7 @@ func topLatency(ctx context.Context, movies []engine.Movie, r *als.Ratings, ix e
 		}
 	}
 	p := als.Params{Rank: k, Iterations: 1, Lambda: lambda, Seed: 5}
-	e, err := engine.New(engine.Config{Params: p, MinRatings: 25, Scale: engine.MovieLensScale}, mustCPU(), movies, rs)
+	e, err := engine.New(engine.Config{Params: p, MinRatings: 25, Scale: scale}, mustCPU(), movies, rs)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -397,7 +397,7 @@ func generateTo(ctx context.Context, cfg dataset.GenConfig, dir string, log *slo
 		return err
 	}
 	log.Info("generating the data set", "dir", dir, "users", cfg.Users, "movies", cfg.Movies, "ratings", cfg.Ratings)
-	st, err := genFiles(ctx, cfg, dir, func(done, total int64) {
+	st, err := genFiles(ctx, cfg, dataset.LayoutLatest, dir, func(done, total int64) {
 		log.Info("generation progress", "percent", fmt.Sprintf("%.1f", 100*float64(done)/float64(total)))
 	})
 	if err != nil {

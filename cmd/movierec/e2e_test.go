@@ -253,7 +253,7 @@ func TestStartingHandler(t *testing.T) {
 }
 
 func TestFailedStartEndsRun(t *testing.T) {
-	cfg := serveConfig{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "m.db"), dataDir: filepath.Join(t.TempDir(), "no-such-dir"), minRatings: 25, maxCount: 10}
+	cfg := serveConfig{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "m.db"), data: dataSource{dir: filepath.Join(t.TempDir(), "no-such-dir")}, minRatings: 25, maxCount: 10}
 	cfg.model.p = als.DefaultParams()
 	cfg.model.backend = "cpu"
 	s, err := newServer(t.Context(), cfg, slog.New(slog.DiscardHandler))

@@ -17,10 +17,6 @@ import (
 	"movierec/eval"
 )
 
-// evalRelevant is the protocol's relevance threshold: a test rating of at
-// least 4 stars.
-const evalRelevant = 4
-
 // defaultEASEMinRatings is the least number of training ratings of a movie
 // in EASE's item set. 10 keeps the inverse small (about 2,000 movies of
 // ml-latest-small's 80% training part: a few seconds on two cores) while
@@ -98,7 +94,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		sf                  splitFlags
 		lf                  logFlags
 		trainPath, testPath string
-		dataDir             string
+		src                 dataSource
 		asJSON              bool
 		minRatings, k       int
 		baseline            string
@@ -107,9 +103,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	)
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&trainPath, "train", "", "training ratings CSV (userId,movieId,rating,timestamp with header); with --test, no split")
+	fs.StringVar(&trainPath, "train", "", "training ratings CSV (userId,movieId,rating,timestamp with header; with --scale any plain layout, as --ratings); with --test, no split")
 	fs.StringVar(&testPath, "test", "", "test ratings CSV, same format")
-	fs.StringVar(&dataDir, "data", "", "MovieLens directory to split (default: bundled ml-latest-small)")
+	src.register(fs, "data set directory to split (default: bundled ml-latest-small)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object with a row per ranker")
 	fs.IntVar(&minRatings, "min-ratings", 25, "rank only movies with at least this many training ratings, as serve recommends (0: all)")
 	fs.IntVar(&k, "k", 10, "length of the top-k lists the ranking metrics score")
@@ -135,6 +131,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if (trainPath == "") != (testPath == "") {
 		return fmt.Errorf("--train and --test go together")
 	}
+	if err := src.validate(); err != nil {
+		return err
+	}
+	if trainPath != "" && !src.bundled() {
+		return fmt.Errorf("--train and --test exclude --data and --ratings")
+	}
 	if k < 1 {
 		return fmt.Errorf("--k %d: want at least 1", k)
 	}
@@ -146,19 +148,22 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	rep := evalReport{K: k, Relevant: evalRelevant, MinRatings: minRatings}
+	rep := evalReport{K: k, MinRatings: minRatings}
 	var train, test []engine.Rating
 	scale := engine.MovieLensScale
 	if trainPath != "" {
-		if train, err = readRatingsFile(trainPath); err != nil {
+		if d := src.scale.declared(); d != nil {
+			scale = *d
+		}
+		if train, err = readRatingsFile(trainPath, src.scale.declared()); err != nil {
 			return err
 		}
-		if test, err = readRatingsFile(testPath); err != nil {
+		if test, err = readRatingsFile(testPath, src.scale.declared()); err != nil {
 			return err
 		}
 		rep.Split = "files"
 	} else {
-		ds, err := loadData(dataDir, log)
+		ds, err := src.load(log)
 		if err != nil {
 			return err
 		}
@@ -179,7 +184,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rep.Backend = backend
 
 	r, ix := eval.Matrix(train)
-	task := eval.NewTask(ix, train, test, k, evalRelevant, minRatings)
+	rep.Relevant = eval.Relevant(scale, train)
+	task := eval.NewTask(ix, train, test, k, float32(rep.Relevant), minRatings)
 	rep.EligibleMovies, rep.Users = len(task.Eligible()), task.Users()
 	rank := func(name, params string, s eval.Scorer, secs float64) *evalRow {
 		start := time.Now()
@@ -282,18 +288,30 @@ func printEval(w io.Writer, rep *evalReport, scale engine.Scale) error {
 			fmt.Fprintf(w, "%s\n", r.Name)
 		}
 	}
-	fmt.Fprintf(w, "RMSE and MAE over %d test ratings (%d skipped: user or movie not in training), predictions clamped to %g–%g\n",
-		rep.TestPairs, rep.Skipped, scale.Min, scale.Max)
+	clamp := fmt.Sprintf("predictions clamped to %g–%g", scale.Min, scale.Max)
+	if !scale.Bounded() {
+		clamp = "predictions not clamped (unbounded scale)"
+	}
+	fmt.Fprintf(w, "RMSE and MAE over %d test ratings (%d skipped: user or movie not in training), %s\n",
+		rep.TestPairs, rep.Skipped, clamp)
+	fmt.Fprintf(w, "relevant: a test rating ≥ %g, the top fifth of the scale %s\n", rep.Relevant, scale.Spec())
 	return nil
 }
 
-func readRatingsFile(path string) ([]engine.Rating, error) {
+// readRatingsFile reads a ratings.csv of the ml-latest layout, or with a
+// declared scale any plain delimited ratings file on that scale.
+func readRatingsFile(path string, scale *engine.Scale) ([]engine.Rating, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	rs, err := dataset.ReadRatingsCSV(f, path)
+	var rs []engine.Rating
+	if scale != nil {
+		rs, err = dataset.ReadRatingsPlain(f, path, dataset.PlainFormat{}, scale)
+	} else {
+		rs, err = dataset.ReadRatingsCSV(f, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}

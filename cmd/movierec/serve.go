@@ -29,7 +29,7 @@ import (
 // serveConfig is everything `movierec serve` is configured with.
 type serveConfig struct {
 	addr       string
-	dataDir    string
+	data       dataSource
 	dbPath     string
 	minRatings int
 	maxCount   int
@@ -48,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&cfg.dataDir, "data", "", "MovieLens directory imported into an empty database (default: the bundled ml-latest-small)")
+	cfg.data.register(fs, "data set directory imported into an empty database (default: the bundled ml-latest-small)")
 	fs.StringVar(&cfg.dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
 	fs.IntVar(&cfg.minRatings, "min-ratings", 25, "a movie needs this many ratings to be recommended")
 	fs.IntVar(&cfg.maxCount, "max-count", 1000, "largest count a top-N request may ask for")
@@ -104,6 +104,9 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		return nil, err
 	}
 	if err := cfg.ranking.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.data.validate(); err != nil {
 		return nil, err
 	}
 	if err := cfg.validateHTTP(); err != nil {
@@ -203,7 +206,7 @@ func startingHandler(metrics http.Handler) http.Handler {
 // a stored model if one fits, and hands the routes to the API.
 func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	cfg, log := s.cfg, s.log
-	st, err := openState(ctx, cfg.dbPath, cfg.dataDir, cfg.skipCheck, log)
+	st, err := openState(ctx, cfg.dbPath, &cfg.data, cfg.skipCheck, log)
 	if err != nil {
 		return nil, err
 	}

@@ -20,9 +20,9 @@ type state struct {
 }
 
 // openState opens the database, checks it with PRAGMA quick_check unless
-// skipCheck, imports dataDir (or the bundled data) first when it is empty,
+// skipCheck, imports src (or the bundled data) first when it is empty,
 // and reads the catalog and all ratings.
-func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log *slog.Logger) (*state, error) {
+func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bool, log *slog.Logger) (*state, error) {
 	db, err := sqlite.Open(ctx, dbPath, log)
 	if err != nil {
 		return nil, err
@@ -42,12 +42,12 @@ func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log 
 	}
 	if empty {
 		log.Info("empty database: importing the data set", "db", dbPath)
-		if _, _, err := importData(ctx, db, dataDir, log); err != nil {
+		if _, _, err := importData(ctx, db, src, log); err != nil {
 			db.Close()
 			return nil, err
 		}
-	} else if dataDir != "" {
-		log.Info("the database already holds data; --data is ignored (run `movierec import` to add a data set)", "db", dbPath)
+	} else if !src.bundled() {
+		log.Info("the database already holds data; --data and --ratings are ignored (run `movierec import` to add a data set)", "db", dbPath)
 	}
 	start := time.Now()
 	st := &state{db: db}
@@ -57,7 +57,9 @@ func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log 
 				"percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
 				"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
 		}); err == nil {
-			st.scale, err = db.Scale(ctx)
+			if st.scale, err = db.Scale(ctx); err == nil {
+				err = src.checkStored(st.scale, dbPath)
+			}
 		}
 	}
 	if err != nil {
@@ -71,8 +73,8 @@ func openState(ctx context.Context, dbPath, dataDir string, skipCheck bool, log 
 
 // importData loads a data set and imports it with progress in the log. It
 // returns how many ratings were added and how many the data set has.
-func importData(ctx context.Context, db *sqlite.DB, dataDir string, log *slog.Logger) (added int64, total int, err error) {
-	ds, err := loadData(dataDir, log)
+func importData(ctx context.Context, db *sqlite.DB, src *dataSource, log *slog.Logger) (added int64, total int, err error) {
+	ds, err := src.load(log)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -16,12 +16,9 @@ import (
 	"movierec/eval"
 )
 
-// Ranking metrics of tune: the top tuneK movies, relevant when rated at
-// least tuneRelevant.
-const (
-	tuneK        = 10
-	tuneRelevant = evalRelevant
-)
+// Ranking metrics of tune: the top tuneK movies, relevant when rated in
+// the top fifth of the scale (eval.Relevant), as in eval.
+const tuneK = 10
 
 // tune's default grids, per model.
 const (
@@ -54,6 +51,7 @@ type tuneReport struct {
 	Chosen            string             `json:"chosen"`         // als.Params.String of the best run
 	Test              *eval.Result       `json:"test,omitempty"` // explicit only: RMSE and MAE
 	Ranking           eval.RankingResult `json:"ranking"`
+	Relevant          float64            `json:"relevant"` // least relevant test rating: the top fifth of the scale
 }
 
 // runTune grid-searches a model's parameters without looking at the test
@@ -74,7 +72,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		model                       string
 		ranksArg, lambdasA, alphasA string
 		p                           = als.DefaultParams()
-		dataDir                     string
+		src                         dataSource
 		asJSON                      bool
 		minRatings                  int
 	)
@@ -87,7 +85,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&p.Bias, "bias", false, "learn user and movie biases (explicit only)")
 	fs.IntVar(&p.Iterations, "iterations", p.Iterations, "ALS iterations of the explicit model")
 	fs.Int64Var(&p.Seed, "seed", p.Seed, "random seed of the factor initialisation")
-	fs.StringVar(&dataDir, "data", "", "MovieLens directory (default: bundled ml-latest-small)")
+	src.register(fs, "data set directory (default: bundled ml-latest-small)")
 	fs.IntVar(&minRatings, "min-ratings", 25, "rank only movies with at least this many training ratings, as eval does (0: all)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	rf.register(fs)
@@ -162,7 +160,10 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	ds, err := loadData(dataDir, log)
+	if err := src.validate(); err != nil {
+		return err
+	}
+	ds, err := src.load(log)
 	if err != nil {
 		return err
 	}
@@ -178,6 +179,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	solver := cpu.New(0)
 	defer solver.Close()
 	r, ix := eval.Matrix(train)
+	tuneRelevant := float32(eval.Relevant(ds.Scale, train))
 	valTask := eval.NewTask(ix, train, validation, tuneK, tuneRelevant, minRatings)
 	var (
 		chosen  als.Params
@@ -213,6 +215,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	rep.Relevant = eval.Relevant(ds.Scale, train)
 	rep.Ranking = eval.NewTask(rix, rest, test, tuneK, tuneRelevant, minRatings).Rank(eval.ModelScorer(m))
 	if model == "explicit" {
 		res := eval.Score(m, rix, ds.Scale, test)
@@ -248,7 +251,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	k := tuneK
 	fmt.Fprintf(stdout, "precision@%d  %.4f\nrecall@%d     %.4f\nNDCG@%d       %.4f\nMAP@%d        %.4f\ncoverage      %.3f\nranked users  %d (with a test rating ≥ %g; movies with ≥ %d training ratings)\n",
 		k, rep.Ranking.PrecisionAt, k, rep.Ranking.RecallAt, k, rep.Ranking.NDCGAt, k, rep.Ranking.MAPAt,
-		rep.Ranking.Coverage, rep.Ranking.Users, float32(tuneRelevant), minRatings)
+		rep.Ranking.Coverage, rep.Ranking.Users, rep.Relevant, minRatings)
 	return nil
 }
 

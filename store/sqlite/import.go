@@ -23,7 +23,8 @@ const rowsPerInsert = 256
 // the data set's rating scale when the database had no movies yet. It is idempotent:
 // movies and (user, movie) pairs already present are left as they are, so a
 // second import of the same files adds nothing and never overwrites a rating
-// a user posted since. It returns how many ratings were added and bumps the
+// a user posted since. Of a pair that occurs more than once in ratings, the
+// last occurrence is stored. It returns how many ratings were added and bumps the
 // data version when that is non-zero. progress (may be nil) is called about
 // once a second and at the end.
 //
@@ -59,8 +60,9 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		return 0, fmt.Errorf("import: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE meta SET scale_min = ?, scale_max = ?, scale_step = ?
-		WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM movies)`, scale.Min, scale.Max, scale.Step); err != nil {
+	kind, lo, hi, step := scaleColumns(scale)
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET scale_kind = ?, scale_min = ?, scale_max = ?, scale_step = ?
+		WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM movies)`, kind, lo, hi, step); err != nil {
 		return 0, fmt.Errorf("import: record scale: %w", err)
 	}
 	ms, err := tx.PrepareContext(ctx, "INSERT INTO movies (id, title, genres) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
@@ -84,13 +86,17 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	args := make([]any, 0, 4*rowsPerInsert)
 	var added int64
 	last := time.Now()
-	for lo := 0; lo < len(ratings); lo += rowsPerInsert {
+	// From the last rating to the first: of a (user, movie) pair that
+	// occurs twice in ratings, the last occurrence is inserted and the
+	// earlier ones find it there, as the engine keeps the last.
+	for hi := len(ratings); hi > 0; hi -= rowsPerInsert {
 		if err := ctx.Err(); err != nil {
 			return 0, fmt.Errorf("import: %w", err)
 		}
-		hi := min(lo+rowsPerInsert, len(ratings))
+		lo := max(0, hi-rowsPerInsert)
 		args = args[:0]
-		for _, r := range ratings[lo:hi] {
+		for k := hi - 1; k >= lo; k-- {
+			r := ratings[k]
 			args = append(args, r.User, r.Movie, r.Value, r.Time)
 		}
 		var res interface{ RowsAffected() (int64, error) }
@@ -106,7 +112,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		added += n
 		if progress != nil && time.Since(last) >= time.Second {
 			last = time.Now()
-			progress(ImportProgress{Done: hi, Total: len(ratings), Elapsed: time.Since(start)})
+			progress(ImportProgress{Done: len(ratings) - lo, Total: len(ratings), Elapsed: time.Since(start)})
 		}
 	}
 	if added > 0 {
@@ -186,14 +192,30 @@ func (d *DB) movieSet(ctx context.Context, movies []engine.Movie) (*movieIDs, er
 	return &set, rows.Err()
 }
 
-// Scale returns the rating scale recorded by the first import.
+// Scale returns the rating scale recorded by the first import (the
+// MovieLens half stars before any import).
 func (d *DB) Scale(ctx context.Context) (engine.Scale, error) {
-	var s engine.Scale
-	err := d.read.QueryRowContext(ctx, "SELECT scale_min, scale_max, scale_step FROM meta WHERE id = 1").Scan(&s.Min, &s.Max, &s.Step)
+	var kind string
+	var lo, hi, step float64
+	err := d.read.QueryRowContext(ctx, "SELECT scale_kind, scale_min, scale_max, scale_step FROM meta WHERE id = 1").Scan(&kind, &lo, &hi, &step)
 	if err != nil {
-		return s, fmt.Errorf("read scale: %w", err)
+		return engine.Scale{}, fmt.Errorf("read scale: %w", err)
+	}
+	s, err := engine.ScaleOf(kind, lo, hi, step)
+	if err != nil {
+		return engine.Scale{}, fmt.Errorf("read scale: %w", err)
 	}
 	return s, nil
+}
+
+// scaleColumns returns what the meta table records of s: its kind, bounds
+// and step, with 0 for the bounds of an unbounded scale (see migration
+// 0003).
+func scaleColumns(s engine.Scale) (kind string, lo, hi, step float64) {
+	if !s.Bounded() {
+		return engine.ScaleUnbounded, 0, 0, 0
+	}
+	return s.Kind(), float64(s.Min), float64(s.Max), float64(s.Step)
 }
 
 // Empty reports whether the catalog is empty (a fresh database).
