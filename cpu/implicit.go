@@ -79,6 +79,11 @@ type implicitHalf struct {
 	rotated bool
 	diag    []float64 // k
 	dis     []float64 // woodburyMax(k)×k: row n holds D^(−½) for rows of n ratings
+
+	// als.CG only (cgShared): w₀G as a full k×k float32 matrix, and the
+	// indices 0..k-1 of its rows.
+	g32  []float32
+	iota []int32
 }
 
 // implicitScratch is the per-Fit scratch of fixedGram and rotate.

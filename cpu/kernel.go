@@ -36,6 +36,7 @@ type half struct {
 	lambda float64 // ALS-WR ridge weight; row u's diagonal gets lambda·n_u
 
 	imp *implicitHalf // the implicit objective's state; nil for explicit
+	cg  int           // CG steps per row (als.CG, cg.go); 0 solves by Cholesky
 }
 
 func (h *half) rows() int { return len(h.ptr) - 1 }
@@ -92,6 +93,8 @@ type workspace struct {
 	// Implicit fits only (growImplicit): the Woodbury path's scratch.
 	wt  []float64 // k × (woodburyMax(k) rounded up to 4): V transposed
 	dis []float64 // k: D^(−½)
+
+	cg *cgScratch // als.CG fits only (growCG)
 }
 
 // growImplicit sizes ws's Woodbury scratch for rank k.
@@ -138,6 +141,9 @@ func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 // data). On return ws.b[:kp] holds the float64 solution. It allocates
 // nothing.
 func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
+	if h.cg > 0 {
+		return k.solveRowCG(ws, h, row)
+	}
 	if h.imp != nil {
 		return k.solveImplicitRow(ws, h, row)
 	}

@@ -128,6 +128,12 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	for w := range ws {
 		ws[w] = kern.newWorkspace(kp, maxN)
 	}
+	if p.Solver == als.CG {
+		items.cg, users.cg = p.Steps(), p.Steps()
+		for _, w := range ws {
+			kern.growCG(w, p.Rank, kp)
+		}
+	}
 	t := newTeam(ws, opts.Nice, opts.Yield)
 	defer t.close()
 	var partial []float64 // RMSE partial sums, one per chunk of users
@@ -158,7 +164,13 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 			}
 			if h.imp != nil {
 				fixedGram(t, h, isc)
-				kern.rotate(t, h, isc)
+				if h.cg > 0 {
+					// CG starts each row from its factors in the
+					// current basis: never rotate.
+					cgShared(h)
+				} else {
+					kern.rotate(t, h, isc)
+				}
 			}
 			if bad := runHalf(&kern, t, h); bad > 0 {
 				side := "item"
