@@ -159,7 +159,12 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 	if residual {
 		sign = -1
 	}
-	if ih != nil {
+	if ih != nil && ih.rotated {
+		// In the eigenbasis of G, S = w₀G is the diagonal ih.diag.
+		for i, s := range q32 {
+			q[i] = float64(s) + sign*(ih.diag[i]+reg)*v[i]
+		}
+	} else if ih != nil {
 		// S·v: one dot product per row of the symmetric S.
 		t := c.t[:kk]
 		sdots(t, ih.g32, kk, ih.iota, v32)
@@ -197,8 +202,22 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	}
 	c := ws.cg
 	x, r, p, q := c.x[:kp], c.r[:kp], c.p[:kp], c.q[:kp]
-	for i, v := range dst {
-		x[i] = float64(v)
+	if ih := h.imp; ih != nil && ih.rotated {
+		if ih.positive[row] && n < k.woodburyMax(kk) {
+			// Short rows are solved exactly, and cheaper.
+			return k.solveWoodbury(ws, h, lo, hi, dst)
+		}
+		// The previous factors are in the previous basis.
+		clear(x)
+		for i, v := range dst {
+			if v != 0 {
+				axpyArch(float64(v), ih.q[i*kk:i*kk+kk], x)
+			}
+		}
+	} else {
+		for i, v := range dst {
+			x[i] = float64(v)
+		}
 	}
 	if h.bias {
 		x[kk] = float64(h.dstBias[row])

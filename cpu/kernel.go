@@ -95,6 +95,8 @@ type workspace struct {
 	dis []float64 // k: D^(−½)
 
 	cg *cgScratch // als.CG fits only (growCG)
+
+	dots []float32 // block: scores for the training error (rmse)
 }
 
 // growImplicit sizes ws's Woodbury scratch for rank k.
@@ -131,6 +133,8 @@ func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 		a:   a,
 		b:   a[kp*ld : kp*ld+kp],
 		v:   make([]float64, kp+1),
+		// k.block may be 0 in tests; the training error needs room.
+		dots: make([]float32, max(k.block, 64)),
 	}
 }
 

@@ -164,12 +164,9 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 			}
 			if h.imp != nil {
 				fixedGram(t, h, isc)
-				if h.cg > 0 {
-					// CG starts each row from its factors in the
-					// current basis: never rotate.
+				kern.rotate(t, h, isc)
+				if h.cg > 0 && !h.imp.rotated {
 					cgShared(h)
-				} else {
-					kern.rotate(t, h, isc)
 				}
 			}
 			if bad := runHalf(&kern, t, h); bad > 0 {
@@ -230,7 +227,7 @@ func runHalf(kern *kernel, t *team, h *half) int64 {
 }
 
 // rmse is als.RMSE (als.PreferenceRMSE when implicit) computed in
-// parallel: each chunk of users sums its squared errors in the same order
+// parallel, the scores by the sdots kernel: each chunk of users sums its squared errors in the same order
 // as als.RMSE into partial, and the partial sums are added in chunk order,
 // so the result does not depend on the number of workers and matches
 // als.RMSE to rounding.
@@ -238,22 +235,27 @@ func rmse(t *team, partial []float64, m *als.Model, r *als.Ratings, implicit boo
 	if r.NNZ() == 0 {
 		return 0
 	}
-	t.parallel(len(partial), func(_, c int) {
+	t.parallel(len(partial), func(w, c int) {
 		var se float64
+		dots := t.ws[w].dots
 		for u := c * chunk; u < min((c+1)*chunk, r.NumUsers); u++ {
 			x := m.User(u)
-			for p := r.UserPtr[u]; p < r.UserPtr[u+1]; p++ {
-				i := int(r.UserIdx[p])
-				pred := float64(als.Dot(x, m.Item(i)))
-				if m.Bias {
-					pred += float64(m.Mean) + float64(m.UserBias[u]) + float64(m.ItemBias[i])
+			for lo, hi := r.UserPtr[u], r.UserPtr[u+1]; lo < hi; lo += int64(len(dots)) {
+				ids := r.UserIdx[lo:min(hi, lo+int64(len(dots)))]
+				sdots(dots, m.ItemFactors, m.Rank, ids, x)
+				for l, it := range ids {
+					p := lo + int64(l)
+					pred := float64(dots[l])
+					if m.Bias {
+						pred += float64(m.Mean) + float64(m.UserBias[u]) + float64(m.ItemBias[it])
+					}
+					t := float64(r.UserVal[p])
+					if implicit {
+						t = 1
+					}
+					d := pred - t
+					se += d * d
 				}
-				t := float64(r.UserVal[p])
-				if implicit {
-					t = 1
-				}
-				d := pred - t
-				se += d * d
 			}
 		}
 		partial[c] = se

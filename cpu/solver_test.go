@@ -58,12 +58,20 @@ func TestCGTrainError(t *testing.T) {
 	r, _ := alstest.SyntheticBias(600, 900, 40000, 6, 0.3, 8)
 	implicit := als.DefaultImplicitParams()
 	implicit.Rank = 32
-	for _, p := range []als.Params{
-		{Rank: 16, Iterations: 10, Lambda: 0.05, Seed: 3},
-		{Rank: 16, Iterations: 10, Lambda: 0.05, Seed: 3, Bias: true},
-		implicit,
+	// Skewed: implicit item halves are rotated, short rows solved by
+	// Woodbury, the others by CG in the rotated basis.
+	skewed := skewedRatings(400, 1500, 300, 9)
+	for _, tc := range []struct {
+		r *als.Ratings
+		p als.Params
+	}{
+		{r, als.Params{Rank: 16, Iterations: 10, Lambda: 0.05, Seed: 3}},
+		{r, als.Params{Rank: 16, Iterations: 10, Lambda: 0.05, Seed: 3, Bias: true}},
+		{r, implicit},
+		{skewed, implicit},
 	} {
-		t.Run(p.String(), func(t *testing.T) {
+		r, p := tc.r, tc.p
+		t.Run(fmt.Sprintf("nnz=%d/%v", r.NNZ(), p), func(t *testing.T) {
 			var exact, cg, cg1 als.Model
 			if err := cpu.New(2).Fit(t.Context(), &exact, r, p, nil); err != nil {
 				t.Fatal(err)
