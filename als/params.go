@@ -78,6 +78,27 @@ type Params struct {
 	// CGSteps is the number of conjugate-gradient steps per row and
 	// half-iteration with Solver CG; 0 means DefaultCGSteps. 0..MaxCGSteps.
 	CGSteps int `json:",omitempty"`
+
+	// Tolerance, when positive, stops a fit early: after the first
+	// iteration whose training error changed by less than Tolerance
+	// relative to the previous iteration's (see Converged). Iterations
+	// stays the cap. 0 always runs every iteration. 0..1.
+	Tolerance float64 `json:",omitempty"`
+}
+
+// Converged reports whether a fit with p stops after an iteration whose
+// training error is cur, the previous one's prev (NaN before the second
+// iteration), and why: the relative change |prev − cur| / prev fell below
+// p.Tolerance. It is false when p.Tolerance is 0.
+func (p Params) Converged(prev, cur float64) (stop bool, why string) {
+	if !(p.Tolerance > 0) || math.IsNaN(prev) {
+		return false, ""
+	}
+	change := math.Abs(prev-cur) / prev
+	if prev == 0 || change < p.Tolerance {
+		return true, fmt.Sprintf("training error changed by %.3g%% < tolerance %g%%", 100*change, 100*p.Tolerance)
+	}
+	return false, ""
 }
 
 // Method selects how a backend solves each row's k×k normal equations.
@@ -152,6 +173,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: %v", ErrInvalidParams, p.Solver)
 	case p.CGSteps < 0 || p.CGSteps > MaxCGSteps:
 		return fmt.Errorf("%w: CG steps %d not in 0..%d", ErrInvalidParams, p.CGSteps, MaxCGSteps)
+	case !(p.Tolerance >= 0 && p.Tolerance <= 1):
+		return fmt.Errorf("%w: tolerance %v not in 0..1", ErrInvalidParams, p.Tolerance)
 	}
 	switch p.Objective {
 	case Explicit:
@@ -197,6 +220,9 @@ func (p Params) String() string {
 	}
 	if p.Solver == CG {
 		s += fmt.Sprintf(" solver=cg cg_steps=%d", p.Steps())
+	}
+	if p.Tolerance > 0 {
+		s += fmt.Sprintf(" tolerance=%g", p.Tolerance)
 	}
 	return s
 }

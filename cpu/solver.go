@@ -90,8 +90,9 @@ func (s *Solver) Close() error { return nil }
 
 // Fit implements als.Solver. It validates p, initialises dst with
 // als.Prepare and runs p.Iterations iterations (item half, then user
-// half), checking ctx before each half. After each iteration it computes
-// the training RMSE and calls progress (when non-nil) from the calling
+// half; fewer when p.Tolerance stops it), checking ctx before each half.
+// After each iteration it computes the training RMSE (when progress is
+// non-nil or p.Tolerance is set) and calls progress (when non-nil) from the calling
 // goroutine; Duration covers the two halves only.
 //
 // dst is owned by the caller; Fit resizes it (reusing its slices when
@@ -137,7 +138,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	t := newTeam(ws, opts.Nice, opts.Yield)
 	defer t.close()
 	var partial []float64 // RMSE partial sums, one per chunk of users
-	if progress != nil {
+	if progress != nil || p.Tolerance > 0 {
 		partial = make([]float64, (r.NumUsers+chunk-1)/chunk)
 	}
 	var isc *implicitScratch
@@ -156,6 +157,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		defer unrotate(t, isc, dst.UserFactors, dst.ItemFactors)
 	}
 
+	prev := math.NaN() // the previous iteration's training error
 	for it := 1; it <= p.Iterations; it++ {
 		start := time.Now()
 		for _, h := range []*half{items, users} {
@@ -178,8 +180,17 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 			}
 		}
 		d := time.Since(start)
+		if partial == nil {
+			continue
+		}
+		e := rmse(t, partial, dst, r, p.Objective == als.Implicit)
+		stop, why := p.Converged(prev, e)
+		prev = e
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse(t, partial, dst, r, p.Objective == als.Implicit), Duration: d})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d, Stopped: why})
+		}
+		if stop {
+			break
 		}
 	}
 	return nil

@@ -96,6 +96,60 @@ func TestCGTrainError(t *testing.T) {
 	}
 }
 
+// TestTolerance checks early stopping: with a tolerance, a fit stops at
+// the first iteration whose training error changed by less than it,
+// says so in that iteration's progress, and ends with the model an
+// uncapped fit has after as many iterations.
+func TestTolerance(t *testing.T) {
+	r, _ := alstest.SyntheticBias(300, 200, 8000, 4, 0.3, 5)
+	implicit := als.DefaultImplicitParams()
+	implicit.Rank = 8
+	for _, p := range []als.Params{
+		{Rank: 8, Iterations: 40, Lambda: 0.1, Seed: 2, Tolerance: 0.005},
+		{Rank: 8, Iterations: 40, Lambda: 0.1, Seed: 2, Tolerance: 0.005, Solver: als.CG},
+		{Rank: 8, Iterations: 40, Lambda: 0.1, Seed: 2, Tolerance: 0.5},
+		func() als.Params { q := implicit; q.Iterations, q.Tolerance = 40, 0.001; return q }(),
+	} {
+		t.Run(p.String(), func(t *testing.T) {
+			var its []als.Iteration
+			var m als.Model
+			if err := cpu.New(2).Fit(t.Context(), &m, r, p, func(it als.Iteration) { its = append(its, it) }); err != nil {
+				t.Fatal(err)
+			}
+			n := len(its)
+			if n < 2 || n >= p.Iterations {
+				t.Fatalf("Fit(%v) ran %d iterations, want 2..%d", p, n, p.Iterations-1)
+			}
+			for j, it := range its {
+				change := math.Inf(1)
+				if j > 0 {
+					change = math.Abs(its[j-1].TrainRMSE-it.TrainRMSE) / its[j-1].TrainRMSE
+				}
+				if last := j == n-1; last != (change < p.Tolerance) || last != (it.Stopped != "") {
+					t.Errorf("iteration %d: change %.3g, tolerance %g, Stopped %q", it.N, change, p.Tolerance, it.Stopped)
+				}
+			}
+			q := p
+			q.Tolerance, q.Iterations = 0, n
+			var want als.Model
+			if err := cpu.New(2).Fit(t.Context(), &want, r, q, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(m.UserFactors, want.UserFactors) || !slices.Equal(m.ItemFactors, want.ItemFactors) {
+				t.Errorf("stopped model differs from a %d-iteration fit", n)
+			}
+			// Without progress the fit stops at the same iteration.
+			var quiet als.Model
+			if err := cpu.New(1).Fit(t.Context(), &quiet, r, p, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(quiet.UserFactors, want.UserFactors) {
+				t.Errorf("fit without progress stopped elsewhere")
+			}
+		})
+	}
+}
+
 func TestMatchesReference(t *testing.T) {
 	tests := []struct {
 		name                 string

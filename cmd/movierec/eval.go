@@ -195,6 +195,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return func(it als.Iteration) {
 			log.Info("training progress", "model", model, "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "train_error", it.TrainRMSE,
 				"seconds", it.Duration.Seconds())
+			if it.Stopped != "" {
+				log.Info("training stopped early", "model", model, "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "stopped", it.Stopped)
+			}
 		}
 	}
 
