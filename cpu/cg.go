@@ -1,6 +1,10 @@
 package cpu
 
-import "math"
+import (
+	"math"
+
+	"movierec/internal/f32"
+)
 
 // This file holds the conjugate-gradient solver (als.CG). Each row's
 // system A x = b, A = Σ w y yᵀ + S + reg·I (explicit: w = 1, S = 0, the
@@ -11,7 +15,7 @@ import "math"
 // implicit objective as in benfred/implicit). The k×k matrix Σ w y yᵀ is
 // never formed: A·v is two float32 passes over the row's gathered
 // factor rows, straight from the factor table: t = Y·v (sdots), then
-// Yᵀ·(w∘t) (saxpys), each in blocks of kernel.block rows so the second
+// Yᵀ·(w∘t) (saxpys), float32 AVX2/FMA kernels (internal/f32), each in blocks of kernel.block rows so the second
 // pass finds them in cache. S·v is one more sdots over the rows of a
 // float32 copy of S. The CG recurrences (x, r, p and their dot
 // products) are float64 over k' elements.
@@ -21,80 +25,13 @@ import "math"
 // an approximate solve, whose error the next iterations keep shrinking
 // because each starts where the last one ended.
 
-// sdots sets t[j] = src[idx[j]·k:][:k] · p for every j < len(idx): one dot
-// product per indexed row of the row-major float32 table src (stride k),
-// in float32. t, src, idx and p are the caller's; only t is written, and
-// it must not overlap the others. It panics on bad dimensions, short
-// slices or an index out of range, and allocates nothing.
-//
-// sdots runs sdotsAVX2 (cg_amd64.s) when useAVX2 and sdotsGo otherwise;
-// they sum in different orders, so they agree to float32 rounding:
-// within a few units of 6e-8 times Σ|src·p| per product.
-func sdots(t, src []float32, k int, idx []int32, p []float32) {
-	checkRows("sdots", src, k, idx)
-	if len(t) < len(idx) || len(p) < k {
-		panic("cpu: sdots: short slice")
-	}
-	if len(idx) == 0 {
-		return
-	}
-	sdotsArch(t, src, k, idx, p[:k])
-}
+// sdots and saxpys are the f32 kernels (internal/f32) the CG solver and
+// the training error run on: t[j] = src[idx[j]·k:][:k]·p, and
+// dst += Σ t[j]·src[idx[j]·k:][:k].
+func sdots(t, src []float32, k int, idx []int32, p []float32) { f32.DotsIdx(t, src, k, idx, p) }
 
-// saxpys adds Σ_j t[j]·src[idx[j]·k:][:k] to dst[:k]: the indexed rows of
-// the row-major float32 table src (stride k), weighted by t, in order j
-// with one float32 rounding per term (fused on AVX2). dst must not
-// overlap the others. It panics on bad dimensions, short slices or an
-// index out of range, and allocates nothing. saxpysAVX2 (cg_amd64.s) and
-// saxpysGo agree to float32 rounding.
 func saxpys(dst, src []float32, k int, idx []int32, t []float32) {
-	checkRows("saxpys", src, k, idx)
-	if len(t) < len(idx) || len(dst) < k {
-		panic("cpu: saxpys: short slice")
-	}
-	if len(idx) == 0 {
-		return
-	}
-	saxpysArch(dst[:k], src, k, idx, t)
-}
-
-// checkRows panics unless every idx[j] names a whole row of the stride-k
-// table src.
-func checkRows(name string, src []float32, k int, idx []int32) {
-	if k <= 0 {
-		panic("cpu: " + name + ": bad dimensions")
-	}
-	rows := uint(len(src) / k)
-	for _, it := range idx {
-		if uint(it) >= rows {
-			panic("cpu: " + name + ": index out of range")
-		}
-	}
-}
-
-// sdotsGo is sdots in plain Go. Its arguments are checked by sdots.
-func sdotsGo(t, src []float32, k int, idx []int32, p []float32) {
-	p = p[:k]
-	for j, it := range idx {
-		row := src[int(it)*k : int(it)*k+k]
-		var s float32
-		for c, v := range row {
-			s += v * p[c]
-		}
-		t[j] = s
-	}
-}
-
-// saxpysGo is saxpys in plain Go. Its arguments are checked by saxpys.
-func saxpysGo(dst, src []float32, k int, idx []int32, t []float32) {
-	dst = dst[:k]
-	for j, it := range idx {
-		row := src[int(it)*k : int(it)*k+k]
-		w := t[j]
-		for c, v := range row {
-			dst[c] += w * v
-		}
-	}
+	f32.AxpysIdx(dst, src, k, idx, t)
 }
 
 // cgScratch is one worker's CG scratch, sized once per Fit by growCG.
