@@ -31,8 +31,8 @@ GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 // func dotsIdxAVX2(t []float32, src []float32, k int, idx []int32, p []float32)
 //
 // dotsIdxAVX2 is dotsIdxGo (f32.go): t[j] = src[idx[j]·k:][:k]·p. Rows are
-// taken four at a time, each summed in one accumulator of eight lanes
-// over 8 columns a step (sharing the loads of p), then a masked step for
+// taken four at a time, each summed in two accumulators of eight lanes
+// over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
 // the last k mod 8 columns; a single row at a time for the last rows mod 4.
 //
 // Registers: DI = &t[j], SI = &src[0], R8 = &idx[j], DX = rows left,
@@ -68,7 +68,30 @@ d4:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+d4c16:
+	// 16 columns a step into two accumulators per row: eight
+	// independent FMA chains, enough to keep both FMA pipes busy.
+	CMPQ        BX, AX
+	JGE         d4c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	VFMADD231PS 32(R11)(BX*1), Y5, Y7
+	VFMADD231PS 32(R12)(BX*1), Y5, Y8
+	VFMADD231PS 32(R13)(BX*1), Y5, Y9
+	ADDQ        $64, BX
+	JMP         d4c16
 
 d4c:
 	CMPQ        BX, CX
@@ -84,16 +107,20 @@ d4c:
 d4t:
 	CMPQ        BX, R14
 	JEQ         d4r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y5
-	VMASKMOVPS  (R11)(BX*1), Y15, Y6
-	VMASKMOVPS  (R12)(BX*1), Y15, Y7
-	VMASKMOVPS  (R13)(BX*1), Y15, Y8
-	VFMADD231PS Y5, Y14, Y0
-	VFMADD231PS Y6, Y14, Y1
-	VFMADD231PS Y7, Y14, Y2
-	VFMADD231PS Y8, Y14, Y3
+	VMASKMOVPS  (R10)(BX*1), Y15, Y10
+	VMASKMOVPS  (R11)(BX*1), Y15, Y11
+	VMASKMOVPS  (R12)(BX*1), Y15, Y12
+	VMASKMOVPS  (R13)(BX*1), Y15, Y13
+	VFMADD231PS Y10, Y14, Y0
+	VFMADD231PS Y11, Y14, Y1
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y13, Y14, Y3
 
 d4r:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
 	VHADDPS      Y1, Y0, Y0
 	VHADDPS      Y3, Y2, Y2
 	VHADDPS      Y2, Y0, Y0
@@ -253,8 +280,8 @@ adone:
 // func dotsAVX2(t []float32, src []float32, k int, idx []int32, p []float32)
 //
 // dotsAVX2 is dotsGo (f32.go): t[j] = src[j·k:][:k]·p for j < len(t). Rows are
-// taken four at a time, each summed in one accumulator of eight lanes
-// over 8 columns a step (sharing the loads of p), then a masked step for
+// taken four at a time, each summed in two accumulators of eight lanes
+// over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
 // the last k mod 8 columns; a single row at a time for the last rows mod 4.
 //
 // Registers: DI = &t[j], SI = &src[j·k], DX = rows left,
@@ -289,7 +316,30 @@ c4:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+c4c16:
+	// 16 columns a step into two accumulators per row: eight
+	// independent FMA chains, enough to keep both FMA pipes busy.
+	CMPQ        BX, AX
+	JGE         c4c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	VFMADD231PS 32(R11)(BX*1), Y5, Y7
+	VFMADD231PS 32(R12)(BX*1), Y5, Y8
+	VFMADD231PS 32(R13)(BX*1), Y5, Y9
+	ADDQ        $64, BX
+	JMP         c4c16
 
 c4c:
 	CMPQ        BX, CX
@@ -305,16 +355,20 @@ c4c:
 c4t:
 	CMPQ        BX, R14
 	JEQ         c4r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y5
-	VMASKMOVPS  (R11)(BX*1), Y15, Y6
-	VMASKMOVPS  (R12)(BX*1), Y15, Y7
-	VMASKMOVPS  (R13)(BX*1), Y15, Y8
-	VFMADD231PS Y5, Y14, Y0
-	VFMADD231PS Y6, Y14, Y1
-	VFMADD231PS Y7, Y14, Y2
-	VFMADD231PS Y8, Y14, Y3
+	VMASKMOVPS  (R10)(BX*1), Y15, Y10
+	VMASKMOVPS  (R11)(BX*1), Y15, Y11
+	VMASKMOVPS  (R12)(BX*1), Y15, Y12
+	VMASKMOVPS  (R13)(BX*1), Y15, Y13
+	VFMADD231PS Y10, Y14, Y0
+	VFMADD231PS Y11, Y14, Y1
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y13, Y14, Y3
 
 c4r:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
 	VHADDPS      Y1, Y0, Y0
 	VHADDPS      Y3, Y2, Y2
 	VHADDPS      Y2, Y0, Y0
