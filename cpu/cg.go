@@ -140,7 +140,7 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	c := ws.cg
 	x, r, p, q := c.x[:kp], c.r[:kp], c.p[:kp], c.q[:kp]
 	if ih := h.imp; ih != nil && ih.rotated {
-		if ih.positive[row] && n < k.woodburyMax(kk) {
+		if ih.positive[row] && n < k.cgWoodburyMax(kk) {
 			// Short rows are solved exactly, and cheaper.
 			return k.solveWoodbury(ws, h, lo, hi, dst)
 		}
@@ -189,6 +189,14 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	}
 	k.store(dst, h, row, x)
 	return true
+}
+
+// cgWoodburyMax returns the row length from which a rotated half under
+// CG takes CG steps rather than the Woodbury solve: Woodbury costs about
+// n²k/2, CG about 8nk plus k² to turn the warm start into the new basis,
+// which cross near n = k/5 at k = 128.
+func (k *kernel) cgWoodburyMax(kk int) int {
+	return min(k.woodburyMax(kk), int(k.cgWoodbury*float64(kk)))
 }
 
 // cgShared sets h.imp.g32 to the full symmetric float32 copy of h.imp.gram

@@ -68,13 +68,15 @@ type kernel struct {
 	// n < woodbury·k ratings (and n < k) are solved by the Woodbury
 	// identity instead of a k×k system; 0 never.
 	woodbury float64
+	// cgWoodbury: the same for halves solved by CG (n < cgWoodbury·k).
+	cgWoodbury float64
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
 // 2-core AMD EPYC (Zen 4) build machine with the AVX2 kernels. Block sizes
 // from 32 to 384 measured within 2% of each other at k' = 9, 65 and 129;
 // choleskyAug overtakes choleskyGo between k' = 13 and 17.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5}
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.
