@@ -320,10 +320,14 @@ func worse(a, b scored) bool { return a.s < b.s || a.s == b.s && a.i > b.i }
 func topK(dst []scored, scores []float64, items []int32, k int, excl []bool) []scored {
 	h := dst[:0]
 	for _, i := range items {
+		s := scores[i]
+		if k > 0 && len(h) == k && s < h[0].s {
+			continue // below the worst kept: most movies, decided on the score alone
+		}
 		if excl[i] {
 			continue
 		}
-		c := scored{scores[i], i}
+		c := scored{s, i}
 		if len(h) < k {
 			h = append(h, c)
 			for j := len(h) - 1; j > 0; { // sift up
