@@ -69,6 +69,86 @@ type Params struct {
 	// Lambda·(n + Unobserved·N)^ν on its diagonal. 0 is a plain ridge λ;
 	// 1 scales it with the row's total weight. 0..2.
 	RegExponent float64 `json:",omitempty"`
+
+	// Solver is how each row's normal equations are solved: Cholesky
+	// (the zero value, exact) or CG (a few conjugate-gradient steps,
+	// warm-started from the previous iteration). Backends that have no
+	// CG solver solve exactly.
+	Solver Method `json:",omitempty"`
+	// CGSteps is the number of conjugate-gradient steps per row and
+	// half-iteration with Solver CG; 0 means DefaultCGSteps. 0..MaxCGSteps.
+	CGSteps int `json:",omitempty"`
+
+	// Tolerance, when positive, stops a fit early: after the first
+	// iteration whose training error changed by less than Tolerance
+	// relative to the previous iteration's (see Converged). Iterations
+	// stays the cap. 0 always runs every iteration. 0..1.
+	Tolerance float64 `json:",omitempty"`
+}
+
+// Converged reports whether a fit with p stops after an iteration whose
+// training error is cur, the previous one's prev (NaN before the second
+// iteration), and why: the relative change |prev − cur| / prev fell below
+// p.Tolerance. It is false when p.Tolerance is 0.
+func (p Params) Converged(prev, cur float64) (stop bool, why string) {
+	if !(p.Tolerance > 0) || math.IsNaN(prev) {
+		return false, ""
+	}
+	change := math.Abs(prev-cur) / prev
+	if prev == 0 || change < p.Tolerance {
+		return true, fmt.Sprintf("training error changed by %.3g%% < tolerance %g%%", 100*change, 100*p.Tolerance)
+	}
+	return false, ""
+}
+
+// Method selects how a backend solves each row's k×k normal equations.
+// The zero value is Cholesky.
+type Method uint8
+
+const (
+	// Cholesky forms each row's k×k system and solves it exactly.
+	Cholesky Method = iota
+	// CG runs Params.CGSteps conjugate-gradient steps per row from the
+	// row's previous factors, without forming the k×k system: an
+	// approximate solve whose error the later iterations keep shrinking.
+	CG
+)
+
+// DefaultCGSteps is the number of CG steps per row when Params.CGSteps is 0
+// (benfred/implicit's default).
+const DefaultCGSteps = 3
+
+// MaxCGSteps is the largest Params.CGSteps.
+const MaxCGSteps = 64
+
+// String returns "cholesky" or "cg".
+func (m Method) String() string {
+	switch m {
+	case Cholesky:
+		return "cholesky"
+	case CG:
+		return "cg"
+	}
+	return fmt.Sprintf("Method(%d)", uint8(m))
+}
+
+// ParseMethod parses "cholesky" or "cg".
+func ParseMethod(s string) (Method, error) {
+	switch s {
+	case "cholesky":
+		return Cholesky, nil
+	case "cg":
+		return CG, nil
+	}
+	return 0, fmt.Errorf("%w: solver %q: want cholesky or cg", ErrInvalidParams, s)
+}
+
+// Steps returns the CG steps per row: p.CGSteps, or DefaultCGSteps when 0.
+func (p Params) Steps() int {
+	if p.CGSteps == 0 {
+		return DefaultCGSteps
+	}
+	return p.CGSteps
 }
 
 // DefaultParams returns the tutorial's parameters: rank 8, 10 iterations,
@@ -89,6 +169,12 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: iterations %d < 0", ErrInvalidParams, p.Iterations)
 	case !(p.Lambda > 0) || math.IsInf(p.Lambda, 0):
 		return fmt.Errorf("%w: lambda %v must be positive and finite", ErrInvalidParams, p.Lambda)
+	case p.Solver > CG:
+		return fmt.Errorf("%w: %v", ErrInvalidParams, p.Solver)
+	case p.CGSteps < 0 || p.CGSteps > MaxCGSteps:
+		return fmt.Errorf("%w: CG steps %d not in 0..%d", ErrInvalidParams, p.CGSteps, MaxCGSteps)
+	case !(p.Tolerance >= 0 && p.Tolerance <= 1):
+		return fmt.Errorf("%w: tolerance %v not in 0..1", ErrInvalidParams, p.Tolerance)
 	}
 	switch p.Objective {
 	case Explicit:
@@ -125,9 +211,18 @@ func (p Params) AugmentedRank() int {
 
 // String formats p the way logs and the model table show it.
 func (p Params) String() string {
+	var s string
 	if p.Objective == Implicit {
-		return fmt.Sprintf("objective=implicit rank=%d iterations=%d lambda=%g alpha=%g unobserved=%g reg_exponent=%g seed=%d",
+		s = fmt.Sprintf("objective=implicit rank=%d iterations=%d lambda=%g alpha=%g unobserved=%g reg_exponent=%g seed=%d",
 			p.Rank, p.Iterations, p.Lambda, p.Alpha, p.Unobserved, p.RegExponent, p.Seed)
+	} else {
+		s = fmt.Sprintf("rank=%d iterations=%d lambda=%g seed=%d bias=%t", p.Rank, p.Iterations, p.Lambda, p.Seed, p.Bias)
 	}
-	return fmt.Sprintf("rank=%d iterations=%d lambda=%g seed=%d bias=%t", p.Rank, p.Iterations, p.Lambda, p.Seed, p.Bias)
+	if p.Solver == CG {
+		s += fmt.Sprintf(" solver=cg cg_steps=%d", p.Steps())
+	}
+	if p.Tolerance > 0 {
+		s += fmt.Sprintf(" tolerance=%g", p.Tolerance)
+	}
+	return s
 }

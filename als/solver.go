@@ -11,13 +11,17 @@ type Iteration struct {
 	Of        int           // total iterations of this fit
 	TrainRMSE float64       // RMSE over the training ratings after this iteration
 	Duration  time.Duration // wall time of this iteration (both halves, RMSE excluded)
+	// Stopped is set on the last iteration of a fit that Params.Tolerance
+	// ended before Of: why it stopped (see Params.Converged).
+	Stopped string
 }
 
 // Solver fits a Model to Ratings. It is the seam between the engine and the
 // backends (cpu, and gpu through its worker process).
 //
 // Fit sizes and initialises dst with Prepare, then runs p.Iterations
-// iterations (items first, then users), calling progress (if non-nil) after
+// iterations (items first, then users; fewer when p.Tolerance stops it
+// early, which backends without early stopping ignore), calling progress (if non-nil) after
 // each one from the goroutine that called Fit. It checks ctx between
 // iterations and returns ctx.Err() (wrapped) when cancelled; dst then holds a
 // partially trained model that must not be published. r is only read.

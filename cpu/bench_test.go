@@ -20,16 +20,21 @@ func BenchmarkFit(b *testing.B) {
 		if size.NNZ > 1_000_000 {
 			iters = 3
 		}
-		for _, rank := range []int{8, 64} {
+		for _, rank := range []int{8, 64, 128} {
 			implicit := als.DefaultImplicitParams()
 			implicit.Rank, implicit.Iterations = rank, iters
+			implicitCG := implicit
+			implicitCG.Solver = als.CG
 			for _, tc := range []struct {
 				name string
 				p    als.Params
 			}{
 				{"bias=false", als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5}},
+				{"bias=false+cg", als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5, Solver: als.CG}},
 				{"bias=true", als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5, Bias: true}},
+				{"bias=true+cg", als.Params{Rank: rank, Iterations: iters, Lambda: 0.1, Seed: 5, Bias: true, Solver: als.CG}},
 				{"implicit", implicit},
+				{"implicit+cg", implicitCG},
 			} {
 				p := tc.p
 				b.Run(fmt.Sprintf("%s/rank=%d/%s", size.Name, rank, tc.name), func(b *testing.B) {

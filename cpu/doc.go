@@ -28,6 +28,15 @@
 // where w₀G + reg·I is diagonal and rows with fewer ratings than k/2 are
 // solved exactly by the Woodbury identity; Fit rotates the model back.
 //
+// With als.CG (Params.Solver) each row instead takes a few
+// conjugate-gradient steps from its previous factors, without forming the
+// k×k system (cg.go): each product with the system matrix is two float32
+// passes over the row's factor rows, the dot-product and weighted-sum
+// kernels of internal/f32 (AVX2/FMA assembly, plain Go elsewhere). For
+// the implicit objective the shared term w₀G is a k×k float32 product,
+// or a diagonal in a rotated half, whose short rows Woodbury still solves
+// exactly.
+//
 // Rows are shared among worker goroutines in chunks taken from an atomic
 // counter. Each row's solve depends only on the row and the fixed side, so
 // the trained model is bit-for-bit the same for any number of workers.

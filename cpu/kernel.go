@@ -36,6 +36,7 @@ type half struct {
 	lambda float64 // ALS-WR ridge weight; row u's diagonal gets lambda·n_u
 
 	imp *implicitHalf // the implicit objective's state; nil for explicit
+	cg  int           // CG steps per row (als.CG, cg.go); 0 solves by Cholesky
 }
 
 func (h *half) rows() int { return len(h.ptr) - 1 }
@@ -67,13 +68,15 @@ type kernel struct {
 	// n < woodbury·k ratings (and n < k) are solved by the Woodbury
 	// identity instead of a k×k system; 0 never.
 	woodbury float64
+	// cgWoodbury: the same for halves solved by CG (n < cgWoodbury·k).
+	cgWoodbury float64
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
 // 2-core AMD EPYC (Zen 4) build machine with the AVX2 kernels. Block sizes
 // from 32 to 384 measured within 2% of each other at k' = 9, 65 and 129;
 // choleskyAug overtakes choleskyGo between k' = 13 and 17.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5}
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.
@@ -92,6 +95,10 @@ type workspace struct {
 	// Implicit fits only (growImplicit): the Woodbury path's scratch.
 	wt  []float64 // k × (woodburyMax(k) rounded up to 4): V transposed
 	dis []float64 // k: D^(−½)
+
+	cg *cgScratch // als.CG fits only (growCG)
+
+	dots []float32 // block: scores for the training error (rmse)
 }
 
 // growImplicit sizes ws's Woodbury scratch for rank k.
@@ -128,6 +135,8 @@ func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 		a:   a,
 		b:   a[kp*ld : kp*ld+kp],
 		v:   make([]float64, kp+1),
+		// k.block may be 0 in tests; the training error needs room.
+		dots: make([]float32, max(k.block, 64)),
 	}
 }
 
@@ -138,6 +147,9 @@ func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 // data). On return ws.b[:kp] holds the float64 solution. It allocates
 // nothing.
 func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
+	if h.cg > 0 {
+		return k.solveRowCG(ws, h, row)
+	}
 	if h.imp != nil {
 		return k.solveImplicitRow(ws, h, row)
 	}

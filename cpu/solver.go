@@ -90,8 +90,9 @@ func (s *Solver) Close() error { return nil }
 
 // Fit implements als.Solver. It validates p, initialises dst with
 // als.Prepare and runs p.Iterations iterations (item half, then user
-// half), checking ctx before each half. After each iteration it computes
-// the training RMSE and calls progress (when non-nil) from the calling
+// half; fewer when p.Tolerance stops it), checking ctx before each half.
+// After each iteration it computes the training RMSE (when progress is
+// non-nil or p.Tolerance is set) and calls progress (when non-nil) from the calling
 // goroutine; Duration covers the two halves only.
 //
 // dst is owned by the caller; Fit resizes it (reusing its slices when
@@ -128,10 +129,16 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	for w := range ws {
 		ws[w] = kern.newWorkspace(kp, maxN)
 	}
+	if p.Solver == als.CG {
+		items.cg, users.cg = p.Steps(), p.Steps()
+		for _, w := range ws {
+			kern.growCG(w, p.Rank, kp)
+		}
+	}
 	t := newTeam(ws, opts.Nice, opts.Yield)
 	defer t.close()
 	var partial []float64 // RMSE partial sums, one per chunk of users
-	if progress != nil {
+	if progress != nil || p.Tolerance > 0 {
 		partial = make([]float64, (r.NumUsers+chunk-1)/chunk)
 	}
 	var isc *implicitScratch
@@ -150,6 +157,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		defer unrotate(t, isc, dst.UserFactors, dst.ItemFactors)
 	}
 
+	prev := math.NaN() // the previous iteration's training error
 	for it := 1; it <= p.Iterations; it++ {
 		start := time.Now()
 		for _, h := range []*half{items, users} {
@@ -159,6 +167,9 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 			if h.imp != nil {
 				fixedGram(t, h, isc)
 				kern.rotate(t, h, isc)
+				if h.cg > 0 && !h.imp.rotated {
+					cgShared(h)
+				}
 			}
 			if bad := runHalf(&kern, t, h); bad > 0 {
 				side := "item"
@@ -169,8 +180,17 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 			}
 		}
 		d := time.Since(start)
+		if partial == nil {
+			continue
+		}
+		e := rmse(t, partial, dst, r, p.Objective == als.Implicit)
+		stop, why := p.Converged(prev, e)
+		prev = e
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse(t, partial, dst, r, p.Objective == als.Implicit), Duration: d})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d, Stopped: why})
+		}
+		if stop {
+			break
 		}
 	}
 	return nil
@@ -218,7 +238,7 @@ func runHalf(kern *kernel, t *team, h *half) int64 {
 }
 
 // rmse is als.RMSE (als.PreferenceRMSE when implicit) computed in
-// parallel: each chunk of users sums its squared errors in the same order
+// parallel, the scores by the sdots kernel: each chunk of users sums its squared errors in the same order
 // as als.RMSE into partial, and the partial sums are added in chunk order,
 // so the result does not depend on the number of workers and matches
 // als.RMSE to rounding.
@@ -226,22 +246,27 @@ func rmse(t *team, partial []float64, m *als.Model, r *als.Ratings, implicit boo
 	if r.NNZ() == 0 {
 		return 0
 	}
-	t.parallel(len(partial), func(_, c int) {
+	t.parallel(len(partial), func(w, c int) {
 		var se float64
+		dots := t.ws[w].dots
 		for u := c * chunk; u < min((c+1)*chunk, r.NumUsers); u++ {
 			x := m.User(u)
-			for p := r.UserPtr[u]; p < r.UserPtr[u+1]; p++ {
-				i := int(r.UserIdx[p])
-				pred := float64(als.Dot(x, m.Item(i)))
-				if m.Bias {
-					pred += float64(m.Mean) + float64(m.UserBias[u]) + float64(m.ItemBias[i])
+			for lo, hi := r.UserPtr[u], r.UserPtr[u+1]; lo < hi; lo += int64(len(dots)) {
+				ids := r.UserIdx[lo:min(hi, lo+int64(len(dots)))]
+				sdots(dots, m.ItemFactors, m.Rank, ids, x)
+				for l, it := range ids {
+					p := lo + int64(l)
+					pred := float64(dots[l])
+					if m.Bias {
+						pred += float64(m.Mean) + float64(m.UserBias[u]) + float64(m.ItemBias[it])
+					}
+					t := float64(r.UserVal[p])
+					if implicit {
+						t = 1
+					}
+					d := pred - t
+					se += d * d
 				}
-				t := float64(r.UserVal[p])
-				if implicit {
-					t = 1
-				}
-				d := pred - t
-				se += d * d
 			}
 		}
 		partial[c] = se

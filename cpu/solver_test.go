@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -17,6 +18,134 @@ func TestSolver(t *testing.T) {
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
 			alstest.Run(t, func(*testing.T) als.Solver { return cpu.New(workers) })
+		})
+	}
+}
+
+// cgSolver is a cpu.Solver that fits with als.CG and a fixed number of
+// steps, whatever the Params say.
+type cgSolver struct {
+	*cpu.Solver
+	steps int
+}
+
+func (s cgSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	p.Solver, p.CGSteps = als.CG, s.steps
+	return s.Solver.Fit(ctx, dst, r, p, progress)
+}
+
+// TestSolverCG runs the conformance suite on the CG solver with as many
+// steps as it accepts (64, more than the suite's k' ≤ 9 unknowns per
+// row): it must then solve each row to the suite's float32-level
+// residual, as Cholesky does. Fewer steps are an approximation whose
+// cost in training error TestCGTrainError bounds.
+func TestSolverCG(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			alstest.Run(t, func(*testing.T) als.Solver { return cgSolver{cpu.New(workers), als.MaxCGSteps} })
+		})
+	}
+}
+
+// TestCGTrainError checks the default CG's tolerance: after 10
+// iterations with 3 steps per row, the training error is within 0.5% of
+// the exact (Cholesky) fit's, explicit and implicit, and the CG fit is
+// the same for any number of workers.
+func TestCGTrainError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("training-scale case")
+	}
+	r, _ := alstest.SyntheticBias(600, 900, 40000, 6, 0.3, 8)
+	implicit := als.DefaultImplicitParams()
+	implicit.Rank = 32
+	// Skewed: implicit item halves are rotated, short rows solved by
+	// Woodbury, the others by CG in the rotated basis.
+	skewed := skewedRatings(400, 1500, 300, 9)
+	for _, tc := range []struct {
+		r *als.Ratings
+		p als.Params
+	}{
+		{r, als.Params{Rank: 16, Iterations: 10, Lambda: 0.05, Seed: 3}},
+		{r, als.Params{Rank: 16, Iterations: 10, Lambda: 0.05, Seed: 3, Bias: true}},
+		{r, implicit},
+		{skewed, implicit},
+	} {
+		r, p := tc.r, tc.p
+		t.Run(fmt.Sprintf("nnz=%d/%v", r.NNZ(), p), func(t *testing.T) {
+			var exact, cg, cg1 als.Model
+			if err := cpu.New(2).Fit(t.Context(), &exact, r, p, nil); err != nil {
+				t.Fatal(err)
+			}
+			q := p
+			q.Solver = als.CG
+			if err := cpu.New(2).Fit(t.Context(), &cg, r, q, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := cpu.New(1).Fit(t.Context(), &cg1, r, q, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cg.UserFactors, cg1.UserFactors) || !slices.Equal(cg.ItemFactors, cg1.ItemFactors) {
+				t.Errorf("CG fit differs between 1 and 2 workers")
+			}
+			e, c := als.TrainError(&exact, r, p), als.TrainError(&cg, r, p)
+			if c > e*1.005 {
+				t.Errorf("CG train error %.5f, Cholesky %.5f: more than 0.5%% worse", c, e)
+			}
+			t.Logf("train error: Cholesky %.5f, CG %.5f (%+.3f%%)", e, c, 100*(c/e-1))
+		})
+	}
+}
+
+// TestTolerance checks early stopping: with a tolerance, a fit stops at
+// the first iteration whose training error changed by less than it,
+// says so in that iteration's progress, and ends with the model an
+// uncapped fit has after as many iterations.
+func TestTolerance(t *testing.T) {
+	r, _ := alstest.SyntheticBias(300, 200, 8000, 4, 0.3, 5)
+	implicit := als.DefaultImplicitParams()
+	implicit.Rank = 8
+	for _, p := range []als.Params{
+		{Rank: 8, Iterations: 40, Lambda: 0.1, Seed: 2, Tolerance: 0.005},
+		{Rank: 8, Iterations: 40, Lambda: 0.1, Seed: 2, Tolerance: 0.005, Solver: als.CG},
+		{Rank: 8, Iterations: 40, Lambda: 0.1, Seed: 2, Tolerance: 0.5},
+		func() als.Params { q := implicit; q.Iterations, q.Tolerance = 40, 0.001; return q }(),
+	} {
+		t.Run(p.String(), func(t *testing.T) {
+			var its []als.Iteration
+			var m als.Model
+			if err := cpu.New(2).Fit(t.Context(), &m, r, p, func(it als.Iteration) { its = append(its, it) }); err != nil {
+				t.Fatal(err)
+			}
+			n := len(its)
+			if n < 2 || n >= p.Iterations {
+				t.Fatalf("Fit(%v) ran %d iterations, want 2..%d", p, n, p.Iterations-1)
+			}
+			for j, it := range its {
+				change := math.Inf(1)
+				if j > 0 {
+					change = math.Abs(its[j-1].TrainRMSE-it.TrainRMSE) / its[j-1].TrainRMSE
+				}
+				if last := j == n-1; last != (change < p.Tolerance) || last != (it.Stopped != "") {
+					t.Errorf("iteration %d: change %.3g, tolerance %g, Stopped %q", it.N, change, p.Tolerance, it.Stopped)
+				}
+			}
+			q := p
+			q.Tolerance, q.Iterations = 0, n
+			var want als.Model
+			if err := cpu.New(2).Fit(t.Context(), &want, r, q, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(m.UserFactors, want.UserFactors) || !slices.Equal(m.ItemFactors, want.ItemFactors) {
+				t.Errorf("stopped model differs from a %d-iteration fit", n)
+			}
+			// Without progress the fit stops at the same iteration.
+			var quiet als.Model
+			if err := cpu.New(1).Fit(t.Context(), &quiet, r, p, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(quiet.UserFactors, want.UserFactors) {
+				t.Errorf("fit without progress stopped elsewhere")
+			}
 		})
 	}
 }

@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"movierec/als"
 )
 
@@ -146,6 +143,8 @@ func (e *Engine) Top(ctx context.Context, user int32, n int) ([]Prediction, erro
 type scratch struct {
 	scores []float32
 	heap   []cand
+	cand   []int32   // topScored: a block's candidates
+	part   []float32 // topScored: their scores
 }
 
 // getScratch returns a scratch buffer sized for the catalog; put it back
@@ -190,65 +189,40 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	defer e.scratch.Put(sc)
 
 	genre := strings.TrimSpace(q.Genre)
-	// With a floor on the rating count or a genre, few movies are
-	// candidates (850 of 9,700 on ml-latest-small at the default floor of
-	// 25): score them one dot product each, in the loop below. Without a
-	// filter one SIMD GEMV over every movie is faster.
-	lazy := has && (minR > 0 || genre != "")
-	scores := sc.scores[:len(e.movies)]
-	switch {
-	case lazy:
-	case has:
-		// scores = Y·x over the model's items; one SIMD GEMV.
-		y := blas32.General{Rows: m.NumItems, Cols: m.Rank, Stride: m.Rank, Data: m.ItemFactors}
-		blas32.Gemv(blas.NoTrans, 1, y, blas32.Vector{N: m.Rank, Inc: 1, Data: x}, 0,
-			blas32.Vector{N: m.NumItems, Inc: 1, Data: scores[:m.NumItems]})
-		if m.Bias {
-			base := m.Mean + st.bias
-			for i, b := range m.ItemBias {
-				scores[i] += base + b
-			}
-		}
-	case implicit:
-		// No personal vector: the most rated movies first, which beat
-		// the best-rated ones as a list for everyone (see eval).
-		for i := range scores {
-			scores[i] = float32(e.counts[i].Load())
-		}
-	default:
-		for i := range scores {
-			_, avg := e.stats(int32(i))
-			scores[i] = float32(avg)
-		}
-	}
-
 	top := topN{n: q.N, h: sc.heap[:0]}
-	rated := st.rated
-	limit := len(e.movies)
 	if has {
-		limit = m.NumItems // movies unseen at training have no factors
-	}
-	for i := 0; i < limit; i++ {
-		for len(rated) > 0 && rated[0] < int32(i) {
-			rated = rated[1:]
-		}
-		if len(rated) > 0 && rated[0] == int32(i) {
-			continue
-		}
-		if int(e.counts[i].Load()) < minR {
-			continue
-		}
-		if genre != "" && !hasGenre(e.movies[i].Genres, genre) {
-			continue
-		}
-		score := scores[i]
-		if lazy {
-			score = als.Dot(x, m.Item(i))
-			if m.Bias {
-				score += m.Mean + st.bias + m.ItemBias[i]
+		// x·y for the candidates only, on the SIMD kernel (score.go).
+		e.topScored(&top, sc, m, x, st.bias, st.rated, minR, genre)
+	} else {
+		scores := sc.scores[:len(e.movies)]
+		if implicit {
+			// No personal vector: the most rated movies first, which
+			// beat the best-rated ones as a list for everyone (see eval).
+			for i := range scores {
+				scores[i] = float32(e.counts[i].Load())
+			}
+		} else {
+			for i := range scores {
+				_, avg := e.stats(int32(i))
+				scores[i] = float32(avg)
 			}
 		}
-		top.push(cand{score: score, id: e.movies[i].ID, ix: int32(i)})
+		rated := st.rated
+		for i := range scores {
+			for len(rated) > 0 && rated[0] < int32(i) {
+				rated = rated[1:]
+			}
+			if len(rated) > 0 && rated[0] == int32(i) {
+				continue
+			}
+			if int(e.counts[i].Load()) < minR {
+				continue
+			}
+			if genre != "" && !hasGenre(e.movies[i].Genres, genre) {
+				continue
+			}
+			top.push(cand{score: scores[i], id: e.movies[i].ID, ix: int32(i)})
+		}
 	}
 	best := top.sorted()
 	sc.heap = best

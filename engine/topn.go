@@ -26,6 +26,13 @@ type topN struct {
 	h []cand
 }
 
+// below reports whether a candidate scored s cannot enter: the heap is
+// full and its worst scores more (an equal score may still enter on its
+// movie id).
+func (t *topN) below(s float32) bool {
+	return len(t.h) == t.n && s < t.h[0].score
+}
+
 // push offers c.
 func (t *topN) push(c cand) {
 	h := t.h

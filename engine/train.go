@@ -118,6 +118,10 @@ func (e *Engine) device() string {
 // Device describes what trains the models (see Config.Device).
 func (e *Engine) Device() string { return e.device() }
 
+// logKeyStopped is the log key of why a fit stopped before its last
+// iteration (als.Iteration.Stopped).
+const logKeyStopped = "stopped"
+
 // fit trains one model with p and returns it with its final training
 // error (als.TrainError), logging progress and appending each iteration
 // to hist.
@@ -129,6 +133,9 @@ func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p al
 		hist.Iterations = append(hist.Iterations, IterationStat{N: it.N, TrainError: it.TrainRMSE, Seconds: it.Duration.Seconds()})
 		log.Info("training progress", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of),
 			logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds())
+		if it.Stopped != "" {
+			log.Info("training stopped early", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of), logKeyStopped, it.Stopped)
+		}
 	})
 	if err != nil {
 		return nil, 0, err

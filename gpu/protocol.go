@@ -39,7 +39,8 @@ import (
 // Version 2 added the implicit objective's fields to a Job's Params
 // (Objective, Alpha, Unobserved, RegExponent): a version-1 worker would
 // read them as the ratings' header, so the version says it first.
-const ProtocolVersion = 2
+// Version 3 added the solver's fields (Solver, CGSteps, Tolerance).
+const ProtocolVersion = 3
 
 // protocolMagic starts every Hello payload.
 const protocolMagic = "MRCW"
@@ -220,13 +221,14 @@ func (e *Encoder) header(t frameType, n uint64) error {
 
 // A Job's Params on the wire (paramsBytes): rank uint32, iterations uint32,
 // lambda float64, seed int64, bias uint8 (0 or 1), objective uint8, alpha
-// float64, unobserved float64, reg exponent float64. The decoder checks only
+// float64, unobserved float64, reg exponent float64, solver uint8, CG steps
+// uint32, tolerance float64. The decoder checks only
 // what it must to stay in sync (the bias byte); the values themselves, the
 // objective included, are checked by als.Params.Validate in the worker, which
 // answers an invalid job with a JobError (CodeInvalidParams) instead of
 // ending the session.
 const (
-	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8
+	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8 + 1 + 4 + 8
 	arrayHdr    = 8
 )
 
@@ -284,6 +286,9 @@ func (e *Encoder) writeJob(j *Job) error {
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Alpha))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Unobserved))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.RegExponent))
+	b = append(b, byte(p.Solver))
+	b = binary.LittleEndian.AppendUint32(b, uint32(p.CGSteps))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Tolerance))
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumUsers))
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumItems))
 	b = binary.LittleEndian.AppendUint64(b, nnz)
@@ -629,6 +634,9 @@ func (d *Decoder) job() (*Job, error) {
 		Alpha:       math.Float64frombits(binary.LittleEndian.Uint64(b[26:])),
 		Unobserved:  math.Float64frombits(binary.LittleEndian.Uint64(b[34:])),
 		RegExponent: math.Float64frombits(binary.LittleEndian.Uint64(b[42:])),
+		Solver:      als.Method(b[50]),
+		CGSteps:     int(int32(binary.LittleEndian.Uint32(b[51:]))),
+		Tolerance:   math.Float64frombits(binary.LittleEndian.Uint64(b[55:])),
 	}
 	if b[24] > 1 {
 		return nil, malformed("bias byte %d", b[24])

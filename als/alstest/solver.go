@@ -3,6 +3,7 @@ package alstest
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"movierec/als"
@@ -21,14 +22,25 @@ func (ReferenceSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, 
 		return fmt.Errorf("reference fit: %w", err)
 	}
 	als.Prepare(dst, r, p)
+	prev := math.NaN()
 	for it := 1; it <= p.Iterations; it++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("reference fit: %w", err)
 		}
 		start := time.Now()
 		referenceIteration(dst, r, p)
+		d := time.Since(start)
+		if progress == nil && p.Tolerance == 0 {
+			continue
+		}
+		e := als.TrainError(dst, r, p)
+		stop, why := p.Converged(prev, e)
+		prev = e
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: als.TrainError(dst, r, p), Duration: time.Since(start)})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d, Stopped: why})
+		}
+		if stop {
+			break
 		}
 	}
 	return nil

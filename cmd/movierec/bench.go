@@ -52,6 +52,7 @@ type benchReport struct {
 	Lambda                 float64    `json:"lambda"`
 	Bias                   bool       `json:"bias"`
 	Implicit               string     `json:"implicit_params,omitempty"` // the implicit rows' parameters, rank aside
+	Solver                 string     `json:"solver,omitempty"`          // --solver when given: every row's solver
 	Training               []benchRow `json:"training"`
 	PeakRSSBytes           int64      `json:"peak_rss_bytes"`
 	TopP50, TopP90, TopP99 time.Duration
@@ -70,6 +71,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		iterations, topQueries  int
 		lambda, testFraction    float64
 		asJSON, bias            bool
+		solverFlag              string
 	)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -87,6 +89,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&appendTo, "append", "", "append the results as a Markdown section to this file (e.g. bench/RESULTS.md)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	fs.BoolVar(&bias, "bias", false, "learn user and movie biases")
+	fs.StringVar(&solverFlag, "solver", "", "solver for every training: cholesky or cg (default: each objective's own, cholesky for explicit, cg for implicit)")
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -94,6 +97,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
+	}
+	var method als.Method
+	if solverFlag != "" {
+		if method, err = als.ParseMethod(solverFlag); err != nil {
+			return fmt.Errorf("--solver: %w", err)
+		}
 	}
 	var ranks []int
 	for _, s := range strings.Split(ranksFlag, ",") {
@@ -112,7 +121,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		objectives = append(objectives, o)
 	}
 
-	rep := benchReport{Machine: machine(), Iterations: iterations, Lambda: lambda, Bias: bias}
+	rep := benchReport{Machine: machine(), Iterations: iterations, Lambda: lambda, Bias: bias, Solver: solverFlag}
 	if slices.Contains(objectives, als.Implicit) {
 		rep.Implicit = benchParams(als.Implicit, 0, iterations, lambda, bias).String()
 	}
@@ -172,6 +181,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for _, obj := range objectives {
 			for _, k := range ranks {
 				p := benchParams(obj, k, iterations, lambda, bias)
+				if solverFlag != "" {
+					p.Solver = method
+				}
 				var m als.Model
 				var total time.Duration
 				err := solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
@@ -330,6 +342,9 @@ func (rep benchReport) markdown(cmd string) string {
 	fmt.Fprintf(&b, "\n%d iterations per training; explicit: λ %g, biases %t, test RMSE on a %s hold-out", rep.Iterations, rep.Lambda, rep.Bias, "10%")
 	if rep.Implicit != "" {
 		fmt.Fprintf(&b, "; implicit: %s (no RMSE: its scores are no ratings)", strings.TrimPrefix(rep.Implicit, "objective=implicit rank=0 "))
+	}
+	if rep.Solver != "" {
+		fmt.Fprintf(&b, "; solver %s for both", rep.Solver)
 	}
 	fmt.Fprintf(&b, ". GFLOP/s counts als.FlopsPerIteration, the explicit normal equations' work, for both objectives.\n")
 	return b.String()

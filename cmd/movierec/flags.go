@@ -30,6 +30,10 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&m.p.Lambda, "lambda", d.Lambda, "regularisation λ (ALS-WR: scaled by each row's rating count)")
 	fs.Int64Var(&m.p.Seed, "seed", d.Seed, "random seed of the factor initialisation")
 	fs.BoolVar(&m.p.Bias, "bias", false, "learn user and movie biases (lowers the error)")
+	m.p.Solver = d.Solver
+	fs.Var(methodValue{&m.p.Solver}, "solver", "how the rating model solves each row: cholesky (exact) or cg (conjugate gradient, CPU backend)")
+	fs.IntVar(&m.p.CGSteps, "cg-steps", 0, "CG steps per row and half-iteration with --solver cg (0: 3)")
+	fs.Float64Var(&m.p.Tolerance, "tolerance", 0, "stop the rating model's training once its train error changes by less than this fraction in an iteration (0: run every --iterations; CPU backend)")
 	fs.StringVar(&m.backend, "backend", "auto", "training backend: auto (CUDA worker if it works, else CPU), cpu, cuda")
 	fs.StringVar(&m.cudaWorker, "cuda-worker", "", "path of the movierec-cuda worker (default: next to this binary)")
 	fs.IntVar(&m.workers, "train-workers", 0, "CPU training goroutines (0: automatic: serve leaves one core to requests, other commands use every core)")
@@ -143,6 +147,28 @@ func (r *rankingFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&r.p.Alpha, "alpha", d.Alpha, "confidence slope of the implicit model: a rating r weighs 1 + alpha·r")
 	fs.Float64Var(&r.p.Unobserved, "unobserved", d.Unobserved, "weight of every unrated pair in the implicit model")
 	fs.Float64Var(&r.p.RegExponent, "reg-exponent", d.RegExponent, "frequency scaling ν of the implicit ridge (0: plain λ)")
+	fs.Var(methodValue{&r.p.Solver}, "ranking-solver", "how the implicit ranking model solves each row: cholesky (exact) or cg (conjugate gradient, CPU backend)")
+	fs.IntVar(&r.p.CGSteps, "ranking-cg-steps", d.CGSteps, "CG steps per row and half-iteration with --ranking-solver cg (0: 3)")
+	fs.Float64Var(&r.p.Tolerance, "ranking-tolerance", d.Tolerance, "stop the ranking model's training once its train error changes by less than this fraction in an iteration (0: run every --ranking-iterations; CPU backend)")
+}
+
+// methodValue is a flag.Value that parses an als.Method.
+type methodValue struct{ m *als.Method }
+
+func (v methodValue) String() string {
+	if v.m == nil {
+		return als.Cholesky.String()
+	}
+	return v.m.String()
+}
+
+func (v methodValue) Set(s string) error {
+	m, err := als.ParseMethod(s)
+	if err != nil {
+		return err
+	}
+	*v.m = m
+	return nil
 }
 
 // params returns the ranking model's parameters, or ok false when the

@@ -1,0 +1,221 @@
+package cpu
+
+import (
+	"math"
+
+	"movierec/internal/f32"
+)
+
+// This file holds the conjugate-gradient solver (als.CG). Each row's
+// system A x = b, A = Σ w y yᵀ + S + reg·I (explicit: w = 1, S = 0, the
+// augmented y with a trailing 1 when learning biases; implicit: w = c − w₀
+// and S = w₀G, the fixed side's Gram matrix), is solved approximately by
+// Params.Steps() CG steps started from the row's current factors, the
+// previous iteration's solution (Takács, Pilászy & Tikk 2011; Hu et al.'s
+// implicit objective as in benfred/implicit). The k×k matrix Σ w y yᵀ is
+// never formed: A·v is two float32 passes over the row's gathered
+// factor rows, straight from the factor table: t = Y·v (sdots), then
+// Yᵀ·(w∘t) (saxpys), float32 AVX2/FMA kernels (internal/f32), each in blocks of kernel.block rows so the second
+// pass finds them in cache. S·v is one more sdots over the rows of a
+// float32 copy of S. The CG recurrences (x, r, p and their dot
+// products) are float64 over k' elements.
+//
+// Per row and step that is 2·n·k multiply-adds (plus k² for the implicit
+// S), against n·k²/2 + k³/3 for assembling and factorising; the price is
+// an approximate solve, whose error the next iterations keep shrinking
+// because each starts where the last one ended.
+
+// sdots and saxpys are the f32 kernels (internal/f32) the CG solver and
+// the training error run on: t[j] = src[idx[j]·k:][:k]·p, and
+// dst += Σ t[j]·src[idx[j]·k:][:k].
+func sdots(t, src []float32, k int, idx []int32, p []float32) { f32.DotsIdx(t, src, k, idx, p) }
+
+func saxpys(dst, src []float32, k int, idx []int32, t []float32) {
+	f32.AxpysIdx(dst, src, k, idx, t)
+}
+
+// cgScratch is one worker's CG scratch, sized once per Fit by growCG.
+type cgScratch struct {
+	x, r, p, q []float64 // kp each: the CG iterate, residual, direction, A·p
+	v32, q32   []float32 // k: a vector for the kernels, and their sum
+	t          []float32 // block (or k): per-rating dot products, then weights
+}
+
+// growCG sizes ws's CG scratch for systems of size kp (rank kk) and
+// blocks of k.block ratings.
+func (k *kernel) growCG(ws *workspace, kk, kp int) {
+	n := max(k.block, kk)
+	ws.cg = &cgScratch{
+		x: make([]float64, kp), r: make([]float64, kp), p: make([]float64, kp), q: make([]float64, kp),
+		v32: make([]float32, kk), q32: make([]float32, kk), t: make([]float32, n),
+	}
+}
+
+// cgApply sets q = A·v for row's system, or q = b − A·v with residual
+// (see the top of the file). v and q have length kp and must not overlap.
+func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q []float64, residual bool) {
+	c := ws.cg
+	kk := h.k
+	v32, q32 := c.v32[:kk], c.q32[:kk]
+	for i := range v32 {
+		v32[i] = float32(v[i])
+	}
+	clear(q32)
+	var vb, qb float64 // the bias coordinate of v and of the sum
+	if h.bias {
+		vb = v[kk]
+	}
+	ih := h.imp
+	var w0 float64
+	if ih != nil {
+		w0 = ih.p.Unobserved
+	}
+	for s := lo; s < hi; s += int64(k.block) {
+		nb := int(min(hi-s, int64(k.block)))
+		ids := h.idx[s : s+int64(nb)]
+		t := c.t[:nb]
+		sdots(t, h.fixed, kk, ids, v32)
+		for l, d := range t {
+			var w, target float64
+			if ih != nil {
+				cf := confidence(&ih.p, h.val[s+int64(l)])
+				w, target = cf-w0, cf
+			} else {
+				w, target = 1, h.target(s+int64(l))
+			}
+			e := w * (float64(d) + vb)
+			if residual {
+				e = target - e
+			}
+			t[l] = float32(e)
+			qb += e
+		}
+		saxpys(q32, h.fixed, kk, ids, t)
+	}
+	sign := 1.0
+	if residual {
+		sign = -1
+	}
+	if ih != nil && ih.rotated {
+		// In the eigenbasis of G, S = w₀G is the diagonal ih.diag.
+		for i, s := range q32 {
+			q[i] = float64(s) + sign*(ih.diag[i]+reg)*v[i]
+		}
+	} else if ih != nil {
+		// S·v: one dot product per row of the symmetric S.
+		t := c.t[:kk]
+		sdots(t, ih.g32, kk, ih.iota, v32)
+		for i, s := range t {
+			q[i] = float64(q32[i]) + sign*(float64(s)+reg*v[i])
+		}
+	} else {
+		for i, s := range q32 {
+			q[i] = float64(s) + sign*reg*v[i]
+		}
+	}
+	if h.bias {
+		q[kk] = qb + sign*reg*vb
+	}
+}
+
+// solveRowCG is solveRow for als.CG: h.cg steps from the row's current
+// factors (and bias). It returns false, leaving zeros, when the solution
+// is not finite (only possible with non-finite data). It allocates
+// nothing.
+func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
+	lo, hi := h.ptr[row], h.ptr[row+1]
+	n := int(hi - lo)
+	kk, kp := h.k, h.kp
+	dst := h.dst[row*kk : (row+1)*kk]
+	if n == 0 {
+		k.store(dst, h, row, nil)
+		return true
+	}
+	var reg float64
+	if h.imp != nil {
+		reg = h.imp.p.RowReg(n, h.imp.fixed)
+	} else {
+		reg = h.lambda * float64(n)
+	}
+	c := ws.cg
+	x, r, p, q := c.x[:kp], c.r[:kp], c.p[:kp], c.q[:kp]
+	if ih := h.imp; ih != nil && ih.rotated {
+		if ih.positive[row] && n < k.cgWoodburyMax(kk) {
+			// Short rows are solved exactly, and cheaper.
+			return k.solveWoodbury(ws, h, lo, hi, dst)
+		}
+		// The previous factors are in the previous basis.
+		clear(x)
+		for i, v := range dst {
+			if v != 0 {
+				axpyArch(float64(v), ih.q[i*kk:i*kk+kk], x)
+			}
+		}
+	} else {
+		for i, v := range dst {
+			x[i] = float64(v)
+		}
+	}
+	if h.bias {
+		x[kk] = float64(h.dstBias[row])
+	}
+	k.cgApply(ws, h, lo, hi, reg, x, r, true)
+	copy(p, r)
+	rs := dotGo(r, r)
+	for range h.cg {
+		if !(rs > 1e-30) {
+			break
+		}
+		k.cgApply(ws, h, lo, hi, reg, p, q, false)
+		pq := dotGo(p, q)
+		if !(pq > 0) {
+			break
+		}
+		alpha := rs / pq
+		axpyGo(alpha, p, x)
+		axpyGo(-alpha, q, r)
+		rn := dotGo(r, r)
+		beta := rn / rs
+		for i, v := range r {
+			p[i] = v + beta*p[i]
+		}
+		rs = rn
+	}
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			k.store(dst, h, row, nil)
+			return false
+		}
+	}
+	k.store(dst, h, row, x)
+	return true
+}
+
+// cgWoodburyMax returns the row length from which a rotated half under
+// CG takes CG steps rather than the Woodbury solve: Woodbury costs about
+// n²k/2, CG about 8nk plus k² to turn the warm start into the new basis,
+// which cross near n = k/5 at k = 128.
+func (k *kernel) cgWoodburyMax(kk int) int {
+	return min(k.woodburyMax(kk), int(k.cgWoodbury*float64(kk)))
+}
+
+// cgShared sets h.imp.g32 to the full symmetric float32 copy of h.imp.gram
+// (w₀G, lower triangle, stride ld) and h.imp.iota to 0..k-1, for cgApply.
+func cgShared(h *half) {
+	ih := h.imp
+	kk, ld := h.k, ih.ld
+	if len(ih.g32) != kk*kk {
+		ih.g32 = make([]float32, kk*kk)
+		ih.iota = make([]int32, kk)
+		for j := range ih.iota {
+			ih.iota[j] = int32(j)
+		}
+	}
+	for i := 0; i < kk; i++ {
+		for j := 0; j <= i; j++ {
+			v := float32(ih.gram[i*ld+j])
+			ih.g32[i*kk+j] = v
+			ih.g32[j*kk+i] = v
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"movierec/als"
+)
+
+// TestSolveRowCGConverges checks that enough CG steps reach the Cholesky
+// solution of every test row, explicit (with and without biases) and
+// implicit, from a zero and from a random start, and that the row solve
+// allocates nothing.
+func TestSolveRowCGConverges(t *testing.T) {
+	for _, k := range []int{1, 8, 33, 64} {
+		for _, tc := range []struct {
+			name     string
+			bias     bool
+			implicit bool
+		}{{"explicit", false, false}, {"bias", true, false}, {"implicit", false, true}} {
+			t.Run(fmt.Sprintf("k=%d/%s", k, tc.name), func(t *testing.T) {
+				h := testHalf(testLens, k, tc.bias, uint64(k))
+				if tc.implicit {
+					p := als.DefaultImplicitParams()
+					p.Rank = k
+					h.imp = &implicitHalf{p: p, fixed: len(h.fixed) / k, ld: gramDim(k), gram: make([]float64, gramDim(k)*gramDim(k)), diag: make([]float64, k)}
+					ws := defaultKernel.newWorkspace(k, 1000)
+					team := newTeam([]*workspace{ws}, 0, false)
+					fixedGram(team, h, newImplicitScratch(h.imp.ld, len(h.fixed)/k, k))
+					team.close()
+					h.imp.positive = make([]bool, h.rows())
+					cgShared(h)
+				}
+				kern := defaultKernel
+				ws := kern.newWorkspace(h.kp, 1000)
+				kern.growImplicit(ws, k)
+				kern.growCG(ws, k, h.kp)
+				want := make([][]float64, h.rows())
+				for row := range want {
+					if !kern.solveRow(ws, h, row) {
+						t.Fatalf("row %d: Cholesky failed", row)
+					}
+					want[row] = append([]float64(nil), ws.b[:h.kp]...)
+				}
+				h.cg = min(als.MaxCGSteps, 4*h.kp)
+				rng := rand.New(rand.NewPCG(1, 2))
+				for row, n := range testLens {
+					x := h.dst[row*k : row*k+k]
+					for c := range x {
+						x[c] = float32(rng.NormFloat64())
+					}
+					if !kern.solveRow(ws, h, row) {
+						t.Fatalf("row %d (n=%d): CG failed", row, n)
+					}
+					if n == 0 {
+						continue
+					}
+					var d, s float64
+					for c, v := range x {
+						d = max(d, math.Abs(float64(v)-want[row][c]))
+						s = max(s, math.Abs(want[row][c]))
+					}
+					if h.bias {
+						d = max(d, math.Abs(float64(h.dstBias[row])-want[row][k]))
+					}
+					if d > 2e-3*s+1e-5 {
+						t.Errorf("row %d (n=%d): CG differs from Cholesky by %.3g (max |x| %.3g)", row, n, d, s)
+					}
+				}
+				h.cg = 3
+				if a := testing.AllocsPerRun(10, func() { kern.solveRow(ws, h, len(testLens)-1) }); a != 0 {
+					t.Errorf("solveRowCG allocates %v times per row, want 0", a)
+				}
+			})
+		}
+	}
+}

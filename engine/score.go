@@ -1,0 +1,61 @@
+package engine
+
+import (
+	"movierec/als"
+	"movierec/internal/f32"
+)
+
+// scoreBlock is the number of movies topScored filters and scores at a
+// time: their candidate indices and scores stay in L1 between the passes.
+const scoreBlock = 512
+
+// topScored offers top every movie below m.NumItems that the user has not
+// rated (rated: catalog indices, ascending), that has at least minR
+// ratings and, with a genre, is of that genre, scored x·y (plus the
+// biases when m has them). Block by block, it collects the candidates'
+// indices, scores them with one AVX2/FMA kernel call (f32.DotsIdx, which
+// reads only the candidates' rows of the item table) and pushes them into
+// the bounded heap, skipping at once the scores below its worst. It
+// allocates nothing once sc has grown to scoreBlock.
+func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, x []float32, userBias float32, rated []int32, minR int, genre string) {
+	if cap(sc.cand) < scoreBlock {
+		sc.cand = make([]int32, scoreBlock)
+		sc.part = make([]float32, scoreBlock)
+	}
+	var base float32
+	if m.Bias {
+		base = m.Mean + userBias
+	}
+	limit := min(m.NumItems, len(e.movies))
+	for lo := 0; lo < limit; lo += scoreBlock {
+		hi := min(lo+scoreBlock, limit)
+		ids := sc.cand[:0]
+		for i := lo; i < hi; i++ {
+			for len(rated) > 0 && rated[0] < int32(i) {
+				rated = rated[1:]
+			}
+			if len(rated) > 0 && rated[0] == int32(i) {
+				continue
+			}
+			if minR > 0 && int(e.counts[i].Load()) < minR {
+				continue
+			}
+			if genre != "" && !hasGenre(e.movies[i].Genres, genre) {
+				continue
+			}
+			ids = append(ids, int32(i))
+		}
+		scores := sc.part[:len(ids)]
+		f32.DotsIdx(scores, m.ItemFactors, m.Rank, ids, x)
+		for j, i := range ids {
+			s := scores[j]
+			if m.Bias {
+				s += base + m.ItemBias[i]
+			}
+			if top.below(s) {
+				continue
+			}
+			top.push(cand{score: s, id: e.movies[i].ID, ix: i})
+		}
+	}
+}

@@ -1,0 +1,113 @@
+// Package f32 holds float32 vector kernels shared by the CPU trainer
+// (cpu) and the scoring code (engine, eval): dot products of one vector
+// with many rows of a row-major factor table, and sums of weighted rows.
+//
+// On amd64 with AVX2 and FMA they are assembly (f32_amd64.s), chosen once
+// at start-up from the CPU's feature bits; on other CPUs, other
+// architectures or with the purego build tag they are plain Go. The two
+// sum in different orders, so they agree to float32 rounding: within a
+// few units of 6e-8 times the sum of the terms' magnitudes. On a given
+// machine and build the choice never changes, so results are
+// reproducible run to run.
+//
+// All functions take the destination first; every slice is the caller's
+// and only the destination is written, which must not overlap the
+// others. They panic on bad dimensions, short slices or an index out of
+// range, and allocate nothing.
+package f32
+
+// Dots sets t[j] = src[j·k:][:k] · p for every j < len(t): one dot product
+// per row of the row-major table src (stride k), such as every item's
+// score for one user.
+func Dots(t, src []float32, k int, p []float32) {
+	if k <= 0 {
+		panic("f32: Dots: bad dimensions")
+	}
+	if len(src) < len(t)*k || len(p) < k {
+		panic("f32: Dots: short slice")
+	}
+	if len(t) == 0 {
+		return
+	}
+	dotsArch(t, src[:len(t)*k], k, p[:k])
+}
+
+// DotsIdx sets t[j] = src[idx[j]·k:][:k] · p for every j < len(idx): one
+// dot product per indexed row of the row-major table src (stride k).
+func DotsIdx(t, src []float32, k int, idx []int32, p []float32) {
+	checkRows("DotsIdx", src, k, idx)
+	if len(t) < len(idx) || len(p) < k {
+		panic("f32: DotsIdx: short slice")
+	}
+	if len(idx) == 0 {
+		return
+	}
+	dotsIdxArch(t, src, k, idx, p[:k])
+}
+
+// AxpysIdx adds Σ_j t[j]·src[idx[j]·k:][:k] to dst[:k]: the indexed rows
+// of the row-major table src (stride k) weighted by t, in order j, with
+// one rounding per term (fused on AVX2).
+func AxpysIdx(dst, src []float32, k int, idx []int32, t []float32) {
+	checkRows("AxpysIdx", src, k, idx)
+	if len(t) < len(idx) || len(dst) < k {
+		panic("f32: AxpysIdx: short slice")
+	}
+	if len(idx) == 0 {
+		return
+	}
+	axpysIdxArch(dst[:k], src, k, idx, t)
+}
+
+// checkRows panics unless every idx[j] names a whole row of the stride-k
+// table src.
+func checkRows(name string, src []float32, k int, idx []int32) {
+	if k <= 0 {
+		panic("f32: " + name + ": bad dimensions")
+	}
+	rows := uint(len(src) / k)
+	for _, it := range idx {
+		if uint(it) >= rows {
+			panic("f32: " + name + ": index out of range")
+		}
+	}
+}
+
+// dotsGo is Dots in plain Go. Its arguments are checked by Dots.
+func dotsGo(t, src []float32, k int, p []float32) {
+	p = p[:k]
+	for j := range t {
+		row := src[j*k : j*k+k]
+		var s float32
+		for c, v := range row {
+			s += v * p[c]
+		}
+		t[j] = s
+	}
+}
+
+// dotsIdxGo is DotsIdx in plain Go. Its arguments are checked by DotsIdx.
+func dotsIdxGo(t, src []float32, k int, idx []int32, p []float32) {
+	p = p[:k]
+	for j, it := range idx {
+		row := src[int(it)*k : int(it)*k+k]
+		var s float32
+		for c, v := range row {
+			s += v * p[c]
+		}
+		t[j] = s
+	}
+}
+
+// axpysIdxGo is AxpysIdx in plain Go. Its arguments are checked by
+// AxpysIdx.
+func axpysIdxGo(dst, src []float32, k int, idx []int32, t []float32) {
+	dst = dst[:k]
+	for j, it := range idx {
+		row := src[int(it)*k : int(it)*k+k]
+		w := t[j]
+		for c, v := range row {
+			dst[c] += w * v
+		}
+	}
+}

@@ -1,0 +1,47 @@
+//go:build amd64 && !purego
+
+package f32
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 reports whether the CPU runs the assembly kernels (it has AVX2
+// and FMA). It is set once at package initialisation from the CPU's
+// feature bits and never written again.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// dotsAVX2, dotsIdxAVX2 and axpysIdxAVX2 are implemented in f32_amd64.s;
+// they compute what dotsGo, dotsIdxGo and axpysIdxGo do. Their arguments
+// are checked by the exported functions.
+//
+//go:noescape
+func dotsAVX2(t, src []float32, k int, p []float32)
+
+//go:noescape
+func dotsIdxAVX2(t, src []float32, k int, idx []int32, p []float32)
+
+//go:noescape
+func axpysIdxAVX2(dst, src []float32, k int, idx []int32, t []float32)
+
+func dotsArch(t, src []float32, k int, p []float32) {
+	if useAVX2 {
+		dotsAVX2(t, src, k, p)
+		return
+	}
+	dotsGo(t, src, k, p)
+}
+
+func dotsIdxArch(t, src []float32, k int, idx []int32, p []float32) {
+	if useAVX2 {
+		dotsIdxAVX2(t, src, k, idx, p)
+		return
+	}
+	dotsIdxGo(t, src, k, idx, p)
+}
+
+func axpysIdxArch(dst, src []float32, k int, idx []int32, t []float32) {
+	if useAVX2 {
+		axpysIdxAVX2(dst, src, k, idx, t)
+		return
+	}
+	axpysIdxGo(dst, src, k, idx, t)
+}

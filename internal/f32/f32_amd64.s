@@ -1,0 +1,418 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// sTailMask<>+32-4·r is the VMASKMOVPS mask selecting the first r < 8 of
+// eight float32 lanes.
+DATA sTailMask<>+0(SB)/4, $-1
+DATA sTailMask<>+4(SB)/4, $-1
+DATA sTailMask<>+8(SB)/4, $-1
+DATA sTailMask<>+12(SB)/4, $-1
+DATA sTailMask<>+16(SB)/4, $-1
+DATA sTailMask<>+20(SB)/4, $-1
+DATA sTailMask<>+24(SB)/4, $-1
+DATA sTailMask<>+28(SB)/4, $-1
+DATA sTailMask<>+32(SB)/4, $0
+DATA sTailMask<>+36(SB)/4, $0
+DATA sTailMask<>+40(SB)/4, $0
+DATA sTailMask<>+44(SB)/4, $0
+DATA sTailMask<>+48(SB)/4, $0
+DATA sTailMask<>+52(SB)/4, $0
+DATA sTailMask<>+56(SB)/4, $0
+DATA sTailMask<>+60(SB)/4, $0
+GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
+
+// ROW loads &src[idx[off/4]·k] into reg (AX scratch).
+#define ROW(off, reg) \
+	MOVLQSX off(R8), AX; \
+	IMULQ   R14, AX;     \
+	LEAQ    (SI)(AX*1), reg
+
+// func dotsIdxAVX2(t []float32, src []float32, k int, idx []int32, p []float32)
+//
+// dotsIdxAVX2 is dotsIdxGo (f32.go): t[j] = src[idx[j]·k:][:k]·p. Rows are
+// taken four at a time, each summed in two accumulators of eight lanes
+// over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
+// the last k mod 8 columns; a single row at a time for the last rows mod 4.
+//
+// Registers: DI = &t[j], SI = &src[0], R8 = &idx[j], DX = rows left,
+// R9 = &p[0], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
+// R10..R13 = the rows, Y15 = tail mask, Y14 = p's masked tail.
+TEXT ·dotsIdxAVX2(SB), NOSPLIT, $0-104
+	MOVQ       t_base+0(FP), DI
+	MOVQ       src_base+24(FP), SI
+	MOVQ       k+48(FP), CX
+	MOVQ       idx_base+56(FP), R8
+	MOVQ       idx_len+64(FP), DX
+	MOVQ       p_base+80(FP), R9
+	MOVQ       CX, R14
+	SHLQ       $2, R14
+	MOVQ       CX, AX
+	ANDQ       $7, AX
+	SHLQ       $2, AX
+	LEAQ       sTailMask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y15
+	ANDQ       $-8, CX
+	SHLQ       $2, CX
+	VMASKMOVPS (R9)(CX*1), Y15, Y14
+
+d4:
+	CMPQ   DX, $4
+	JLT    d1
+	ROW(0, R10)
+	ROW(4, R11)
+	ROW(8, R12)
+	ROW(12, R13)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+d4c16:
+	// 16 columns a step into two accumulators per row: eight
+	// independent FMA chains, enough to keep both FMA pipes busy.
+	CMPQ        BX, AX
+	JGE         d4c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	VFMADD231PS 32(R11)(BX*1), Y5, Y7
+	VFMADD231PS 32(R12)(BX*1), Y5, Y8
+	VFMADD231PS 32(R13)(BX*1), Y5, Y9
+	ADDQ        $64, BX
+	JMP         d4c16
+
+d4c:
+	CMPQ        BX, CX
+	JGE         d4t
+	VMOVUPS     (R9)(BX*1), Y4
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	ADDQ        $32, BX
+	JMP         d4c
+
+d4t:
+	CMPQ        BX, R14
+	JEQ         d4r
+	VMASKMOVPS  (R10)(BX*1), Y15, Y10
+	VMASKMOVPS  (R11)(BX*1), Y15, Y11
+	VMASKMOVPS  (R12)(BX*1), Y15, Y12
+	VMASKMOVPS  (R13)(BX*1), Y15, Y13
+	VFMADD231PS Y10, Y14, Y0
+	VFMADD231PS Y11, Y14, Y1
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y13, Y14, Y3
+
+d4r:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DI)
+	ADDQ         $16, DI
+	ADDQ         $16, R8
+	SUBQ         $4, DX
+	JMP          d4
+
+d1:
+	TESTQ  DX, DX
+	JZ     ddone
+	ROW(0, R10)
+	VXORPS Y0, Y0, Y0
+	XORQ   BX, BX
+
+d1c:
+	CMPQ        BX, CX
+	JGE         d1t
+	VMOVUPS     (R9)(BX*1), Y4
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	ADDQ        $32, BX
+	JMP         d1c
+
+d1t:
+	CMPQ        BX, R14
+	JEQ         d1r
+	VMASKMOVPS  (R10)(BX*1), Y15, Y5
+	VFMADD231PS Y5, Y14, Y0
+
+d1r:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DI)
+	ADDQ         $4, DI
+	ADDQ         $4, R8
+	DECQ         DX
+	JMP          d1
+
+ddone:
+	VZEROUPPER
+	RET
+
+// func axpysIdxAVX2(dst []float32, src []float32, k int, idx []int32, t []float32)
+//
+// axpysIdxAVX2 is axpysIdxGo (f32.go): dst += Σ_j t[j]·src[idx[j]·k:][:k].
+// Rows are taken four at a time: per 8 columns, dst is loaded, the four
+// rows are multiplied into it with their broadcast t[j] by fused
+// multiply-adds, in order j, and it is stored back; the last k mod 8
+// columns by masked loads and a masked store; then a single row at a time
+// for the last rows mod 4.
+//
+// Registers: DI = &dst[0], SI = &src[0], R8 = &idx[j], DX = rows left,
+// R9 = &t[j], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
+// R10..R13 = the rows, Y10..Y13 = t[j..j+3] broadcast, Y15 = tail mask.
+TEXT ·axpysIdxAVX2(SB), NOSPLIT, $0-104
+	MOVQ    dst_base+0(FP), DI
+	MOVQ    src_base+24(FP), SI
+	MOVQ    k+48(FP), CX
+	MOVQ    idx_base+56(FP), R8
+	MOVQ    idx_len+64(FP), DX
+	MOVQ    t_base+80(FP), R9
+	MOVQ    CX, R14
+	SHLQ    $2, R14
+	MOVQ    CX, AX
+	ANDQ    $7, AX
+	SHLQ    $2, AX
+	LEAQ    sTailMask<>+32(SB), BX
+	SUBQ    AX, BX
+	VMOVDQU (BX), Y15
+	ANDQ    $-8, CX
+	SHLQ    $2, CX
+
+a4:
+	CMPQ         DX, $4
+	JLT          a1
+	ROW(0, R10)
+	ROW(4, R11)
+	ROW(8, R12)
+	ROW(12, R13)
+	VBROADCASTSS (R9), Y10
+	VBROADCASTSS 4(R9), Y11
+	VBROADCASTSS 8(R9), Y12
+	VBROADCASTSS 12(R9), Y13
+	XORQ         BX, BX
+
+a4c:
+	CMPQ        BX, CX
+	JGE         a4t
+	VMOVUPS     (DI)(BX*1), Y0
+	VFMADD231PS (R10)(BX*1), Y10, Y0
+	VFMADD231PS (R11)(BX*1), Y11, Y0
+	VFMADD231PS (R12)(BX*1), Y12, Y0
+	VFMADD231PS (R13)(BX*1), Y13, Y0
+	VMOVUPS     Y0, (DI)(BX*1)
+	ADDQ        $32, BX
+	JMP         a4c
+
+a4t:
+	CMPQ        BX, R14
+	JEQ         a4n
+	VMASKMOVPS  (DI)(BX*1), Y15, Y0
+	VMASKMOVPS  (R10)(BX*1), Y15, Y1
+	VMASKMOVPS  (R11)(BX*1), Y15, Y2
+	VMASKMOVPS  (R12)(BX*1), Y15, Y3
+	VMASKMOVPS  (R13)(BX*1), Y15, Y4
+	VFMADD231PS Y1, Y10, Y0
+	VFMADD231PS Y2, Y11, Y0
+	VFMADD231PS Y3, Y12, Y0
+	VFMADD231PS Y4, Y13, Y0
+	VMASKMOVPS  Y0, Y15, (DI)(BX*1)
+
+a4n:
+	ADDQ $16, R9
+	ADDQ $16, R8
+	SUBQ $4, DX
+	JMP  a4
+
+a1:
+	TESTQ        DX, DX
+	JZ           adone
+	ROW(0, R10)
+	VBROADCASTSS (R9), Y10
+	XORQ         BX, BX
+
+a1c:
+	CMPQ        BX, CX
+	JGE         a1t
+	VMOVUPS     (DI)(BX*1), Y0
+	VFMADD231PS (R10)(BX*1), Y10, Y0
+	VMOVUPS     Y0, (DI)(BX*1)
+	ADDQ        $32, BX
+	JMP         a1c
+
+a1t:
+	CMPQ        BX, R14
+	JEQ         a1n
+	VMASKMOVPS  (DI)(BX*1), Y15, Y0
+	VMASKMOVPS  (R10)(BX*1), Y15, Y1
+	VFMADD231PS Y1, Y10, Y0
+	VMASKMOVPS  Y0, Y15, (DI)(BX*1)
+
+a1n:
+	ADDQ $4, R9
+	ADDQ $4, R8
+	DECQ DX
+	JMP  a1
+
+adone:
+	VZEROUPPER
+	RET
+
+// func dotsAVX2(t []float32, src []float32, k int, idx []int32, p []float32)
+//
+// dotsAVX2 is dotsGo (f32.go): t[j] = src[j·k:][:k]·p for j < len(t). Rows are
+// taken four at a time, each summed in two accumulators of eight lanes
+// over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
+// the last k mod 8 columns; a single row at a time for the last rows mod 4.
+//
+// Registers: DI = &t[j], SI = &src[j·k], DX = rows left,
+// R9 = &p[0], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
+// R10..R13 = the rows, Y15 = tail mask, Y14 = p's masked tail.
+TEXT ·dotsAVX2(SB), NOSPLIT, $0-80
+	MOVQ       t_base+0(FP), DI
+	MOVQ       src_base+24(FP), SI
+	MOVQ       k+48(FP), CX
+	MOVQ       t_len+8(FP), DX
+	MOVQ       p_base+56(FP), R9
+	MOVQ       CX, R14
+	SHLQ       $2, R14
+	MOVQ       CX, AX
+	ANDQ       $7, AX
+	SHLQ       $2, AX
+	LEAQ       sTailMask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y15
+	ANDQ       $-8, CX
+	SHLQ       $2, CX
+	VMASKMOVPS (R9)(CX*1), Y15, Y14
+
+c4:
+	CMPQ   DX, $4
+	JLT    c1
+	MOVQ   SI, R10
+	LEAQ   (R10)(R14*1), R11
+	LEAQ   (R11)(R14*1), R12
+	LEAQ   (R12)(R14*1), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+c4c16:
+	// 16 columns a step into two accumulators per row: eight
+	// independent FMA chains, enough to keep both FMA pipes busy.
+	CMPQ        BX, AX
+	JGE         c4c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	VFMADD231PS 32(R11)(BX*1), Y5, Y7
+	VFMADD231PS 32(R12)(BX*1), Y5, Y8
+	VFMADD231PS 32(R13)(BX*1), Y5, Y9
+	ADDQ        $64, BX
+	JMP         c4c16
+
+c4c:
+	CMPQ        BX, CX
+	JGE         c4t
+	VMOVUPS     (R9)(BX*1), Y4
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	ADDQ        $32, BX
+	JMP         c4c
+
+c4t:
+	CMPQ        BX, R14
+	JEQ         c4r
+	VMASKMOVPS  (R10)(BX*1), Y15, Y10
+	VMASKMOVPS  (R11)(BX*1), Y15, Y11
+	VMASKMOVPS  (R12)(BX*1), Y15, Y12
+	VMASKMOVPS  (R13)(BX*1), Y15, Y13
+	VFMADD231PS Y10, Y14, Y0
+	VFMADD231PS Y11, Y14, Y1
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y13, Y14, Y3
+
+c4r:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DI)
+	ADDQ         $16, DI
+	LEAQ         (R13)(R14*1), SI
+	SUBQ         $4, DX
+	JMP          c4
+
+c1:
+	TESTQ  DX, DX
+	JZ     cdone
+	MOVQ   SI, R10
+	VXORPS Y0, Y0, Y0
+	XORQ   BX, BX
+
+c1c:
+	CMPQ        BX, CX
+	JGE         c1t
+	VMOVUPS     (R9)(BX*1), Y4
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	ADDQ        $32, BX
+	JMP         c1c
+
+c1t:
+	CMPQ        BX, R14
+	JEQ         c1r
+	VMASKMOVPS  (R10)(BX*1), Y15, Y5
+	VFMADD231PS Y5, Y14, Y0
+
+c1r:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DI)
+	ADDQ         $4, DI
+	ADDQ         R14, SI
+	DECQ         DX
+	JMP          c1
+
+cdone:
+	VZEROUPPER
+	RET
+

@@ -1,0 +1,222 @@
+package f32
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDotsAxpys checks DotsIdx and AxpysIdx (the AVX2 assembly where the CPU
+// has it) and their plain-Go versions against float64 sums for every
+// k = 1..260 and row counts around the kernels' group of four, including
+// the table's last row (whose masked tail ends the slice).
+func TestDotsAxpys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for k := 1; k <= 260; k++ {
+		const rows = 40
+		src := make([]float32, rows*k)
+		for j := range src {
+			src[j] = float32(rng.NormFloat64())
+		}
+		p := make([]float32, k)
+		for j := range p {
+			p[j] = float32(rng.NormFloat64())
+		}
+		for _, n := range []int{0, 1, 3, 4, 5, 9} {
+			idx := make([]int32, n)
+			for j := range idx {
+				idx[j] = int32(rng.IntN(rows))
+			}
+			if n > 0 {
+				idx[n-1] = rows - 1
+			}
+			w := make([]float32, n)
+			for j := range w {
+				w[j] = float32(rng.NormFloat64())
+			}
+			// float64 references and the error scales Σ|terms|.
+			wantT := make([]float64, n)
+			scaleT := make([]float64, n)
+			wantA := make([]float64, k)
+			scaleA := make([]float64, k)
+			for j, it := range idx {
+				row := src[int(it)*k : int(it)*k+k]
+				for c, v := range row {
+					wantT[j] += float64(v) * float64(p[c])
+					scaleT[j] += math.Abs(float64(v) * float64(p[c]))
+					wantA[c] += float64(w[j]) * float64(v)
+					scaleA[c] += math.Abs(float64(w[j]) * float64(v))
+				}
+			}
+			for _, impl := range []struct {
+				name   string
+				dots   func(t, src []float32, k int, idx []int32, p []float32)
+				axpys  func(dst, src []float32, k int, idx []int32, t []float32)
+				sentry bool
+			}{
+				{"exported", DotsIdx, AxpysIdx, true},
+				{"go", dotsIdxGo, axpysIdxGo, false},
+			} {
+				got := make([]float32, n+1)
+				got[n] = 42 // must stay
+				impl.dots(got, src, k, idx, p)
+				for j := range n {
+					if d := math.Abs(float64(got[j]) - wantT[j]); d > 1e-6*(scaleT[j]+1e-30)*float64(k) {
+						t.Fatalf("%s DotsIdx k=%d n=%d: t[%d] = %v, want %v", impl.name, k, n, j, got[j], wantT[j])
+					}
+				}
+				if got[n] != 42 {
+					t.Fatalf("%s DotsIdx k=%d n=%d wrote past t[%d]", impl.name, k, n, n-1)
+				}
+				dst := make([]float32, k+1)
+				dst[k] = 42
+				impl.axpys(dst, src, k, idx, w)
+				for c := range k {
+					if d := math.Abs(float64(dst[c]) - wantA[c]); d > 1e-6*(scaleA[c]+1e-30)*float64(n+1) {
+						t.Fatalf("%s AxpysIdx k=%d n=%d: dst[%d] = %v, want %v", impl.name, k, n, c, dst[c], wantA[c])
+					}
+				}
+				if dst[k] != 42 {
+					t.Fatalf("%s AxpysIdx k=%d n=%d wrote past dst[%d]", impl.name, k, n, k-1)
+				}
+			}
+		}
+	}
+}
+
+// TestPanics checks that DotsIdx and AxpysIdx reject an index out of
+// range and short slices.
+func TestPanics(t *testing.T) {
+	src := make([]float32, 12)
+	for _, tc := range []struct {
+		name string
+		fn   func()
+	}{
+		{"DotsIdx index", func() { DotsIdx(make([]float32, 1), src, 4, []int32{3}, make([]float32, 4)) }},
+		{"DotsIdx short t", func() { DotsIdx(nil, src, 4, []int32{0}, make([]float32, 4)) }},
+		{"DotsIdx short p", func() { DotsIdx(make([]float32, 1), src, 4, []int32{0}, make([]float32, 3)) }},
+		{"AxpysIdx index", func() { AxpysIdx(make([]float32, 4), src, 4, []int32{-1}, make([]float32, 1)) }},
+		{"AxpysIdx short dst", func() { AxpysIdx(make([]float32, 3), src, 4, []int32{0}, make([]float32, 1)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s did not panic", tc.name)
+				}
+			}()
+			tc.fn()
+		})
+	}
+}
+
+// TestDots checks Dots (contiguous rows) against DotsIdx over the same
+// rows, and its plain-Go version against float64 sums, for k = 1..260
+// and row counts around the kernel's group of four.
+func TestDots(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for k := 1; k <= 260; k++ {
+		for _, n := range []int{0, 1, 3, 4, 7, 8, 13} {
+			src := make([]float32, n*k)
+			for j := range src {
+				src[j] = float32(rng.NormFloat64())
+			}
+			p := make([]float32, k)
+			for j := range p {
+				p[j] = float32(rng.NormFloat64())
+			}
+			idx := make([]int32, n)
+			for j := range idx {
+				idx[j] = int32(j)
+			}
+			want := make([]float32, n)
+			DotsIdx(want, src, k, idx, p)
+			for _, impl := range []struct {
+				name string
+				fn   func(t, src []float32, k int, p []float32)
+			}{{"Dots", Dots}, {"dotsGo", dotsGo}} {
+				got := make([]float32, n)
+				impl.fn(got, src, k, p)
+				for j := range n {
+					var ref, scale float64
+					for c := range k {
+						ref += float64(src[j*k+c]) * float64(p[c])
+						scale += math.Abs(float64(src[j*k+c]) * float64(p[c]))
+					}
+					if d := math.Abs(float64(got[j]) - ref); d > 1e-6*scale*float64(k) {
+						t.Fatalf("%s k=%d n=%d: t[%d] = %v, want %v", impl.name, k, n, j, got[j], ref)
+					}
+					if impl.name == "Dots" && useAVX2 && got[j] != want[j] {
+						t.Fatalf("Dots k=%d n=%d: t[%d] = %v, DotsIdx %v: the kernels should sum alike", k, n, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkDots(b *testing.B) {
+	for _, k := range []int{8, 64, 128} {
+		const rows = 4096
+		src := make([]float32, rows*k)
+		for j := range src {
+			src[j] = float32(j%7) - 3
+		}
+		p := make([]float32, k)
+		for j := range p {
+			p[j] = 0.5
+		}
+		t := make([]float32, rows)
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(src) * 4))
+			for b.Loop() {
+				Dots(t, src, k, p)
+			}
+		})
+	}
+}
+
+func BenchmarkDotsIdx(b *testing.B) {
+	for _, k := range []int{8, 64, 128} {
+		const rows = 4096
+		src := make([]float32, rows*k)
+		for j := range src {
+			src[j] = float32(j%7) - 3
+		}
+		idx := make([]int32, rows/2)
+		for j := range idx {
+			idx[j] = int32((j * 7919) % rows)
+		}
+		p := make([]float32, k)
+		t := make([]float32, len(idx))
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				DotsIdx(t, src, k, idx, p)
+			}
+		})
+	}
+}
+
+func BenchmarkAxpysIdx(b *testing.B) {
+	for _, k := range []int{8, 64, 128} {
+		const rows = 4096
+		src := make([]float32, rows*k)
+		for j := range src {
+			src[j] = float32(j%7) - 3
+		}
+		idx := make([]int32, rows/2)
+		for j := range idx {
+			idx[j] = int32((j * 7919) % rows)
+		}
+		w := make([]float32, len(idx))
+		dst := make([]float32, k)
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				AxpysIdx(dst, src, k, idx, w)
+			}
+		})
+	}
+}
