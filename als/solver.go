@@ -11,6 +11,10 @@ type Iteration struct {
 	Of        int           // total iterations of this fit
 	TrainRMSE float64       // RMSE over the training ratings after this iteration
 	Duration  time.Duration // wall time of this iteration (both halves, RMSE excluded)
+	// FailedRows counts the rows (both halves) whose float32 solve on the
+	// GPU met a non-positive pivot and were solved again in float64 on the
+	// host; always 0 on the CPU, which solves in float64.
+	FailedRows int
 }
 
 // Solver fits a Model to Ratings. It is the seam between the engine and the

@@ -235,6 +235,10 @@ func (c *Client) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 func (c *Client) handle(m Message, id uint64, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) (done bool, err error) {
 	switch m := m.(type) {
 	case *Progress:
+		if m.ID == id && m.Iteration.FailedRows > 0 {
+			c.log.Warn("rows failed in float32 on the device; re-solved in float64 on the host",
+				"iteration", m.Iteration.N, "rows", m.Iteration.FailedRows)
+		}
 		if m.ID == id && progress != nil {
 			progress(m.Iteration)
 		}

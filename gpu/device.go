@@ -239,7 +239,7 @@ func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 	}()
 	if half {
-		if err := d.do(func() error { return j.solve(&j.items, &j.users) }); err != nil {
+		if err := d.do(func() error { _, err := j.solve(&j.items, &j.users); return err }); err != nil {
 			return err
 		}
 		return d.do(func() error { return j.download(dst) })
@@ -250,23 +250,26 @@ func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 		var rmse float64
 		var took time.Duration
+		failed := 0
 		if err := d.do(func() error {
 			start := time.Now()
-			if err := j.solve(&j.items, &j.users); err != nil {
+			fi, err := j.solve(&j.items, &j.users)
+			if err != nil {
 				return err
 			}
-			if err := j.solve(&j.users, &j.items); err != nil {
+			fu, err := j.solve(&j.users, &j.items)
+			if err != nil {
 				return err
 			}
+			failed = fi + fu
 			took = time.Since(start)
-			var err error
 			rmse, err = j.rmse()
 			return err
 		}); err != nil {
 			return fmt.Errorf("gpu: iteration %d: %w", it, err)
 		}
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse, Duration: took})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse, Duration: took, FailedRows: failed})
 		}
 	}
 	return d.do(func() error { return j.download(dst) })
@@ -302,6 +305,8 @@ type job struct {
 	slots        int
 	ws           cu.DevicePtr
 	sse          cu.DevicePtr
+	failed       cu.DevicePtr // the kernels' failed list: count, then 1 + max(rows) int32 (als.cu)
+	failedHost   []int32      // its host copy, for resolveRows
 	users, items side
 	allocs       []cu.DevicePtr
 
@@ -361,7 +366,8 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		need += s.ptrBytes + 2*s.ratingBytes + 4*s.permLen + s.factorBytes + s.biasBytes
 	}
 	wsBytes := 4 * int64(j.slots) * int64(j.plan.GramFloats)
-	need += wsBytes + 8
+	failedBytes := 4 * (1 + int64(max(r.NumUsers, r.NumItems)))
+	need += wsBytes + 8 + failedBytes
 	gramPartBytes := 8 * int64(j.gramSlots) * int64(j.gram.Len)
 	wgramBytes := 4 * int64(j.gram.Len)
 	need += gramPartBytes + wgramBytes
@@ -434,6 +440,9 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	if j.sse, err = j.alloc("RMSE accumulator", 8); err != nil {
 		return nil, err
 	}
+	if j.failed, err = j.alloc("failed rows", failedBytes); err != nil {
+		return nil, err
+	}
 	if j.implicit {
 		if j.gramPart, err = j.alloc("partial Gram matrices", gramPartBytes); err != nil {
 			return nil, err
@@ -482,15 +491,30 @@ func argDouble(v float64) *uint64 { a := math.Float64bits(v); return &a }
 
 // solve runs one half-iteration: every row of s against the fixed factors of
 // other (for the implicit objective, after forming other's Gram matrix). It
-// synchronises, so a fault is reported against this launch.
-func (j *job) solve(s, other *side) error {
+// synchronises, so a fault is reported against this launch. Rows whose
+// float32 solve failed (the kernel's failed list) are solved again in
+// float64 on the host and uploaded (resolveFailed); failed is their number.
+func (j *job) solve(s, other *side) (failed int, err error) {
+	if s.rows == 0 {
+		return 0, nil
+	}
+	if err := cu.MemsetD8(j.failed, 0, 4); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemsetD8 failed-row count: %w", err)
+	}
 	if j.implicit {
-		return j.solveImplicit(s, other)
+		err = j.solveImplicit(s, other)
+	} else {
+		err = j.solveExplicit(s, other)
 	}
+	if err != nil {
+		return 0, err
+	}
+	return j.resolveFailed(s, other)
+}
+
+// solveExplicit launches the explicit kernel over s and synchronises.
+func (j *job) solveExplicit(s, other *side) error {
 	grid := solveGrid(j.plan, s.rows, j.slots)
-	if grid == 0 {
-		return nil
-	}
 	args := []unsafe.Pointer{
 		unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
 		unsafe.Pointer(&s.perm), unsafe.Pointer(argInt(s.rows)),
@@ -498,7 +522,7 @@ func (j *job) solve(s, other *side) error {
 		unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
 		unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
 		unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
-		unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+		unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
 	}
 	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
 		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)
@@ -507,6 +531,76 @@ func (j *job) solve(s, other *side) error {
 		return fmt.Errorf("gpu: %s (%s, grid %d, %v) failed: cuCtxSynchronize: %w", j.plan.Kernel, s.name, grid, j.plan, err)
 	}
 	return nil
+}
+
+// resolveFailed reads the failed list of the last solve of s; if it is not
+// empty, it downloads the fixed side's current factors, solves the listed
+// rows in float64 on the host (resolveRows) and uploads their factors (and
+// biases). This is the rare path: a λ near als.MinLambda, or extreme data.
+func (j *job) resolveFailed(s, other *side) (int, error) {
+	var n int32
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&n), j.failed, 4); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemcpyDtoH failed-row count (%s): %w", s.name, err)
+	}
+	if n <= 0 {
+		return 0, nil
+	}
+	if int(n) > s.rows {
+		return 0, fmt.Errorf("gpu: %s: kernel reports %d failed rows of %d", s.name, n, s.rows)
+	}
+	if cap(j.failedHost) < int(1+n) {
+		j.failedHost = make([]int32, 1+n)
+	}
+	list := j.failedHost[:1+n]
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&list[0]), j.failed, 4*int64(1+n)); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemcpyDtoH failed rows (%s): %w", s.name, err)
+	}
+	rows := list[1:]
+	y := make([]float32, other.rows*j.k)
+	var yb []float32
+	if err := copyDtoH(y, other.factors); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemcpyDtoH %s factors: %w", other.name, err)
+	}
+	if j.p.Bias {
+		yb = make([]float32, other.rows)
+		if err := copyDtoH(yb, other.biases); err != nil {
+			return 0, fmt.Errorf("gpu: cuMemcpyDtoH %s biases: %w", other.name, err)
+		}
+	}
+	x := make([]float32, len(rows)*j.k)
+	var xb []float32
+	if j.p.Bias {
+		xb = make([]float32, len(rows))
+	}
+	h := hostHalf{ptr: s.hostPtr, idx: s.hostIdx, val: s.hostVal, y: y, yb: yb, nfixed: other.rows, mu: j.mu, p: j.p}
+	if err := resolveRows(x, xb, h, rows); err != nil {
+		return 0, fmt.Errorf("gpu: %s: %w", s.name, err)
+	}
+	rowBytes := 4 * int64(j.k)
+	for i, row := range rows {
+		if row < 0 || int(row) >= s.rows {
+			return 0, fmt.Errorf("gpu: %s: kernel reports failed row %d of %d", s.name, row, s.rows)
+		}
+		dst := s.factors + cu.DevicePtr(int64(row)*rowBytes)
+		if err := cu.MemcpyHtoD(dst, unsafe.Pointer(&x[i*j.k]), rowBytes); err != nil {
+			return 0, fmt.Errorf("gpu: cuMemcpyHtoD re-solved %s row %d: %w", s.name, row, err)
+		}
+		if j.p.Bias {
+			if err := cu.MemcpyHtoD(s.biases+cu.DevicePtr(4*int64(row)), unsafe.Pointer(&xb[i]), 4); err != nil {
+				return 0, fmt.Errorf("gpu: cuMemcpyHtoD re-solved %s bias %d: %w", s.name, row, err)
+			}
+		}
+	}
+	j.d.log.Warn("rows failed in float32; re-solved in float64 on the host", "side", s.name, "rows", len(rows))
+	return len(rows), nil
+}
+
+// copyDtoH copies len(dst) floats from src.
+func copyDtoH(dst []float32, src cu.DevicePtr) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	return cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, 4*int64(len(dst)))
 }
 
 // gramOf sets j.wgram to w₀ times the Gram matrix of other's factors:
@@ -540,9 +634,6 @@ func (j *job) gramOf(other *side) error {
 // Gram matrix of other (gramOf), then every row of s. It synchronises, so
 // a fault is reported against these launches.
 func (j *job) solveImplicit(s, other *side) error {
-	if s.rows == 0 {
-		return nil
-	}
 	if err := j.gramOf(other); err != nil {
 		return err
 	}
@@ -554,6 +645,7 @@ func (j *job) solveImplicit(s, other *side) error {
 		unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Alpha)),
 		unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
 		unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+		unsafe.Pointer(&j.failed),
 	}
 	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
 		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)

@@ -125,9 +125,11 @@ func newImplicitArgs(wgram []float32, p als.Params, nfixed int) *implicitArgs {
 // permutation sortByLength(ptr) by solveGrid(plan, rows, slots) blocks that
 // stride over it; each block has its own shared memory (and, for the global
 // kernel, its own workspace slot). Blocks run one after another: rows are
-// independent, so the order between blocks does not matter.
+// independent, so the order between blocks does not matter. It returns the
+// kernel's failed list (failed[1:1+failed[0]]): the rows whose pivot was
+// not positive, in the order this emulation appended them.
 func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []int32, val []float32,
-	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32, imp *implicitArgs) {
+	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32, imp *implicitArgs) (failed []int32) {
 	T, chunk := plan.Threads, plan.Chunk
 	nwarps := T >> 5
 	implicit := imp != nil
@@ -404,6 +406,9 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 				}
 			}
 		}
+		if b.ld(0, flag) != 0 { // if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
+			failed = append(failed, int32(row))
+		}
 		b.sync()
 		if b.races > 0 {
 			t.Fatalf("row %d: %d races", row, b.races)
@@ -414,6 +419,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			t.Fatalf("row %d not solved", row)
 		}
 	}
+	return failed
 }
 
 // TestEmulatedKernel runs the emulation of one item half-step and compares

@@ -45,7 +45,7 @@ func sampleMessages() []gpu.Message {
 		&gpu.Job{ID: 10, Params: als.Params{Objective: 7, Rank: 3, Iterations: 1, Lambda: 0.1, Alpha: -1,
 			Unobserved: math.Inf(-1), RegExponent: 3, Bias: true}, Ratings: empty},
 		&gpu.Cancel{ID: 1 << 60},
-		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond}},
+		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond, FailedRows: 7}},
 		&gpu.Result{ID: 5, Model: sampleModel(false)},
 		&gpu.Result{ID: 6, Model: sampleModel(true)},
 		&gpu.JobError{ID: 7, Code: gpu.CodeInvalidParams, Message: "rank 0"},

@@ -9,8 +9,13 @@
 // over the row's n ratings (column j, value v_j) in CSR form, where y'_j is
 // the fixed side's factor row j and t_j = v_j; with biases (ka = k+1)
 // y'_j = [y_j, 1] and t_j = v_j − μ − c_j (c = the fixed side's bias), and
-// x' = [x, b] is written as factor row x and bias b. A row with no ratings,
-// or whose system is not numerically positive definite, gets zeros.
+// x' = [x, b] is written as factor row x and bias b. A row with no ratings
+// gets zeros. A row whose system is not numerically positive definite in
+// float32 (a pivot ≤ 0 or NaN) also gets zeros, and is counted: failed[0]
+// is incremented atomically and the row's index stored at failed[1 + its
+// old value], so the host can re-solve exactly those rows in float64
+// (gpu/resolve.go) instead of keeping silent zeros. The host zeroes
+// failed[0] before each launch; failed has room for 1 + rows entries.
 //
 // Assembly and solve are fused: one thread block owns one row at a time
 // (grid-stride over a permutation of rows sorted by rating count, so blocks
@@ -101,7 +106,8 @@ __device__ __forceinline__ void solve_rows(
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, ImplicitArgs im) {
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    ImplicitArgs im) {
     float* smem = reinterpret_cast<float*>(als_smem4);
     const int tid = threadIdx.x;
     const int nthreads = blockDim.x;
@@ -128,7 +134,8 @@ __device__ __forceinline__ void solve_rows(
         G = reinterpret_cast<float*>(flag + 1);
     }
 
-    for (int r = blockIdx.x; r < nrows; r += gridDim.x) {
+    // 64-bit so that r + gridDim.x cannot overflow for any nrows ≤ 2³¹−1.
+    for (long long r = blockIdx.x; r < nrows; r += gridDim.x) {
         const int row = perm[r];
         const long long start = ptr[row];
         const int n = (int)(ptr[row + 1] - start);
@@ -301,6 +308,7 @@ __device__ __forceinline__ void solve_rows(
         const bool ok = *flag == 0;
         for (int p = tid; p < k; p += nthreads) xo[p] = ok ? bs[p] : 0.0f;
         if (bias && tid == 0) Xbias[row] = ok ? bs[k] : 0.0f;
+        if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
         __syncthreads();  // shared memory is reused by the next row
     }
 }
@@ -311,8 +319,9 @@ extern "C" __global__ void als_solve_shared(
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws) {
-    solve_rows<false, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, ImplicitArgs{});
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed) {
+    solve_rows<false, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                             ImplicitArgs{});
 }
 
 // als_solve_global: the packed Gram lives in ws, one slot of ka(ka+1)/2
@@ -322,8 +331,9 @@ extern "C" __global__ void als_solve_global(
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws) {
-    solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, ImplicitArgs{});
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed) {
+    solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                            ImplicitArgs{});
 }
 
 // als_implicit_shared: the implicit objective's rows, packed Gram in
@@ -332,9 +342,9 @@ extern "C" __global__ void als_implicit_shared(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws) {
+    int chunk, float* __restrict__ ws, int* __restrict__ failed) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<false, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, im);
+    solve_rows<false, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im);
 }
 
 // als_implicit_global: als_implicit_shared with the packed Gram in ws, one
@@ -343,9 +353,9 @@ extern "C" __global__ void als_implicit_global(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws) {
+    int chunk, float* __restrict__ ws, int* __restrict__ failed) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, im);
+    solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im);
 }
 
 // als_gram_partial writes the Gram matrix Σ y yᵀ of one stripe of the rows
@@ -441,7 +451,7 @@ __device__ __forceinline__ void sse(
     const int warp = threadIdx.x >> 5;
     const int wpb = blockDim.x >> 5;
     double se = 0.0;
-    for (int u = blockIdx.x * wpb + warp; u < nusers; u += gridDim.x * wpb) {
+    for (long long u = (long long)blockIdx.x * wpb + warp; u < nusers; u += (long long)gridDim.x * wpb) {
         const long long end = ptr[u + 1];
         const float* x = X + (long long)u * k;
         const float bu = Xbias != 0 ? Xbias[u] : 0.0f;

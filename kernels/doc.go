@@ -15,7 +15,8 @@
 // One half-iteration: for every listed row, assemble A = Σ y'y'ᵀ + λ·n·I and
 // b = Σ t·y' from the row's CSR ratings and the fixed factor table, solve
 // A x' = b by Cholesky, and write x' (zeros for rows with no ratings or a
-// non-positive pivot). With biases (ka = k+1) y' = [y, 1], t = v − μ − c
+// non-positive pivot; the latter are listed in failed for the host to
+// re-solve in float64). With biases (ka = k+1) y' = [y, 1], t = v − μ − c
 // (c the fixed side's bias), and x' = [x, bias].
 //
 //	 0 ptr    *int64    CSR row pointers of the side being solved, len rows+1
@@ -33,6 +34,8 @@
 //	12 mu     float32   global mean μ (used only with biases)
 //	13 chunk  int32     ratings staged per step
 //	14 ws     *float32  als_solve_global: gridDim.x slots of ka(ka+1)/2 floats; unused (0) by als_solve_shared
+//	15 failed *int32    failed[0] zeroed by the host; each row whose float32 Cholesky meets a pivot ≤ 0 (or NaN)
+//	                    gets zeros and is appended: failed[1+atomicAdd(&failed[0], 1)] = row; len ≥ 1 + rows
 //
 // Launch shape (gpu/plan.go computes it from ka): 1-D blocks of T threads,
 // T a multiple of 32, at most 512, chosen so that the ⌈ka/4⌉(⌈ka/4⌉+1)/2
@@ -106,6 +109,7 @@
 //	13 nfixed int32     N, the rows of Y
 //	14 chunk  int32     ratings staged per step
 //	15 ws     *float32  als_implicit_global: gridDim.x slots of k(k+1)/2 floats; unused (0) by als_implicit_shared
+//	16 failed *int32    as for als_solve_shared
 //
 // Launch shape: as als_solve_* for ka = k, with one more float per staged
 // rating (its weight c − w₀): dynamic shared memory is
