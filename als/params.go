@@ -69,6 +69,10 @@ type Params struct {
 	// Lambda·(n + Unobserved·N)^ν on its diagonal. 0 is a plain ridge λ;
 	// 1 scales it with the row's total weight. 0..2.
 	RegExponent float64 `json:",omitempty"`
+
+	// Solver selects how rows' normal equations are solved (solver_kind.go);
+	// empty means SolverCholesky.
+	Solver SolverKind `json:",omitempty"`
 }
 
 // DefaultParams returns the tutorial's parameters: rank 8, 10 iterations,
@@ -89,6 +93,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: iterations %d < 0", ErrInvalidParams, p.Iterations)
 	case !(p.Lambda > 0) || math.IsInf(p.Lambda, 0):
 		return fmt.Errorf("%w: lambda %v must be positive and finite", ErrInvalidParams, p.Lambda)
+	case !validSolver(p.Solver):
+		return fmt.Errorf("%w: solver %q: want cholesky or cg", ErrInvalidParams, string(p.Solver))
 	}
 	switch p.Objective {
 	case Explicit:

@@ -44,6 +44,8 @@ type Device struct {
 	mod         cu.Module
 	fnShared    cu.Function
 	fnGlobal    cu.Function
+	fnCGShared  cu.Function // explicit objective, als.SolverCG
+	fnCGGlobal  cu.Function
 	fnSSE       cu.Function
 	fnImpShared cu.Function // implicit objective: rows
 	fnImpGlobal cu.Function
@@ -158,6 +160,7 @@ func (d *Device) open(ordinal int) error {
 		name string
 	}{
 		{&d.fnShared, kernels.SolveShared}, {&d.fnGlobal, kernels.SolveGlobal}, {&d.fnSSE, kernels.SSE},
+		{&d.fnCGShared, kernels.CGShared}, {&d.fnCGGlobal, kernels.CGGlobal},
 		{&d.fnImpShared, kernels.ImplicitShared}, {&d.fnImpGlobal, kernels.ImplicitGlobal},
 		{&d.fnGram, kernels.GramPartial}, {&d.fnReduce, kernels.GramReduce}, {&d.fnPrefSSE, kernels.PreferenceSSE},
 	} {
@@ -201,7 +204,11 @@ func (d *Device) Close() error {
 // for the implicit objective als.PreferenceRMSE). For the implicit
 // objective each half first forms the fixed side's Gram matrix on the
 // device (als_gram_partial, als_gram_reduce), then solves the rows
-// (als_implicit_shared or als_implicit_global).
+// (als_implicit_shared or als_implicit_global). With p.Solver ==
+// als.SolverCG the explicit objective's rows take CGSteps conjugate-gradient
+// steps from their current factors (als_cg_shared or als_cg_global) instead
+// of the exact Cholesky; the implicit objective always uses Cholesky. Rows
+// either kernel reports as failed are re-solved in float64 on the host.
 func (d *Device) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	return d.fit(ctx, dst, r, p, progress, false)
 }
@@ -331,14 +338,21 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		us, _ := gramStripes(r.NumUsers)
 		is, _ := gramStripes(r.NumItems)
 		j.gramSlots = max(us, is)
+	} else if p.Solver == als.SolverCG {
+		j.plan = planSolveCG(j.ka, min(d.maxT[kernels.CGShared], d.maxT[kernels.CGGlobal]), CGSteps)
+		j.fn = d.fnCGShared
 	} else {
 		j.plan = planSolve(j.ka, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]))
 		j.fn = d.fnShared
 	}
 	if !j.plan.sharedKernel() {
-		j.fn = d.fnGlobal
-		if j.implicit {
+		switch {
+		case j.implicit:
 			j.fn = d.fnImpGlobal
+		case j.plan.CGSteps > 0:
+			j.fn = d.fnCGGlobal
+		default:
+			j.fn = d.fnGlobal
 		}
 		per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes))
 		if err != nil {
@@ -523,6 +537,9 @@ func (j *job) solveExplicit(s, other *side) error {
 		unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
 		unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
 		unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+	}
+	if j.plan.CGSteps > 0 {
+		args = append(args, unsafe.Pointer(argInt(j.plan.CGSteps)))
 	}
 	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
 		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)

@@ -321,6 +321,17 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 		}
 		b.sync()
 
+		if plan.CGSteps > 0 {
+			if bad := emulateCG(b, plan, ys, bs, G, X[row*k:(row+1)*k], Xb, row, k, ka, bias); bad {
+				failed = append(failed, int32(row))
+			}
+			b.sync()
+			if b.races > 0 {
+				t.Fatalf("row %d: %d races", row, b.races)
+			}
+			continue
+		}
+
 		for j := 0; j < ka; j++ {
 			for tid := range T {
 				warp, lane := tid>>5, tid&31
@@ -420,6 +431,123 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 		}
 	}
 	return failed
+}
+
+// emulateCG is the conjugate-gradient branch of solve_rows<·, false, true>
+// (als_cg_shared, als_cg_global) for one row, from its assembled A (packed
+// at G) and b (at bs) in b's memory: plan.CGSteps steps from the current
+// factors xo (and Xb[row]), which it overwrites. It reports whether the row
+// failed (a non-positive curvature, or a non-finite residual). Its last
+// barrier is the caller's.
+func emulateCG(b *block, plan solvePlan, ys, bs, G int, xo, Xb []float32, row, k, ka int, bias bool) (bad bool) {
+	T := plan.Threads
+	nwarps := T >> 5
+	kp := plan.Padded
+	xs, rv, pv, qv, red := ys, ys+kp, ys+2*kp, ys+3*kp, ys+4*kp
+	matvec := func(tid, v, i int) float32 {
+		var s float32
+		for l := 0; l <= i; l++ {
+			s = fmaf(b.ld(tid, G+tri(i)+l), b.ld(tid, v+l), s)
+		}
+		for l := i + 1; l < ka; l++ {
+			s = fmaf(b.ld(tid, G+tri(l)+i), b.ld(tid, v+l), s)
+		}
+		return s
+	}
+	part := make([]float32, T)
+	nsum := 0
+	blockSum := func() float32 { // block_sum: warp sums to red, barrier, every thread adds them in order
+		buf := red + 32*(nsum&1)
+		nsum++
+		for w := range nwarps {
+			var v [32]float32
+			copy(v[:], part[w*32:(w+1)*32])
+			b.st(w*32, buf+w, warpSum(&v))
+		}
+		b.sync()
+		var s float32
+		for tid := range T {
+			var acc float32
+			for w := range nwarps {
+				acc += b.ld(tid, buf+w)
+			}
+			s = acc
+		}
+		return s
+	}
+	for tid := range T {
+		for i := tid; i < ka; i += T {
+			if i < k {
+				b.st(tid, xs+i, xo[i])
+			} else {
+				b.st(tid, xs+i, Xb[row])
+			}
+		}
+	}
+	b.sync()
+	for tid := range T {
+		part[tid] = 0
+		for i := tid; i < ka; i += T {
+			ri := b.ld(tid, bs+i) - matvec(tid, xs, i)
+			b.st(tid, rv+i, ri)
+			b.st(tid, pv+i, ri)
+			part[tid] = fmaf(ri, ri, part[tid])
+		}
+	}
+	rr := blockSum()
+	for step := 0; step < plan.CGSteps && rr > 0; step++ {
+		b.sync()
+		for tid := range T {
+			part[tid] = 0
+			for i := tid; i < ka; i += T {
+				qi := matvec(tid, pv, i)
+				b.st(tid, qv+i, qi)
+				part[tid] = fmaf(b.ld(tid, pv+i), qi, part[tid])
+			}
+		}
+		pq := blockSum()
+		if !(pq > 0) || math.IsInf(float64(pq), 0) {
+			bad = true
+			break
+		}
+		alpha := rr / pq
+		for tid := range T {
+			part[tid] = 0
+			for i := tid; i < ka; i += T {
+				b.st(tid, xs+i, fmaf(alpha, b.ld(tid, pv+i), b.ld(tid, xs+i)))
+				ri := fmaf(-alpha, b.ld(tid, qv+i), b.ld(tid, rv+i))
+				b.st(tid, rv+i, ri)
+				part[tid] = fmaf(ri, ri, part[tid])
+			}
+		}
+		rn := blockSum()
+		beta := rn / rr
+		for tid := range T {
+			for i := tid; i < ka; i += T {
+				b.st(tid, pv+i, fmaf(beta, b.ld(tid, pv+i), b.ld(tid, rv+i)))
+			}
+		}
+		rr = rn
+	}
+	if math.IsNaN(float64(rr)) || math.IsInf(float64(rr), 0) {
+		bad = true
+	}
+	b.sync()
+	for tid := range T {
+		for p := tid; p < k; p += T {
+			xo[p] = 0
+			if !bad {
+				xo[p] = b.ld(tid, xs+p)
+			}
+		}
+		if bias && tid == 0 {
+			Xb[row] = 0
+			if !bad {
+				Xb[row] = b.ld(tid, xs+k)
+			}
+		}
+	}
+	return bad
 }
 
 // TestEmulatedKernel runs the emulation of one item half-step and compares

@@ -130,3 +130,24 @@ func TestGramStripes(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSolveCG checks the CG kernels' plans: the Cholesky plan's shape
+// with the CG kernel names, and staging room for the CG vectors, for every
+// augmented rank and block limit.
+func TestPlanSolveCG(t *testing.T) {
+	for ka := 1; ka <= 257; ka++ {
+		for _, maxT := range []int{32, 96, 1024} {
+			c, p := planSolveCG(ka, maxT, CGSteps), planSolve(ka, maxT)
+			wantKernel := kernels.CGGlobal
+			if p.Kernel == kernels.SolveShared {
+				wantKernel = kernels.CGShared
+			}
+			if c.Kernel != wantKernel || c.CGSteps != CGSteps || c.SharedBytes != p.SharedBytes || c.Threads != p.Threads {
+				t.Fatalf("planSolveCG(%d, %d) = %v; planSolve = %v", ka, maxT, c, p)
+			}
+			if c.Chunk*c.Padded < 4*c.Padded+64 {
+				t.Fatalf("planSolveCG(%d, %d): staging %d floats < CG vectors %d", ka, maxT, c.Chunk*c.Padded, 4*c.Padded+64)
+			}
+		}
+	}
+}

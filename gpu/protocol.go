@@ -40,7 +40,8 @@ import (
 // (Objective, Alpha, Unobserved, RegExponent): a version-1 worker would
 // read them as the ratings' header, so the version says it first.
 //
-// Version 3 added FailedRows to Progress (als.Iteration.FailedRows).
+// Version 3 added FailedRows to Progress (als.Iteration.FailedRows) and
+// the solver byte to a Job's Params (als.Params.Solver).
 const ProtocolVersion = 3
 
 // protocolMagic starts every Hello payload.
@@ -223,13 +224,14 @@ func (e *Encoder) header(t frameType, n uint64) error {
 
 // A Job's Params on the wire (paramsBytes): rank uint32, iterations uint32,
 // lambda float64, seed int64, bias uint8 (0 or 1), objective uint8, alpha
-// float64, unobserved float64, reg exponent float64. The decoder checks only
+// float64, unobserved float64, reg exponent float64, solver uint8 (see
+// solverByte). The decoder checks only
 // what it must to stay in sync (the bias byte); the values themselves, the
 // objective included, are checked by als.Params.Validate in the worker, which
 // answers an invalid job with a JobError (CodeInvalidParams) instead of
 // ending the session.
 const (
-	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8
+	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8 + 1
 	arrayHdr    = 8
 )
 
@@ -287,6 +289,7 @@ func (e *Encoder) writeJob(j *Job) error {
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Alpha))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Unobserved))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.RegExponent))
+	b = append(b, solverByte(p.Solver))
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumUsers))
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumItems))
 	b = binary.LittleEndian.AppendUint64(b, nnz)
@@ -358,6 +361,33 @@ func (e *Encoder) model(m *als.Model) error {
 		}
 	}
 	return nil
+}
+
+// solverByte is als.Params.Solver on the wire: 0 empty (Cholesky), 1
+// cholesky, 2 cg, 255 anything else (which the worker's Validate rejects).
+func solverByte(s als.SolverKind) byte {
+	switch s {
+	case "":
+		return 0
+	case als.SolverCholesky:
+		return 1
+	case als.SolverCG:
+		return 2
+	}
+	return 255
+}
+
+// solverKind inverts solverByte; unknown bytes decode to an invalid kind.
+func solverKind(b byte) als.SolverKind {
+	switch b {
+	case 0:
+		return ""
+	case 1:
+		return als.SolverCholesky
+	case 2:
+		return als.SolverCG
+	}
+	return als.SolverKind(fmt.Sprintf("wire byte %d", b))
 }
 
 func boolByte(v bool) byte {
@@ -636,6 +666,7 @@ func (d *Decoder) job() (*Job, error) {
 		Alpha:       math.Float64frombits(binary.LittleEndian.Uint64(b[26:])),
 		Unobserved:  math.Float64frombits(binary.LittleEndian.Uint64(b[34:])),
 		RegExponent: math.Float64frombits(binary.LittleEndian.Uint64(b[42:])),
+		Solver:      solverKind(b[50]),
 	}
 	if b[24] > 1 {
 		return nil, malformed("bias byte %d", b[24])

@@ -35,6 +35,8 @@ func sampleMessages() []gpu.Message {
 		&gpu.Hello{Version: 7, Status: gpu.HelloNoDevice, Device: "", Message: "no device ✓"},
 		&gpu.Hello{Version: gpu.ProtocolVersion, Status: gpu.HelloOK, Device: "NVIDIA H100 80GB HBM3 (sm_90)"},
 		&gpu.Job{ID: 1, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5}, Ratings: r},
+		&gpu.Job{ID: 11, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5, Solver: als.SolverCG}, Ratings: r},
+		&gpu.Job{ID: 12, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5, Solver: als.SolverCholesky}, Ratings: r},
 		&gpu.Job{ID: 2, Params: als.Params{Rank: 3, Iterations: 1, Lambda: 0.5, Seed: -9, Bias: true}, Ratings: r, Init: sampleModel(true)},
 		&gpu.Job{ID: 3, Params: als.Params{Rank: -1, Iterations: -2, Lambda: math.Inf(1)}, Ratings: empty},
 		&gpu.Job{ID: 8, Params: als.DefaultImplicitParams(), Ratings: r},

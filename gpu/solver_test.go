@@ -86,12 +86,16 @@ func TestTenIterations(t *testing.T) {
 	defer c.Close()
 	r, _ := alstest.Synthetic(5000, 2000, 300_000, 10, 0.3, 22)
 	for _, k := range crossRanks {
-		for _, bias := range []bool{false, true} {
-			t.Run(fmt.Sprintf("rank%d/bias=%t", k, bias), func(t *testing.T) {
+		for _, tc := range []struct {
+			bias   bool
+			solver als.SolverKind
+		}{{false, als.SolverCholesky}, {true, als.SolverCholesky}, {false, als.SolverCG}, {true, als.SolverCG}} {
+			bias := tc.bias
+			t.Run(fmt.Sprintf("rank%d/bias=%t/solver=%s", k, bias, tc.solver), func(t *testing.T) {
 				if testing.Short() && k > 64 {
 					t.Skip("-short")
 				}
-				p := als.Params{Rank: k, Iterations: 10, Lambda: 0.1, Seed: 8, Bias: bias}
+				p := als.Params{Rank: k, Iterations: 10, Lambda: 0.1, Seed: 8, Bias: bias, Solver: tc.solver}
 				var gm, cm als.Model
 				var its []als.Iteration
 				if err := d.Fit(t.Context(), &gm, r, p, func(it als.Iteration) { its = append(its, it) }); err != nil {
@@ -103,6 +107,11 @@ func TestTenIterations(t *testing.T) {
 				g, want := als.RMSE(&gm, r), als.RMSE(&cm, r)
 				if math.Abs(g-want) > 0.005*want {
 					t.Errorf("RMSE after 10 iterations: device %.5f, cpu %.5f, want within 0.5%%", g, want)
+				}
+				for _, it := range its {
+					if it.FailedRows != 0 {
+						t.Errorf("iteration %d: %d rows failed in float32 at λ = %g, want none", it.N, it.FailedRows, p.Lambda)
+					}
 				}
 				if last := its[len(its)-1].TrainRMSE; math.Abs(last-g) > 1e-4*g {
 					t.Errorf("device TrainRMSE %.6f, als.RMSE of its model %.6f", last, g)

@@ -41,6 +41,20 @@
 // solves as the explicit kernels (solve_rows<·, true>), and write zeros for
 // rows without ratings or with a non-positive pivot. No biases.
 //
+// Conjugate gradient (als_cg_shared, als_cg_global): the same assembly,
+// then instead of the Cholesky and the two serial triangular solves, cgsteps
+// steps of conjugate gradient on A x' = b started from the row's current
+// factors (the previous iteration's solution: a warm start), as cuMF and
+// implicit's GPU ALS do. Each step is one symmetric matrix-vector product
+// on the packed triangle (thread i forms element i), two block reductions
+// and three vector updates, all in shared memory: O(ka²) work spread over
+// the block instead of the Cholesky's O(ka³/6) with a barrier per column. The
+// result is inexact (a few steps of an iterative solve per half); the
+// error shrinks across iterations because each half starts from the last.
+// A step whose curvature pᵀAp is not positive (or not finite) means A is not
+// numerically positive definite: the row is treated as a failed pivot
+// (zeros, listed in failed) for the host to re-solve exactly.
+//
 // Layout conventions: factor tables are row-major float32 with row stride k;
 // CSR row pointers are int64; column indices int32. Only the driver API is
 // used to launch these kernels, so every argument is at most 8 bytes.
@@ -100,14 +114,39 @@ struct ImplicitArgs {
 //   flag [1]          non-zero when a pivot was not positive
 //   gram [ka(ka+1)/2] packed lower triangle of A, then L (shared variant only;
 //                     the global variant uses ws + blockIdx.x·ka(ka+1)/2)
-template <bool kGlobalGram, bool kImplicit>
+// block_sum returns the sum over the block of every thread's v, the same
+// value in every thread (each thread adds the warp sums in the same order).
+// red is one of two alternating buffers of 32 floats: a call's writes cannot
+// overtake the previous call's reads, which happen before its barrier.
+__device__ __forceinline__ float block_sum(float v, float* red, int lane, int warp, int nwarps) {
+    v = warp_sum(v);
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    float s = 0.0f;
+    for (int w = 0; w < nwarps; ++w) s += red[w];
+    return s;
+}
+
+// sym_matvec returns (A v)_i for the packed lower triangle G of a
+// symmetric ka×ka matrix: row i up to the diagonal, then column i below it.
+__device__ __forceinline__ float sym_matvec(const float* G, const float* v, int i, int ka) {
+    const float* gi = G + tri(i);
+    float s = 0.0f;
+#pragma unroll 4
+    for (int l = 0; l <= i; ++l) s = fmaf(gi[l], v[l], s);
+#pragma unroll 4
+    for (int l = i + 1; l < ka; ++l) s = fmaf(G[tri(l) + i], v[l], s);
+    return s;
+}
+
+template <bool kGlobalGram, bool kImplicit, bool kCG = false>
 __device__ __forceinline__ void solve_rows(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
     int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
-    ImplicitArgs im) {
+    ImplicitArgs im, int cgsteps = 0) {
     float* smem = reinterpret_cast<float*>(als_smem4);
     const int tid = threadIdx.x;
     const int nthreads = blockDim.x;
@@ -254,6 +293,61 @@ __device__ __forceinline__ void solve_rows(
         }
         __syncthreads();  // A and b complete
 
+        if (kCG && cgsteps > 0) {  // (cgsteps 0: the exact Cholesky below)
+            // --- Conjugate gradient from the current factors. ys is free now:
+            // xs, rv, pv, qv [kp] each, then two reduction buffers of 32.
+            float* xs = ys;
+            float* rv = xs + kp;
+            float* pv = rv + kp;
+            float* qv = pv + kp;
+            float* red = qv + kp;
+            for (int i = tid; i < ka; i += nthreads) xs[i] = i < k ? xo[i] : Xbias[row];
+            __syncthreads();
+            float part = 0.0f;
+            for (int i = tid; i < ka; i += nthreads) {
+                const float ri = bs[i] - sym_matvec(G, xs, i, ka);
+                rv[i] = ri;
+                pv[i] = ri;
+                part = fmaf(ri, ri, part);
+            }
+            int nsum = 0;
+            float rr = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+            bool bad = false;
+            for (int step = 0; step < cgsteps && rr > 0.0f; ++step) {
+                __syncthreads();  // pv complete
+                part = 0.0f;
+                for (int i = tid; i < ka; i += nthreads) {
+                    const float qi = sym_matvec(G, pv, i, ka);
+                    qv[i] = qi;
+                    part = fmaf(pv[i], qi, part);
+                }
+                const float pq = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+                if (!(pq > 0.0f) || isinf(pq)) {  // uniform: not positive definite
+                    bad = true;
+                    break;
+                }
+                const float alpha = rr / pq;
+                part = 0.0f;
+                for (int i = tid; i < ka; i += nthreads) {
+                    xs[i] = fmaf(alpha, pv[i], xs[i]);
+                    const float ri = fmaf(-alpha, qv[i], rv[i]);
+                    rv[i] = ri;
+                    part = fmaf(ri, ri, part);
+                }
+                const float rn = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+                const float beta = rn / rr;
+                for (int i = tid; i < ka; i += nthreads) pv[i] = fmaf(beta, pv[i], rv[i]);
+                rr = rn;
+            }
+            if (!isfinite(rr)) bad = true;
+            __syncthreads();  // xs complete
+            for (int p = tid; p < k; p += nthreads) xo[p] = bad ? 0.0f : xs[p];
+            if (bias && tid == 0) Xbias[row] = bad ? 0.0f : xs[k];
+            if (bad && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
+            __syncthreads();  // shared memory is reused by the next row
+            continue;
+        }
+
         // --- Cholesky A = L·Lᵀ in place, one barrier per column. ---
         // Step j reads column j (not yet scaled) and the pivot G[j][j], and
         // updates the trailing triangle (columns > j):
@@ -334,6 +428,32 @@ extern "C" __global__ void als_solve_global(
     int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed) {
     solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
                             ImplicitArgs{});
+}
+
+// als_cg_shared: als_solve_shared with cgsteps conjugate-gradient steps
+// from the current factors (X, Xbias on entry) instead of the Cholesky;
+// cgsteps 0 solves by Cholesky, as als_solve_shared.
+extern "C" __global__ void als_cg_shared(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows,
+    const float* __restrict__ Y, const float* __restrict__ Ybias,
+    float* __restrict__ X, float* __restrict__ Xbias,
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    int cgsteps) {
+    solve_rows<false, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                                   ImplicitArgs{}, cgsteps);
+}
+
+// als_cg_global: als_cg_shared with the packed Gram in ws, as als_solve_global.
+extern "C" __global__ void als_cg_global(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows,
+    const float* __restrict__ Y, const float* __restrict__ Ybias,
+    float* __restrict__ X, float* __restrict__ Xbias,
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    int cgsteps) {
+    solve_rows<true, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                                  ImplicitArgs{}, cgsteps);
 }
 
 // als_implicit_shared: the implicit objective's rows, packed Gram in

@@ -48,6 +48,22 @@
 // als_solve_shared; min(rows, resident blocks) for als_solve_global, whose
 // blocks stride over the rows.
 //
+// # als_cg_shared, als_cg_global
+//
+// als_solve_shared and als_solve_global with the Cholesky and triangular
+// solves replaced by cgsteps conjugate-gradient steps on the assembled
+// A x' = b, started from the row's current factors in X (and Xbias): the
+// previous iteration's solution, so the error shrinks across iterations
+// (als.SolverCG). Same arguments 0–15, then
+//
+//	16 cgsteps int32    steps per row (gpu.CGSteps); 0 solves by Cholesky as als_solve_*
+//
+// Same launch shape and shared memory: once A is assembled the staging
+// area (chunk·kp floats) holds the CG vectors x, r, p, Ap (kp floats each)
+// and two 32-float reduction buffers (gpu/plan.go checks the room). A row
+// whose curvature pᵀAp is not positive or whose residual is not finite is
+// zeroed and listed in failed, as a failed pivot.
+//
 // # als_gram_partial, als_gram_reduce
 //
 // The implicit objective's shared Gram matrix G = Σ y yᵀ over every row of
