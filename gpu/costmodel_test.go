@@ -8,8 +8,12 @@ import (
 	"movierec/dataset"
 )
 
-// Registers per thread of the solve kernels (ptxas sm_90, kernels/README.md).
-const solveRegs = 64
+// Registers per thread of the solve kernels (ptxas sm_90, kernels/README.md):
+// als_solve_* and als_cg_*.
+const (
+	solveRegs = 64
+	cgRegs    = 64
+)
 
 // costShapes are the data shapes of the estimates in bench/RESULTS.md
 // ("GPU trainer (issue 13): cost-model estimates").
@@ -41,11 +45,11 @@ func TestCostModel(t *testing.T) {
 			plan := planSolve(k, maxSolveThreads)
 			floor := floorMs(h100, perUser, perMovie, k)
 			for _, sv := range []struct {
-				name  string
-				steps int
-			}{{"cholesky", 0}, {fmt.Sprintf("cg (%d steps)", 3), 3}} {
-				items := estimateHalf(h100, plan, solveRegs, perMovie, sv.steps)
-				users := estimateHalf(h100, plan, solveRegs, perUser, sv.steps)
+				name        string
+				steps, regs int
+			}{{"cholesky", 0, solveRegs}, {fmt.Sprintf("cg (%d steps)", CGSteps), CGSteps, cgRegs}} {
+				items := estimateHalf(h100, plan, sv.regs, perMovie, sv.steps)
+				users := estimateHalf(h100, plan, sv.regs, perUser, sv.steps)
 				total := items.Ms() + users.Ms()
 				fmt.Fprintf(&b, "| %s | %d | %s | %.1f (%s) | %.1f (%s) | %.0f | %.1f | %.1f× |\n", s.preset, k, sv.name,
 					items.Ms(), items.Bound(), users.Ms(), users.Bound(), total, floor, total/floor)

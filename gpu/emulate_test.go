@@ -321,18 +321,11 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 		}
 		b.sync()
 
+		var cgOK bool
 		if plan.CGSteps > 0 {
-			if bad := emulateCG(b, plan, ys, bs, G, X[row*k:(row+1)*k], Xb, row, k, ka, bias); bad {
-				failed = append(failed, int32(row))
-			}
-			b.sync()
-			if b.races > 0 {
-				t.Fatalf("row %d: %d races", row, b.races)
-			}
-			continue
+			cgOK = emulateCG(b, plan, ys, bs, G, X[row*k:(row+1)*k], Xb, row, k, ka)
 		}
-
-		for j := 0; j < ka; j++ {
+		for j := 0; plan.CGSteps == 0 && j < ka; j++ {
 			for tid := range T {
 				warp, lane := tid>>5, tid&31
 				d := b.ld(tid, G+tri(j)+j)
@@ -362,7 +355,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 		}
 
 		// Warp 0: forward and backward solves; __syncwarp is a barrier.
-		for i := 0; i < ka; i++ {
+		for i := 0; plan.CGSteps == 0 && i < ka; i++ {
 			var part [32]float32
 			var z [32]float32
 			li := G + tri(i)
@@ -381,7 +374,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			b.st(0, bs+i, z[0])
 			b.sync()
 		}
-		for i := ka - 1; i >= 0; i-- {
+		for i := ka - 1; plan.CGSteps == 0 && i >= 0; i-- {
 			var part [32]float32
 			var x [32]float32
 			for lane := range 32 {
@@ -399,10 +392,17 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			b.st(0, bs+i, x[0])
 			b.sync()
 		}
-		b.sync()
+		if plan.CGSteps == 0 {
+			b.sync() // x' complete (cg_solve ends with its own)
+		}
 
+		rowOK := cgOK
 		for tid := range T {
-			ok := b.ld(tid, flag) == 0
+			ok := cgOK
+			if plan.CGSteps == 0 {
+				ok = b.ld(tid, flag) == 0
+				rowOK = ok
+			}
 			for p := tid; p < k; p += T {
 				xo[p] = 0 // ok ? bs[p] : 0.0f (not bs·ok: bs may be NaN when !ok)
 				if ok {
@@ -417,7 +417,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 				}
 			}
 		}
-		if b.ld(0, flag) != 0 { // if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
+		if !rowOK { // if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
 			failed = append(failed, int32(row))
 		}
 		b.sync()
@@ -433,18 +433,17 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 	return failed
 }
 
-// emulateCG is the conjugate-gradient branch of solve_rows<·, false, true>
-// (als_cg_shared, als_cg_global) for one row, from its assembled A (packed
-// at G) and b (at bs) in b's memory: plan.CGSteps steps from the current
-// factors xo (and Xb[row]), which it overwrites. It reports whether the row
-// failed (a non-positive curvature, or a non-finite residual). Its last
-// barrier is the caller's.
-func emulateCG(b *block, plan solvePlan, ys, bs, G int, xo, Xb []float32, row, k, ka int, bias bool) (bad bool) {
+// emulateCG is cg_solve of als.cu (the als_cg_* kernels) for one row, from
+// its assembled A (packed at G) and b (at bs) in b's memory: plan.CGSteps
+// steps from the current factors xo (and Xb[row] when ka > k), leaving x'
+// at bs. It reports false when the row failed (a non-positive curvature,
+// or a non-finite residual). It ends with cg_solve's barrier.
+func emulateCG(b *block, plan solvePlan, ys, bs, G int, xo, Xb []float32, row, k, ka int) (ok bool) {
 	T := plan.Threads
 	nwarps := T >> 5
 	kp := plan.Padded
 	xs, rv, pv, qv, red := ys, ys+kp, ys+2*kp, ys+3*kp, ys+4*kp
-	matvec := func(tid, v, i int) float32 {
+	matvec := func(tid, v, i int) float32 { // sym_matvec
 		var s float32
 		for l := 0; l <= i; l++ {
 			s = fmaf(b.ld(tid, G+tri(i)+l), b.ld(tid, v+l), s)
@@ -491,10 +490,12 @@ func emulateCG(b *block, plan solvePlan, ys, bs, G int, xo, Xb []float32, row, k
 			ri := b.ld(tid, bs+i) - matvec(tid, xs, i)
 			b.st(tid, rv+i, ri)
 			b.st(tid, pv+i, ri)
+			b.st(tid, bs+i, b.ld(tid, xs+i))
 			part[tid] = fmaf(ri, ri, part[tid])
 		}
 	}
 	rr := blockSum()
+	ok = true
 	for step := 0; step < plan.CGSteps && rr > 0; step++ {
 		b.sync()
 		for tid := range T {
@@ -507,14 +508,14 @@ func emulateCG(b *block, plan solvePlan, ys, bs, G int, xo, Xb []float32, row, k
 		}
 		pq := blockSum()
 		if !(pq > 0) || math.IsInf(float64(pq), 0) {
-			bad = true
+			ok = false
 			break
 		}
 		alpha := rr / pq
 		for tid := range T {
 			part[tid] = 0
 			for i := tid; i < ka; i += T {
-				b.st(tid, xs+i, fmaf(alpha, b.ld(tid, pv+i), b.ld(tid, xs+i)))
+				b.st(tid, bs+i, fmaf(alpha, b.ld(tid, pv+i), b.ld(tid, bs+i)))
 				ri := fmaf(-alpha, b.ld(tid, qv+i), b.ld(tid, rv+i))
 				b.st(tid, rv+i, ri)
 				part[tid] = fmaf(ri, ri, part[tid])
@@ -530,24 +531,10 @@ func emulateCG(b *block, plan solvePlan, ys, bs, G int, xo, Xb []float32, row, k
 		rr = rn
 	}
 	if math.IsNaN(float64(rr)) || math.IsInf(float64(rr), 0) {
-		bad = true
+		ok = false
 	}
 	b.sync()
-	for tid := range T {
-		for p := tid; p < k; p += T {
-			xo[p] = 0
-			if !bad {
-				xo[p] = b.ld(tid, xs+p)
-			}
-		}
-		if bias && tid == 0 {
-			Xb[row] = 0
-			if !bad {
-				Xb[row] = b.ld(tid, xs+k)
-			}
-		}
-	}
-	return bad
+	return ok
 }
 
 // TestEmulatedKernel runs the emulation of one item half-step and compares

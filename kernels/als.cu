@@ -139,6 +139,126 @@ __device__ __forceinline__ float sym_matvec(const float* G, const float* v, int 
     return s;
 }
 
+// cholesky_solve solves A x' = b in place by Cholesky for the packed lower
+// triangle G of A (overwritten with L) and b in bs (overwritten with x'),
+// dg [ka] holding L's diagonal, and reports whether every pivot was
+// positive (*flag, zeroed by the caller, stays 0). All threads of the block
+// call it; it ends with a barrier.
+__device__ __forceinline__ bool cholesky_solve(float* G, float* bs, float* dg, int* flag, int ka, int tid,
+                                               int nthreads, int lane, int warp, int nwarps) {
+    // --- Cholesky A = L·Lᵀ in place, one barrier per column. ---
+    // Step j reads column j (not yet scaled) and the pivot G[j][j], and
+    // updates the trailing triangle (columns > j):
+    //     G[i][l] -= G[i][j]·G[l][j] / G[j][j],  j < l ≤ i.
+    // Column j-1 is scaled by 1/L[j-1][j-1] in the same step: it is
+    // neither read nor written by the update of step j.
+    for (int j = 0; j < ka; ++j) {
+        const float d = G[tri(j) + j];
+        if (tid == 0) {
+            if (!(d > 0.0f)) *flag = 1;
+            dg[j] = sqrtf(d);
+        }
+        if (j > 0) {
+            const float s = 1.0f / dg[j - 1];
+            for (int i = j + tid; i < ka; i += nthreads) G[tri(i) + j - 1] *= s;
+        }
+        const float invd = 1.0f / d;
+        for (int i = j + 1 + warp; i < ka; i += nwarps) {
+            float* gi = G + tri(i);
+            const float f = gi[j] * invd;
+            for (int l = j + 1 + lane; l <= i; l += 32) gi[l] = fmaf(-f, G[tri(l) + j], gi[l]);
+        }
+        __syncthreads();
+    }
+    // Now L[i][j] = G[tri(i)+j] for i > j and L[j][j] = dg[j]; the last
+    // column has no entries below the diagonal, so nothing is left to scale.
+
+    // --- Triangular solves by warp 0: L z = b, then Lᵀ x' = z. ---
+    if (warp == 0) {
+        for (int i = 0; i < ka; ++i) {
+            const float* li = G + tri(i);
+            float s = 0.0f;
+            for (int c = lane; c < i; c += 32) s = fmaf(li[c], bs[c], s);
+            s = warp_sum(s);
+            const float z = (bs[i] - s) / dg[i];
+            __syncwarp();
+            if (lane == 0) bs[i] = z;
+            __syncwarp();
+        }
+        for (int i = ka - 1; i >= 0; --i) {
+            float s = 0.0f;
+            for (int q = i + 1 + lane; q < ka; q += 32) s = fmaf(G[tri(q) + i], bs[q], s);
+            s = warp_sum(s);
+            const float x = (bs[i] - s) / dg[i];
+            __syncwarp();
+            if (lane == 0) bs[i] = x;
+            __syncwarp();
+        }
+    }
+    __syncthreads();  // x' complete
+    return *flag == 0;
+}
+
+// cg_solve takes cgsteps ≥ 1 conjugate-gradient steps on A x' = b from
+// x'₀ = the row's current factors xo (and *xbias when non-null), for the
+// packed lower triangle G of A and b in bs (overwritten with x'). ys (the
+// free staging area) holds x'₀, r, p, Ap ([kp] each) and two reduction
+// buffers of 32. It reports false when A is not numerically positive
+// definite (a curvature pᵀAp ≤ 0) or the residual is not finite. All
+// threads of the block call it; it ends with a barrier.
+__device__ __forceinline__ bool cg_solve(const float* G, float* bs, float* ys, int kp, int ka, int k, const float* xo,
+                                         const float* xbias, int cgsteps, int tid, int nthreads, int lane, int warp,
+                                         int nwarps) {
+    float* xs = ys;
+    float* rv = xs + kp;
+    float* pv = rv + kp;
+    float* qv = pv + kp;
+    float* red = qv + kp;
+    for (int i = tid; i < ka; i += nthreads) xs[i] = i < k ? xo[i] : *xbias;
+    __syncthreads();  // x'₀ complete
+    // r = b − A x'₀, p = r; then bs holds x' (each thread its own elements).
+    float part = 0.0f;
+    for (int i = tid; i < ka; i += nthreads) {
+        const float ri = bs[i] - sym_matvec(G, xs, i, ka);
+        rv[i] = ri;
+        pv[i] = ri;
+        bs[i] = xs[i];
+        part = fmaf(ri, ri, part);
+    }
+    int nsum = 0;
+    float rr = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+    bool ok = true;
+    for (int step = 0; step < cgsteps && rr > 0.0f; ++step) {
+        __syncthreads();  // p complete
+        part = 0.0f;
+        for (int i = tid; i < ka; i += nthreads) {
+            const float qi = sym_matvec(G, pv, i, ka);
+            qv[i] = qi;
+            part = fmaf(pv[i], qi, part);
+        }
+        const float pq = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+        if (!(pq > 0.0f) || isinf(pq)) {  // uniform: not positive definite
+            ok = false;
+            break;
+        }
+        const float alpha = rr / pq;
+        part = 0.0f;
+        for (int i = tid; i < ka; i += nthreads) {
+            bs[i] = fmaf(alpha, pv[i], bs[i]);
+            const float ri = fmaf(-alpha, qv[i], rv[i]);
+            rv[i] = ri;
+            part = fmaf(ri, ri, part);
+        }
+        const float rn = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+        const float beta = rn / rr;
+        for (int i = tid; i < ka; i += nthreads) pv[i] = fmaf(beta, pv[i], rv[i]);
+        rr = rn;
+    }
+    if (!isfinite(rr)) ok = false;
+    __syncthreads();  // x' complete
+    return ok;
+}
+
 template <bool kGlobalGram, bool kImplicit, bool kCG = false>
 __device__ __forceinline__ void solve_rows(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
@@ -293,113 +413,10 @@ __device__ __forceinline__ void solve_rows(
         }
         __syncthreads();  // A and b complete
 
-        if (kCG && cgsteps > 0) {  // (cgsteps 0: the exact Cholesky below)
-            // --- Conjugate gradient from the current factors. ys is free now:
-            // xs, rv, pv, qv [kp] each, then two reduction buffers of 32.
-            float* xs = ys;
-            float* rv = xs + kp;
-            float* pv = rv + kp;
-            float* qv = pv + kp;
-            float* red = qv + kp;
-            for (int i = tid; i < ka; i += nthreads) xs[i] = i < k ? xo[i] : Xbias[row];
-            __syncthreads();
-            float part = 0.0f;
-            for (int i = tid; i < ka; i += nthreads) {
-                const float ri = bs[i] - sym_matvec(G, xs, i, ka);
-                rv[i] = ri;
-                pv[i] = ri;
-                part = fmaf(ri, ri, part);
-            }
-            int nsum = 0;
-            float rr = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
-            bool bad = false;
-            for (int step = 0; step < cgsteps && rr > 0.0f; ++step) {
-                __syncthreads();  // pv complete
-                part = 0.0f;
-                for (int i = tid; i < ka; i += nthreads) {
-                    const float qi = sym_matvec(G, pv, i, ka);
-                    qv[i] = qi;
-                    part = fmaf(pv[i], qi, part);
-                }
-                const float pq = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
-                if (!(pq > 0.0f) || isinf(pq)) {  // uniform: not positive definite
-                    bad = true;
-                    break;
-                }
-                const float alpha = rr / pq;
-                part = 0.0f;
-                for (int i = tid; i < ka; i += nthreads) {
-                    xs[i] = fmaf(alpha, pv[i], xs[i]);
-                    const float ri = fmaf(-alpha, qv[i], rv[i]);
-                    rv[i] = ri;
-                    part = fmaf(ri, ri, part);
-                }
-                const float rn = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
-                const float beta = rn / rr;
-                for (int i = tid; i < ka; i += nthreads) pv[i] = fmaf(beta, pv[i], rv[i]);
-                rr = rn;
-            }
-            if (!isfinite(rr)) bad = true;
-            __syncthreads();  // xs complete
-            for (int p = tid; p < k; p += nthreads) xo[p] = bad ? 0.0f : xs[p];
-            if (bias && tid == 0) Xbias[row] = bad ? 0.0f : xs[k];
-            if (bad && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
-            __syncthreads();  // shared memory is reused by the next row
-            continue;
-        }
-
-        // --- Cholesky A = L·Lᵀ in place, one barrier per column. ---
-        // Step j reads column j (not yet scaled) and the pivot G[j][j], and
-        // updates the trailing triangle (columns > j):
-        //     G[i][l] -= G[i][j]·G[l][j] / G[j][j],  j < l ≤ i.
-        // Column j-1 is scaled by 1/L[j-1][j-1] in the same step: it is
-        // neither read nor written by the update of step j.
-        for (int j = 0; j < ka; ++j) {
-            const float d = G[tri(j) + j];
-            if (tid == 0) {
-                if (!(d > 0.0f)) *flag = 1;
-                dg[j] = sqrtf(d);
-            }
-            if (j > 0) {
-                const float s = 1.0f / dg[j - 1];
-                for (int i = j + tid; i < ka; i += nthreads) G[tri(i) + j - 1] *= s;
-            }
-            const float invd = 1.0f / d;
-            for (int i = j + 1 + warp; i < ka; i += nwarps) {
-                float* gi = G + tri(i);
-                const float f = gi[j] * invd;
-                for (int l = j + 1 + lane; l <= i; l += 32) gi[l] = fmaf(-f, G[tri(l) + j], gi[l]);
-            }
-            __syncthreads();
-        }
-        // Now L[i][j] = G[tri(i)+j] for i > j and L[j][j] = dg[j]; the last
-        // column has no entries below the diagonal, so nothing is left to scale.
-
-        // --- Triangular solves by warp 0: L z = b, then Lᵀ x' = z. ---
-        if (warp == 0) {
-            for (int i = 0; i < ka; ++i) {
-                const float* li = G + tri(i);
-                float s = 0.0f;
-                for (int c = lane; c < i; c += 32) s = fmaf(li[c], bs[c], s);
-                s = warp_sum(s);
-                const float z = (bs[i] - s) / dg[i];
-                __syncwarp();
-                if (lane == 0) bs[i] = z;
-                __syncwarp();
-            }
-            for (int i = ka - 1; i >= 0; --i) {
-                float s = 0.0f;
-                for (int q = i + 1 + lane; q < ka; q += 32) s = fmaf(G[tri(q) + i], bs[q], s);
-                s = warp_sum(s);
-                const float x = (bs[i] - s) / dg[i];
-                __syncwarp();
-                if (lane == 0) bs[i] = x;
-                __syncwarp();
-            }
-        }
-        __syncthreads();  // x' complete
-
-        const bool ok = *flag == 0;
+        // --- Solve: x' into bs; ok is uniform across the block. ---
+        const bool ok = kCG ? cg_solve(G, bs, ys, kp, ka, k, xo, bias ? Xbias + row : 0, cgsteps, tid, nthreads,
+                                       lane, warp, nwarps)
+                            : cholesky_solve(G, bs, dg, flag, ka, tid, nthreads, lane, warp, nwarps);
         for (int p = tid; p < k; p += nthreads) xo[p] = ok ? bs[p] : 0.0f;
         if (bias && tid == 0) Xbias[row] = ok ? bs[k] : 0.0f;
         if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
@@ -432,8 +449,8 @@ extern "C" __global__ void als_solve_global(
 
 // als_cg_shared: als_solve_shared with cgsteps conjugate-gradient steps
 // from the current factors (X, Xbias on entry) instead of the Cholesky;
-// cgsteps 0 solves by Cholesky, as als_solve_shared.
-extern "C" __global__ void als_cg_shared(
+// cgsteps must be at least 1.
+extern "C" __global__ void __launch_bounds__(512, 2) als_cg_shared(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
@@ -445,7 +462,7 @@ extern "C" __global__ void als_cg_shared(
 }
 
 // als_cg_global: als_cg_shared with the packed Gram in ws, as als_solve_global.
-extern "C" __global__ void als_cg_global(
+extern "C" __global__ void __launch_bounds__(512, 2) als_cg_global(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,

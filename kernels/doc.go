@@ -56,11 +56,13 @@
 // previous iteration's solution, so the error shrinks across iterations
 // (als.SolverCG). Same arguments 0–15, then
 //
-//	16 cgsteps int32    steps per row (gpu.CGSteps); 0 solves by Cholesky as als_solve_*
+//	16 cgsteps int32    steps per row (gpu.CGSteps), at least 1
 //
 // Same launch shape and shared memory: once A is assembled the staging
 // area (chunk·kp floats) holds the CG vectors x, r, p, Ap (kp floats each)
-// and two 32-float reduction buffers (gpu/plan.go checks the room). A row
+// and two 32-float reduction buffers (gpu/plan.go checks the room). The
+// kernels carry __launch_bounds__(512, 2), which holds them to 64 registers
+// without spills (ptxas sm_90), as the Cholesky kernels. A row
 // whose curvature pᵀAp is not positive or whose residual is not finite is
 // zeroed and listed in failed, as a failed pivot.
 //
