@@ -51,7 +51,7 @@ func TestCostModel(t *testing.T) {
 				items := estimateHalf(h100, plan, sv.regs, perMovie, sv.steps)
 				users := estimateHalf(h100, plan, sv.regs, perUser, sv.steps)
 				total := items.Ms() + users.Ms()
-				fmt.Fprintf(&b, "| %s | %d | %s | %.1f (%s) | %.1f (%s) | %.0f | %.1f | %.1f× |\n", s.preset, k, sv.name,
+				fmt.Fprintf(&b, "| %s | %d | %s | %.1f (%s) | %.1f (%s) | %.1f | %.1f | %.1f× |\n", s.preset, k, sv.name,
 					items.Ms(), items.Bound(), users.Ms(), users.Bound(), total, floor, total/floor)
 				t.Logf("%s rank %d %s: items %v; users %v", s.preset, k, sv.name, items, users)
 			}
