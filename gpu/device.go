@@ -54,6 +54,7 @@ type Device struct {
 	fnPrefSSE   cu.Function // implicit objective: training error
 	sms         int
 	maxT        map[string]int // kernel → max threads per block
+	smem        int            // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -81,7 +82,7 @@ func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 	if err := <-opened; err != nil {
 		return nil, err
 	}
-	d.log.Info("device ready", "device", d.name, "sms", d.sms)
+	d.log.Info("device ready", "device", d.name, "sms", d.sms, "row_kernel_smem", d.smem)
 	return d, nil
 }
 
@@ -176,6 +177,22 @@ func (d *Device) open(ordinal int) error {
 			return fmt.Errorf("gpu: cuFuncGetAttribute %s MAX_THREADS_PER_BLOCK: %w", f.name, err)
 		}
 		d.maxT[f.name] = t
+	}
+	d.smem = smemNoOptIn
+	if optin, err := sharedOptIn(); err != nil {
+		d.log.Warn("no opt-in shared memory; the row kernels keep 48 KiB", "err", err)
+	} else if optin > smemNoOptIn {
+		ok := true
+		for _, fn := range []cu.Function{d.fnShared, d.fnCGShared, d.fnImpShared} {
+			if err := setMaxDynamicShared(fn, optin); err != nil {
+				d.log.Warn("opt-in shared memory refused; the row kernels keep 48 KiB", "err", err)
+				ok = false
+				break
+			}
+		}
+		if ok {
+			d.smem = optin
+		}
 	}
 	return nil
 }
@@ -332,17 +349,17 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	j := &job{d: d, p: p, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean,
 		implicit: p.Objective == als.Implicit}
 	if j.implicit {
-		j.plan = planImplicit(j.k, min(d.maxT[kernels.ImplicitShared], d.maxT[kernels.ImplicitGlobal]))
+		j.plan = planFor(p, min(d.maxT[kernels.ImplicitShared], d.maxT[kernels.ImplicitGlobal]), d.smem)
 		j.fn = d.fnImpShared
 		j.gram = planGram(j.k, d.maxT[kernels.GramPartial])
 		us, _ := gramStripes(r.NumUsers)
 		is, _ := gramStripes(r.NumItems)
 		j.gramSlots = max(us, is)
 	} else if p.Solver == als.SolverCG {
-		j.plan = planSolveCG(j.ka, min(d.maxT[kernels.CGShared], d.maxT[kernels.CGGlobal]), CGSteps)
+		j.plan = planFor(p, min(d.maxT[kernels.CGShared], d.maxT[kernels.CGGlobal]), d.smem)
 		j.fn = d.fnCGShared
 	} else {
-		j.plan = planSolve(j.ka, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]))
+		j.plan = planFor(p, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]), d.smem)
 		j.fn = d.fnShared
 	}
 	if !j.plan.sharedKernel() {

@@ -183,3 +183,37 @@ func TestEmulatedCGFit(t *testing.T) {
 		})
 	}
 }
+
+// TestEmulatedOptInShared runs the shared-memory kernels (Cholesky and CG)
+// at ranks that need the opt-in shared memory (> 48 KiB of Gram), as
+// planFor gives them on an sm_90 device, against the float64 references.
+func TestEmulatedOptInShared(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("slow emulation: skipped with -short and -race")
+	}
+	r, _ := alstest.Synthetic(100, 10, 600, 5, 0.3, 64)
+	for _, k := range []int{147, 256} {
+		for _, solver := range []als.SolverKind{als.SolverCholesky, als.SolverCG} {
+			t.Run(fmt.Sprintf("rank%d/%s", k, solver), func(t *testing.T) {
+				p := als.Params{Rank: k, Iterations: 1, Lambda: 0.1, Seed: 3, Bias: true, Solver: solver}
+				plan := planFor(p, 1024, 227<<10)
+				if !plan.sharedKernel() {
+					t.Fatalf("planFor(%v) = %v, want a shared-memory kernel", p, plan)
+				}
+				var want als.Model
+				als.Prepare(&want, r, p)
+				got := want.Clone()
+				if solver == als.SolverCG {
+					referenceCGHalf(&want, r, p, CGSteps)
+				} else {
+					alstest.ReferenceHalf(&want, r, p.Lambda, alstest.Items)
+				}
+				emulateSolve(t, plan, 3, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
+					got.ItemFactors, got.ItemBias, k, p.AugmentedRank(), float32(p.Lambda), got.Mean, nil)
+				if d := alstest.MaxRelDiff(got, &want); d > 2e-3 {
+					t.Errorf("emulated %v differs from the reference by %.3g relative", plan, d)
+				}
+			})
+		}
+	}
+}

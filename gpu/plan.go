@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"movierec/als"
 	"movierec/kernels"
 )
 
@@ -65,7 +66,11 @@ const CGSteps = 3
 // shared memory, whose staging area (chunk·kp floats) holds the CG vectors
 // (4·kp floats and two 32-float reduction buffers) once A is assembled.
 func planSolveCG(ka, maxThreads, steps int) solvePlan {
-	p := planRows(ka, maxThreads, false)
+	return asCG(planRows(ka, maxThreads, false, smemNoOptIn), steps)
+}
+
+// asCG turns an explicit plan into the CG kernels' plan with steps steps.
+func asCG(p solvePlan, steps int) solvePlan {
 	if p.sharedKernel() {
 		p.Kernel = kernels.CGShared
 	} else {
@@ -73,7 +78,7 @@ func planSolveCG(ka, maxThreads, steps int) solvePlan {
 	}
 	p.CGSteps = steps
 	if p.Chunk*p.Padded < 4*p.Padded+64 {
-		panic(fmt.Sprintf("gpu: planSolveCG(%d): staging of %d floats cannot hold the CG vectors", ka, p.Chunk*p.Padded))
+		panic(fmt.Sprintf("gpu: planSolveCG(%d): staging of %d floats cannot hold the CG vectors", p.KA, p.Chunk*p.Padded))
 	}
 	return p
 }
@@ -82,7 +87,7 @@ func planSolveCG(ka, maxThreads, steps int) solvePlan {
 // with blocks of at most maxThreads threads (the kernel's limit on the
 // device; at least 32).
 func planSolve(ka, maxThreads int) solvePlan {
-	return planRows(ka, maxThreads, false)
+	return planRows(ka, maxThreads, false, smemNoOptIn)
 }
 
 // planImplicit computes the launch shape of the implicit solve kernels for
@@ -90,10 +95,27 @@ func planSolve(ka, maxThreads int) solvePlan {
 // planSolve, with each staged rating taking one more float (its weight
 // c − w₀); the shared kernel still holds up to k = 146.
 func planImplicit(k, maxThreads int) solvePlan {
-	return planRows(k, maxThreads, true)
+	return planRows(k, maxThreads, true, smemNoOptIn)
 }
 
-func planRows(ka, maxThreads int, implicit bool) solvePlan {
+// planFor is the plan of the row kernels for p on a device whose solve
+// kernels may use smem bytes of dynamic shared memory per block (48 KiB
+// without the opt-in; up to 227 KiB on sm_90 with it, which keeps the
+// Gram of every rank up to als.MaxRank in shared memory) and maxThreads
+// threads per block.
+func planFor(p als.Params, maxThreads, smem int) solvePlan {
+	switch {
+	case p.Objective == als.Implicit:
+		return planRows(p.Rank, maxThreads, true, smem)
+	case p.Solver == als.SolverCG:
+		return asCG(planRows(p.AugmentedRank(), maxThreads, false, smem), CGSteps)
+	}
+	return planRows(p.AugmentedRank(), maxThreads, false, smem)
+}
+
+// planRows plans the row kernels for augmented rank ka within smem bytes
+// of dynamic shared memory per block.
+func planRows(ka, maxThreads int, implicit bool, smem int) solvePlan {
 	if ka < 1 {
 		panic(fmt.Sprintf("gpu: planSolve(%d)", ka))
 	}
@@ -122,7 +144,7 @@ func planRows(ka, maxThreads int, implicit bool) solvePlan {
 		perRating++
 		shared, global = kernels.ImplicitShared, kernels.ImplicitGlobal
 	}
-	budget := smemNoOptIn / 4
+	budget := max(smem, smemNoOptIn) / 4
 	if c := (budget - fixed - p.GramFloats) / perRating; c >= minSharedChunk {
 		p.Kernel = shared
 		p.Chunk = min(c, maxChunk)

@@ -42,9 +42,12 @@
 // register tiles (4×4 entries of the lower triangle of A) spread over as few
 // passes as possible. Dynamic shared memory is
 // 4·(chunk·kp + chunk + 2·kp + 1) bytes, kp = ka rounded up to a multiple of
-// 4, plus 4·ka(ka+1)/2 for als_solve_shared; the plan keeps it within 48 KiB
-// (no opt-in attribute needed), which holds als_solve_shared up to ka = 146
-// and leaves larger ranks to als_solve_global. Grid: one block per row for
+// 4, plus 4·ka(ka+1)/2 for als_solve_shared; the plan keeps it within the
+// block's limit: 48 KiB without the opt-in attribute, which holds
+// als_solve_shared up to ka = 146 and leaves larger ranks to
+// als_solve_global; on devices with an opt-in limit (227 KiB on sm_90)
+// gpu/device.go sets CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES on the
+// shared kernels (gpu/smem_optin.go) and every rank up to 256 runs shared. Grid: one block per row for
 // als_solve_shared; min(rows, resident blocks) for als_solve_global, whose
 // blocks stride over the rows.
 //
