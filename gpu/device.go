@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -55,6 +56,7 @@ type Device struct {
 	sms         int
 	maxT        map[string]int // kernel → max threads per block
 	smem        int            // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
+	timing      bool           // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -65,7 +67,11 @@ var ErrClosed = errors.New("gpu: device closed")
 // NewDevice opens CUDA device ordinal: it creates a context on a dedicated
 // OS thread and loads the kernels' PTX (JIT-compiled by the driver). The
 // error wraps ErrNoDevice when there is no such device or it cannot run the
-// kernels (compute capability below 8.0). log may be nil.
+// kernels (compute capability below 8.0). log may be nil. It logs each
+// kernel's post-JIT registers and local memory; each Fit logs its plan and
+// occupancy, and with MOVIEREC_GPU_TIMING=1 in the environment each half's
+// time (host-timed around the synchronising launch, so it includes the
+// launch overhead of a few microseconds).
 func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -76,6 +82,8 @@ func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 		maxT: map[string]int{},
+
+		timing: os.Getenv("MOVIEREC_GPU_TIMING") == "1",
 	}
 	opened := make(chan error, 1)
 	go d.serve(ordinal, opened)
@@ -177,6 +185,10 @@ func (d *Device) open(ordinal int) error {
 			return fmt.Errorf("gpu: cuFuncGetAttribute %s MAX_THREADS_PER_BLOCK: %w", f.name, err)
 		}
 		d.maxT[f.name] = t
+		// Post-JIT resources, for the first GPU run's log (device-check.sh).
+		regs, _ := f.fn.Attribute(cu.NumRegs)
+		local, _ := f.fn.Attribute(cu.LocalSizeBytes)
+		d.log.Info("kernel", "name", f.name, "regs", regs, "local_bytes", local, "max_threads", t)
 	}
 	d.smem = smemNoOptIn
 	if optin, err := sharedOptIn(); err != nil {
@@ -411,6 +423,9 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	}
 	d.log.Info("upload", "users", r.NumUsers, "items", r.NumItems, "ratings", j.nnz,
 		"device_mib", need>>20, "plan", j.plan.String(), "slots", j.slots)
+	if per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes)); err == nil {
+		d.log.Info("occupancy", "kernel", j.plan.Kernel, "blocks_per_sm", per, "threads", j.plan.Threads)
+	}
 	if j.implicit {
 		d.log.Info("upload implicit", "gram_plan", j.gram.String(), "gram_slots", j.gramSlots)
 	}
@@ -532,6 +547,7 @@ func (j *job) solve(s, other *side) (failed int, err error) {
 	if err := cu.MemsetD8(j.failed, 0, 4); err != nil {
 		return 0, fmt.Errorf("gpu: cuMemsetD8 failed-row count: %w", err)
 	}
+	start := time.Now()
 	if j.implicit {
 		err = j.solveImplicit(s, other)
 	} else {
@@ -539,6 +555,9 @@ func (j *job) solve(s, other *side) (failed int, err error) {
 	}
 	if err != nil {
 		return 0, err
+	}
+	if j.d.timing {
+		j.d.log.Info("half", "side", s.name, "kernel", j.plan.Kernel, "ms", float64(time.Since(start).Microseconds())/1e3)
 	}
 	return j.resolveFailed(s, other)
 }

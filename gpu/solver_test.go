@@ -12,7 +12,9 @@ package gpu_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"os"
 	"testing"
 
 	"movierec/als"
@@ -21,9 +23,16 @@ import (
 	"movierec/gpu"
 )
 
+// newDevice opens device 0, logging to stderr with MOVIEREC_GPU_LOG=1 (the
+// kernels' post-JIT registers, plans, occupancy; with MOVIEREC_GPU_TIMING=1
+// each half's time).
 func newDevice(t testing.TB) *gpu.Device {
 	t.Helper()
-	d, err := gpu.NewDevice(nil, 0)
+	var log *slog.Logger
+	if os.Getenv("MOVIEREC_GPU_LOG") == "1" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	d, err := gpu.NewDevice(log, 0)
 	if errors.Is(err, gpu.ErrNoDevice) {
 		t.Skipf("no usable CUDA device: %v", err)
 	}
