@@ -30,8 +30,8 @@ var costShapes = []struct {
 // beside the floor. Run it with -v; -short skips it (it draws the shapes'
 // row lengths, a few seconds).
 func TestCostModel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("draws the ml-25m and netflix row lengths")
+	if testing.Short() || raceEnabled {
+		t.Skip("draws the ml-25m and netflix row lengths: skipped with -short and -race")
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n| shape | rank | solver | items half | users half | est. ms/iter | floor ms | × floor |\n")

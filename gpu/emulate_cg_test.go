@@ -113,7 +113,7 @@ func TestEmulatedCGKernel(t *testing.T) {
 	for _, k := range []int{1, 3, 8, 31, 64, 100, 147, 200} {
 		for _, bias := range []bool{false, true} {
 			t.Run(fmt.Sprintf("rank%d/bias=%t", k, bias), func(t *testing.T) {
-				if (testing.Short() || raceEnabled) && k > 64 {
+				if (testing.Short() || raceEnabled) && k > 31 {
 					t.Skip("slow emulation: skipped with -short and -race")
 				}
 				r := small
