@@ -14,6 +14,10 @@ type Iteration struct {
 	// Stopped is set on the last iteration of a fit that Params.Tolerance
 	// ended before Of: why it stopped (see Params.Converged).
 	Stopped string
+	// FailedRows counts the rows (both halves) whose float32 solve on the
+	// GPU met a non-positive pivot and were solved again in float64 on the
+	// host; always 0 on the CPU, which solves in float64.
+	FailedRows int
 }
 
 // Solver fits a Model to Ratings. It is the seam between the engine and the

@@ -242,3 +242,20 @@ func StartingMetrics(reg *prometheus.Registry) http.Handler {
 	starting.MustRegister(ready)
 	return promhttp.HandlerFor(prometheus.Gatherers{reg, starting}, promhttp.HandlerOpts{})
 }
+
+// RegisterGPUFallbacks adds movierec_gpu_fallbacks_total{reason} to reg and
+// returns the function that counts one: a training the CPU did instead of
+// the CUDA worker, because the worker "stalled" (the watchdog killed it),
+// "failed", or was skipped while its circuit breaker was open
+// ("circuit_open"). The function is safe for concurrent use.
+func RegisterGPUFallbacks(reg *prometheus.Registry) func(reason string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "movierec_gpu_fallbacks_total",
+		Help: "Trainings done on the CPU instead of the CUDA worker, by reason (stalled, failed, circuit_open).",
+	}, []string{"reason"})
+	for _, r := range []string{"stalled", "failed", "circuit_open"} {
+		c.WithLabelValues(r)
+	}
+	reg.MustRegister(c)
+	return func(reason string) { c.WithLabelValues(reason).Inc() }
+}

@@ -24,6 +24,14 @@ var (
 	closeGrace       = 5 * time.Second // stdin closed to exit, before a kill
 )
 
+// Watchdog of a Fit: once the job is sent, the worker must report each
+// iteration within max(floor, watchdogFactor × the last iteration's time);
+// the first iteration (which includes the worker's upload) gets the floor.
+const (
+	defaultWatchdogFloor = 30 * time.Second
+	watchdogFactor       = 20
+)
+
 // Client is an als.Solver that trains in a worker process (cmd/movierec-cuda)
 // speaking this package's protocol over its stdin and stdout. The worker
 // keeps running between fits. When it dies, the Fit in progress returns an
@@ -37,6 +45,8 @@ type Client struct {
 	args []string
 	nice int
 	log  *slog.Logger
+	// floor is the watchdog's least deadline (WorkerOptions.WatchdogFloor).
+	floor time.Duration
 
 	device atomic.Pointer[string]
 	closed atomic.Bool
@@ -71,6 +81,12 @@ type WorkerOptions struct {
 	// win the CPU over the worker's data preparation and copies. It does
 	// not change what is trained.
 	Nice int
+	// WatchdogFloor is the least time a Fit waits for the worker's next
+	// progress event once the job is sent; the deadline for iteration i+1
+	// is max(WatchdogFloor, 20 × iteration i's time). A worker that misses
+	// it is killed and the Fit fails with an error wrapping ErrStalled and
+	// ErrWorker. Zero means 30 s.
+	WatchdogFloor time.Duration
 }
 
 // StartWorkerWith is StartWorker with options.
@@ -79,7 +95,11 @@ func StartWorkerWith(ctx context.Context, path string, o WorkerOptions) (*Client
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{path: path, args: append([]string(nil), o.Args...), nice: o.Nice, log: log.With("component", "gpu-client")}
+	c := &Client{path: path, args: append([]string(nil), o.Args...), nice: o.Nice, floor: o.WatchdogFloor,
+		log: log.With("component", "gpu-client")}
+	if c.floor <= 0 {
+		c.floor = defaultWatchdogFloor
+	}
 	w, err := c.start(ctx)
 	if err != nil {
 		return nil, err
@@ -100,7 +120,8 @@ func (c *Client) Device() string {
 // Fit trains dst through the worker (see als.Solver). progress is called
 // from the calling goroutine. Cancelling ctx sends the worker a Cancel and
 // returns within a few seconds (killing the worker if it does not stop);
-// the error then wraps ctx.Err(). Errors caused by the worker wrap ErrWorker;
+// the error then wraps ctx.Err(). Errors caused by the worker wrap ErrWorker
+// (and ErrStalled when the watchdog killed it, see WorkerOptions);
 // bad parameters wrap als.ErrInvalidParams.
 func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	if err := p.Validate(); err != nil {
@@ -150,6 +171,13 @@ func (c *Client) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	go func() { sent <- w.enc.Write(&Job{ID: id, Params: p, Ratings: r}) }()
 	sending := true
 
+	// The watchdog runs once the job is sent (a worker reading it is busy,
+	// not stalled); each progress event re-arms it.
+	dog := time.NewTimer(time.Hour)
+	dog.Stop()
+	defer dog.Stop()
+	deadline := c.floor
+	last := time.Time{}
 	for {
 		select {
 		case err := <-sent:
@@ -158,6 +186,14 @@ func (c *Client) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 				c.drop()
 				return fmt.Errorf("%w: send job: %v%s", ErrWorker, err, w.diagnose())
 			}
+			last = time.Now()
+			dog.Reset(deadline)
+		case <-dog.C:
+			c.log.Warn("worker sent no progress in time; killing it", "deadline", deadline)
+			w.kill()
+			diag := w.diagnose()
+			c.drop()
+			return fmt.Errorf("%w: %w: no progress within %v%s", ErrWorker, ErrStalled, deadline, diag)
 		case m, ok := <-w.frames:
 			if !ok {
 				if sending {
@@ -167,6 +203,13 @@ func (c *Client) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 				diag := w.diagnose()
 				c.drop()
 				return fmt.Errorf("%w: worker exited during training%s", ErrWorker, diag)
+			}
+			if pr, isProgress := m.(*Progress); isProgress && pr.ID == id && !sending {
+				now := time.Now()
+				took := max(now.Sub(last), pr.Iteration.Duration)
+				last = now
+				deadline = max(c.floor, watchdogFactor*took)
+				dog.Reset(deadline)
 			}
 			done, err := c.handle(m, id, dst, r, p, progress)
 			if !done {
@@ -192,6 +235,10 @@ func (c *Client) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 func (c *Client) handle(m Message, id uint64, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) (done bool, err error) {
 	switch m := m.(type) {
 	case *Progress:
+		if m.ID == id && m.Iteration.FailedRows > 0 {
+			c.log.Warn("rows failed in float32 on the device; re-solved in float64 on the host",
+				"iteration", m.Iteration.N, "rows", m.Iteration.FailedRows)
+		}
 		if m.ID == id && progress != nil {
 			progress(m.Iteration)
 		}

@@ -296,3 +296,58 @@ func TestRestartAfterIdleDeath(t *testing.T) {
 		t.Fatalf("Fit after the idle worker died = %v, want a restarted worker", err)
 	}
 }
+
+func TestWatchdogKillsStalledWorker(t *testing.T) {
+	r, _ := alstest.Synthetic(200, 150, 3000, 3, 0.3, 12)
+	for _, tc := range []struct {
+		name       string
+		stallAfter string
+		wantCalls  int
+	}{
+		{"before the first iteration", "0", 0},
+		{"after two iterations", "2", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MOVIEREC_WORKER_STALL_AFTER", tc.stallAfter)
+			const floor = 300 * time.Millisecond
+			c, err := gpu.StartWorkerWith(t.Context(), workerPath(t), gpu.WorkerOptions{WatchdogFloor: floor})
+			if err != nil {
+				t.Fatalf("StartWorkerWith() = %v", err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			exited := gpu.WorkerExited(t, c)
+			p := als.Params{Rank: 4, Iterations: 5, Lambda: 0.1, Seed: 1}
+			var m als.Model
+			calls := 0
+			start := time.Now()
+			err = c.Fit(t.Context(), &m, r, p, func(als.Iteration) { calls++ })
+			took := time.Since(start)
+			if !errors.Is(err, gpu.ErrStalled) || !errors.Is(err, gpu.ErrWorker) {
+				t.Fatalf("Fit(worker hangs) = %v, want an error wrapping ErrStalled and ErrWorker", err)
+			}
+			if calls != tc.wantCalls {
+				t.Errorf("progress called %d times before the stall, want %d", calls, tc.wantCalls)
+			}
+			if took > floor+10*time.Second {
+				t.Errorf("Fit returned after %v, want about the watchdog floor %v", took, floor)
+			}
+			select {
+			case <-exited:
+			default:
+				t.Errorf("the stalled worker is still running after Fit returned")
+			}
+			// The next Fit starts a fresh worker, which (same environment)
+			// trains as many iterations as it sends before it would hang.
+			p.Iterations = max(1, tc.wantCalls)
+			if tc.wantCalls == 0 {
+				return
+			}
+			if err := c.Fit(t.Context(), &m, r, p, nil); err != nil {
+				t.Fatalf("Fit after a stall = %v, want a restarted worker", err)
+			}
+			if diff := cmp.Diff(cpuFit(t, r, p), &m); diff != "" {
+				t.Errorf("Fit after restart differs from cpu (-cpu +worker):\n%s", diff)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -44,6 +45,8 @@ type Device struct {
 	mod         cu.Module
 	fnShared    cu.Function
 	fnGlobal    cu.Function
+	fnCGShared  cu.Function // explicit objective, als.CG
+	fnCGGlobal  cu.Function
 	fnSSE       cu.Function
 	fnImpShared cu.Function // implicit objective: rows
 	fnImpGlobal cu.Function
@@ -52,6 +55,8 @@ type Device struct {
 	fnPrefSSE   cu.Function // implicit objective: training error
 	sms         int
 	maxT        map[string]int // kernel → max threads per block
+	smem        int            // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
+	timing      bool           // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -62,7 +67,11 @@ var ErrClosed = errors.New("gpu: device closed")
 // NewDevice opens CUDA device ordinal: it creates a context on a dedicated
 // OS thread and loads the kernels' PTX (JIT-compiled by the driver). The
 // error wraps ErrNoDevice when there is no such device or it cannot run the
-// kernels (compute capability below 8.0). log may be nil.
+// kernels (compute capability below 8.0). log may be nil. It logs each
+// kernel's post-JIT registers and local memory; each Fit logs its plan and
+// occupancy, and with MOVIEREC_GPU_TIMING=1 in the environment each half's
+// time (host-timed around the synchronising launch, so it includes the
+// launch overhead of a few microseconds).
 func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -73,13 +82,15 @@ func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 		maxT: map[string]int{},
+
+		timing: os.Getenv("MOVIEREC_GPU_TIMING") == "1",
 	}
 	opened := make(chan error, 1)
 	go d.serve(ordinal, opened)
 	if err := <-opened; err != nil {
 		return nil, err
 	}
-	d.log.Info("device ready", "device", d.name, "sms", d.sms)
+	d.log.Info("device ready", "device", d.name, "sms", d.sms, "row_kernel_smem", d.smem)
 	return d, nil
 }
 
@@ -158,6 +169,7 @@ func (d *Device) open(ordinal int) error {
 		name string
 	}{
 		{&d.fnShared, kernels.SolveShared}, {&d.fnGlobal, kernels.SolveGlobal}, {&d.fnSSE, kernels.SSE},
+		{&d.fnCGShared, kernels.CGShared}, {&d.fnCGGlobal, kernels.CGGlobal},
 		{&d.fnImpShared, kernels.ImplicitShared}, {&d.fnImpGlobal, kernels.ImplicitGlobal},
 		{&d.fnGram, kernels.GramPartial}, {&d.fnReduce, kernels.GramReduce}, {&d.fnPrefSSE, kernels.PreferenceSSE},
 	} {
@@ -173,6 +185,26 @@ func (d *Device) open(ordinal int) error {
 			return fmt.Errorf("gpu: cuFuncGetAttribute %s MAX_THREADS_PER_BLOCK: %w", f.name, err)
 		}
 		d.maxT[f.name] = t
+		// Post-JIT resources, for the first GPU run's log (device-check.sh).
+		regs, _ := f.fn.Attribute(cu.NumRegs)
+		local, _ := f.fn.Attribute(cu.LocalSizeBytes)
+		d.log.Info("kernel", "name", f.name, "regs", regs, "local_bytes", local, "max_threads", t)
+	}
+	d.smem = smemNoOptIn
+	if optin, err := sharedOptIn(); err != nil {
+		d.log.Warn("no opt-in shared memory; the row kernels keep 48 KiB", "err", err)
+	} else if optin > smemNoOptIn {
+		ok := true
+		for _, fn := range []cu.Function{d.fnShared, d.fnCGShared, d.fnImpShared} {
+			if err := setMaxDynamicShared(fn, optin); err != nil {
+				d.log.Warn("opt-in shared memory refused; the row kernels keep 48 KiB", "err", err)
+				ok = false
+				break
+			}
+		}
+		if ok {
+			d.smem = optin
+		}
 	}
 	return nil
 }
@@ -201,7 +233,11 @@ func (d *Device) Close() error {
 // for the implicit objective als.PreferenceRMSE). For the implicit
 // objective each half first forms the fixed side's Gram matrix on the
 // device (als_gram_partial, als_gram_reduce), then solves the rows
-// (als_implicit_shared or als_implicit_global).
+// (als_implicit_shared or als_implicit_global). With p.Solver ==
+// als.CG the explicit objective's rows take CGSteps conjugate-gradient
+// steps from their current factors (als_cg_shared or als_cg_global) instead
+// of the exact Cholesky; the implicit objective always uses Cholesky. Rows
+// either kernel reports as failed are re-solved in float64 on the host.
 func (d *Device) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	return d.fit(ctx, dst, r, p, progress, false)
 }
@@ -239,7 +275,7 @@ func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 	}()
 	if half {
-		if err := d.do(func() error { return j.solve(&j.items, &j.users) }); err != nil {
+		if err := d.do(func() error { _, err := j.solve(&j.items, &j.users); return err }); err != nil {
 			return err
 		}
 		return d.do(func() error { return j.download(dst) })
@@ -250,23 +286,26 @@ func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 		var rmse float64
 		var took time.Duration
+		failed := 0
 		if err := d.do(func() error {
 			start := time.Now()
-			if err := j.solve(&j.items, &j.users); err != nil {
+			fi, err := j.solve(&j.items, &j.users)
+			if err != nil {
 				return err
 			}
-			if err := j.solve(&j.users, &j.items); err != nil {
+			fu, err := j.solve(&j.users, &j.items)
+			if err != nil {
 				return err
 			}
+			failed = fi + fu
 			took = time.Since(start)
-			var err error
 			rmse, err = j.rmse()
 			return err
 		}); err != nil {
 			return fmt.Errorf("gpu: iteration %d: %w", it, err)
 		}
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse, Duration: took})
+			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: rmse, Duration: took, FailedRows: failed})
 		}
 	}
 	return d.do(func() error { return j.download(dst) })
@@ -302,6 +341,8 @@ type job struct {
 	slots        int
 	ws           cu.DevicePtr
 	sse          cu.DevicePtr
+	failed       cu.DevicePtr // the kernels' failed list: count, then 1 + max(rows) int32 (als.cu)
+	failedHost   []int32      // its host copy, for resolveRows
 	users, items side
 	allocs       []cu.DevicePtr
 
@@ -320,20 +361,27 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	j := &job{d: d, p: p, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean,
 		implicit: p.Objective == als.Implicit}
 	if j.implicit {
-		j.plan = planImplicit(j.k, min(d.maxT[kernels.ImplicitShared], d.maxT[kernels.ImplicitGlobal]))
+		j.plan = planFor(p, min(d.maxT[kernels.ImplicitShared], d.maxT[kernels.ImplicitGlobal]), d.smem)
 		j.fn = d.fnImpShared
 		j.gram = planGram(j.k, d.maxT[kernels.GramPartial])
 		us, _ := gramStripes(r.NumUsers)
 		is, _ := gramStripes(r.NumItems)
 		j.gramSlots = max(us, is)
+	} else if p.Solver == als.CG {
+		j.plan = planFor(p, min(d.maxT[kernels.CGShared], d.maxT[kernels.CGGlobal]), d.smem)
+		j.fn = d.fnCGShared
 	} else {
-		j.plan = planSolve(j.ka, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]))
+		j.plan = planFor(p, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]), d.smem)
 		j.fn = d.fnShared
 	}
 	if !j.plan.sharedKernel() {
-		j.fn = d.fnGlobal
-		if j.implicit {
+		switch {
+		case j.implicit:
 			j.fn = d.fnImpGlobal
+		case j.plan.CGSteps > 0:
+			j.fn = d.fnCGGlobal
+		default:
+			j.fn = d.fnGlobal
 		}
 		per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes))
 		if err != nil {
@@ -361,7 +409,8 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		need += s.ptrBytes + 2*s.ratingBytes + 4*s.permLen + s.factorBytes + s.biasBytes
 	}
 	wsBytes := 4 * int64(j.slots) * int64(j.plan.GramFloats)
-	need += wsBytes + 8
+	failedBytes := 4 * (1 + int64(max(r.NumUsers, r.NumItems)))
+	need += wsBytes + 8 + failedBytes
 	gramPartBytes := 8 * int64(j.gramSlots) * int64(j.gram.Len)
 	wgramBytes := 4 * int64(j.gram.Len)
 	need += gramPartBytes + wgramBytes
@@ -374,6 +423,9 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	}
 	d.log.Info("upload", "users", r.NumUsers, "items", r.NumItems, "ratings", j.nnz,
 		"device_mib", need>>20, "plan", j.plan.String(), "slots", j.slots)
+	if per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes)); err == nil {
+		d.log.Info("occupancy", "kernel", j.plan.Kernel, "blocks_per_sm", per, "threads", j.plan.Threads)
+	}
 	if j.implicit {
 		d.log.Info("upload implicit", "gram_plan", j.gram.String(), "gram_slots", j.gramSlots)
 	}
@@ -434,6 +486,9 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	if j.sse, err = j.alloc("RMSE accumulator", 8); err != nil {
 		return nil, err
 	}
+	if j.failed, err = j.alloc("failed rows", failedBytes); err != nil {
+		return nil, err
+	}
 	if j.implicit {
 		if j.gramPart, err = j.alloc("partial Gram matrices", gramPartBytes); err != nil {
 			return nil, err
@@ -482,15 +537,34 @@ func argDouble(v float64) *uint64 { a := math.Float64bits(v); return &a }
 
 // solve runs one half-iteration: every row of s against the fixed factors of
 // other (for the implicit objective, after forming other's Gram matrix). It
-// synchronises, so a fault is reported against this launch.
-func (j *job) solve(s, other *side) error {
+// synchronises, so a fault is reported against this launch. Rows whose
+// float32 solve failed (the kernel's failed list) are solved again in
+// float64 on the host and uploaded (resolveFailed); failed is their number.
+func (j *job) solve(s, other *side) (failed int, err error) {
+	if s.rows == 0 {
+		return 0, nil
+	}
+	if err := cu.MemsetD8(j.failed, 0, 4); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemsetD8 failed-row count: %w", err)
+	}
+	start := time.Now()
 	if j.implicit {
-		return j.solveImplicit(s, other)
+		err = j.solveImplicit(s, other)
+	} else {
+		err = j.solveExplicit(s, other)
 	}
+	if err != nil {
+		return 0, err
+	}
+	if j.d.timing {
+		j.d.log.Info("half", "side", s.name, "kernel", j.plan.Kernel, "ms", float64(time.Since(start).Microseconds())/1e3)
+	}
+	return j.resolveFailed(s, other)
+}
+
+// solveExplicit launches the explicit kernel over s and synchronises.
+func (j *job) solveExplicit(s, other *side) error {
 	grid := solveGrid(j.plan, s.rows, j.slots)
-	if grid == 0 {
-		return nil
-	}
 	args := []unsafe.Pointer{
 		unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
 		unsafe.Pointer(&s.perm), unsafe.Pointer(argInt(s.rows)),
@@ -498,7 +572,10 @@ func (j *job) solve(s, other *side) error {
 		unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
 		unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
 		unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
-		unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+		unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+	}
+	if j.plan.CGSteps > 0 {
+		args = append(args, unsafe.Pointer(argInt(j.plan.CGSteps)))
 	}
 	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
 		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)
@@ -507,6 +584,76 @@ func (j *job) solve(s, other *side) error {
 		return fmt.Errorf("gpu: %s (%s, grid %d, %v) failed: cuCtxSynchronize: %w", j.plan.Kernel, s.name, grid, j.plan, err)
 	}
 	return nil
+}
+
+// resolveFailed reads the failed list of the last solve of s; if it is not
+// empty, it downloads the fixed side's current factors, solves the listed
+// rows in float64 on the host (resolveRows) and uploads their factors (and
+// biases). This is the rare path: a λ near als.MinLambda, or extreme data.
+func (j *job) resolveFailed(s, other *side) (int, error) {
+	var n int32
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&n), j.failed, 4); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemcpyDtoH failed-row count (%s): %w", s.name, err)
+	}
+	if n <= 0 {
+		return 0, nil
+	}
+	if int(n) > s.rows {
+		return 0, fmt.Errorf("gpu: %s: kernel reports %d failed rows of %d", s.name, n, s.rows)
+	}
+	if cap(j.failedHost) < int(1+n) {
+		j.failedHost = make([]int32, 1+n)
+	}
+	list := j.failedHost[:1+n]
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&list[0]), j.failed, 4*int64(1+n)); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemcpyDtoH failed rows (%s): %w", s.name, err)
+	}
+	rows := list[1:]
+	y := make([]float32, other.rows*j.k)
+	var yb []float32
+	if err := copyDtoH(y, other.factors); err != nil {
+		return 0, fmt.Errorf("gpu: cuMemcpyDtoH %s factors: %w", other.name, err)
+	}
+	if j.p.Bias {
+		yb = make([]float32, other.rows)
+		if err := copyDtoH(yb, other.biases); err != nil {
+			return 0, fmt.Errorf("gpu: cuMemcpyDtoH %s biases: %w", other.name, err)
+		}
+	}
+	x := make([]float32, len(rows)*j.k)
+	var xb []float32
+	if j.p.Bias {
+		xb = make([]float32, len(rows))
+	}
+	h := hostHalf{ptr: s.hostPtr, idx: s.hostIdx, val: s.hostVal, y: y, yb: yb, nfixed: other.rows, mu: j.mu, p: j.p}
+	if err := resolveRows(x, xb, h, rows); err != nil {
+		return 0, fmt.Errorf("gpu: %s: %w", s.name, err)
+	}
+	rowBytes := 4 * int64(j.k)
+	for i, row := range rows {
+		if row < 0 || int(row) >= s.rows {
+			return 0, fmt.Errorf("gpu: %s: kernel reports failed row %d of %d", s.name, row, s.rows)
+		}
+		dst := s.factors + cu.DevicePtr(int64(row)*rowBytes)
+		if err := cu.MemcpyHtoD(dst, unsafe.Pointer(&x[i*j.k]), rowBytes); err != nil {
+			return 0, fmt.Errorf("gpu: cuMemcpyHtoD re-solved %s row %d: %w", s.name, row, err)
+		}
+		if j.p.Bias {
+			if err := cu.MemcpyHtoD(s.biases+cu.DevicePtr(4*int64(row)), unsafe.Pointer(&xb[i]), 4); err != nil {
+				return 0, fmt.Errorf("gpu: cuMemcpyHtoD re-solved %s bias %d: %w", s.name, row, err)
+			}
+		}
+	}
+	j.d.log.Warn("rows failed in float32; re-solved in float64 on the host", "side", s.name, "rows", len(rows))
+	return len(rows), nil
+}
+
+// copyDtoH copies len(dst) floats from src.
+func copyDtoH(dst []float32, src cu.DevicePtr) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	return cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, 4*int64(len(dst)))
 }
 
 // gramOf sets j.wgram to w₀ times the Gram matrix of other's factors:
@@ -540,9 +687,6 @@ func (j *job) gramOf(other *side) error {
 // Gram matrix of other (gramOf), then every row of s. It synchronises, so
 // a fault is reported against these launches.
 func (j *job) solveImplicit(s, other *side) error {
-	if s.rows == 0 {
-		return nil
-	}
 	if err := j.gramOf(other); err != nil {
 		return err
 	}
@@ -554,6 +698,7 @@ func (j *job) solveImplicit(s, other *side) error {
 		unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Alpha)),
 		unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
 		unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+		unsafe.Pointer(&j.failed),
 	}
 	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
 		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)

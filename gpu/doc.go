@@ -10,7 +10,15 @@
 // starts the worker with StartWorker and trains through it.
 //
 // Sentinel errors: ErrNoDevice (no usable device; fall back to the CPU),
-// ErrWorker (the worker process failed), ErrProtocol (malformed frames).
+// ErrWorker (the worker process failed), ErrStalled (with ErrWorker: the
+// Client's watchdog killed a worker that stopped reporting progress),
+// ErrProtocol (malformed frames).
+//
+// Failure safety: a Client kills a worker that sends no progress within
+// max(30 s, 20× the last iteration); rows whose float32 solve fails on the
+// device are listed by the kernels and re-solved in float64 on the host
+// (resolve.go), counted in als.Iteration.FailedRows; the server's fall-back
+// to the CPU has a circuit breaker (cmd/movierec/breaker.go).
 //
 // Testing: `go test ./gpu` needs no GPU; it builds the untagged worker (which
 // trains with package cpu) and exercises the protocol, the client, the

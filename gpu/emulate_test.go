@@ -125,9 +125,11 @@ func newImplicitArgs(wgram []float32, p als.Params, nfixed int) *implicitArgs {
 // permutation sortByLength(ptr) by solveGrid(plan, rows, slots) blocks that
 // stride over it; each block has its own shared memory (and, for the global
 // kernel, its own workspace slot). Blocks run one after another: rows are
-// independent, so the order between blocks does not matter.
+// independent, so the order between blocks does not matter. It returns the
+// kernel's failed list (failed[1:1+failed[0]]): the rows whose pivot was
+// not positive, in the order this emulation appended them.
 func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []int32, val []float32,
-	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32, imp *implicitArgs) {
+	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32, imp *implicitArgs) (failed []int32) {
 	T, chunk := plan.Threads, plan.Chunk
 	nwarps := T >> 5
 	implicit := imp != nil
@@ -319,7 +321,11 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 		}
 		b.sync()
 
-		for j := 0; j < ka; j++ {
+		var cgOK bool
+		if plan.CGSteps > 0 {
+			cgOK = emulateCG(b, plan, ys, bs, G, X[row*k:(row+1)*k], Xb, row, k, ka)
+		}
+		for j := 0; plan.CGSteps == 0 && j < ka; j++ {
 			for tid := range T {
 				warp, lane := tid>>5, tid&31
 				d := b.ld(tid, G+tri(j)+j)
@@ -349,7 +355,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 		}
 
 		// Warp 0: forward and backward solves; __syncwarp is a barrier.
-		for i := 0; i < ka; i++ {
+		for i := 0; plan.CGSteps == 0 && i < ka; i++ {
 			var part [32]float32
 			var z [32]float32
 			li := G + tri(i)
@@ -368,7 +374,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			b.st(0, bs+i, z[0])
 			b.sync()
 		}
-		for i := ka - 1; i >= 0; i-- {
+		for i := ka - 1; plan.CGSteps == 0 && i >= 0; i-- {
 			var part [32]float32
 			var x [32]float32
 			for lane := range 32 {
@@ -386,10 +392,17 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			b.st(0, bs+i, x[0])
 			b.sync()
 		}
-		b.sync()
+		if plan.CGSteps == 0 {
+			b.sync() // x' complete (cg_solve ends with its own)
+		}
 
+		rowOK := cgOK
 		for tid := range T {
-			ok := b.ld(tid, flag) == 0
+			ok := cgOK
+			if plan.CGSteps == 0 {
+				ok = b.ld(tid, flag) == 0
+				rowOK = ok
+			}
 			for p := tid; p < k; p += T {
 				xo[p] = 0 // ok ? bs[p] : 0.0f (not bs·ok: bs may be NaN when !ok)
 				if ok {
@@ -404,6 +417,9 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 				}
 			}
 		}
+		if !rowOK { // if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
+			failed = append(failed, int32(row))
+		}
 		b.sync()
 		if b.races > 0 {
 			t.Fatalf("row %d: %d races", row, b.races)
@@ -414,6 +430,111 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			t.Fatalf("row %d not solved", row)
 		}
 	}
+	return failed
+}
+
+// emulateCG is cg_solve of als.cu (the als_cg_* kernels) for one row, from
+// its assembled A (packed at G) and b (at bs) in b's memory: plan.CGSteps
+// steps from the current factors xo (and Xb[row] when ka > k), leaving x'
+// at bs. It reports false when the row failed (a non-positive curvature,
+// or a non-finite residual). It ends with cg_solve's barrier.
+func emulateCG(b *block, plan solvePlan, ys, bs, G int, xo, Xb []float32, row, k, ka int) (ok bool) {
+	T := plan.Threads
+	nwarps := T >> 5
+	kp := plan.Padded
+	xs, rv, pv, qv, red := ys, ys+kp, ys+2*kp, ys+3*kp, ys+4*kp
+	matvec := func(tid, v, i int) float32 { // sym_matvec
+		var s float32
+		for l := 0; l <= i; l++ {
+			s = fmaf(b.ld(tid, G+tri(i)+l), b.ld(tid, v+l), s)
+		}
+		for l := i + 1; l < ka; l++ {
+			s = fmaf(b.ld(tid, G+tri(l)+i), b.ld(tid, v+l), s)
+		}
+		return s
+	}
+	part := make([]float32, T)
+	nsum := 0
+	blockSum := func() float32 { // block_sum: warp sums to red, barrier, every thread adds them in order
+		buf := red + 32*(nsum&1)
+		nsum++
+		for w := range nwarps {
+			var v [32]float32
+			copy(v[:], part[w*32:(w+1)*32])
+			b.st(w*32, buf+w, warpSum(&v))
+		}
+		b.sync()
+		var s float32
+		for tid := range T {
+			var acc float32
+			for w := range nwarps {
+				acc += b.ld(tid, buf+w)
+			}
+			s = acc
+		}
+		return s
+	}
+	for tid := range T {
+		for i := tid; i < ka; i += T {
+			if i < k {
+				b.st(tid, xs+i, xo[i])
+			} else {
+				b.st(tid, xs+i, Xb[row])
+			}
+		}
+	}
+	b.sync()
+	for tid := range T {
+		part[tid] = 0
+		for i := tid; i < ka; i += T {
+			ri := b.ld(tid, bs+i) - matvec(tid, xs, i)
+			b.st(tid, rv+i, ri)
+			b.st(tid, pv+i, ri)
+			b.st(tid, bs+i, b.ld(tid, xs+i))
+			part[tid] = fmaf(ri, ri, part[tid])
+		}
+	}
+	rr := blockSum()
+	ok = true
+	for step := 0; step < plan.CGSteps && rr > 0; step++ {
+		b.sync()
+		for tid := range T {
+			part[tid] = 0
+			for i := tid; i < ka; i += T {
+				qi := matvec(tid, pv, i)
+				b.st(tid, qv+i, qi)
+				part[tid] = fmaf(b.ld(tid, pv+i), qi, part[tid])
+			}
+		}
+		pq := blockSum()
+		if !(pq > 0) || math.IsInf(float64(pq), 0) {
+			ok = false
+			break
+		}
+		alpha := rr / pq
+		for tid := range T {
+			part[tid] = 0
+			for i := tid; i < ka; i += T {
+				b.st(tid, bs+i, fmaf(alpha, b.ld(tid, pv+i), b.ld(tid, bs+i)))
+				ri := fmaf(-alpha, b.ld(tid, qv+i), b.ld(tid, rv+i))
+				b.st(tid, rv+i, ri)
+				part[tid] = fmaf(ri, ri, part[tid])
+			}
+		}
+		rn := blockSum()
+		beta := rn / rr
+		for tid := range T {
+			for i := tid; i < ka; i += T {
+				b.st(tid, pv+i, fmaf(beta, b.ld(tid, pv+i), b.ld(tid, rv+i)))
+			}
+		}
+		rr = rn
+	}
+	if math.IsNaN(float64(rr)) || math.IsInf(float64(rr), 0) {
+		ok = false
+	}
+	b.sync()
+	return ok
 }
 
 // TestEmulatedKernel runs the emulation of one item half-step and compares

@@ -12,3 +12,9 @@ var ErrNoDevice = errors.New("gpu: no CUDA device")
 // cannot be started, fails the handshake, breaks the protocol, or exits
 // during a job.
 var ErrWorker = errors.New("gpu: worker failed")
+
+// ErrStalled is wrapped (with ErrWorker) by a Client's Fit error when the
+// worker sent no progress within the watchdog's deadline (see
+// WorkerOptions.WatchdogFloor): the worker was killed, and the next Fit
+// starts a fresh one.
+var ErrStalled = errors.New("gpu: worker stalled")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"movierec/als"
 	"movierec/kernels"
 )
 
@@ -41,17 +42,53 @@ type solvePlan struct {
 	Chunk       int    // ratings staged per step
 	SharedBytes int    // dynamic shared memory per block
 	GramFloats  int    // packed Gram per block: ka(ka+1)/2
+	CGSteps     int    // als_cg_*: conjugate-gradient steps per row (0: the Cholesky kernels)
 }
 
 func (p solvePlan) String() string {
-	return fmt.Sprintf("%s ka=%d threads=%d passes=%d chunk=%d smem=%dB", p.Kernel, p.KA, p.Threads, p.Passes, p.Chunk, p.SharedBytes)
+	s := fmt.Sprintf("%s ka=%d threads=%d passes=%d chunk=%d smem=%dB", p.Kernel, p.KA, p.Threads, p.Passes, p.Chunk, p.SharedBytes)
+	if p.CGSteps > 0 {
+		s += fmt.Sprintf(" cg_steps=%d", p.CGSteps)
+	}
+	return s
+}
+
+// CGSteps is als.DefaultCGSteps, the number of conjugate-gradient steps per
+// row and half of the CG kernels (als.CG) unless Params.CGSteps says
+// otherwise. Warm-started from the previous
+// iteration's factors, 3 steps per half keep the train RMSE after 10
+// iterations within 0.5% of the exact solve's (gpu/emulate_cg_test.go),
+// and cost ~ 4·ka² per row instead of the Cholesky's ka³/6 with a barrier
+// per column (gpu/costmodel.go).
+const CGSteps = als.DefaultCGSteps
+
+// planSolveCG is planSolve for the conjugate-gradient kernels
+// (als_cg_shared, als_cg_global) with steps steps: the same assembly and
+// shared memory, whose staging area (chunk·kp floats) holds the CG vectors
+// (4·kp floats and two 32-float reduction buffers) once A is assembled.
+func planSolveCG(ka, maxThreads, steps int) solvePlan {
+	return asCG(planRows(ka, maxThreads, false, smemNoOptIn), steps)
+}
+
+// asCG turns an explicit plan into the CG kernels' plan with steps steps.
+func asCG(p solvePlan, steps int) solvePlan {
+	if p.sharedKernel() {
+		p.Kernel = kernels.CGShared
+	} else {
+		p.Kernel = kernels.CGGlobal
+	}
+	p.CGSteps = steps
+	if p.Chunk*p.Padded < 4*p.Padded+64 {
+		panic(fmt.Sprintf("gpu: planSolveCG(%d): staging of %d floats cannot hold the CG vectors", p.KA, p.Chunk*p.Padded))
+	}
+	return p
 }
 
 // planSolve computes the launch shape for augmented rank ka (1..MaxRank+1)
 // with blocks of at most maxThreads threads (the kernel's limit on the
 // device; at least 32).
 func planSolve(ka, maxThreads int) solvePlan {
-	return planRows(ka, maxThreads, false)
+	return planRows(ka, maxThreads, false, smemNoOptIn)
 }
 
 // planImplicit computes the launch shape of the implicit solve kernels for
@@ -59,10 +96,27 @@ func planSolve(ka, maxThreads int) solvePlan {
 // planSolve, with each staged rating taking one more float (its weight
 // c − w₀); the shared kernel still holds up to k = 146.
 func planImplicit(k, maxThreads int) solvePlan {
-	return planRows(k, maxThreads, true)
+	return planRows(k, maxThreads, true, smemNoOptIn)
 }
 
-func planRows(ka, maxThreads int, implicit bool) solvePlan {
+// planFor is the plan of the row kernels for p on a device whose solve
+// kernels may use smem bytes of dynamic shared memory per block (48 KiB
+// without the opt-in; up to 227 KiB on sm_90 with it, which keeps the
+// Gram of every rank up to als.MaxRank in shared memory) and maxThreads
+// threads per block.
+func planFor(p als.Params, maxThreads, smem int) solvePlan {
+	switch {
+	case p.Objective == als.Implicit:
+		return planRows(p.Rank, maxThreads, true, smem)
+	case p.Solver == als.CG:
+		return asCG(planRows(p.AugmentedRank(), maxThreads, false, smem), p.Steps())
+	}
+	return planRows(p.AugmentedRank(), maxThreads, false, smem)
+}
+
+// planRows plans the row kernels for augmented rank ka within smem bytes
+// of dynamic shared memory per block.
+func planRows(ka, maxThreads int, implicit bool, smem int) solvePlan {
 	if ka < 1 {
 		panic(fmt.Sprintf("gpu: planSolve(%d)", ka))
 	}
@@ -91,7 +145,7 @@ func planRows(ka, maxThreads int, implicit bool) solvePlan {
 		perRating++
 		shared, global = kernels.ImplicitShared, kernels.ImplicitGlobal
 	}
-	budget := smemNoOptIn / 4
+	budget := max(smem, smemNoOptIn) / 4
 	if c := (budget - fixed - p.GramFloats) / perRating; c >= minSharedChunk {
 		p.Kernel = shared
 		p.Chunk = min(c, maxChunk)
@@ -107,7 +161,7 @@ func planRows(ka, maxThreads int, implicit bool) solvePlan {
 // sharedKernel reports whether p keeps the Gram in shared memory (one
 // block per row) rather than in a global workspace slot per block.
 func (p solvePlan) sharedKernel() bool {
-	return p.Kernel == kernels.SolveShared || p.Kernel == kernels.ImplicitShared
+	return p.Kernel == kernels.SolveShared || p.Kernel == kernels.ImplicitShared || p.Kernel == kernels.CGShared
 }
 
 // gramPlan is the launch shape of als_gram_partial for rank k.

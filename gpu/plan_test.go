@@ -3,6 +3,7 @@ package gpu
 import (
 	"testing"
 
+	"movierec/als"
 	"movierec/kernels"
 )
 
@@ -127,6 +128,49 @@ func TestGramStripes(t *testing.T) {
 		s, per := gramStripes(n)
 		if s > maxGramStripes || per < minGramRows || s*per < n || (s > 0 && (s-1)*per >= n) || (n == 0) != (s == 0) {
 			t.Errorf("gramStripes(%d) = %d stripes of %d rows", n, s, per)
+		}
+	}
+}
+
+// TestPlanSolveCG checks the CG kernels' plans: the Cholesky plan's shape
+// with the CG kernel names, and staging room for the CG vectors, for every
+// augmented rank and block limit.
+func TestPlanSolveCG(t *testing.T) {
+	for ka := 1; ka <= 257; ka++ {
+		for _, maxT := range []int{32, 96, 1024} {
+			c, p := planSolveCG(ka, maxT, CGSteps), planSolve(ka, maxT)
+			wantKernel := kernels.CGGlobal
+			if p.Kernel == kernels.SolveShared {
+				wantKernel = kernels.CGShared
+			}
+			if c.Kernel != wantKernel || c.CGSteps != CGSteps || c.SharedBytes != p.SharedBytes || c.Threads != p.Threads {
+				t.Fatalf("planSolveCG(%d, %d) = %v; planSolve = %v", ka, maxT, c, p)
+			}
+			if c.Chunk*c.Padded < 4*c.Padded+64 {
+				t.Fatalf("planSolveCG(%d, %d): staging %d floats < CG vectors %d", ka, maxT, c.Chunk*c.Padded, 4*c.Padded+64)
+			}
+		}
+	}
+}
+
+// TestPlanForOptIn checks that with sm_90's opt-in shared memory (227 KiB)
+// every rank keeps its Gram in shared memory, for both solvers and both
+// objectives, and that without it planFor is planSolve.
+func TestPlanForOptIn(t *testing.T) {
+	const optin = 227 << 10
+	for k := 1; k <= als.MaxRank; k++ {
+		for _, p := range []als.Params{
+			{Rank: k, Lambda: 0.1, Bias: true},
+			{Rank: k, Lambda: 0.1, Solver: als.CG},
+			{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 0.1},
+		} {
+			got := planFor(p, 1024, optin)
+			if !got.sharedKernel() || got.SharedBytes > optin {
+				t.Fatalf("planFor(%v, 1024, %d) = %v, want a shared-memory kernel within the limit", p, optin, got)
+			}
+		}
+		if got, want := planFor(als.Params{Rank: k, Lambda: 0.1}, 1024, smemNoOptIn), planSolve(k, 1024); got != want {
+			t.Fatalf("planFor(rank %d, 48 KiB) = %v, want planSolve's %v", k, got, want)
 		}
 	}
 }

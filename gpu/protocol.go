@@ -39,7 +39,8 @@ import (
 // Version 2 added the implicit objective's fields to a Job's Params
 // (Objective, Alpha, Unobserved, RegExponent): a version-1 worker would
 // read them as the ratings' header, so the version says it first.
-// Version 3 added the solver's fields (Solver, CGSteps, Tolerance).
+// Version 3 added the solver's fields (Solver, CGSteps, Tolerance) to a
+// Job's Params and FailedRows to Progress (als.Iteration.FailedRows).
 const ProtocolVersion = 3
 
 // protocolMagic starts every Hello payload.
@@ -182,6 +183,7 @@ func (e *Encoder) Write(m Message) error {
 		b = binary.LittleEndian.AppendUint32(b, uint32(m.Iteration.Of))
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(m.Iteration.TrainRMSE))
 		b = binary.LittleEndian.AppendUint64(b, uint64(m.Iteration.Duration))
+		b = binary.LittleEndian.AppendUint32(b, uint32(m.Iteration.FailedRows))
 	case *JobError:
 		b = binary.LittleEndian.AppendUint64(b, m.ID)
 		b = append(b, byte(m.Code))
@@ -369,6 +371,9 @@ func boolByte(v bool) byte {
 	return 0
 }
 
+// progressBytes is a Progress payload: id, N, Of, RMSE, duration, failed rows.
+const progressBytes = 8 + 4 + 4 + 8 + 8 + 4
+
 type wireNum interface{ int32 | int64 | float32 }
 
 // writeArray writes len(s) and the elements.
@@ -447,7 +452,7 @@ func (d *Decoder) Next() (Message, error) {
 	maxLen := map[frameType]uint64{
 		frameHello:    4 + 4 + 1 + 2*(4+MaxStringBytes),
 		frameCancel:   8,
-		frameProgress: 8 + 4 + 4 + 8 + 8,
+		frameProgress: progressBytes,
 		frameError:    8 + 1 + 4 + MaxStringBytes,
 		frameJob:      MaxFrameBytes,
 		frameResult:   MaxFrameBytes,
@@ -586,11 +591,12 @@ func (d *Decoder) hello() (*Hello, error) {
 }
 
 func (d *Decoder) progress() (*Progress, error) {
-	b, err := d.fixed(32)
+	b, err := d.fixed(progressBytes)
 	if err != nil {
 		return nil, err
 	}
 	p := &Progress{ID: binary.LittleEndian.Uint64(b)}
+	p.Iteration.FailedRows = int(binary.LittleEndian.Uint32(b[32:]))
 	p.Iteration.N = int(binary.LittleEndian.Uint32(b[8:]))
 	p.Iteration.Of = int(binary.LittleEndian.Uint32(b[12:]))
 	p.Iteration.TrainRMSE = math.Float64frombits(binary.LittleEndian.Uint64(b[16:]))

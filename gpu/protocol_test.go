@@ -35,6 +35,8 @@ func sampleMessages() []gpu.Message {
 		&gpu.Hello{Version: 7, Status: gpu.HelloNoDevice, Device: "", Message: "no device ✓"},
 		&gpu.Hello{Version: gpu.ProtocolVersion, Status: gpu.HelloOK, Device: "NVIDIA H100 80GB HBM3 (sm_90)"},
 		&gpu.Job{ID: 1, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5}, Ratings: r},
+		&gpu.Job{ID: 11, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5, Solver: als.CG}, Ratings: r},
+		&gpu.Job{ID: 12, Params: als.Params{Rank: 8, Iterations: 10, Lambda: 0.1, Seed: 5, Solver: als.Cholesky}, Ratings: r},
 		&gpu.Job{ID: 2, Params: als.Params{Rank: 3, Iterations: 1, Lambda: 0.5, Seed: -9, Bias: true}, Ratings: r, Init: sampleModel(true)},
 		&gpu.Job{ID: 3, Params: als.Params{Rank: -1, Iterations: -2, Lambda: math.Inf(1)}, Ratings: empty},
 		&gpu.Job{ID: 8, Params: als.DefaultImplicitParams(), Ratings: r},
@@ -45,7 +47,7 @@ func sampleMessages() []gpu.Message {
 		&gpu.Job{ID: 10, Params: als.Params{Objective: 7, Rank: 3, Iterations: 1, Lambda: 0.1, Alpha: -1,
 			Unobserved: math.Inf(-1), RegExponent: 3, Bias: true}, Ratings: empty},
 		&gpu.Cancel{ID: 1 << 60},
-		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond}},
+		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond, FailedRows: 7}},
 		&gpu.Result{ID: 5, Model: sampleModel(false)},
 		&gpu.Result{ID: 6, Model: sampleModel(true)},
 		&gpu.JobError{ID: 7, Code: gpu.CodeInvalidParams, Message: "rank 0"},
@@ -130,13 +132,13 @@ func encoded(t *testing.T, m gpu.Message) []byte {
 func TestDecodeErrors(t *testing.T) {
 	job := encoded(t, sampleMessages()[3])
 	hugeUsers := bytes.Clone(job)
-	// users count sits after type(1)+len(8)+id(8)+params(50).
-	const users = 1 + 8 + 8 + 50
+	// users count sits after type(1)+len(8)+id(8)+params(63).
+	const users = 1 + 8 + 8 + 63
 	binary.LittleEndian.PutUint64(hugeUsers[users:], 1<<40)
 	lying := bytes.Clone(job)
 	binary.LittleEndian.PutUint64(lying[users+16:], 1<<30) // nnz larger than the frame holds
 	badBias := bytes.Clone(job)
-	badBias[users-26] = 2 // the bias byte, before objective(1) + three float64s
+	badBias[1+8+8+24] = 2 // the bias byte: params' rank, iterations, lambda, seed come first
 	tests := []struct {
 		name  string
 		in    []byte
@@ -148,7 +150,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"oversized job", append([]byte{'J'}, binary.LittleEndian.AppendUint64(nil, 1<<50)...), true},
 		{"cancel too long", frame('C', make([]byte, 9)), true},
 		{"cancel too short", frame('C', make([]byte, 7)), true},
-		{"progress too long", frame('P', make([]byte, 33)), true},
+		{"progress too long", frame('P', make([]byte, 37)), true},
+		{"progress too short", frame('P', make([]byte, 35)), true},
 		{"trailing bytes", frame('E', make([]byte, 9+4+1)), true},
 		{"too many users", hugeUsers, true},
 		{"nnz beyond frame", lying, true},

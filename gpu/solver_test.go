@@ -12,7 +12,9 @@ package gpu_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"os"
 	"testing"
 
 	"movierec/als"
@@ -21,9 +23,16 @@ import (
 	"movierec/gpu"
 )
 
+// newDevice opens device 0, logging to stderr with MOVIEREC_GPU_LOG=1 (the
+// kernels' post-JIT registers, plans, occupancy; with MOVIEREC_GPU_TIMING=1
+// each half's time).
 func newDevice(t testing.TB) *gpu.Device {
 	t.Helper()
-	d, err := gpu.NewDevice(nil, 0)
+	var log *slog.Logger
+	if os.Getenv("MOVIEREC_GPU_LOG") == "1" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	d, err := gpu.NewDevice(log, 0)
 	if errors.Is(err, gpu.ErrNoDevice) {
 		t.Skipf("no usable CUDA device: %v", err)
 	}
@@ -86,12 +95,16 @@ func TestTenIterations(t *testing.T) {
 	defer c.Close()
 	r, _ := alstest.Synthetic(5000, 2000, 300_000, 10, 0.3, 22)
 	for _, k := range crossRanks {
-		for _, bias := range []bool{false, true} {
-			t.Run(fmt.Sprintf("rank%d/bias=%t", k, bias), func(t *testing.T) {
+		for _, tc := range []struct {
+			bias   bool
+			solver als.Method
+		}{{false, als.Cholesky}, {true, als.Cholesky}, {false, als.CG}, {true, als.CG}} {
+			bias := tc.bias
+			t.Run(fmt.Sprintf("rank%d/bias=%t/solver=%s", k, bias, tc.solver), func(t *testing.T) {
 				if testing.Short() && k > 64 {
 					t.Skip("-short")
 				}
-				p := als.Params{Rank: k, Iterations: 10, Lambda: 0.1, Seed: 8, Bias: bias}
+				p := als.Params{Rank: k, Iterations: 10, Lambda: 0.1, Seed: 8, Bias: bias, Solver: tc.solver}
 				var gm, cm als.Model
 				var its []als.Iteration
 				if err := d.Fit(t.Context(), &gm, r, p, func(it als.Iteration) { its = append(its, it) }); err != nil {
@@ -103,6 +116,11 @@ func TestTenIterations(t *testing.T) {
 				g, want := als.RMSE(&gm, r), als.RMSE(&cm, r)
 				if math.Abs(g-want) > 0.005*want {
 					t.Errorf("RMSE after 10 iterations: device %.5f, cpu %.5f, want within 0.5%%", g, want)
+				}
+				for _, it := range its {
+					if it.FailedRows != 0 {
+						t.Errorf("iteration %d: %d rows failed in float32 at λ = %g, want none", it.N, it.FailedRows, p.Lambda)
+					}
 				}
 				if last := its[len(its)-1].TrainRMSE; math.Abs(last-g) > 1e-4*g {
 					t.Errorf("device TrainRMSE %.6f, als.RMSE of its model %.6f", last, g)

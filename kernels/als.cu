@@ -9,8 +9,13 @@
 // over the row's n ratings (column j, value v_j) in CSR form, where y'_j is
 // the fixed side's factor row j and t_j = v_j; with biases (ka = k+1)
 // y'_j = [y_j, 1] and t_j = v_j − μ − c_j (c = the fixed side's bias), and
-// x' = [x, b] is written as factor row x and bias b. A row with no ratings,
-// or whose system is not numerically positive definite, gets zeros.
+// x' = [x, b] is written as factor row x and bias b. A row with no ratings
+// gets zeros. A row whose system is not numerically positive definite in
+// float32 (a pivot ≤ 0 or NaN) also gets zeros, and is counted: failed[0]
+// is incremented atomically and the row's index stored at failed[1 + its
+// old value], so the host can re-solve exactly those rows in float64
+// (gpu/resolve.go) instead of keeping silent zeros. The host zeroes
+// failed[0] before each launch; failed has room for 1 + rows entries.
 //
 // Assembly and solve are fused: one thread block owns one row at a time
 // (grid-stride over a permutation of rows sorted by rating count, so blocks
@@ -35,6 +40,20 @@
 // weighted corrections with the same register tiles, chunking, Cholesky and
 // solves as the explicit kernels (solve_rows<·, true>), and write zeros for
 // rows without ratings or with a non-positive pivot. No biases.
+//
+// Conjugate gradient (als_cg_shared, als_cg_global): the same assembly,
+// then instead of the Cholesky and the two serial triangular solves, cgsteps
+// steps of conjugate gradient on A x' = b started from the row's current
+// factors (the previous iteration's solution: a warm start), as cuMF and
+// implicit's GPU ALS do. Each step is one symmetric matrix-vector product
+// on the packed triangle (thread i forms element i), two block reductions
+// and three vector updates, all in shared memory: O(ka²) work spread over
+// the block instead of the Cholesky's O(ka³/6) with a barrier per column. The
+// result is inexact (a few steps of an iterative solve per half); the
+// error shrinks across iterations because each half starts from the last.
+// A step whose curvature pᵀAp is not positive (or not finite) means A is not
+// numerically positive definite: the row is treated as a failed pivot
+// (zeros, listed in failed) for the host to re-solve exactly.
 //
 // Layout conventions: factor tables are row-major float32 with row stride k;
 // CSR row pointers are int64; column indices int32. Only the driver API is
@@ -95,13 +114,159 @@ struct ImplicitArgs {
 //   flag [1]          non-zero when a pivot was not positive
 //   gram [ka(ka+1)/2] packed lower triangle of A, then L (shared variant only;
 //                     the global variant uses ws + blockIdx.x·ka(ka+1)/2)
-template <bool kGlobalGram, bool kImplicit>
+// block_sum returns the sum over the block of every thread's v, the same
+// value in every thread (each thread adds the warp sums in the same order).
+// red is one of two alternating buffers of 32 floats: a call's writes cannot
+// overtake the previous call's reads, which happen before its barrier.
+__device__ __forceinline__ float block_sum(float v, float* red, int lane, int warp, int nwarps) {
+    v = warp_sum(v);
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    float s = 0.0f;
+    for (int w = 0; w < nwarps; ++w) s += red[w];
+    return s;
+}
+
+// sym_matvec returns (A v)_i for the packed lower triangle G of a
+// symmetric ka×ka matrix: row i up to the diagonal, then column i below it.
+__device__ __forceinline__ float sym_matvec(const float* G, const float* v, int i, int ka) {
+    const float* gi = G + tri(i);
+    float s = 0.0f;
+#pragma unroll 4
+    for (int l = 0; l <= i; ++l) s = fmaf(gi[l], v[l], s);
+#pragma unroll 4
+    for (int l = i + 1; l < ka; ++l) s = fmaf(G[tri(l) + i], v[l], s);
+    return s;
+}
+
+// cholesky_solve solves A x' = b in place by Cholesky for the packed lower
+// triangle G of A (overwritten with L) and b in bs (overwritten with x'),
+// dg [ka] holding L's diagonal, and reports whether every pivot was
+// positive (*flag, zeroed by the caller, stays 0). All threads of the block
+// call it; it ends with a barrier.
+__device__ __forceinline__ bool cholesky_solve(float* G, float* bs, float* dg, int* flag, int ka, int tid,
+                                               int nthreads, int lane, int warp, int nwarps) {
+    // --- Cholesky A = L·Lᵀ in place, one barrier per column. ---
+    // Step j reads column j (not yet scaled) and the pivot G[j][j], and
+    // updates the trailing triangle (columns > j):
+    //     G[i][l] -= G[i][j]·G[l][j] / G[j][j],  j < l ≤ i.
+    // Column j-1 is scaled by 1/L[j-1][j-1] in the same step: it is
+    // neither read nor written by the update of step j.
+    for (int j = 0; j < ka; ++j) {
+        const float d = G[tri(j) + j];
+        if (tid == 0) {
+            if (!(d > 0.0f)) *flag = 1;
+            dg[j] = sqrtf(d);
+        }
+        if (j > 0) {
+            const float s = 1.0f / dg[j - 1];
+            for (int i = j + tid; i < ka; i += nthreads) G[tri(i) + j - 1] *= s;
+        }
+        const float invd = 1.0f / d;
+        for (int i = j + 1 + warp; i < ka; i += nwarps) {
+            float* gi = G + tri(i);
+            const float f = gi[j] * invd;
+            for (int l = j + 1 + lane; l <= i; l += 32) gi[l] = fmaf(-f, G[tri(l) + j], gi[l]);
+        }
+        __syncthreads();
+    }
+    // Now L[i][j] = G[tri(i)+j] for i > j and L[j][j] = dg[j]; the last
+    // column has no entries below the diagonal, so nothing is left to scale.
+
+    // --- Triangular solves by warp 0: L z = b, then Lᵀ x' = z. ---
+    if (warp == 0) {
+        for (int i = 0; i < ka; ++i) {
+            const float* li = G + tri(i);
+            float s = 0.0f;
+            for (int c = lane; c < i; c += 32) s = fmaf(li[c], bs[c], s);
+            s = warp_sum(s);
+            const float z = (bs[i] - s) / dg[i];
+            __syncwarp();
+            if (lane == 0) bs[i] = z;
+            __syncwarp();
+        }
+        for (int i = ka - 1; i >= 0; --i) {
+            float s = 0.0f;
+            for (int q = i + 1 + lane; q < ka; q += 32) s = fmaf(G[tri(q) + i], bs[q], s);
+            s = warp_sum(s);
+            const float x = (bs[i] - s) / dg[i];
+            __syncwarp();
+            if (lane == 0) bs[i] = x;
+            __syncwarp();
+        }
+    }
+    __syncthreads();  // x' complete
+    return *flag == 0;
+}
+
+// cg_solve takes cgsteps ≥ 1 conjugate-gradient steps on A x' = b from
+// x'₀ = the row's current factors xo (and *xbias when non-null), for the
+// packed lower triangle G of A and b in bs (overwritten with x'). ys (the
+// free staging area) holds x'₀, r, p, Ap ([kp] each) and two reduction
+// buffers of 32. It reports false when A is not numerically positive
+// definite (a curvature pᵀAp ≤ 0) or the residual is not finite. All
+// threads of the block call it; it ends with a barrier.
+__device__ __forceinline__ bool cg_solve(const float* G, float* bs, float* ys, int kp, int ka, int k, const float* xo,
+                                         const float* xbias, int cgsteps, int tid, int nthreads, int lane, int warp,
+                                         int nwarps) {
+    float* xs = ys;
+    float* rv = xs + kp;
+    float* pv = rv + kp;
+    float* qv = pv + kp;
+    float* red = qv + kp;
+    for (int i = tid; i < ka; i += nthreads) xs[i] = i < k ? xo[i] : *xbias;
+    __syncthreads();  // x'₀ complete
+    // r = b − A x'₀, p = r; then bs holds x' (each thread its own elements).
+    float part = 0.0f;
+    for (int i = tid; i < ka; i += nthreads) {
+        const float ri = bs[i] - sym_matvec(G, xs, i, ka);
+        rv[i] = ri;
+        pv[i] = ri;
+        bs[i] = xs[i];
+        part = fmaf(ri, ri, part);
+    }
+    int nsum = 0;
+    float rr = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+    bool ok = true;
+    for (int step = 0; step < cgsteps && rr > 0.0f; ++step) {
+        __syncthreads();  // p complete
+        part = 0.0f;
+        for (int i = tid; i < ka; i += nthreads) {
+            const float qi = sym_matvec(G, pv, i, ka);
+            qv[i] = qi;
+            part = fmaf(pv[i], qi, part);
+        }
+        const float pq = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+        if (!(pq > 0.0f) || isinf(pq)) {  // uniform: not positive definite
+            ok = false;
+            break;
+        }
+        const float alpha = rr / pq;
+        part = 0.0f;
+        for (int i = tid; i < ka; i += nthreads) {
+            bs[i] = fmaf(alpha, pv[i], bs[i]);
+            const float ri = fmaf(-alpha, qv[i], rv[i]);
+            rv[i] = ri;
+            part = fmaf(ri, ri, part);
+        }
+        const float rn = block_sum(part, red + 32 * (nsum++ & 1), lane, warp, nwarps);
+        const float beta = rn / rr;
+        for (int i = tid; i < ka; i += nthreads) pv[i] = fmaf(beta, pv[i], rv[i]);
+        rr = rn;
+    }
+    if (!isfinite(rr)) ok = false;
+    __syncthreads();  // x' complete
+    return ok;
+}
+
+template <bool kGlobalGram, bool kImplicit, bool kCG = false>
 __device__ __forceinline__ void solve_rows(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, ImplicitArgs im) {
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    ImplicitArgs im, int cgsteps = 0) {
     float* smem = reinterpret_cast<float*>(als_smem4);
     const int tid = threadIdx.x;
     const int nthreads = blockDim.x;
@@ -128,7 +293,8 @@ __device__ __forceinline__ void solve_rows(
         G = reinterpret_cast<float*>(flag + 1);
     }
 
-    for (int r = blockIdx.x; r < nrows; r += gridDim.x) {
+    // 64-bit so that r + gridDim.x cannot overflow for any nrows ≤ 2³¹−1.
+    for (long long r = blockIdx.x; r < nrows; r += gridDim.x) {
         const int row = perm[r];
         const long long start = ptr[row];
         const int n = (int)(ptr[row + 1] - start);
@@ -247,60 +413,13 @@ __device__ __forceinline__ void solve_rows(
         }
         __syncthreads();  // A and b complete
 
-        // --- Cholesky A = L·Lᵀ in place, one barrier per column. ---
-        // Step j reads column j (not yet scaled) and the pivot G[j][j], and
-        // updates the trailing triangle (columns > j):
-        //     G[i][l] -= G[i][j]·G[l][j] / G[j][j],  j < l ≤ i.
-        // Column j-1 is scaled by 1/L[j-1][j-1] in the same step: it is
-        // neither read nor written by the update of step j.
-        for (int j = 0; j < ka; ++j) {
-            const float d = G[tri(j) + j];
-            if (tid == 0) {
-                if (!(d > 0.0f)) *flag = 1;
-                dg[j] = sqrtf(d);
-            }
-            if (j > 0) {
-                const float s = 1.0f / dg[j - 1];
-                for (int i = j + tid; i < ka; i += nthreads) G[tri(i) + j - 1] *= s;
-            }
-            const float invd = 1.0f / d;
-            for (int i = j + 1 + warp; i < ka; i += nwarps) {
-                float* gi = G + tri(i);
-                const float f = gi[j] * invd;
-                for (int l = j + 1 + lane; l <= i; l += 32) gi[l] = fmaf(-f, G[tri(l) + j], gi[l]);
-            }
-            __syncthreads();
-        }
-        // Now L[i][j] = G[tri(i)+j] for i > j and L[j][j] = dg[j]; the last
-        // column has no entries below the diagonal, so nothing is left to scale.
-
-        // --- Triangular solves by warp 0: L z = b, then Lᵀ x' = z. ---
-        if (warp == 0) {
-            for (int i = 0; i < ka; ++i) {
-                const float* li = G + tri(i);
-                float s = 0.0f;
-                for (int c = lane; c < i; c += 32) s = fmaf(li[c], bs[c], s);
-                s = warp_sum(s);
-                const float z = (bs[i] - s) / dg[i];
-                __syncwarp();
-                if (lane == 0) bs[i] = z;
-                __syncwarp();
-            }
-            for (int i = ka - 1; i >= 0; --i) {
-                float s = 0.0f;
-                for (int q = i + 1 + lane; q < ka; q += 32) s = fmaf(G[tri(q) + i], bs[q], s);
-                s = warp_sum(s);
-                const float x = (bs[i] - s) / dg[i];
-                __syncwarp();
-                if (lane == 0) bs[i] = x;
-                __syncwarp();
-            }
-        }
-        __syncthreads();  // x' complete
-
-        const bool ok = *flag == 0;
+        // --- Solve: x' into bs; ok is uniform across the block. ---
+        const bool ok = kCG ? cg_solve(G, bs, ys, kp, ka, k, xo, bias ? Xbias + row : 0, cgsteps, tid, nthreads,
+                                       lane, warp, nwarps)
+                            : cholesky_solve(G, bs, dg, flag, ka, tid, nthreads, lane, warp, nwarps);
         for (int p = tid; p < k; p += nthreads) xo[p] = ok ? bs[p] : 0.0f;
         if (bias && tid == 0) Xbias[row] = ok ? bs[k] : 0.0f;
+        if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
         __syncthreads();  // shared memory is reused by the next row
     }
 }
@@ -311,8 +430,9 @@ extern "C" __global__ void als_solve_shared(
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws) {
-    solve_rows<false, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, ImplicitArgs{});
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed) {
+    solve_rows<false, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                             ImplicitArgs{});
 }
 
 // als_solve_global: the packed Gram lives in ws, one slot of ka(ka+1)/2
@@ -322,8 +442,35 @@ extern "C" __global__ void als_solve_global(
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws) {
-    solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, ImplicitArgs{});
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed) {
+    solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                            ImplicitArgs{});
+}
+
+// als_cg_shared: als_solve_shared with cgsteps conjugate-gradient steps
+// from the current factors (X, Xbias on entry) instead of the Cholesky;
+// cgsteps must be at least 1.
+extern "C" __global__ void __launch_bounds__(512, 2) als_cg_shared(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows,
+    const float* __restrict__ Y, const float* __restrict__ Ybias,
+    float* __restrict__ X, float* __restrict__ Xbias,
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    int cgsteps) {
+    solve_rows<false, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                                   ImplicitArgs{}, cgsteps);
+}
+
+// als_cg_global: als_cg_shared with the packed Gram in ws, as als_solve_global.
+extern "C" __global__ void __launch_bounds__(512, 2) als_cg_global(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows,
+    const float* __restrict__ Y, const float* __restrict__ Ybias,
+    float* __restrict__ X, float* __restrict__ Xbias,
+    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    int cgsteps) {
+    solve_rows<true, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+                                  ImplicitArgs{}, cgsteps);
 }
 
 // als_implicit_shared: the implicit objective's rows, packed Gram in
@@ -332,9 +479,9 @@ extern "C" __global__ void als_implicit_shared(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws) {
+    int chunk, float* __restrict__ ws, int* __restrict__ failed) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<false, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, im);
+    solve_rows<false, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im);
 }
 
 // als_implicit_global: als_implicit_shared with the packed Gram in ws, one
@@ -343,9 +490,9 @@ extern "C" __global__ void als_implicit_global(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws) {
+    int chunk, float* __restrict__ ws, int* __restrict__ failed) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, im);
+    solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im);
 }
 
 // als_gram_partial writes the Gram matrix Σ y yᵀ of one stripe of the rows
@@ -441,7 +588,7 @@ __device__ __forceinline__ void sse(
     const int warp = threadIdx.x >> 5;
     const int wpb = blockDim.x >> 5;
     double se = 0.0;
-    for (int u = blockIdx.x * wpb + warp; u < nusers; u += gridDim.x * wpb) {
+    for (long long u = (long long)blockIdx.x * wpb + warp; u < nusers; u += (long long)gridDim.x * wpb) {
         const long long end = ptr[u + 1];
         const float* x = X + (long long)u * k;
         const float bu = Xbias != 0 ? Xbias[u] : 0.0f;

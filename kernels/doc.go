@@ -15,7 +15,8 @@
 // One half-iteration: for every listed row, assemble A = Σ y'y'ᵀ + λ·n·I and
 // b = Σ t·y' from the row's CSR ratings and the fixed factor table, solve
 // A x' = b by Cholesky, and write x' (zeros for rows with no ratings or a
-// non-positive pivot). With biases (ka = k+1) y' = [y, 1], t = v − μ − c
+// non-positive pivot; the latter are listed in failed for the host to
+// re-solve in float64). With biases (ka = k+1) y' = [y, 1], t = v − μ − c
 // (c the fixed side's bias), and x' = [x, bias].
 //
 //	 0 ptr    *int64    CSR row pointers of the side being solved, len rows+1
@@ -33,17 +34,40 @@
 //	12 mu     float32   global mean μ (used only with biases)
 //	13 chunk  int32     ratings staged per step
 //	14 ws     *float32  als_solve_global: gridDim.x slots of ka(ka+1)/2 floats; unused (0) by als_solve_shared
+//	15 failed *int32    failed[0] zeroed by the host; each row whose float32 Cholesky meets a pivot ≤ 0 (or NaN)
+//	                    gets zeros and is appended: failed[1+atomicAdd(&failed[0], 1)] = row; len ≥ 1 + rows
 //
 // Launch shape (gpu/plan.go computes it from ka): 1-D blocks of T threads,
 // T a multiple of 32, at most 512, chosen so that the ⌈ka/4⌉(⌈ka/4⌉+1)/2
 // register tiles (4×4 entries of the lower triangle of A) spread over as few
 // passes as possible. Dynamic shared memory is
 // 4·(chunk·kp + chunk + 2·kp + 1) bytes, kp = ka rounded up to a multiple of
-// 4, plus 4·ka(ka+1)/2 for als_solve_shared; the plan keeps it within 48 KiB
-// (no opt-in attribute needed), which holds als_solve_shared up to ka = 146
-// and leaves larger ranks to als_solve_global. Grid: one block per row for
+// 4, plus 4·ka(ka+1)/2 for als_solve_shared; the plan keeps it within the
+// block's limit: 48 KiB without the opt-in attribute, which holds
+// als_solve_shared up to ka = 146 and leaves larger ranks to
+// als_solve_global; on devices with an opt-in limit (227 KiB on sm_90)
+// gpu/device.go sets CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES on the
+// shared kernels (gpu/smem_optin.go) and every rank up to 256 runs shared. Grid: one block per row for
 // als_solve_shared; min(rows, resident blocks) for als_solve_global, whose
 // blocks stride over the rows.
+//
+// # als_cg_shared, als_cg_global
+//
+// als_solve_shared and als_solve_global with the Cholesky and triangular
+// solves replaced by cgsteps conjugate-gradient steps on the assembled
+// A x' = b, started from the row's current factors in X (and Xbias): the
+// previous iteration's solution, so the error shrinks across iterations
+// (als.CG). Same arguments 0–15, then
+//
+//	16 cgsteps int32    steps per row (gpu.CGSteps), at least 1
+//
+// Same launch shape and shared memory: once A is assembled the staging
+// area (chunk·kp floats) holds the CG vectors x, r, p, Ap (kp floats each)
+// and two 32-float reduction buffers (gpu/plan.go checks the room). The
+// kernels carry __launch_bounds__(512, 2), which holds them to 64 registers
+// without spills (ptxas sm_90), as the Cholesky kernels. A row
+// whose curvature pᵀAp is not positive or whose residual is not finite is
+// zeroed and listed in failed, as a failed pivot.
 //
 // # als_gram_partial, als_gram_reduce
 //
@@ -106,6 +130,7 @@
 //	13 nfixed int32     N, the rows of Y
 //	14 chunk  int32     ratings staged per step
 //	15 ws     *float32  als_implicit_global: gridDim.x slots of k(k+1)/2 floats; unused (0) by als_implicit_shared
+//	16 failed *int32    as for als_solve_shared
 //
 // Launch shape: as als_solve_* for ka = k, with one more float per staged
 // rating (its weight c − w₀): dynamic shared memory is

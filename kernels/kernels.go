@@ -17,6 +17,8 @@ func PTX() string { return alsPTX }
 const (
 	SolveShared    = "als_solve_shared"
 	SolveGlobal    = "als_solve_global"
+	CGShared       = "als_cg_shared"
+	CGGlobal       = "als_cg_global"
 	SSE            = "als_sse"
 	ImplicitShared = "als_implicit_shared"
 	ImplicitGlobal = "als_implicit_global"

@@ -14,6 +14,8 @@ func TestPTX(t *testing.T) {
 		".address_size 64",
 		".visible .entry " + kernels.SolveShared + "(",
 		".visible .entry " + kernels.SolveGlobal + "(",
+		".visible .entry " + kernels.CGShared + "(",
+		".visible .entry " + kernels.CGGlobal + "(",
 		".visible .entry " + kernels.SSE + "(",
 		".visible .entry " + kernels.ImplicitShared + "(",
 		".visible .entry " + kernels.ImplicitGlobal + "(",
@@ -37,12 +39,15 @@ func TestPTX(t *testing.T) {
 // as many bytes as the .param is wide, so a parameter that changes width or
 // position in als.cu must fail here, not on a GPU.
 func TestPTXParams(t *testing.T) {
-	solve := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "u32", "f32", "f32", "u32", "u64"}
-	implicit := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "f64", "u32", "u32", "u64"}
+	solve := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "u32", "f32", "f32", "u32", "u64", "u64"}
+	cg := append(append([]string(nil), solve...), "u32")
+	implicit := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "f64", "u32", "u32", "u64", "u64"}
 	sse := []string{"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "f32", "u64"}
 	want := map[string][]string{
 		kernels.SolveShared:    solve,
 		kernels.SolveGlobal:    solve,
+		kernels.CGShared:       cg,
+		kernels.CGGlobal:       cg,
 		kernels.SSE:            sse,
 		kernels.ImplicitShared: implicit,
 		kernels.ImplicitGlobal: implicit,

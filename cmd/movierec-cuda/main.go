@@ -14,6 +14,9 @@
 //
 // Test hooks (environment): MOVIEREC_WORKER_CRASH_AFTER=N makes the worker
 // exit with status 3 right after writing its N-th progress event;
+// MOVIEREC_WORKER_STALL_AFTER=N makes it hang (sending nothing more and
+// ignoring Cancel, as a hung kernel would) right after writing its N-th
+// progress event, or before the first with N=0;
 // MOVIEREC_WORKER_NO_DEVICE=1 makes it report no device.
 //
 // Usage:
@@ -31,6 +34,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"movierec/als"
 	"movierec/gpu"
@@ -95,14 +99,30 @@ func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string
 			return 2
 		}
 	}
+	stallAfter := -1
+	if s := getenv("MOVIEREC_WORKER_STALL_AFTER"); s != "" {
+		if stallAfter, err = strconv.Atoi(s); err != nil || stallAfter < 0 {
+			log.Error("bad MOVIEREC_WORKER_STALL_AFTER", "value", s)
+			return 2
+		}
+	}
+	events := 0
+	stall := func() {
+		log.Warn("hanging on purpose (MOVIEREC_WORKER_STALL_AFTER)", "events", events)
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
 
 	jobs := make(chan job)
 	var cur current
 	go readFrames(dec, jobs, &cur, log)
 
-	events := 0
 	for j := range jobs {
 		res := train(j.ctx, solver, j.Job, func(it als.Iteration) error {
+			if stallAfter == events {
+				stall()
+			}
 			if err := enc.Write(&gpu.Progress{ID: j.ID, Iteration: it}); err != nil {
 				return err
 			}

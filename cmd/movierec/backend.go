@@ -97,32 +97,63 @@ func newSolverFor(ctx context.Context, m modelFlags, o cpu.Options, log *slog.Lo
 		c.Close()
 		return client, "cuda", nil
 	}
-	return &fallback{primary: client, secondary: c, log: log}, "cuda", nil
+	return newFallback(client, c, log), "cuda", nil
 }
 
 // fallback trains with primary (the CUDA worker) and, when that fails for
 // any reason but cancellation, with secondary (the CPU) instead. The worker
-// client restarts a dead worker on its next Fit, so a later training tries
-// the GPU again.
+// client restarts a dead worker on its next Fit, but a circuit breaker
+// (see breaker) keeps a persistently failing GPU from being retried on
+// every training: after a failure, trainings go straight to the CPU for a
+// backoff that doubles with each further failure.
+//
+// onFallback, if set before the first Fit, is called with the reason of
+// each training the CPU did instead of the GPU: "stalled" (the watchdog
+// killed the worker), "failed" (any other failure) or "circuit_open".
 type fallback struct {
 	primary, secondary als.Solver
 	log                *slog.Logger
 	last               atomic.Pointer[string]
+	breaker            *breaker
+	onFallback         func(reason string)
 }
 
 var _ als.Solver = (*fallback)(nil)
 
+func newFallback(primary, secondary als.Solver, log *slog.Logger) *fallback {
+	return &fallback{primary: primary, secondary: secondary, log: log, breaker: newBreaker(time.Now)}
+}
+
 // Fit implements als.Solver.
 func (f *fallback) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if ok, wait := f.breaker.allow(); !ok {
+		f.log.Info("CUDA worker failed recently; training on the CPU", "retry_in", wait.Round(time.Second))
+		return f.onCPU(ctx, dst, r, p, progress, "circuit_open")
+	}
 	err := f.primary.Fit(ctx, dst, r, p, progress)
 	if err == nil {
+		f.breaker.succeed()
 		f.setLast("cuda")
 		return nil
 	}
 	if ctx.Err() != nil || errors.Is(err, als.ErrInvalidParams) {
 		return err
 	}
-	f.log.Warn("CUDA training failed; training on the CPU instead", "err", err)
+	reason := "failed"
+	if errors.Is(err, gpu.ErrStalled) {
+		reason = "stalled"
+	}
+	wait := f.breaker.fail()
+	f.log.Warn("CUDA training failed; training on the CPU instead", "err", err, "reason", reason,
+		"gpu_retry_in", wait)
+	return f.onCPU(ctx, dst, r, p, progress, reason)
+}
+
+// onCPU trains with secondary after the GPU was skipped or failed for reason.
+func (f *fallback) onCPU(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), reason string) error {
+	if f.onFallback != nil {
+		f.onFallback(reason)
+	}
 	if err := f.secondary.Fit(ctx, dst, r, p, progress); err != nil {
 		return err
 	}

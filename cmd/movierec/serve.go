@@ -217,6 +217,9 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f, ok := solver.(*fallback); ok {
+		f.onFallback = api.RegisterGPUFallbacks(s.reg)
+	}
 	s.mu.Lock()
 	s.solver = solver
 	s.mu.Unlock()

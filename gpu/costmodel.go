@@ -1,0 +1,194 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+)
+
+// An analytical cost model of one ALS half-iteration on the device, from
+// the launch plan (planSolve) and the row lengths of the side being solved.
+// It estimates; it measures nothing. Its per-operation instruction counts
+// and latencies come from the sm_90 SASS of the kernels and the review in
+// ../shared/GPU-REVIEW.md §2 (no GPU was used); expect ±50%. Time per half
+// is the largest of three bounds:
+//
+//   - issue: every warp-instruction of every row, over the SMs' issue rate
+//     (4 warp-instructions per cycle per SM);
+//   - latency: each row's critical path (dependent gather round trips, the
+//     register-tile Gram per staged rating, barriers, the solve), with the
+//     resident blocks of an SM overlapping one another but not themselves;
+//   - longest row: the critical path of the longest row alone, since one
+//     block owns a row.
+//
+// It is pure Go and safe for concurrent use (no state).
+
+// deviceSpec is what the model needs of a GPU.
+type deviceSpec struct {
+	Name           string
+	SMs            int
+	ClockHz        float64
+	IssuePerSM     float64 // warp-instructions per cycle per SM
+	RegsPerSM      int
+	SmemPerSM      int // bytes usable by blocks
+	ThreadsPerSM   int
+	BlocksPerSM    int
+	MemLatency     float64 // cycles of a dependent global load (L2 hit / HBM mix)
+	BarrierCycles  float64 // one __syncthreads
+	SmemLatency    float64 // cycles of a dependent shared-memory load
+	FP32FlopsPerSM float64 // per cycle (FMA = 2)
+	HBMBytesPerSec float64
+}
+
+// h100 is an H100 SXM5 at its boost clock.
+var h100 = deviceSpec{Name: "H100 SXM (model)", SMs: 132, ClockHz: 1.98e9, IssuePerSM: 4, RegsPerSM: 65536,
+	SmemPerSM: 228 << 10, ThreadsPerSM: 2048, BlocksPerSM: 32, MemLatency: 550, BarrierCycles: 30,
+	SmemLatency: 30, FP32FlopsPerSM: 256, HBMBytesPerSec: 3.35e12}
+
+// Per-operation costs of the kernels (sm_90 SASS, GPU-REVIEW.md §2).
+const (
+	gatherInstrPerElem = 50.0 / 32 // warp-instructions per staged float (index load, address, divide by kp, store)
+	gramInstrPerRating = 99.0 / 4  // per warp per staged rating: 16 FMA + two float4 loads + loop, 4 ratings per 99
+	rhsInstrPerRating  = 4.0       // per warp of the right-hand side per rating
+	gramCyclesPerRat   = 2 * gramInstrPerRating
+	cholRowInstr       = 17.0  // per trailing row per column of the Cholesky
+	cholInnerInstr     = 12.0  // per 32-lane inner iteration
+	cholColInstr       = 10.0  // per warp per column: pivot, scaling, barrier
+	triStepInstr       = 35.0  // one step of a warp-0 triangular solve
+	triStepCycles      = 250.0 // its latency: shuffles, a division, shared memory
+	cgMatvecInstr      = 3.0   // per element of A per CG matrix-vector product, /32 per warp
+	cgReduceInstr      = 20.0  // per warp per block reduction
+	cgIterCycles       = 8.0   // per element of a thread's matrix-vector row (unrolled smem loads + FMA)
+	cgReduceCycles     = 150.0 // one block reduction: shuffles, a barrier, a broadcast
+)
+
+// halfCost is the estimate of one half-iteration.
+type halfCost struct {
+	IssueMs, LatencyMs, LongestMs float64
+	Blocks                        int // resident blocks per SM
+}
+
+// Ms is the estimate: the largest bound.
+func (c halfCost) Ms() float64 { return max(c.IssueMs, c.LatencyMs, c.LongestMs) }
+
+// Bound names the largest bound.
+func (c halfCost) Bound() string {
+	switch c.Ms() {
+	case c.LongestMs:
+		return "longest row"
+	case c.IssueMs:
+		return "issue"
+	}
+	return "latency"
+}
+
+func (c halfCost) String() string {
+	return fmt.Sprintf("%.1f ms (issue %.1f, latency %.1f, longest row %.1f; %d blocks/SM)",
+		c.Ms(), c.IssueMs, c.LatencyMs, c.LongestMs, c.Blocks)
+}
+
+// residentBlocks is how many blocks of plan fit on one SM with regs
+// registers per thread (allocated per warp in units of 256).
+func residentBlocks(dev deviceSpec, plan solvePlan, regs int) int {
+	warps := plan.Threads / 32
+	regsPerWarp := (regs*32 + 255) / 256 * 256
+	b := min(dev.BlocksPerSM, dev.ThreadsPerSM/plan.Threads, dev.RegsPerSM/(regsPerWarp*warps))
+	if plan.SharedBytes > 0 {
+		b = min(b, dev.SmemPerSM/(plan.SharedBytes+1024))
+	}
+	return max(b, 1)
+}
+
+// solveCost is the per-row cost of the solve after assembly: warp
+// instructions issued and critical-path cycles. cgSteps 0 is the
+// Cholesky kernel; cgSteps > 0 the conjugate-gradient kernel with that
+// many steps (plus the initial residual).
+func solveCost(plan solvePlan, cgSteps int) (instr, cycles float64) {
+	ka := plan.KA
+	nwarps := plan.Threads / 32
+	if cgSteps > 0 {
+		// Each step: one symmetric matrix-vector product on the packed
+		// triangle (thread i forms row i), two dot products, three axpys.
+		products := float64(cgSteps + 1)
+		rowsPerThread := math.Ceil(float64(ka) / float64(plan.Threads))
+		instr = products*(cgMatvecInstr*float64(ka*ka)/32+6*math.Ceil(float64(ka)/32)) +
+			float64(2*cgSteps+1)*cgReduceInstr*float64(nwarps)
+		cycles = products*(rowsPerThread*float64(ka)*cgIterCycles+3*30) + float64(2*cgSteps+1)*cgReduceCycles
+		return instr, cycles
+	}
+	for j := range ka {
+		rows := ka - j - 1
+		inner := math.Ceil(float64(ka-j) / 32)
+		instr += float64(rows)*(cholRowInstr+cholInnerInstr*inner) + cholColInstr*float64(nwarps)
+		cycles += 60 + math.Ceil(float64(rows)/float64(nwarps))*(40+30*inner)
+	}
+	instr += 2 * float64(ka) * triStepInstr
+	cycles += 2 * float64(ka) * triStepCycles
+	return instr, cycles
+}
+
+// rowCost is one row's assembly cost with n ratings (instructions,
+// cycles), without the solve.
+func rowCost(dev deviceSpec, plan solvePlan, n int) (instr, cycles float64) {
+	if n == 0 {
+		return 0, 0
+	}
+	warps := float64(plan.Threads / 32)
+	kp := float64(plan.Padded)
+	chunks := (n + plan.Chunk - 1) / plan.Chunk
+	full, last := n/plan.Chunk, n%plan.Chunk
+	// Gather per pass: ⌈cn·kp/T⌉ dependent round trips per chunk.
+	trips := float64(full) * math.Ceil(float64(plan.Chunk)*kp/float64(plan.Threads))
+	if last > 0 {
+		trips += math.Ceil(float64(last) * kp / float64(plan.Threads))
+	}
+	passes := float64(plan.Passes)
+	fn := float64(n)
+	instr = passes*(gatherInstrPerElem*fn*kp+gramInstrPerRating*fn*warps) + rhsInstrPerRating*fn*math.Ceil(float64(plan.KA)/32)
+	cycles = passes*(trips*dev.MemLatency+fn*gramCyclesPerRat+float64(chunks)*2*dev.BarrierCycles) + fn*rhsInstrPerRating*2
+	return instr, cycles
+}
+
+// estimateHalf estimates the half-iteration that solves rows of the given
+// lengths with plan (regs registers per thread, cgSteps as in solveCost).
+func estimateHalf(dev deviceSpec, plan solvePlan, regs int, lengths []int32, cgSteps int) halfCost {
+	c := halfCost{Blocks: residentBlocks(dev, plan, regs)}
+	sInstr, sCycles := solveCost(plan, cgSteps)
+	var instr, cycles, longest float64
+	for _, n := range lengths {
+		if n == 0 {
+			continue
+		}
+		i, cy := rowCost(dev, plan, int(n))
+		instr += i + sInstr
+		cycles += cy + sCycles
+		longest = max(longest, cy+sCycles)
+	}
+	hz := dev.ClockHz
+	c.IssueMs = 1e3 * instr / (float64(dev.SMs) * dev.IssuePerSM * hz)
+	c.LatencyMs = 1e3 * cycles / (float64(dev.SMs*c.Blocks) * hz)
+	c.LongestMs = 1e3 * longest / hz
+	return c
+}
+
+// floorMs is the lower bound of one iteration (both halves) on dev: the
+// larger of the useful FP32 work (als.FlopsPerIteration's count) at peak
+// and the factor rows gathered (ka floats per rating per half) from HBM.
+func floorMs(dev deviceSpec, perUser, perItem []int32, ka int) float64 {
+	var nnz, rows float64
+	for _, n := range perUser {
+		nnz += float64(n)
+		if n > 0 {
+			rows++
+		}
+	}
+	for _, n := range perItem {
+		if n > 0 {
+			rows++
+		}
+	}
+	k := float64(ka)
+	flops := 2*nnz*k*(k+1) + 4*nnz*k + rows*(k*k*k/3+2*k*k)
+	compute := flops / (float64(dev.SMs) * dev.FP32FlopsPerSM * dev.ClockHz)
+	memory := 2 * nnz * 4 * k / dev.HBMBytesPerSec
+	return 1e3 * max(compute, memory)
+}
