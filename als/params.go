@@ -181,11 +181,6 @@ func (p Params) Validate() error {
 		if p.Alpha != 0 || p.Unobserved != 0 || p.RegExponent != 0 {
 			return fmt.Errorf("%w: alpha, unobserved weight and regularisation exponent are for the implicit objective", ErrInvalidParams)
 		}
-		if m := MinLambda(p.Rank); p.Lambda < m {
-			return fmt.Errorf("%w: lambda %g is below %.3g, the least that float32 can solve at rank %d "+
-				"(the GPU solves each row's normal equations in float32; use lambda ≥ %.3g, typically 0.01..0.1)",
-				ErrInvalidParams, p.Lambda, m, p.Rank, m)
-		}
 	case Implicit:
 		switch {
 		case p.Bias:
@@ -203,7 +198,23 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// MinLambda is the least Lambda Validate accepts for the explicit
+// ValidateFloat32 is Validate for a backend that solves each row's normal
+// equations in float32 (the GPU): it also rejects an explicit-objective
+// Lambda below MinLambda(Rank), with a message saying why. The CPU solves
+// in float64 (Cholesky) and accepts any positive Lambda, as Spark does.
+func (p Params) ValidateFloat32() error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if m := MinLambda(p.Rank); p.Objective == Explicit && p.Lambda < m {
+		return fmt.Errorf("%w: lambda %g is below %.3g, the least that float32 can solve at rank %d "+
+			"(the GPU solves each row's normal equations in float32; use lambda ≥ %.3g, typically 0.01..0.1, or --backend cpu)",
+			ErrInvalidParams, p.Lambda, m, p.Rank, m)
+	}
+	return nil
+}
+
+// MinLambda is the least Lambda ValidateFloat32 accepts for the explicit
 // objective at rank k: k·8·2⁻²³ (6.1e-5 at rank 64, 2.4e-4 at rank 256).
 //
 // A row with n ratings solves A = YᵀY + λ·n·I, whose smallest eigenvalue is

@@ -23,15 +23,18 @@ func TestValidateMinLambda(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.p.Validate()
+			if err := tc.p.Validate(); err != nil {
+				t.Errorf("Validate(%v) = %v, want nil: the CPU solves in float64", tc.p, err)
+			}
+			err := tc.p.ValidateFloat32()
 			if tc.wantOK {
 				if err != nil {
-					t.Errorf("Validate(%v) = %v, want nil", tc.p, err)
+					t.Errorf("ValidateFloat32(%v) = %v, want nil", tc.p, err)
 				}
 				return
 			}
 			if !errors.Is(err, als.ErrInvalidParams) || !strings.Contains(err.Error(), "float32") {
-				t.Errorf("Validate(%v) = %v, want ErrInvalidParams naming float32", tc.p, err)
+				t.Errorf("ValidateFloat32(%v) = %v, want ErrInvalidParams naming float32", tc.p, err)
 			}
 		})
 	}

@@ -124,7 +124,7 @@ func (c *Client) Device() string {
 // (and ErrStalled when the watchdog killed it, see WorkerOptions);
 // bad parameters wrap als.ErrInvalidParams.
 func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
-	if err := p.Validate(); err != nil {
+	if err := p.ValidateFloat32(); err != nil {
 		return err
 	}
 	c.mu.Lock()

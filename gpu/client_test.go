@@ -351,3 +351,20 @@ func TestWatchdogKillsStalledWorker(t *testing.T) {
 		})
 	}
 }
+
+// TestClientRejectsFloat32Lambda: the device solves in float32, so the
+// client refuses an explicit λ below als.MinLambda before sending the job
+// (the CPU, solving in float64, accepts it; see als.Params.ValidateFloat32).
+func TestClientRejectsFloat32Lambda(t *testing.T) {
+	c := start(t)
+	r, _ := alstest.Synthetic(20, 15, 100, 2, 0.1, 1)
+	p := als.Params{Rank: 128, Iterations: 1, Lambda: 1e-5, Seed: 1}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("Validate(%v) = %v; the CPU must accept it", p, err)
+	}
+	var m als.Model
+	err := c.Fit(t.Context(), &m, r, p, nil)
+	if !errors.Is(err, als.ErrInvalidParams) || !strings.Contains(err.Error(), "float32") {
+		t.Fatalf("Fit(lambda 1e-5, rank 128) = %v, want ErrInvalidParams naming float32", err)
+	}
+}

@@ -251,7 +251,7 @@ func (d *Device) HalfStep(ctx context.Context, dst *als.Model, r *als.Ratings, p
 }
 
 func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), half bool) (err error) {
-	if err := p.Validate(); err != nil {
+	if err := p.ValidateFloat32(); err != nil {
 		return err
 	}
 	d.fitMu.Lock()

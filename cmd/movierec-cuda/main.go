@@ -214,7 +214,7 @@ func train(ctx context.Context, solver als.Solver, j *gpu.Job, progress func(als
 		log.Warn("job failed", "job", j.ID, "code", code, "err", err)
 		return &gpu.JobError{ID: j.ID, Code: code, Message: err.Error()}
 	}
-	if err := j.Params.Validate(); err != nil {
+	if err := j.Params.ValidateFloat32(); err != nil {
 		return fail(gpu.CodeInvalidParams, err)
 	}
 	if j.Init != nil {
