@@ -70,6 +70,17 @@ type ModelSource interface {
 	LatestModel(ctx context.Context, p als.Params) (*Snapshot, error)
 }
 
+// ModelVersioner is implemented by a ModelSource that can tell the data
+// version of its newest model without loading it. Follow asks on every
+// notification when the source implements it (cheap), and loads the
+// model only when it is newer than the published one; without it Follow
+// loads the newest model once a second.
+type ModelVersioner interface {
+	// LatestModelVersion returns the data version of the newest stored
+	// model trained with p, and found false when there is none.
+	LatestModelVersion(ctx context.Context, p als.Params) (version int64, found bool, err error)
+}
+
 // TrainerLock elects the one process that trains, across all processes
 // sharing the store.
 type TrainerLock interface {
