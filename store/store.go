@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"movierec/engine"
 )
+
+// ErrClosed is returned by a store's writes after Close.
+var ErrClosed = errors.New("store closed")
 
 // ReadProgress is reported while reading all ratings.
 type ReadProgress struct {

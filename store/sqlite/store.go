@@ -46,8 +46,8 @@ type DB struct {
 // readConns is the size of the reader pool.
 const readConns = 4
 
-// ErrClosed is returned by writes after Close.
-var ErrClosed = errors.New("store closed")
+// ErrClosed is returned by writes after Close (store.ErrClosed).
+var ErrClosed = store.ErrClosed
 
 var _ store.DB = (*DB)(nil)
 
