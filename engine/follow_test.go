@@ -28,6 +28,7 @@ type sharedStore struct {
 	holder  *fakeLease
 	down    bool
 	watch   []chan struct{}
+	pruned  int64 // Changes after a version below this answer ErrResync
 }
 
 func newSharedStore() *sharedStore { return &sharedStore{rows: make(map[[2]int32]float32)} }
@@ -117,6 +118,9 @@ func (s *sharedStore) Changes(_ context.Context, after int64, limit int) ([]engi
 	if s.down {
 		return nil, engine.ErrStoreUnavailable
 	}
+	if after < s.pruned {
+		return nil, engine.ErrResync
+	}
 	var out []engine.Change
 	for _, c := range s.changes {
 		if c.Version <= after {
@@ -128,6 +132,16 @@ func (s *sharedStore) Changes(_ context.Context, after int64, limit int) ([]engi
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+func (s *sharedStore) Ratings(context.Context) ([]engine.Rating, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []engine.Rating
+	for k, v := range s.rows {
+		out = append(out, engine.Rating{User: k[0], Movie: k[1], Value: v})
+	}
+	return out, s.version, nil
 }
 
 func (s *sharedStore) Watch(ctx context.Context, notify func()) error {
@@ -650,5 +664,35 @@ func TestNeverTrainIgnoresRetrainRequests(t *testing.T) {
 	}
 	if err := e.Run(t.Context()); err != nil {
 		t.Errorf("Run() = %v, want nil at once", err)
+	}
+}
+
+func TestFollowResync(t *testing.T) {
+	s := newSharedStore()
+	e := followEngine(t, nil, &foldSolver{}, func(c *engine.Config) { c.NeverTrain = true })
+	e.ApplyChanges([]engine.Change{ch(1, 7, 10, 4), ch(1, 8, 11, 3)}) // what it saw before
+	// The store moved on (an import, then user 8's rating deleted) and
+	// pruned its log.
+	s.mu.Lock()
+	s.rows[[2]int32{7, 10}] = 2
+	s.rows[[2]int32{9, 12}] = 5
+	s.version, s.pruned = 6, 6
+	s.mu.Unlock()
+	runFollow(t, e, s)
+	waitFor(t, "the reload", func() bool { return e.AppliedVersion() == 6 })
+	want := map[int32][]engine.Rating{
+		7: {{User: 7, Movie: 10, Value: 2}},
+		8: {},
+		9: {{User: 9, Movie: 12, Value: 5}},
+	}
+	for u, w := range want {
+		if got := memRatings(t, e, u); !cmp.Equal(got, w) {
+			t.Errorf("ratings of user %d = %v, want %v", u, got, w)
+		}
+	}
+	for m, w := range map[int32]int{10: 1, 11: 0, 12: 1} {
+		if _, n, _, _ := e.MovieStats(m); n != w {
+			t.Errorf("MovieStats(%d) count = %d, want %d", m, n, w)
+		}
 	}
 }
