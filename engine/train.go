@@ -254,6 +254,25 @@ func (e *Engine) Trainer() bool {
 	return true
 }
 
+// RetrainHolding is Retrain for a one-off training (`movierec train`)
+// under a lease of Config.Lock that the caller took and releases: the
+// training is canceled, and nothing published or saved, once the lease is
+// lost. It must not be used while Run holds a lease.
+func (e *Engine) RetrainHolding(ctx context.Context, lease Lease) (*Snapshot, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	e.lease.Store(&leaseHolder{lease})
+	defer e.lease.Store(nil)
+	return e.Retrain(ctx)
+}
+
 // runLocked is Run with Config.Lock.
 func (e *Engine) runLocked(ctx context.Context) error {
 	retry := e.cfg.LockRetry
