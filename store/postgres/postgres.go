@@ -277,4 +277,3 @@ func (d *DB) UserRatings(ctx context.Context, user int32) ([]engine.Rating, erro
 func (d *DB) Ratings(ctx context.Context) ([]engine.Rating, int64, error) {
 	return d.ReadRatings(ctx, nil)
 }
-

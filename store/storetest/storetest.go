@@ -639,4 +639,3 @@ func testTrainerLock(t *testing.T, open Open) {
 	}
 	b.Release()
 }
-
