@@ -76,7 +76,11 @@ func TestDecoderRejects(t *testing.T) {
 		b    []byte
 	}{
 		{"bad signature", append([]byte("PGCOPY\n\xff\r\n\x01"), good[11:]...)},
-		{"null field", func() []byte { b := bytes.Clone(good); copy(b[copyHeaderLen+2:], []byte{0xff, 0xff, 0xff, 0xff}); return b }()},
+		{"null field", func() []byte {
+			b := bytes.Clone(good)
+			copy(b[copyHeaderLen+2:], []byte{0xff, 0xff, 0xff, 0xff})
+			return b
+		}()},
 		{"three fields", func() []byte { b := bytes.Clone(good); b[copyHeaderLen+1] = 3; return b }()},
 		{"bytes after the trailer", append(bytes.Clone(good), 0)},
 	} {

@@ -186,4 +186,3 @@ func TestReadRatingsSortsAfterUpdates(t *testing.T) {
 		t.Errorf("Ratings() = %v, want %v", got, want)
 	}
 }
-
