@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	stop := reportImport(enc, len(ratings), start, progress)
 	var added int64
 	if len(rs) > 0 && !hasRatings {
-		added, err = copyIntoEmpty(ctx, tx, enc)
+		added, err = copyIntoEmpty(ctx, tx, enc, d.log)
 	} else if len(rs) > 0 {
 		added, err = copyAndMerge(ctx, tx, enc)
 	}
@@ -88,9 +89,11 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", unavailable(err))
 	}
+	committing := time.Now()
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("import: commit: %w", unavailable(err))
 	}
+	d.log.Debug("import: committed", "commit_seconds", time.Since(committing).Seconds())
 	if progress != nil {
 		progress(ImportProgress{Done: len(ratings), Total: len(ratings), Elapsed: time.Since(start)})
 	}
@@ -101,20 +104,24 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 // copyIntoEmpty copies enc's ratings into the empty ratings table, its
 // primary key dropped for the copy and rebuilt after (one sort instead of
 // millions of index inserts), and raises the change log's floor.
-func copyIntoEmpty(ctx context.Context, tx pgx.Tx, enc *ratingEncoder) (int64, error) {
+func copyIntoEmpty(ctx context.Context, tx pgx.Tx, enc *ratingEncoder, log *slog.Logger) (int64, error) {
 	if _, err := tx.Exec(ctx, "ALTER TABLE ratings DROP CONSTRAINT ratings_pkey"); err != nil {
 		return 0, err
 	}
+	start := time.Now()
 	tag, err := tx.Conn().PgConn().CopyFrom(ctx, enc, "COPY ratings (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary)")
 	if err != nil {
 		return 0, fmt.Errorf("copy ratings: %w", err)
 	}
+	copied := time.Now()
 	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '1GB'"); err != nil {
 		return 0, err
 	}
 	if _, err := tx.Exec(ctx, "ALTER TABLE ratings ADD CONSTRAINT ratings_pkey PRIMARY KEY (user_id, movie_id)"); err != nil {
 		return 0, fmt.Errorf("rebuild the primary key: %w", err)
 	}
+	log.Debug("import: copied into the empty table", "copy_seconds", copied.Sub(start).Seconds(),
+		"index_seconds", time.Since(copied).Seconds())
 	if _, err := tx.Exec(ctx, "UPDATE meta SET log_floor = data_version WHERE id = 1"); err != nil {
 		return 0, err
 	}

@@ -3,11 +3,15 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"movierec/engine"
 	"movierec/store"
@@ -19,36 +23,94 @@ type ReadProgress = store.ReadProgress
 // readProgressEvery is how often ReadRatings reports progress.
 var readProgressEvery = time.Second
 
+// minPartPages is the least heap pages (8 KiB, about 180 ratings each) a
+// part of a parallel read gets: smaller tables are read on one connection.
+var minPartPages int64 = 2048
+
 // ReadRatings returns every rating ordered by user and movie, and the data
-// version they make up, read in one REPEATABLE READ snapshot through
-// COPY in binary format. progress (may be nil) is called about once a
-// second from another goroutine, never after ReadRatings returns. The
-// error wraps engine.ErrStoreUnavailable when the database cannot be
-// reached.
+// version they make up. The ratings table is read through COPY in binary
+// format, split by heap pages (TID range scans) over up to one connection
+// per core, all in one REPEATABLE READ snapshot (exported by the first
+// and imported by the others), so the parts and the version agree.
+// progress (may be nil) is called about once a second from another
+// goroutine, never after ReadRatings returns. The error wraps
+// engine.ErrStoreUnavailable when the database cannot be reached.
 func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
+	rs, v, err := d.readRatings(ctx, progress)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	}
+	return rs, v, nil
+}
+
+// readPart is one stretch of heap pages [lo, hi) of a parallel read; hi 0
+// means to the end.
+type readPart struct {
+	conn   *pgxpool.Conn
+	tx     pgx.Tx
+	lo, hi int64
+	dec    ratingDecoder
+}
+
+func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
 	start := time.Now()
-	conn, err := d.pool.Acquire(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	first := &readPart{}
+	parts := []*readPart{first}
+	defer func() {
+		for _, p := range parts {
+			if p.tx != nil {
+				p.tx.Rollback(context.Background())
+			}
+			if p.conn != nil {
+				p.conn.Release()
+			}
+		}
+	}()
+	var err error
+	if first.conn, err = d.pool.Acquire(ctx); err != nil {
+		return nil, 0, err
 	}
-	defer conn.Release()
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	if first.tx, err = first.conn.BeginTx(ctx, opts); err != nil {
+		return nil, 0, err
 	}
-	defer tx.Rollback(context.Background())
-	var version int64
-	var estimate float64 // the planner's row count: -1 for a table never analyzed
-	if err := tx.QueryRow(ctx, `SELECT data_version, (SELECT reltuples FROM pg_class WHERE oid = 'ratings'::regclass)
-		FROM meta WHERE id = 1`).Scan(&version, &estimate); err != nil {
-		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	var (
+		version  int64
+		estimate float64 // the planner's row count: -1 for a table never analyzed
+		pages    int64
+		snapshot string
+	)
+	if err := first.tx.QueryRow(ctx, `SELECT data_version, (SELECT reltuples FROM pg_class WHERE oid = 'ratings'::regclass),
+		pg_relation_size('ratings') / current_setting('block_size')::bigint, pg_export_snapshot()
+		FROM meta WHERE id = 1`).Scan(&version, &estimate, &pages, &snapshot); err != nil {
+		return nil, 0, err
 	}
-	dec := &ratingDecoder{Out: make([]engine.Rating, 0, max(int(estimate*1.02), 0)+1024)}
+	estimate = max(estimate, 0)
+	n := int(min(int64(runtime.GOMAXPROCS(0)), 4, max(pages/minPartPages, 1)))
+	for i := 1; i < n; i++ {
+		p := &readPart{lo: pages * int64(i) / int64(n)}
+		parts[i-1].hi = p.lo
+		parts = append(parts, p)
+		if p.conn, err = d.pool.Acquire(ctx); err != nil {
+			return nil, 0, err
+		}
+		if p.tx, err = p.conn.BeginTx(ctx, opts); err != nil {
+			return nil, 0, err
+		}
+		if _, err := p.tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
+			return nil, 0, err
+		}
+	}
+	// The first part's slice holds the whole result; the others are
+	// appended to it.
+	first.dec.Out = make([]engine.Rating, 0, int(estimate*1.02)+1024)
+	for _, p := range parts[1:] {
+		p.dec.Out = make([]engine.Rating, 0, int(estimate*1.05)/n+1024)
+	}
 	if progress != nil {
 		stop := make(chan struct{})
 		ticked := make(chan struct{})
 		defer func() { close(stop); <-ticked }()
-		total := max(int(estimate), 0)
 		go func() {
 			defer close(ticked)
 			t := time.NewTicker(readProgressEvery)
@@ -58,25 +120,50 @@ func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 				case <-stop:
 					return
 				case <-t.C:
-					progress(ReadProgress{Done: int(dec.Done.Load()), Total: total, Elapsed: time.Since(start)})
+					done := 0
+					for _, p := range parts {
+						done += int(p.dec.Done.Load())
+					}
+					progress(ReadProgress{Done: done, Total: int(estimate), Elapsed: time.Since(start)})
 				}
 			}
 		}()
 	}
-	if _, err := conn.Conn().PgConn().CopyTo(ctx, dec, "COPY ratings (user_id, movie_id, rating, ts) TO STDOUT (FORMAT binary)"); err != nil {
-		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Go(func() { errs[i] = p.copy(ctx, len(parts) == 1) })
 	}
-	if err := dec.finish(); err != nil {
-		return nil, 0, fmt.Errorf("read ratings: %w", err)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	out := first.dec.Out
+	for _, p := range parts[1:] {
+		out = append(out, p.dec.Out...)
+		p.dec.Out = nil
 	}
-	// The heap is in key order after an import; later writes append.
-	if !sortedByKey(dec.Out) {
-		slices.SortFunc(dec.Out, compareKey)
+	// In heap order, which is key order after an import; rerates append.
+	if !sortedByKey(out) {
+		slices.SortFunc(out, compareKey)
 	}
-	return dec.Out, version, nil
+	return out, version, nil
+}
+
+// copy reads the part's pages (or the whole table) into p.dec.
+func (p *readPart) copy(ctx context.Context, whole bool) error {
+	sql := "COPY ratings (user_id, movie_id, rating, ts) TO STDOUT (FORMAT binary)"
+	if !whole {
+		where := fmt.Sprintf("ctid >= '(%d,0)'", p.lo)
+		if p.hi > 0 {
+			where += fmt.Sprintf(" AND ctid < '(%d,0)'", p.hi)
+		}
+		sql = "COPY (SELECT user_id, movie_id, rating, ts FROM ratings WHERE " + where + ") TO STDOUT (FORMAT binary)"
+	}
+	if _, err := p.conn.Conn().PgConn().CopyTo(ctx, &p.dec, sql); err != nil {
+		return err
+	}
+	return p.dec.finish()
 }
 
 // compareKey orders ratings by user, then movie.
