@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"movierec/store"
+	"movierec/store/postgres"
 )
 
-// openPostgres opens the PostgreSQL store at url.
+// openPostgres opens the PostgreSQL store at url (migrating it).
 func openPostgres(ctx context.Context, url string, log *slog.Logger) (store.DB, error) {
-	return nil, errors.New("PostgreSQL store not merged yet")
+	return postgres.Open(ctx, url, log)
 }
+
+// The PostgreSQL store is shared: replicas follow it and compete for its
+// trainer lock.
+var _ shared = (*postgres.DB)(nil)
