@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -409,6 +410,23 @@ func TestReplicasAndTrainer(t *testing.T) {
 
 	p.checkStored(t, url)
 	checkCounts(t, url, r0, r2)
+	// bench --http spreads over the surviving replicas; a POST to one
+	// changes the other's answer (visibility probes).
+	var out, errb bytes.Buffer
+	args := []string{"--http", "--url", r0.base + "," + r2.base, "--duration", "1s", "--get-concurrency", "4",
+		"--post-rate", "20", "--visibility-probes", "20", "--json"}
+	if err := runLoadTest(t.Context(), args, &out, &errb); err != nil {
+		t.Fatalf("bench %v = %v\n%s", args, err, errb.String())
+	}
+	var rep loadReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if v := rep.Visibility; v == nil || v.Probes != 20 || v.Timeouts != 0 || rep.Verified != rep.Acknowledged {
+		t.Errorf("bench across replicas: visibility %+v, acknowledged %d, verified %d; want 20 probes seen, all verified", v, rep.Acknowledged, rep.Verified)
+	} else {
+		t.Logf("cross-replica visibility: p50 %.1f ms, p99 %.1f ms, max %.1f ms", v.P50ms, v.P99ms, v.MaxMs)
+	}
 	// The new trainer publishes a model of the final data; r0 loads it.
 	waitUntil(t, 60*time.Second, "r0 to load a model trained by r2 after the posts", func() bool {
 		v := modelVersion(r2)
