@@ -1,7 +1,9 @@
 package postgres_test
 
 import (
+	"context"
 	"flag"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,4 +100,33 @@ func openBench(b *testing.B, c *pgtest.Cluster) *postgres.DB {
 	}
 	b.Cleanup(func() { db.Close() })
 	return db
+}
+
+// BenchmarkAddRatings posts one user's batch of 10 ratings from 32
+// goroutines at once (group commit), and reports ratings/s.
+func BenchmarkAddRatings(b *testing.B) {
+	c := pgtest.Shared(b)
+	movies, _ := synth(0)
+	db := openBench(b, c)
+	if _, err := db.Import(b.Context(), movies, nil, engine.MovieLensScale, nil); err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int32
+	b.SetParallelism(16) // 32 goroutines on 2 cores
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		rs := make([]engine.Rating, 10)
+		for pb.Next() {
+			u := next.Add(1)
+			for i := range rs {
+				rs[i] = engine.Rating{User: u, Movie: int32(1 + i*97), Value: 4, Time: 1}
+			}
+			if err := db.AddRatings(context.Background(), rs); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)*10/b.Elapsed().Seconds(), "ratings/s")
 }

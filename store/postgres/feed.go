@@ -85,7 +85,9 @@ func (d *DB) PruneChanges(ctx context.Context, upTo int64) (int64, error) {
 // or ChannelModels, after each (re)connection of its listening connection
 // (notifications may have been missed meanwhile), and at least every
 // second. It listens on a connection of its own, outside the pool, and
-// reconnects with backoff while the database is down. It returns ctx's
+// reconnects with backoff while the database is down; while it cannot
+// connect, StorageStatus reports the database unreachable (until a write
+// or the store's probe succeeds). It returns ctx's
 // error when ctx ends (engine.ChangeFeed).
 func (d *DB) Watch(ctx context.Context, notify func()) error {
 	backoff := minBackoff
@@ -95,6 +97,10 @@ func (d *DB) Watch(ctx context.Context, notify func()) error {
 			return ctx.Err()
 		}
 		d.log.Warn("change feed: listening connection lost; reconnecting", "err", err, "in", backoff)
+		if isUnavailable(err) {
+			// StorageStatus reports the outage before a write fails.
+			d.noteWrite(err)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

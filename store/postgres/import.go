@@ -2,13 +2,17 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"movierec/engine"
 	"movierec/store"
@@ -29,20 +33,49 @@ type ImportProgress = store.ImportProgress
 // stored (an error wrapping engine.ErrUnknownMovie otherwise, and nothing
 // is imported).
 //
-// The ratings travel by COPY in binary format. Into an empty ratings table
-// (a first import) they are copied straight into the table with its
-// primary key dropped and rebuilt after, under an exclusive lock, and are
-// not logged as changes: the change log's floor rises to the import's
-// version, so a follower behind it reloads (engine.ErrResync). Into a
-// table with ratings they go through a temporary table, and each added
-// rating is logged. progress (may be nil) is called about once a second,
-// from another goroutine, and at the end.
+// The ratings travel by COPY in binary format. A large import into an
+// empty ratings table (a first import) is copied over one connection per
+// core (up to 4) into a new table whose primary key is built after (one
+// sort instead of millions of index inserts), all before the import's
+// transaction; that transaction then swaps the new table in for the empty
+// one, under an exclusive lock, and raises the change log's floor: those
+// ratings are not logged one by one, and a follower behind the import
+// reloads (engine.ErrResync). A crash before the swap can leave the
+// staging table ratings_import_* behind; it is never read. Other imports
+// go through a temporary table in the transaction, and each added rating
+// is logged as a change. progress (may be nil) is called about once a
+// second, from another goroutine, and at the end.
 func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine.Rating, scale engine.Scale, progress func(ImportProgress)) (int64, error) {
 	start := time.Now()
 	if err := d.checkCatalog(ctx, movies, ratings); err != nil {
 		return 0, err
 	}
 	rs := firstOfEachKey(ratings)
+	var encs []*ratingEncoder
+	stop := func() {}
+	staged := ""
+	if len(rs) >= minStagedImport {
+		var has bool
+		if err := d.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ratings)").Scan(&has); err != nil {
+			return 0, fmt.Errorf("import: %w", unavailable(err))
+		}
+		if !has {
+			encs = encoders(rs, runtime.GOMAXPROCS(0))
+			stop = reportImport(encs, len(ratings), start, progress)
+			var err error
+			staged, err = d.stage(ctx, encs)
+			defer d.dropStaged(staged)
+			if err != nil {
+				stop()
+				return 0, fmt.Errorf("import: %w", unavailable(err))
+			}
+		}
+	}
+	if staged == "" {
+		encs = encoders(rs, 1)
+		stop = reportImport(encs, len(ratings), start, progress)
+	}
+	defer stop()
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", unavailable(err))
@@ -65,19 +98,13 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if err := importMovies(ctx, tx, movies); err != nil {
 		return 0, err
 	}
-	var hasRatings bool
-	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ratings)").Scan(&hasRatings); err != nil {
-		return 0, fmt.Errorf("import: %w", err)
-	}
-	enc := &ratingEncoder{rs: rs}
-	stop := reportImport(enc, len(ratings), start, progress)
 	var added int64
-	if len(rs) > 0 && !hasRatings {
-		added, err = copyIntoEmpty(ctx, tx, enc, d.log)
-	} else if len(rs) > 0 {
-		added, err = copyAndMerge(ctx, tx, enc)
+	switch {
+	case staged != "":
+		added, err = d.swapOrMerge(ctx, tx, staged, int64(len(rs)))
+	case len(rs) > 0:
+		added, err = copyAndMerge(ctx, tx, encs[0])
 	}
-	stop()
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", unavailable(err))
 	}
@@ -89,11 +116,10 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", unavailable(err))
 	}
-	committing := time.Now()
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("import: commit: %w", unavailable(err))
 	}
-	d.log.Debug("import: committed", "commit_seconds", time.Since(committing).Seconds())
+	stop()
 	if progress != nil {
 		progress(ImportProgress{Done: len(ratings), Total: len(ratings), Elapsed: time.Since(start)})
 	}
@@ -101,31 +127,98 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	return added, nil
 }
 
-// copyIntoEmpty copies enc's ratings into the empty ratings table, its
-// primary key dropped for the copy and rebuilt after (one sort instead of
-// millions of index inserts), and raises the change log's floor.
-func copyIntoEmpty(ctx context.Context, tx pgx.Tx, enc *ratingEncoder, log *slog.Logger) (int64, error) {
-	if _, err := tx.Exec(ctx, "ALTER TABLE ratings DROP CONSTRAINT ratings_pkey"); err != nil {
-		return 0, err
+// minStagedImport is the least ratings that go through a staging table
+// when the ratings table is empty.
+var minStagedImport = 200_000
+
+// encoders splits rs into up to n encoders of consecutive ratings, at
+// least minStagedImport/2 each.
+func encoders(rs []engine.Rating, n int) []*ratingEncoder {
+	n = max(min(n, 4, len(rs)/max(minStagedImport/2, 1)), 1)
+	encs := make([]*ratingEncoder, n)
+	for i := range encs {
+		encs[i] = &ratingEncoder{rs: rs[len(rs)*i/n : len(rs)*(i+1)/n]}
+	}
+	return encs
+}
+
+// stage copies the encoders' ratings into a new table, one connection per
+// encoder at once, and builds its primary key: the work of a first import,
+// done before its transaction and outside the locks writers wait on. The
+// table is committed but no reader knows it; Import swaps it in.
+func (d *DB) stage(ctx context.Context, encs []*ratingEncoder) (string, error) {
+	name := fmt.Sprintf("ratings_import_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := d.pool.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings)"); err != nil {
+		return "", err
 	}
 	start := time.Now()
-	tag, err := tx.Conn().PgConn().CopyFrom(ctx, enc, "COPY ratings (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary)")
-	if err != nil {
-		return 0, fmt.Errorf("copy ratings: %w", err)
+	errs := make([]error, len(encs))
+	var wg sync.WaitGroup
+	for i, enc := range encs {
+		wg.Go(func() {
+			errs[i] = d.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+				_, err := c.Conn().PgConn().CopyFrom(ctx, enc, "COPY "+name+" (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary)")
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return name, fmt.Errorf("copy ratings: %w", err)
 	}
 	copied := time.Now()
-	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '1GB'"); err != nil {
-		return 0, err
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '1GB'"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "ALTER TABLE "+name+" ADD CONSTRAINT "+name+"_pkey PRIMARY KEY (user_id, movie_id)")
+		return err
+	})
+	if err != nil {
+		return name, fmt.Errorf("build the primary key: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "ALTER TABLE ratings ADD CONSTRAINT ratings_pkey PRIMARY KEY (user_id, movie_id)"); err != nil {
-		return 0, fmt.Errorf("rebuild the primary key: %w", err)
-	}
-	log.Debug("import: copied into the empty table", "copy_seconds", copied.Sub(start).Seconds(),
+	d.log.Debug("import: staged", "connections", len(encs), "copy_seconds", copied.Sub(start).Seconds(),
 		"index_seconds", time.Since(copied).Seconds())
-	if _, err := tx.Exec(ctx, "UPDATE meta SET log_floor = data_version WHERE id = 1"); err != nil {
+	return name, nil
+}
+
+// dropStaged drops a staging table that was not swapped in.
+func (d *DB) dropStaged(name string) {
+	if name == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if _, err := d.pool.Exec(ctx, "DROP TABLE IF EXISTS "+name); err != nil {
+		d.log.Warn("import: dropping the staging table failed", "table", name, "err", err)
+	}
+}
+
+// swapOrMerge makes the staged table the ratings table when that is still
+// empty (and raises the change log's floor: the import's ratings are not
+// logged one by one), else adds the staged ratings of pairs not stored.
+func (d *DB) swapOrMerge(ctx context.Context, tx pgx.Tx, staged string, n int64) (int64, error) {
+	if _, err := tx.Exec(ctx, "LOCK TABLE ratings IN ACCESS EXCLUSIVE MODE"); err != nil {
 		return 0, err
 	}
-	return tag.RowsAffected(), nil
+	var has bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ratings)").Scan(&has); err != nil {
+		return 0, err
+	}
+	if has {
+		return merge(ctx, tx, staged)
+	}
+	for _, sql := range []string{
+		"DROP TABLE ratings",
+		"ALTER TABLE " + staged + " RENAME TO ratings",
+		"ALTER TABLE ratings RENAME CONSTRAINT " + staged + "_pkey TO ratings_pkey",
+		"UPDATE meta SET log_floor = data_version WHERE id = 1",
+	} {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return 0, fmt.Errorf("swap in the imported ratings: %w", err)
+		}
+	}
+	return n, nil
 }
 
 // copyAndMerge copies enc's ratings into a temporary table and adds those
@@ -138,8 +231,14 @@ func copyAndMerge(ctx context.Context, tx pgx.Tx, enc *ratingEncoder) (int64, er
 	if _, err := tx.Conn().PgConn().CopyFrom(ctx, enc, "COPY ratings_in (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary)"); err != nil {
 		return 0, fmt.Errorf("copy ratings: %w", err)
 	}
+	return merge(ctx, tx, "ratings_in")
+}
+
+// merge adds the ratings of table from whose (user, movie) pairs are not
+// stored, logging each as a change of the transaction's version.
+func merge(ctx context.Context, tx pgx.Tx, from string) (int64, error) {
 	tag, err := tx.Exec(ctx, `WITH ins AS (
-		INSERT INTO ratings (user_id, movie_id, rating, ts) SELECT user_id, movie_id, rating, ts FROM ratings_in
+		INSERT INTO ratings (user_id, movie_id, rating, ts) SELECT user_id, movie_id, rating, ts FROM `+from+`
 		ON CONFLICT (user_id, movie_id) DO NOTHING RETURNING user_id, movie_id, rating, ts
 	)
 	INSERT INTO changes (version, seq, user_id, movie_id, rating, ts, deleted)
@@ -172,9 +271,9 @@ func importMovies(ctx context.Context, tx pgx.Tx, movies []engine.Movie) error {
 	return nil
 }
 
-// reportImport calls progress about once a second with enc's count until
-// the returned stop is called.
-func reportImport(enc *ratingEncoder, total int, start time.Time, progress func(ImportProgress)) (stop func()) {
+// reportImport calls progress about once a second with the encoders'
+// count until the returned stop is called (which is safe to call twice).
+func reportImport(encs []*ratingEncoder, total int, start time.Time, progress func(ImportProgress)) (stop func()) {
 	if progress == nil {
 		return func() {}
 	}
@@ -188,11 +287,16 @@ func reportImport(enc *ratingEncoder, total int, start time.Time, progress func(
 			case <-quit:
 				return
 			case <-t.C:
-				progress(ImportProgress{Done: int(enc.Done.Load()), Total: total, Elapsed: time.Since(start)})
+				done := 0
+				for _, e := range encs {
+					done += int(e.Done.Load())
+				}
+				progress(ImportProgress{Done: done, Total: total, Elapsed: time.Since(start)})
 			}
 		}
 	}()
-	return func() { close(quit); <-done }
+	var once sync.Once
+	return func() { once.Do(func() { close(quit); <-done }) }
 }
 
 // checkCatalog returns an error wrapping engine.ErrUnknownMovie for the

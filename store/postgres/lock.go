@@ -15,8 +15,13 @@ import (
 // trains.
 const trainerLockKey = 0x6d6f7669_65747261 // "movietra"
 
-// lockCheckEvery is how often a held lease checks its connection.
-var lockCheckEvery = 500 * time.Millisecond
+// A held lease checks its connection every lockCheckEvery; a check that
+// gets no answer within lockCheckTimeout fails (a loaded server may take
+// more than the interval to answer, a closed connection fails at once).
+var (
+	lockCheckEvery   = 500 * time.Millisecond
+	lockCheckTimeout = 2 * time.Second
+)
 
 // TryAcquire takes the trainer lock: a session advisory lock
 // (pg_try_advisory_lock) on a connection of its own, outside the pool
@@ -24,8 +29,8 @@ var lockCheckEvery = 500 * time.Millisecond
 // it. PostgreSQL releases the lock when the holder's session ends, so a
 // process that dies (SIGKILL) or loses its connection frees it for another
 // at once: no lease row or TTL to expire. The lease checks its connection
-// every 500 ms and closes Lost when the check fails: from then on another
-// process may hold the lock.
+// every 500 ms and closes Lost when the check fails (an error, or no
+// answer within 2 s): from then on another process may hold the lock.
 func (d *DB) TryAcquire(ctx context.Context) (engine.Lease, error) {
 	conn, err := pgx.ConnectConfig(ctx, d.pool.Config().ConnConfig.Copy())
 	if err != nil {
@@ -84,7 +89,7 @@ func (l *lease) check(d *DB) {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), lockCheckEvery)
+		ctx, cancel := context.WithTimeout(context.Background(), lockCheckTimeout)
 		_, err := l.conn.Exec(ctx, "SELECT 1")
 		cancel()
 		if err != nil {

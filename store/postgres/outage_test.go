@@ -41,6 +41,16 @@ func TestOutage(t *testing.T) {
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	// Watch notices before any write does.
+	for end := time.Now().Add(5 * time.Second); db.StorageStatus().Healthy() && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := db.StorageStatus(); st.Healthy() {
+		t.Errorf("StorageStatus() 5 s into an outage, no writes = %+v, want unhealthy", st)
+	}
+	if err := db.Ping(t.Context()); !errors.Is(err, engine.ErrStoreUnavailable) {
+		t.Errorf("Ping() with PostgreSQL down = %v, want ErrStoreUnavailable", err)
+	}
 	start := time.Now()
 	err = db.AddRatings(t.Context(), []engine.Rating{{User: 9, Movie: 1, Value: 2, Time: 1}})
 	if !errors.Is(err, engine.ErrStoreUnavailable) {

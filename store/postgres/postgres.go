@@ -183,6 +183,20 @@ func (d *DB) Close() error {
 	return nil
 }
 
+// IsURL reports whether s names a PostgreSQL database (a postgres:// or
+// postgresql:// URL) rather than an SQLite file.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", d.name, unavailable(err))
+	}
+	return nil
+}
+
 // Pool returns the connection pool, for tests and tools.
 func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 

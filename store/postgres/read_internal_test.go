@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -46,5 +47,49 @@ func TestParallelRead(t *testing.T) {
 	}
 	if diff := cmp.Diff(rs, got); diff != "" {
 		t.Errorf("ReadRatings() in parts mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestStagedImport imports through the staging table (parallel COPY, the
+// table swapped in) and checks the result, the change log's floor, and
+// that a second import through the same path adds nothing.
+func TestStagedImport(t *testing.T) {
+	defer func(old int) { minStagedImport = old }(minStagedImport)
+	minStagedImport = 100
+	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	movies := []engine.Movie{{ID: 1, Title: "a"}, {ID: 2, Title: "b"}}
+	var rs []engine.Rating
+	for u := range int32(500) {
+		rs = append(rs, engine.Rating{User: u, Movie: 1, Value: 3, Time: 1}, engine.Rating{User: u, Movie: 2, Value: 4, Time: 2})
+	}
+	added, err := db.Import(t.Context(), movies, rs, engine.MovieLensScale, nil)
+	if err != nil || added != int64(len(rs)) {
+		t.Fatalf("Import() = %d, %v, want %d", added, err, len(rs))
+	}
+	got, v, err := db.Ratings(t.Context())
+	if err != nil || !cmp.Equal(rs, got) {
+		t.Fatalf("Ratings() = %d ratings, %v; mismatch: %s", len(got), err, cmp.Diff(rs, got))
+	}
+	if _, err := db.Changes(t.Context(), v-1, 10); !errors.Is(err, engine.ErrResync) {
+		t.Errorf("Changes() from before a staged import error = %v, want ErrResync", err)
+	}
+	if added, err := db.Import(t.Context(), movies, rs, engine.MovieLensScale, nil); err != nil || added != 0 {
+		t.Errorf("second Import() = %d, %v, want 0 added", added, err)
+	}
+	// The swapped-in table keeps its key: a rerate replaces.
+	if err := db.AddRatings(t.Context(), []engine.Rating{{User: 3, Movie: 1, Value: 1, Time: 9}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.UserRatings(t.Context(), 3); len(got) != 2 || got[0].Value != 1 {
+		t.Errorf("UserRatings(3) after a rerate = %v", got)
+	}
+	var leftovers int
+	db.pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ratings_import_%'").Scan(&leftovers)
+	if leftovers != 0 {
+		t.Errorf("%d staging tables left behind", leftovers)
 	}
 }

@@ -151,7 +151,7 @@ func (c *Cluster) Start() error {
 	}
 	cmd := exec.Command(filepath.Join(c.bin, "postgres"), "-D", filepath.Join(c.dir, "data"),
 		"-p", strconv.Itoa(c.port), "-k", c.dir, "-c", "listen_addresses=127.0.0.1",
-		"-c", "fsync=on", "-c", "max_connections=300", "-c", "shared_buffers=256MB")
+		"-c", "fsync=on", "-c", "max_connections=300", "-c", "shared_buffers=256MB", "-c", "max_wal_size=4GB")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// The server dies with the test binary (a backstop for a missing Main
 	// or a crash).
