@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"time"
 
 	"movierec/engine"
 	"movierec/store"
+	"movierec/store/postgres"
 	"movierec/store/sqlite"
 )
 
@@ -103,9 +103,7 @@ func openStore(ctx context.Context, db string, log *slog.Logger) (store.DB, erro
 }
 
 // isPostgres reports whether --db names a PostgreSQL database.
-func isPostgres(db string) bool {
-	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
-}
+func isPostgres(db string) bool { return postgres.IsURL(db) }
 
 // dbName is --db as logs and messages show it: a URL without its
 // password.
