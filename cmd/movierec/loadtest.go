@@ -664,7 +664,31 @@ func (lt *loadTest) measureVisibility(ctx context.Context) (*visibilityReport, e
 		if err != nil {
 			return nil, fmt.Errorf("visibility probe %d: %w", i, err)
 		}
-		body := fmt.Sprintf("%d,5\n", lt.movies[0])
+		// A movie the user has not rated (an earlier run may have used
+		// the same user), so that the answer must change.
+		var rated struct {
+			Ratings []struct {
+				MovieID int32 `json:"movie_id"`
+			} `json:"ratings"`
+		}
+		if err := lt.doAt(ctx, a, http.MethodGet, "/api/v1/users/"+strconv.Itoa(user)+"/ratings", "", http.StatusOK, &rated); err != nil {
+			return nil, fmt.Errorf("visibility probe %d: %w", i, err)
+		}
+		seen := make(map[int32]bool, len(rated.Ratings))
+		for _, r := range rated.Ratings {
+			seen[r.MovieID] = true
+		}
+		movie := int32(-1)
+		for _, m := range lt.movies {
+			if !seen[m] {
+				movie = m
+				break
+			}
+		}
+		if movie < 0 {
+			return nil, fmt.Errorf("visibility probe %d: user %d has rated every movie offered", i, user)
+		}
+		body := fmt.Sprintf("%d,5\n", movie)
 		if err := lt.doAt(ctx, a, http.MethodPost, "/"+strconv.Itoa(user)+"/ratings", body, http.StatusOK, nil); err != nil {
 			return nil, fmt.Errorf("visibility probe %d: %w", i, err)
 		}
