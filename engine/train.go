@@ -96,8 +96,11 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 			log.Warn("the trainer lock was lost; not saving the model")
 			return s, nil
 		}
+		saveStart := time.Now()
 		if err := e.cfg.Models.SaveModel(context.WithoutCancel(ctx), s); err != nil {
 			log.Error("saving the model failed; a restart will retrain", logKeyErr, err)
+		} else {
+			log.Debug("model saved", logKeySeconds, time.Since(saveStart).Seconds())
 		}
 	}
 	return s, nil
