@@ -49,6 +49,7 @@ type Recommender interface {
 	DeleteRating(ctx context.Context, user, movie int32) (engine.Rating, error)
 	RequestForcedRetrain()
 	RetrainState() (pending, running bool)
+	Trainer() bool // this process trains (see engine.Config.Lock)
 	Trainings(ctx context.Context, limit int) ([]engine.Training, error)
 	Device() string
 	Snapshot() *engine.Snapshot

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"movierec/als"
 	"movierec/als/alstest"
 	"movierec/api"
 	"movierec/engine"
@@ -163,5 +164,23 @@ func TestStartingMetrics(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics after start lacks %q", want)
 		}
+	}
+}
+
+// TestRetrainOnFollower: a process that does not train answers 409 to a
+// retrain request, naming why, and requests nothing.
+func TestRetrainOnFollower(t *testing.T) {
+	p := als.Params{Rank: 3, Iterations: 3, Lambda: 0.1, Seed: 1}
+	e, err := engine.New(engine.Config{Params: p, Scale: engine.MovieLensScale, NeverTrain: true}, alstest.ReferenceSolver{}, catalog, testRatings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := api.New(e, api.Options{}, nil)
+	code, body, _ := serve(t, s, request{method: "POST", path: "/api/v1/model/retrain"})
+	if code != 409 || !strings.Contains(body, "does not train") {
+		t.Errorf("POST /api/v1/model/retrain on a follower = %d %s, want 409", code, body)
+	}
+	if pending, running := e.RetrainState(); pending || running {
+		t.Errorf("RetrainState() = %v, %v after a refused request, want nothing", pending, running)
 	}
 }

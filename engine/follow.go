@@ -178,6 +178,10 @@ type FollowStatus struct {
 	// Err is the error of the last attempt to read the feed or the
 	// models, "" once one succeeds.
 	Err string
+	// Unavailable is set while Err wraps ErrStoreUnavailable: the store
+	// cannot be reached (rather than, say, a stored model that does not
+	// fit).
+	Unavailable bool
 	// Since is when the current failure began (zero while healthy).
 	Since time.Time
 	// Applied is AppliedVersion.
@@ -203,11 +207,12 @@ func (e *Engine) noteFollow(err error) {
 		}
 		e.followSt = FollowStatus{}
 	case e.followSt.Err == "":
-		e.log.Warn("shared store unreachable; serving from memory until it returns", logKeyErr, err)
+		e.log.Warn("cannot follow the shared store; serving from memory until it can", logKeyErr, err)
 		e.followSt = FollowStatus{Err: err.Error(), Since: time.Now()}
 	default:
 		e.followSt.Err = err.Error()
 	}
+	e.followSt.Unavailable = err != nil && errors.Is(err, ErrStoreUnavailable)
 }
 
 // Follow keeps the engine current with a shared store until ctx ends:

@@ -554,7 +554,7 @@ func TestFollowOutage(t *testing.T) {
 	if got := memRatings(t, a, 7); len(got) != 0 {
 		t.Errorf("after a refused write: ratings of user 7 = %v, want none", got)
 	}
-	waitFor(t, "the follower to report the outage", func() bool { return b.FollowStatus().Err != "" })
+	waitFor(t, "the follower to report the outage", func() bool { st := b.FollowStatus(); return st.Err != "" && st.Unavailable })
 	s.setDown(false)
 	if _, err := a.AddRatings(t.Context(), 7, []engine.RatingInput{{Movie: 10, Value: 4}}); err != nil {
 		t.Fatalf("AddRatings after the outage: %v", err)

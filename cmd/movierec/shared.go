@@ -38,7 +38,7 @@ type sharedHealth struct {
 // StorageStatus implements api.StorageChecker.
 func (h sharedHealth) StorageStatus() engine.StorageStatus {
 	st := h.db.StorageStatus()
-	if f := h.eng.FollowStatus(); f.Err != "" && st.WriteError == "" {
+	if f := h.eng.FollowStatus(); f.Unavailable && st.WriteError == "" {
 		st.WriteError = f.Err
 	}
 	st.Unavailable = st.WriteError != ""
