@@ -106,6 +106,9 @@ func TestBackendSelection(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	code := pgtest.Main(m)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	if workerPath != "" {
 		os.RemoveAll(filepath.Dir(workerPath))
 	}

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -171,6 +173,36 @@ func httpGet(url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// The movierec binary of the multi-process tests, built once per test
+// binary (a build takes a minute under -race on a loaded 2-core box);
+// TestMain removes binDir.
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+)
+
+// movierecBinary builds movierec once and returns its path.
+func movierecBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "movierec-bin-"); binErr != nil {
+			return
+		}
+		bin := filepath.Join(binDir, "movierec")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %w\n%s", err, out)
+			return
+		}
+		binPath = bin
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
 // sharedDB starts a dedicated PostgreSQL cluster, imports the bundled
 // data with `movierec import` and returns the database URL, the cluster
 // and the binary.
@@ -181,7 +213,7 @@ func sharedDB(t *testing.T) (string, *pgtest.Cluster, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildBinary(t, t.TempDir())
+	bin := movierecBinary(t)
 	if out, err := exec.Command(bin, "import", "--db", url).CombinedOutput(); err != nil {
 		t.Fatalf("movierec import: %v\n%s", err, out)
 	}
