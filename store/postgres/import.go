@@ -35,9 +35,8 @@ type ImportProgress = store.ImportProgress
 //
 // The ratings travel by COPY in binary format. A large import into an
 // empty ratings table (a first import) is copied over one connection per
-// core (up to 4) into a new table whose primary key is built after (one
-// sort instead of millions of index inserts), all before the import's
-// transaction; that transaction then swaps the new table in for the empty
+// core (up to 4) into a new table, before the import's transaction; that
+// transaction then swaps the new table in for the empty
 // one, under an exclusive lock, and raises the change log's floor: those
 // ratings are not logged one by one, and a follower behind the import
 // reloads (engine.ErrResync). A crash before the swap can leave the
@@ -142,13 +141,17 @@ func encoders(rs []engine.Rating, n int) []*ratingEncoder {
 	return encs
 }
 
-// stage copies the encoders' ratings into a new table, one connection per
-// encoder at once, and builds its primary key: the work of a first import,
-// done before its transaction and outside the locks writers wait on. The
-// table is committed but no reader knows it; Import swaps it in.
+// stage copies the encoders' ratings into a new table keyed like ratings,
+// one connection per encoder at once: the work of a first import, done
+// before its transaction and outside the locks writers wait on. The table
+// is committed but no reader knows it; Import swaps it in.
+//
+// The key is in place during the copy: the ratings arrive in key order,
+// so index inserts append (measured on 5M ratings: 12.5 s, against 10.4 s
+// to copy without a key and 5.6 to 7.5 s to build it after).
 func (d *DB) stage(ctx context.Context, encs []*ratingEncoder) (string, error) {
 	name := fmt.Sprintf("ratings_import_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := d.pool.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings)"); err != nil {
+	if _, err := d.pool.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings INCLUDING INDEXES)"); err != nil {
 		return "", err
 	}
 	start := time.Now()
@@ -166,19 +169,7 @@ func (d *DB) stage(ctx context.Context, encs []*ratingEncoder) (string, error) {
 	if err := errors.Join(errs...); err != nil {
 		return name, fmt.Errorf("copy ratings: %w", err)
 	}
-	copied := time.Now()
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '1GB'"); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "ALTER TABLE "+name+" ADD CONSTRAINT "+name+"_pkey PRIMARY KEY (user_id, movie_id)")
-		return err
-	})
-	if err != nil {
-		return name, fmt.Errorf("build the primary key: %w", err)
-	}
-	d.log.Debug("import: staged", "connections", len(encs), "copy_seconds", copied.Sub(start).Seconds(),
-		"index_seconds", time.Since(copied).Seconds())
+	d.log.Debug("import: staged", "connections", len(encs), "copy_seconds", time.Since(start).Seconds())
 	return name, nil
 }
 
