@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,8 +55,15 @@ func TestParallelRead(t *testing.T) {
 // table swapped in) and checks the result, the change log's floor, and
 // that a second import through the same path adds nothing.
 func TestStagedImport(t *testing.T) {
-	defer func(old int) { minStagedImport = old }(minStagedImport)
+	defer func(old, conns int) { minStagedImport, stageConns = old, conns }(minStagedImport, stageConns)
 	minStagedImport = 100
+	for _, conns := range []int{1, 2} {
+		stageConns = conns
+		t.Run(fmt.Sprintf("%d connections", conns), testStagedImport)
+	}
+}
+
+func testStagedImport(t *testing.T) {
 	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
 	if err != nil {
 		t.Fatal(err)
