@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -34,8 +33,7 @@ type ImportProgress = store.ImportProgress
 // is imported).
 //
 // The ratings travel by COPY in binary format. A large import into an
-// empty ratings table (a first import) is copied over one connection per
-// core (up to 4) into a new table whose key is built after (one sort
+// empty ratings table (a first import) is copied over 4 connections into a new table whose key is built after (one sort
 // instead of millions of index inserts), all before the import's
 // transaction; that transaction then swaps the new table in for the empty
 // one, under an exclusive lock, and raises the change log's floor: those
@@ -60,7 +58,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 			return 0, fmt.Errorf("import: %w", unavailable(err))
 		}
 		if !has {
-			encs = encoders(rs, stageConns)
+			encs = encoders(rs, min(stageConns, max(int(d.pool.Config().MaxConns)/2, 1)))
 			stop = reportImport(encs, len(ratings), start, progress)
 			var err error
 			staged, err = d.stage(ctx, encs)
@@ -128,8 +126,9 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 }
 
 // stageConns is how many connections copy a staged import at once (the
-// key is built after, so they do not contend for it).
-var stageConns = runtime.GOMAXPROCS(0)
+// key is built after, so they do not contend for it). The work is the
+// server's, so the bound is not this process's core count.
+var stageConns = 4
 
 // minStagedImport is the least ratings that go through a staging table
 // when the ratings table is empty.
