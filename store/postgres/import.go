@@ -33,9 +33,10 @@ type ImportProgress = store.ImportProgress
 // is imported).
 //
 // The ratings travel by COPY in binary format. A large import into an
-// empty ratings table (a first import) is copied over 4 connections into a new table whose key is built after (one sort
-// instead of millions of index inserts), all before the import's
-// transaction; that transaction then swaps the new table in for the empty
+// empty ratings table (a first import) is copied over 4 connections into
+// a new table whose key is built after (one sort instead of millions of
+// index inserts), all before the import's transaction; that transaction
+// then swaps the new table in for the empty
 // one, under an exclusive lock, and raises the change log's floor: those
 // ratings are not logged one by one, and a follower behind the import
 // reloads (engine.ErrResync). A crash before the swap can leave the
