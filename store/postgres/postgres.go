@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -59,6 +60,9 @@ type DB struct {
 	closed  bool         // guarded by closeMu
 
 	health health
+
+	commits int64       // this process's commits, counted by the writer goroutine
+	pruning atomic.Bool // a prune of the change log is running
 }
 
 var (
