@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,6 +39,9 @@ var (
 	connectTimeout = 2 * time.Second
 )
 
+// defaultMaxConns is the pool's size unless the URL sets pool_max_conns.
+const defaultMaxConns = 12
+
 // ErrNotMovierec marks a database that holds tables of something else.
 var ErrNotMovierec = errors.New("not a movierec database")
 
@@ -56,6 +60,9 @@ type DB struct {
 	closed  bool         // guarded by closeMu
 
 	health health
+
+	commits int64       // this process's commits, counted by the writer goroutine
+	pruning atomic.Bool // a prune of the change log is running
 }
 
 var (
@@ -67,7 +74,8 @@ var (
 )
 
 // Open connects to the database at url (any libpq URL or keyword/value
-// string) and applies pending migrations; several processes may open the
+// string; pool_max_conns sets the pool's size, 12 by default) and applies
+// pending migrations; several processes may open the
 // same database at once. log may be nil.
 func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	if log == nil {
@@ -82,6 +90,11 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	}
 	name := fmt.Sprintf("postgres %s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	cfg.MinConns = 0
+	if !strings.Contains(url, "pool_max_conns") {
+		// Bulk reads and imports take up to 4 connections; writes and
+		// reads meanwhile need their own.
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
+	}
 	// Broken connections are dropped when a query on them fails; checking
 	// idle ones often makes the pool notice an outage before a write does.
 	cfg.HealthCheckPeriod = 5 * time.Second

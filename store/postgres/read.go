@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -23,6 +22,11 @@ type ReadProgress = store.ReadProgress
 // readProgressEvery is how often ReadRatings reports progress.
 var readProgressEvery = time.Second
 
+// readParts is how many connections read the ratings table at once. The
+// work is the server's (its COPY), so the bound is not this process's
+// core count.
+var readParts int64 = 4
+
 // minPartPages is the least heap pages (8 KiB, about 180 ratings each) a
 // part of a parallel read gets: smaller tables are read on one connection.
 var minPartPages int64 = 2048
@@ -34,10 +38,10 @@ const sqlNoJIT = "SET LOCAL jit = off"
 
 // ReadRatings returns every rating ordered by user and movie, and the data
 // version they make up. The ratings table is read through COPY in binary
-// format, split by heap pages (TID range scans) over up to one connection
-// per core, all in one REPEATABLE READ snapshot (exported by the first
-// and imported by the others), so the parts and the version agree.
-// progress (may be nil) is called about once a second from another
+// format, split by heap pages (TID range scans) over up to 4 connections
+// (at most half the pool), all in one REPEATABLE READ snapshot (exported
+// by the first and imported by the others), so the parts and the version
+// agree. progress (may be nil) is called about once a second from another
 // goroutine, never after ReadRatings returns. The error wraps
 // engine.ErrStoreUnavailable when the database cannot be reached.
 func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
@@ -94,7 +98,7 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 		return nil, 0, err
 	}
 	estimate = max(estimate, 0)
-	n := int(min(int64(runtime.GOMAXPROCS(0)), 4, max(pages/minPartPages, 1)))
+	n := int(min(readParts, max(int64(d.pool.Config().MaxConns)/2, 1), max(pages/minPartPages, 1)))
 	for i := 1; i < n; i++ {
 		p := &readPart{lo: pages * int64(i) / int64(n)}
 		parts[i-1].hi = p.lo

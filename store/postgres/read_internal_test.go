@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -54,8 +56,15 @@ func TestParallelRead(t *testing.T) {
 // table swapped in) and checks the result, the change log's floor, and
 // that a second import through the same path adds nothing.
 func TestStagedImport(t *testing.T) {
-	defer func(old int) { minStagedImport = old }(minStagedImport)
+	defer func(old, conns int) { minStagedImport, stageConns = old, conns }(minStagedImport, stageConns)
 	minStagedImport = 100
+	for _, conns := range []int{1, 2} {
+		stageConns = conns
+		t.Run(fmt.Sprintf("%d connections", conns), testStagedImport)
+	}
+}
+
+func testStagedImport(t *testing.T) {
 	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -91,5 +100,44 @@ func TestStagedImport(t *testing.T) {
 	db.pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ratings_import_%'").Scan(&leftovers)
 	if leftovers != 0 {
 		t.Errorf("%d staging tables left behind", leftovers)
+	}
+}
+
+// TestAutoPrune checks that the writer prunes the change log as it goes.
+func TestAutoPrune(t *testing.T) {
+	defer func(k, e int64) { keepChangeVersions, pruneEvery = k, e }(keepChangeVersions, pruneEvery)
+	keepChangeVersions, pruneEvery = 2, 3
+	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Import(t.Context(), []engine.Movie{{ID: 1, Title: "a"}}, nil, engine.MovieLensScale, nil); err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	for u := range int32(6) {
+		if last, err = db.AddRatingsVersion(t.Context(), []engine.Rating{{User: u, Movie: 1, Value: 3, Time: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The sixth commit pruned up to last-2 in the background.
+	var floor int64
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if err := db.pool.QueryRow(t.Context(), "SELECT log_floor FROM meta").Scan(&floor); err != nil {
+			t.Fatal(err)
+		}
+		if floor == last-2 && !db.pruning.Load() {
+			break
+		}
+	}
+	if floor != last-2 {
+		t.Fatalf("log floor after 6 commits = %d, want %d", floor, last-2)
+	}
+	if _, err := db.Changes(t.Context(), 0, 10); !errors.Is(err, engine.ErrResync) {
+		t.Errorf("Changes(0) after pruning error = %v, want ErrResync", err)
+	}
+	if cs, err := db.Changes(t.Context(), last-2, 10); err != nil || len(cs) != 2 {
+		t.Errorf("Changes(%d) = %v, %v, want the 2 newest", last-2, cs, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -247,7 +248,37 @@ func (d *DB) commit(group []*writeReq) error {
 	for _, req := range group {
 		req.version = version
 	}
+	d.maybePrune(version)
 	return nil
+}
+
+// The change log keeps the changes of the newest keepChangeVersions
+// versions: every pruneEvery commits of this process, older ones are
+// deleted in the background (a follower further behind reloads, see
+// engine.ErrResync).
+var (
+	keepChangeVersions int64 = 100_000
+	pruneEvery         int64 = 1000
+)
+
+// maybePrune starts a prune of the change log when this process's commit
+// count reaches a multiple of pruneEvery and no prune is running. Called
+// by the writer goroutine only.
+func (d *DB) maybePrune(version int64) {
+	d.commits++
+	if d.commits%pruneEvery != 0 || version <= keepChangeVersions || !d.pruning.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer d.pruning.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if n, err := d.PruneChanges(ctx, version-keepChangeVersions); err != nil {
+			d.log.Warn("pruning the change log failed", "err", err)
+		} else {
+			d.log.Debug("change log pruned", "deleted", n, "up_to", version-keepChangeVersions)
+		}
+	}()
 }
 
 // unknownMovie returns an error wrapping engine.ErrUnknownMovie that names

@@ -544,7 +544,7 @@ func testChangeFeed(t *testing.T, open Open) {
 		if len(cs) == 0 {
 			break
 		}
-		if len(cs) > 4 || len(cs)%2 != 0 && cs[len(cs)-1].Deleted == false {
+		if len(cs) > 4 || len(cs)%2 != 0 && !cs[len(cs)-1].Deleted {
 			t.Errorf("Changes(%d, limit 3) = %d changes, want whole transactions of 2 (at most 4)", after, len(cs))
 		}
 		paged = append(paged, cs...)
