@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -694,5 +695,28 @@ func TestFollowResync(t *testing.T) {
 		if _, n, _, _ := e.MovieStats(m); n != w {
 			t.Errorf("MovieStats(%d) count = %d, want %d", m, n, w)
 		}
+	}
+}
+
+// TestTrainerRetrainsOnItsOwnWrites: the lock holder's own writes come
+// back through the feed as changes already applied; the model must still
+// be retrained on them.
+func TestTrainerRetrainsOnItsOwnWrites(t *testing.T) {
+	s := newSharedStore()
+	e := followEngine(t, s, &foldSolver{}, func(c *engine.Config) { c.Models, c.Lock, c.LockRetry = s, s, 10*time.Millisecond })
+	runFollow(t, e, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for i, movie := range []int32{10, 11, 12} {
+		if _, err := e.AddRatings(t.Context(), 7, []engine.RatingInput{{Movie: movie, Value: 4}}); err != nil {
+			t.Fatal(err)
+		}
+		want := int64(i + 1)
+		waitFor(t, fmt.Sprintf("a model of data version %d", want), func() bool {
+			snap := e.Snapshot()
+			return snap != nil && snap.DataVersion == want && e.Trainer()
+		})
 	}
 }
