@@ -44,6 +44,8 @@ var statusOf = []struct {
 	{engine.ErrNotRated, http.StatusNotFound},
 	{engine.ErrModelNotReady, http.StatusServiceUnavailable},
 	{engine.ErrDiskFull, http.StatusInsufficientStorage},
+	{engine.ErrStoreUnavailable, http.StatusServiceUnavailable},
+	{engine.ErrNotTrainer, http.StatusConflict},
 }
 
 // errorBody is the JSON shape of every error response.

@@ -181,6 +181,9 @@ func storageDetails(st engine.StorageStatus) gin.H {
 	if st.WriteError != "" {
 		d["write_error"] = st.WriteError
 	}
+	if st.Unavailable {
+		d["database_unavailable"] = true
+	}
 	if st.LastModelSaveError != "" {
 		d["last_model_save_error"] = st.LastModelSaveError
 	}

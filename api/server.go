@@ -49,6 +49,7 @@ type Recommender interface {
 	DeleteRating(ctx context.Context, user, movie int32) (engine.Rating, error)
 	RequestForcedRetrain()
 	RetrainState() (pending, running bool)
+	Trainer() bool // this process trains (see engine.Config.Lock)
 	Trainings(ctx context.Context, limit int) ([]engine.Training, error)
 	Device() string
 	Snapshot() *engine.Snapshot
@@ -211,6 +212,13 @@ func (s *Server) readyz(c *gin.Context) {
 	if s.opts.Storage != nil {
 		st := s.opts.Storage.StorageStatus()
 		details := storageDetails(st)
+		if st.Unavailable {
+			// A shared store is down: reads are served from memory, so
+			// the replica stays in rotation; writes answer 503.
+			c.JSON(http.StatusOK, gin.H{"status": "degraded",
+				"error": "database unavailable: reads are served from memory, writes fail: " + st.WriteError, "details": details})
+			return
+		}
 		if !st.Healthy() {
 			c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"status": "not ready",
 				"error": "writes fail: " + st.WriteError, "details": details, "request_id": c.GetString(ctxKeyRequestID)})

@@ -97,6 +97,7 @@ func (f *fakeRec) RequestForcedRetrain() {
 		f.RetrainFn()
 	}
 }
+func (f *fakeRec) Trainer() bool { return true }
 func (f *fakeRec) RetrainState() (pending, running bool) {
 	if f.StateFn == nil {
 		return false, false

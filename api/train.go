@@ -1,11 +1,14 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"movierec/engine"
 )
 
 // retrainRequested is the body of POST /api/v1/model/retrain.
@@ -18,8 +21,13 @@ type retrainRequested struct {
 // retrain and answers 202 at once. Requests coalesce with those of rating
 // writes (at most one training runs and one more is pending); unlike
 // theirs, it retrains even when no rating changed. Pending is always true:
-// a retrain will start after this request.
+// a retrain will start after this request. A process that does not train
+// (--train=false, or another process holds the trainer lock) answers 409.
 func (s *Server) v1Retrain(c *gin.Context) {
+	if !s.rec.Trainer() {
+		s.fail(c, fmt.Errorf("%w: this process does not train now (it runs with --train=false, or another process sharing the database holds the trainer lock); ask the trainer", engine.ErrNotTrainer))
+		return
+	}
 	s.rec.RequestForcedRetrain()
 	c.JSON(http.StatusAccepted, retrainRequested{Status: "retrain requested", Pending: true})
 }

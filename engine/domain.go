@@ -26,4 +26,7 @@ var (
 	ErrModelNotReady = errors.New("model not ready")
 	// ErrNotRated marks a deletion of a rating the user has not made.
 	ErrNotRated = errors.New("not rated")
+	// ErrNotTrainer marks a retrain refused because another process
+	// holds the trainer lock (Config.Lock), or because this one lost it.
+	ErrNotTrainer = errors.New("not the trainer")
 )

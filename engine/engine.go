@@ -71,6 +71,19 @@ type Config struct {
 	Models     ModelSaver // where trained models are kept; nil keeps none
 	Version    int64      // data version of the initial ratings (the store's)
 
+	// NeverTrain makes the engine a follower that never trains: Run
+	// returns at once when called, RequestRetrain does nothing, and models
+	// come through Follow (serve --train=false). Retrain still trains when
+	// called directly.
+	NeverTrain bool
+	// Lock, when set, elects the one trainer among processes sharing the
+	// store: Run trains only while it holds the lock, and a retrain
+	// requested meanwhile does nothing (the lock holder sees the change
+	// through its own feed). LockRetry is how often Run tries to take the
+	// lock while another process holds it (default 2 s).
+	Lock      TrainerLock
+	LockRetry time.Duration
+
 	// RetrainInterval is the least time between the starts of two
 	// background retrains. Requests in between coalesce; fold-in keeps the
 	// posting users' recommendations current meanwhile. 0 retrains as soon
@@ -101,6 +114,22 @@ type Engine struct {
 	rows    []row           // user index → ratings (guarded by mu; each row is copy-on-write)
 	version int64           // data version: bumped by every applied write (guarded by mu)
 	folded  map[int32]folded
+
+	// Following a shared store (see shared.go). applied is the version
+	// through which every change of the feed is applied (the follower's
+	// cursor; local writes do not move it). ahead holds, per user and
+	// movie, the version of a local write applied before the feed got
+	// there, so an older change from the feed does not roll it back;
+	// entries go once applied passes them. Both guarded by mu.
+	applied   int64
+	following bool // ApplyChanges has run: models are trained at applied
+	ahead     map[userMovie]int64
+	applyMu   sync.Mutex // serialises ApplyChanges
+	followMu  sync.Mutex // guards followSt
+	followSt  FollowStatus
+
+	leader atomic.Bool                 // holds the trainer lock (Config.Lock)
+	lease  atomic.Pointer[leaseHolder] // the lease held, nil when none
 
 	userLocks [64]sync.Mutex // serialise writes per user (striped)
 	lockSeed  maphash.Seed
@@ -253,6 +282,8 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 		kick:     make(chan struct{}, 1),
 		lockSeed: maphash.MakeSeed(),
 		version:  cfg.Version,
+		applied:  cfg.Version,
+		ahead:    make(map[userMovie]int64),
 		trained:  make(chan struct{}),
 	}
 	for i, m := range movies {

@@ -24,6 +24,13 @@ import (
 // the API answers 503 naming the cause.
 var ErrStoreUnavailable = errors.New("store unavailable")
 
+// ErrResync is returned by ChangeFeed.Changes when the changes after the
+// version asked for are not all in the change log (an import added
+// ratings without logging them one by one, or old changes were pruned):
+// the follower must reload all ratings (Store's ReadRatings) and follow on
+// from the version they make up.
+var ErrResync = errors.New("change log does not reach back that far: reload all ratings")
+
 // Change is one rating write committed to a shared store.
 type Change struct {
 	// Version is the data version of the transaction that committed the
@@ -54,7 +61,9 @@ type VersionedStore interface {
 type ChangeFeed interface {
 	// Changes returns the changes committed after version after, oldest
 	// first, in whole transactions: up to about limit changes, more when
-	// the last transaction is larger. An empty result means none.
+	// the last transaction is larger. An empty result means none. The
+	// error wraps ErrResync when changes after after are missing from the
+	// log.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
 	// Watch calls notify (from one goroutine) whenever a change or a new
 	// model may have been committed: on every notification, after each
@@ -68,6 +77,17 @@ type ChangeFeed interface {
 // p, or nil when there is none (the same method the SQLite store has).
 type ModelSource interface {
 	LatestModel(ctx context.Context, p als.Params) (*Snapshot, error)
+}
+
+// ModelVersioner is implemented by a ModelSource that can tell the data
+// version of its newest model without loading it. Follow asks on every
+// notification when the source implements it (cheap), and loads the
+// model only when it is newer than the published one; without it Follow
+// loads the newest model once a second.
+type ModelVersioner interface {
+	// LatestModelVersion returns the data version of the newest stored
+	// model trained with p, and found false when there is none.
+	LatestModelVersion(ctx context.Context, p als.Params) (version int64, found bool, err error)
 }
 
 // TrainerLock elects the one process that trains, across all processes

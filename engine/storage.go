@@ -16,6 +16,10 @@ type StorageStatus struct {
 	WriteError string
 	// DiskFull is set while WriteError is a full disk.
 	DiskFull bool
+	// Unavailable is set while WriteError is a shared store that cannot
+	// be reached: reads are still served from memory (the readiness
+	// probe says "degraded" rather than "not ready").
+	Unavailable bool
 	// ModelSaveFailures counts failed model saves since the store opened;
 	// LastModelSaveError is the newest one's error.
 	ModelSaveFailures  int64

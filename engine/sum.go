@@ -23,5 +23,8 @@ func (s *floatSum) Add(d float64) {
 	}
 }
 
+// Store sets the sum to v.
+func (s *floatSum) Store(v float64) { s.bits.Store(math.Float64bits(v)) }
+
 // Load returns the sum.
 func (s *floatSum) Load() float64 { return math.Float64frombits(s.bits.Load()) }

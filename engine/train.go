@@ -16,9 +16,16 @@ import (
 // sooner; lists are ordered by it until the full snapshot replaces it.
 // Only one training runs at a time; a second call waits for the first.
 // It returns the published snapshot. It does not consult RequestRetrain.
+//
+// With Config.Lock, Retrain trains only while Run holds the trainer lock
+// (an error wrapping ErrNotTrainer otherwise), and it neither publishes nor
+// saves a model once the lock is lost.
 func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	e.trainMu.Lock()
 	defer e.trainMu.Unlock()
+	if e.cfg.Lock != nil && !e.holdsLease() {
+		return nil, fmt.Errorf("retrain: %w", ErrNotTrainer)
+	}
 	e.running.Store(true)
 	defer e.running.Store(false)
 
@@ -58,6 +65,9 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		ranker, rankerErr, err = e.fit(ctx, log.With("model", "ranking"), r, e.cfg.Ranking, &hist.Models[1])
 		rankerSecs = time.Since(rstart).Seconds()
 	}
+	if err == nil && e.cfg.Lock != nil && !e.holdsLease() {
+		err = fmt.Errorf("%w: the trainer lock was lost during the training", ErrNotTrainer)
+	}
 	total := time.Since(start).Seconds()
 	backend := e.backend()
 	e.countTraining(backend, err == nil, total)
@@ -82,8 +92,15 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	e.mu.Unlock()
 	log.Info("model published", logKeyRMSE, s.TrainRMSE, logKeySeconds, total, "backend", s.Backend, "ranking_model", s.Ranker != nil)
 	if e.cfg.Models != nil {
+		if e.cfg.Lock != nil && !e.holdsLease() {
+			log.Warn("the trainer lock was lost; not saving the model")
+			return s, nil
+		}
+		saveStart := time.Now()
 		if err := e.cfg.Models.SaveModel(context.WithoutCancel(ctx), s); err != nil {
 			log.Error("saving the model failed; a restart will retrain", logKeyErr, err)
+		} else {
+			log.Debug("model saved", logKeySeconds, time.Since(saveStart).Seconds())
 		}
 	}
 	return s, nil
@@ -153,7 +170,7 @@ func (e *Engine) snapshotRatings() (*als.Ratings, int64, []int32) {
 	e.mu.RLock()
 	rows := append([]row(nil), e.rows...)
 	userIDs := append([]int32(nil), e.userIDs...)
-	version := e.version
+	version := e.trainVersionLocked()
 	e.mu.RUnlock()
 
 	ptr := make([]int64, len(rows)+1)
@@ -173,6 +190,9 @@ func (e *Engine) snapshotRatings() (*als.Ratings, int64, []int32) {
 // pending coalesce into it; it never blocks. The retrain is skipped when no
 // rating changed since the published model.
 func (e *Engine) RequestRetrain() {
+	if e.cfg.NeverTrain || e.cfg.Lock != nil && !e.leader.Load() {
+		return // another process trains (see Config.Lock)
+	}
 	select {
 	case e.kick <- struct{}{}:
 	default:
@@ -198,7 +218,138 @@ func (e *Engine) RetrainState() (pending, running bool) {
 // and at most one more is pending, and two start at least
 // Config.RetrainInterval apart. Give it the server's lifetime context,
 // never a request's. It returns nil when ctx ends.
+//
+// With Config.NeverTrain it returns at once. With Config.Lock it competes
+// for the trainer lock (every Config.LockRetry while another process
+// holds it) and serves retrain requests only while it holds the lock;
+// on taking it, it retrains when the published model is older than the
+// data. A lost lock cancels the training in progress.
 func (e *Engine) Run(ctx context.Context) error {
+	switch {
+	case e.cfg.NeverTrain:
+		return nil
+	case e.cfg.Lock != nil:
+		return e.runLocked(ctx)
+	}
+	return e.runLoop(ctx)
+}
+
+// leaseHolder boxes a Lease for an atomic pointer.
+type leaseHolder struct{ Lease }
+
+// holdsLease reports whether the engine holds a trainer lease that is not
+// lost.
+func (e *Engine) holdsLease() bool {
+	h := e.lease.Load()
+	if h == nil {
+		return false
+	}
+	select {
+	case <-h.Lost():
+		return false
+	default:
+		return true
+	}
+}
+
+// Trainer reports whether this engine trains now: it has no Config.Lock
+// and is not NeverTrain, or it holds the lock.
+func (e *Engine) Trainer() bool {
+	switch {
+	case e.cfg.NeverTrain:
+		return false
+	case e.cfg.Lock != nil:
+		return e.holdsLease()
+	}
+	return true
+}
+
+// RetrainHolding is Retrain for a one-off training (`movierec train`)
+// under a lease of Config.Lock that the caller took and releases: the
+// training is canceled, and nothing published or saved, once the lease is
+// lost. It must not be used while Run holds a lease.
+func (e *Engine) RetrainHolding(ctx context.Context, lease Lease) (*Snapshot, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	e.lease.Store(&leaseHolder{lease})
+	defer e.lease.Store(nil)
+	return e.Retrain(ctx)
+}
+
+// runLocked is Run with Config.Lock.
+func (e *Engine) runLocked(ctx context.Context) error {
+	retry := e.cfg.LockRetry
+	if retry <= 0 {
+		retry = 2 * time.Second
+	}
+	failing := false
+	for {
+		lease, err := e.cfg.Lock.TryAcquire(ctx)
+		switch {
+		case ctx.Err() != nil:
+			if lease != nil {
+				lease.Release()
+			}
+			return nil
+		case err != nil:
+			if !failing {
+				e.log.Warn("cannot reach the trainer lock; trying again", logKeyErr, err)
+			}
+			failing = true
+		case lease != nil:
+			failing = false
+			e.lead(ctx, lease)
+			continue // try to take it back at once (if the store is back)
+		default:
+			failing = false
+		}
+		t := time.NewTimer(retry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// lead trains while lease holds, then releases it.
+func (e *Engine) lead(ctx context.Context, lease Lease) {
+	defer lease.Release()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	e.lease.Store(&leaseHolder{lease})
+	e.leader.Store(true)
+	defer func() {
+		e.leader.Store(false)
+		e.lease.Store(nil)
+	}()
+	e.log.Info("trainer lock taken: this process trains")
+	if s := e.Snapshot(); s == nil || s.DataVersion < e.trainVersion() || s.Ranker == nil && e.cfg.Ranking.Rank != 0 {
+		e.RequestRetrain()
+	}
+	_ = e.runLoop(lctx)
+	if ctx.Err() == nil {
+		e.log.Warn("trainer lock lost: not training until it is taken again")
+	}
+}
+
+// runLoop is Run without a lock.
+func (e *Engine) runLoop(ctx context.Context) error {
 	var last time.Time // start of the previous background retrain
 	for {
 		select {
@@ -218,7 +369,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 		forced := e.force.Swap(false)
-		if s := e.Snapshot(); s != nil && s.DataVersion == e.DataVersion() && !forced {
+		if s := e.Snapshot(); s != nil && s.DataVersion >= e.trainVersion() && !forced {
 			e.waiting.Store(false)
 			continue // nothing changed since the published model
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 
 	"movierec/als"
@@ -43,9 +42,18 @@ func (e *Engine) AddRatings(ctx context.Context, user int32, in []RatingInput) (
 
 	// Writes of one user are ordered: the store and memory see them in the
 	// same order. Different users proceed concurrently (group commit).
-	l := &e.userLocks[maphash.Comparable(e.lockSeed, user)%uint64(len(e.userLocks))]
+	l := e.userLock(user)
 	l.Lock()
 	defer l.Unlock()
+	if vs, ok := e.cfg.Store.(VersionedStore); ok {
+		v, err := vs.AddRatingsVersion(ctx, rs)
+		if err != nil {
+			return nil, fmt.Errorf("store ratings of user %d: %w", user, err)
+		}
+		e.applyVersioned(user, rs, v)
+		e.RequestRetrain()
+		return rs, nil
+	}
 	if e.cfg.Store != nil {
 		if err := e.cfg.Store.AddRatings(ctx, rs); err != nil {
 			return nil, fmt.Errorf("store ratings of user %d: %w", user, err)
@@ -62,17 +70,48 @@ type pending struct {
 	val float32
 }
 
-// apply merges rs (one user's, movies unique) into memory, bumps the data
-// version and folds the user in.
-func (e *Engine) apply(user int32, rs []Rating) {
+// pendings returns rs as catalog indices and values, sorted by index.
+func (e *Engine) pendings(rs []Rating) []pending {
 	add := make([]pending, len(rs))
 	for j, r := range rs {
 		add[j].ix, add[j].val = e.movieIx[r.Movie], r.Value
 	}
 	slices.SortFunc(add, func(a, b pending) int { return int(a.ix) - int(b.ix) })
+	return add
+}
 
+// apply merges rs (one user's, movies unique) into memory, bumps the data
+// version and folds the user in.
+func (e *Engine) apply(user int32, rs []Rating) {
+	add := e.pendings(rs)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	u := e.userIndexLocked(user)
+	e.version++
+	e.mergeLocked(u, add, nil, e.version)
+}
+
+// applyVersioned applies rs, committed by a VersionedStore at version v,
+// unless the change feed already did. It records v for each movie so that
+// an older change the feed delivers later does not roll it back.
+func (e *Engine) applyVersioned(user int32, rs []Rating, v int64) {
+	add := e.pendings(rs)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if v <= e.applied {
+		return // the feed applied this transaction already
+	}
+	for _, r := range rs {
+		e.ahead[userMovie{user, r.Movie}] = v
+	}
+	u := e.userIndexLocked(user)
+	e.version = max(e.version, v)
+	e.mergeLocked(u, add, nil, v)
+}
+
+// userIndexLocked returns the index of user, adding an empty row for a new
+// one. e.mu must be held for writing.
+func (e *Engine) userIndexLocked(user int32) int32 {
 	u, ok := e.userIx[user]
 	if !ok {
 		u = int32(len(e.userIDs))
@@ -80,34 +119,56 @@ func (e *Engine) apply(user int32, rs []Rating) {
 		e.userIDs = append(e.userIDs, user)
 		e.rows = append(e.rows, row{})
 	}
+	return u
+}
+
+// mergeLocked replaces user index u's row with the old row plus sets (new
+// ratings, replacing the user's earlier ones of the same movies) minus
+// dels (catalog indices; absent ones are ignored), updates the movies'
+// counts and sums, and folds the user in against the current model,
+// recording data version v. sets and dels are sorted by catalog index and
+// disjoint. e.mu must be held for writing.
+func (e *Engine) mergeLocked(u int32, sets []pending, dels []int32, v int64) {
 	old := e.rows[u]
-	n := row{movies: make([]int32, 0, len(old.movies)+len(add)), vals: make([]float32, 0, len(old.movies)+len(add))}
-	i, j := 0, 0
-	for i < len(old.movies) || j < len(add) {
+	n := row{movies: make([]int32, 0, len(old.movies)+len(sets)), vals: make([]float32, 0, len(old.movies)+len(sets))}
+	i, j, d := 0, 0, 0
+	for i < len(old.movies) || j < len(sets) {
 		switch {
-		case j == len(add) || i < len(old.movies) && old.movies[i] < add[j].ix:
-			n.movies = append(n.movies, old.movies[i])
-			n.vals = append(n.vals, old.vals[i])
+		case j == len(sets) || i < len(old.movies) && old.movies[i] < sets[j].ix:
+			m := old.movies[i]
+			for d < len(dels) && dels[d] < m {
+				d++
+			}
+			if d < len(dels) && dels[d] == m {
+				e.counts[m].Add(-1)
+				e.sums[m].Add(-toSum(old.vals[i]))
+			} else {
+				n.movies = append(n.movies, m)
+				n.vals = append(n.vals, old.vals[i])
+			}
 			i++
-		case i == len(old.movies) || add[j].ix < old.movies[i]:
-			n.movies = append(n.movies, add[j].ix)
-			n.vals = append(n.vals, add[j].val)
-			e.counts[add[j].ix].Add(1)
-			e.sums[add[j].ix].Add(toSum(add[j].val))
+		case i == len(old.movies) || sets[j].ix < old.movies[i]:
+			n.movies = append(n.movies, sets[j].ix)
+			n.vals = append(n.vals, sets[j].val)
+			e.counts[sets[j].ix].Add(1)
+			e.sums[sets[j].ix].Add(toSum(sets[j].val))
 			j++
 		default: // same movie: the new rating replaces the old
-			n.movies = append(n.movies, add[j].ix)
-			n.vals = append(n.vals, add[j].val)
-			e.sums[add[j].ix].Add(toSum(add[j].val) - toSum(old.vals[i]))
+			n.movies = append(n.movies, sets[j].ix)
+			n.vals = append(n.vals, sets[j].val)
+			e.sums[sets[j].ix].Add(toSum(sets[j].val) - toSum(old.vals[i]))
 			i++
 			j++
 		}
 	}
 	e.rows[u] = n
-	e.version++
+	if len(n.movies) == 0 {
+		delete(e.folded, u) // no ratings: no personal vector (see user)
+		return
+	}
 	if s := e.current.Load(); s != nil {
 		var f als.FoldIn
-		e.foldLocked(&f, u, s, e.version)
+		e.foldLocked(&f, u, s, v)
 	}
 }
 
@@ -127,7 +188,7 @@ func (e *Engine) DeleteRating(ctx context.Context, user, movie int32) (Rating, e
 	if !ok {
 		return Rating{}, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
 	}
-	l := &e.userLocks[maphash.Comparable(e.lockSeed, user)%uint64(len(e.userLocks))]
+	l := e.userLock(user)
 	l.Lock()
 	defer l.Unlock()
 	// Under the user's lock nobody else changes the row, so what is found
@@ -144,6 +205,23 @@ func (e *Engine) DeleteRating(ctx context.Context, user, movie int32) (Rating, e
 		val = e.rows[u].vals[j]
 	}
 	e.mu.RUnlock()
+	if vs, ok := e.cfg.Store.(VersionedStore); ok {
+		// A shared store decides: memory may not have seen another
+		// replica's rating yet.
+		v, err := vs.DeleteRatingVersion(ctx, user, movie)
+		switch {
+		case errors.Is(err, ErrNotRated):
+			if found {
+				e.remove(u, i) // deleted elsewhere; the feed brings the change too
+			}
+			return Rating{}, fmt.Errorf("%w: user %d has no rating of movie %d", ErrNotRated, user, movie)
+		case err != nil:
+			return Rating{}, fmt.Errorf("delete rating of user %d, movie %d: %w", user, movie, err)
+		}
+		e.deleteVersioned(user, i, v)
+		e.RequestRetrain()
+		return Rating{User: user, Movie: movie, Value: val}, nil
+	}
 	if !found {
 		return Rating{}, fmt.Errorf("%w: user %d has no rating of movie %d", ErrNotRated, user, movie)
 	}
@@ -168,21 +246,22 @@ func (e *Engine) DeleteRating(ctx context.Context, user, movie int32) (Rating, e
 func (e *Engine) remove(u, i int32) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	old := e.rows[u]
-	j, _ := slices.BinarySearch(old.movies, i)
-	n := row{movies: make([]int32, 0, len(old.movies)-1), vals: make([]float32, 0, len(old.movies)-1)}
-	n.movies = append(append(n.movies, old.movies[:j]...), old.movies[j+1:]...)
-	n.vals = append(append(n.vals, old.vals[:j]...), old.vals[j+1:]...)
-	e.counts[i].Add(-1)
-	e.sums[i].Add(-toSum(old.vals[j]))
-	e.rows[u] = n
 	e.version++
-	if len(n.movies) == 0 {
-		delete(e.folded, u) // no ratings: no personal vector (see user)
+	e.mergeLocked(u, nil, []int32{i}, e.version)
+}
+
+// deleteVersioned removes catalog movie i from user's row, a deletion a
+// VersionedStore committed at version v, unless the feed applied it
+// already; like applyVersioned it records v against older changes.
+func (e *Engine) deleteVersioned(user, i int32, v int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if v <= e.applied {
 		return
 	}
-	if s := e.current.Load(); s != nil {
-		var f als.FoldIn
-		e.foldLocked(&f, u, s, e.version)
+	e.ahead[userMovie{user, e.movies[i].ID}] = v
+	e.version = max(e.version, v)
+	if u, ok := e.userIx[user]; ok {
+		e.mergeLocked(u, nil, []int32{i}, v)
 	}
 }

@@ -19,7 +19,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	)
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
+	fs.StringVar(&dbPath, "db", "movierec.db", dbUsage)
 	src.register(fs, "data set directory: MovieLens or Netflix Prize files (default: the bundled ml-latest-small)")
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -54,10 +54,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if added == 0 && total > 0 {
-		fmt.Fprintf(stdout, "nothing imported: all %d ratings of the data set are already in %s\n", total, dbPath)
+		fmt.Fprintf(stdout, "nothing imported: all %d ratings of the data set are already in %s\n", total, dbName(dbPath))
 		return nil
 	}
-	fmt.Fprintf(stdout, "imported %d of the data set's %d ratings into %s\n", added, total, dbPath)
+	fmt.Fprintf(stdout, "imported %d of the data set's %d ratings into %s\n", added, total, dbName(dbPath))
 	return nil
 }
 
@@ -74,7 +74,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	)
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&dbPath, "db", "movierec.db", "SQLite database file (must exist: run `movierec import` or `serve` first)")
+	fs.StringVar(&dbPath, "db", "movierec.db", dbUsage+"; must hold data: run `movierec import` or `serve` first")
 	src.register(fs, "data set directory imported into an empty database (default: the bundled ml-latest-small)")
 	fs.BoolVar(&skipCheck, "skip-check", false, "skip PRAGMA quick_check of the database at start (seconds per GiB)")
 	mf.register(fs)
@@ -99,7 +99,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// A mistyped --db would otherwise create a new database, import the
 	// bundled data into it and train on that.
-	if _, err := os.Stat(dbPath); err != nil {
+	if _, err := os.Stat(dbPath); err != nil && !isPostgres(dbPath) {
 		return fmt.Errorf("train: database %s: %w (create it with `movierec import --db %s`)", dbPath, err, dbPath)
 	}
 	st, err := openState(ctx, dbPath, &src, skipCheck, log)
@@ -112,17 +112,36 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer solver.Close()
-	eng, err := engine.New(engine.Config{Params: mf.p, Ranking: ranking, Scale: st.scale, Backend: backend, Store: st.db, Models: st.db,
-		Version: st.version, Logger: log}, solver, st.movies, st.ratings)
+	ecfg := engine.Config{Params: mf.p, Ranking: ranking, Scale: st.scale, Backend: backend, Store: st.db, Models: st.db,
+		Version: st.version, Logger: log}
+	if sh, ok := sharedStore(st.db); ok {
+		ecfg.Lock = sh
+	}
+	eng, err := engine.New(ecfg, solver, st.movies, st.ratings)
 	if err != nil {
 		return err
 	}
-	snap, err := eng.Retrain(ctx)
-	if err != nil {
+	var snap *engine.Snapshot
+	if sh, ok := sharedStore(st.db); ok {
+		// One trainer at a time across every process sharing the
+		// database: take the lock, or leave the training to its holder.
+		lease, err := sh.TryAcquire(ctx)
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		if lease == nil {
+			return fmt.Errorf("train: another process holds the trainer lock (a `movierec trainer` or a `serve --train` replica trains); it publishes models itself")
+		}
+		defer lease.Release()
+		snap, err = eng.RetrainHolding(ctx, lease)
+		if err != nil {
+			return err
+		}
+	} else if snap, err = eng.Retrain(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "trained %s on %d ratings (data version %d) with %s in %.2f s; train RMSE %.4f; stored in %s\n",
-		mf.p, snap.Ratings, snap.DataVersion, snap.Backend, snap.TrainSeconds, snap.TrainRMSE, dbPath)
+		mf.p, snap.Ratings, snap.DataVersion, snap.Backend, snap.TrainSeconds, snap.TrainRMSE, dbName(dbPath))
 	if snap.Ranker != nil {
 		fmt.Fprintf(stdout, "trained the ranking model %s in %.2f s; preference RMSE %.4f\n",
 			snap.RankerParams, snap.RankerSeconds, snap.RankerError)

@@ -12,6 +12,7 @@ import (
 	"movierec/als"
 	"movierec/als/alstest"
 	"movierec/gpu"
+	"movierec/store/postgres/pgtest"
 )
 
 var (
@@ -104,7 +105,10 @@ func TestBackendSelection(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	if workerPath != "" {
 		os.RemoveAll(filepath.Dir(workerPath))
 	}

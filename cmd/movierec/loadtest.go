@@ -22,7 +22,9 @@ import (
 
 // loadConfig is what `movierec bench --http` is configured with.
 type loadConfig struct {
-	url          string
+	urls         urlList // the servers (replicas) the load is spread over
+	url          string  // urls joined with ", ", for the report
+	visibility   int     // cross-replica visibility probes after the run
 	duration     time.Duration
 	getWorkers   int
 	postRate     float64
@@ -47,7 +49,9 @@ func runLoadTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("bench --http", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Bool("http", true, "run the HTTP load test (accepted so that `movierec bench --http` can pass its arguments on)")
-	fs.StringVar(&cfg.url, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
+	cfg.urls = urlList{urls: []string{"http://127.0.0.1:8080"}}
+	fs.Var(&cfg.urls, "url", "base URL of the server (loopback only); several replicas: comma-separated or the flag repeated, and the load is spread over them round-robin")
+	fs.IntVar(&cfg.visibility, "visibility-probes", 0, "with several URLs: after the run, this many times POST a rating to one replica and poll the next until its answer changes; reports p50/p99 of the delay")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to send load")
 	fs.IntVar(&cfg.getWorkers, "get-concurrency", 32, "GET workers, each with one request in flight")
 	fs.Float64Var(&cfg.postRate, "post-rate", 50, "POSTs per second, sent on schedule whatever the latency (0: none)")
@@ -69,6 +73,11 @@ func runLoadTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if cfg.visibility > 0 {
+		if rep.Visibility, err = lt.measureVisibility(ctx); err != nil {
+			return err
+		}
+	}
 	if cfg.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -88,10 +97,19 @@ func runLoadTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func (c *loadConfig) validate() error {
-	if err := checkLoopback(c.url); err != nil {
-		return err
+	if len(c.urls.urls) == 0 {
+		return errors.New("--url: no URL given")
 	}
-	c.url = strings.TrimRight(c.url, "/")
+	for i, u := range c.urls.urls {
+		if err := checkLoopback(u); err != nil {
+			return err
+		}
+		c.urls.urls[i] = strings.TrimRight(u, "/")
+	}
+	c.url = strings.Join(c.urls.urls, ", ")
+	if c.visibility < 0 || c.visibility > 0 && len(c.urls.urls) < 2 {
+		return fmt.Errorf("--visibility-probes %d: needs at least two --url (replicas) and a non-negative count", c.visibility)
+	}
 	switch {
 	case c.duration <= 0:
 		return fmt.Errorf("--duration %v must be positive", c.duration)
@@ -103,7 +121,7 @@ func (c *loadConfig) validate() error {
 		return errors.New("--get-concurrency and --post-rate are both 0: nothing to send")
 	case c.users < 1 || c.users > math.MaxInt32:
 		return fmt.Errorf("--users %d must be between 1 and %d", c.users, math.MaxInt32)
-	case c.postUsers < 1 || c.postUserBase < 0 || int64(c.postUserBase)+int64(c.postUsers)-1 > math.MaxInt32:
+	case c.postUsers < 1 || c.postUserBase < 0 || int64(c.postUserBase)+int64(c.postUsers)+int64(c.visibility)-1 > math.MaxInt32:
 		return fmt.Errorf("--post-user-base %d and --post-users %d must give user ids within 0..%d", c.postUserBase, c.postUsers, math.MaxInt32)
 	case c.timeout <= 0:
 		return fmt.Errorf("--timeout %v must be positive", c.timeout)
@@ -137,7 +155,8 @@ func checkLoopback(raw string) error {
 type loadTest struct {
 	cfg    loadConfig
 	client *http.Client
-	movies []int32 // known movie ids, for the POSTs
+	movies []int32       // known movie ids, for the POSTs
+	next   atomic.Uint64 // round-robin over cfg.urls
 
 	mu    sync.Mutex
 	used  map[int32]map[int32]bool    // per POST user: movies picked in this run
@@ -193,6 +212,18 @@ type loadReport struct {
 	Errors       int             `json:"errors"`
 	Acknowledged int             `json:"acknowledged"`
 	Verified     int             `json:"verified"`
+	// Visibility is the cross-replica visibility delay (--visibility-probes).
+	Visibility *visibilityReport `json:"visibility,omitempty"`
+}
+
+// visibilityReport is how long a POST acknowledged by one replica took to
+// change another replica's answer for that user.
+type visibilityReport struct {
+	Probes   int     `json:"probes"`
+	P50ms    float64 `json:"p50_ms"`
+	P99ms    float64 `json:"p99_ms"`
+	MaxMs    float64 `json:"max_ms"`
+	Timeouts int     `json:"timeouts"` // no change within 10 s
 }
 
 func (r *loadReport) print(w io.Writer) {
@@ -206,6 +237,10 @@ func (r *loadReport) print(w io.Writer) {
 	if t := r.Training; t != nil {
 		fmt.Fprintf(w, "training: %d finished in the run, median %.2f s, max %.2f s; a training ran %.0f%% of the time (%d retrain requests)\n",
 			t.Finished, t.MedianSeconds, t.MaxSeconds, 100*t.Busy, r.Retrains)
+	}
+	if v := r.Visibility; v != nil {
+		fmt.Fprintf(w, "cross-replica visibility: %d probes   p50 %7.2f ms   p99 %7.2f ms   max %8.2f ms   timeouts %d\n",
+			v.Probes, v.P50ms, v.P99ms, v.MaxMs, v.Timeouts)
 	}
 	fmt.Fprintf(w, "errors %d\n", r.Errors)
 	fmt.Fprintf(w, "acknowledged %d, verified %d\n", r.Acknowledged, r.Verified)
@@ -525,7 +560,18 @@ func (lt *loadTest) do(ctx context.Context, method, path, body string, out any) 
 
 // doStatus is do for a request that answers want on success.
 func (lt *loadTest) doStatus(ctx context.Context, method, path, body string, want int, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, lt.cfg.url+path, strings.NewReader(body))
+	return lt.doAt(ctx, lt.base(), method, path, body, want, out)
+}
+
+// base returns the next server of the round-robin.
+func (lt *loadTest) base() string {
+	urls := lt.cfg.urls.urls
+	return urls[int(lt.next.Add(1)-1)%len(urls)]
+}
+
+// doAt is doStatus on the server at base.
+func (lt *loadTest) doAt(ctx context.Context, base, method, path, body string, want int, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -549,4 +595,128 @@ func (lt *loadTest) doStatus(ctx context.Context, method, path, body string, wan
 		return err
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// urlList is a flag of base URLs: comma-separated, or the flag repeated.
+// The first Set replaces the default.
+type urlList struct {
+	urls    []string
+	changed bool // Set ran: the default is gone
+}
+
+func (l *urlList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.urls, ",")
+}
+
+func (l *urlList) Set(v string) error {
+	if !l.changed {
+		l.urls, l.changed = nil, true
+	}
+	for _, u := range strings.Split(v, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			l.urls = append(l.urls, u)
+		}
+	}
+	return nil
+}
+
+// measureVisibility runs the --visibility-probes: each posts one rating of
+// a popular movie for a fresh user to one replica and polls the next
+// replica's GET /{user}/ratings/top/10 until the answer differs from the
+// one before the POST (the rated movie leaves the list, the user is folded
+// in). Users come after the POST users' range.
+func (lt *loadTest) measureVisibility(ctx context.Context) (*visibilityReport, error) {
+	if len(lt.movies) == 0 {
+		if err := lt.loadMovies(ctx); err != nil {
+			return nil, err
+		}
+	}
+	urls := lt.cfg.urls.urls
+	rep := &visibilityReport{}
+	var lat []time.Duration
+	get := func(base, path string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		if err != nil {
+			return "", err
+		}
+		if lt.cfg.apiKey != "" {
+			req.Header.Set("Authorization", "Bearer "+lt.cfg.apiKey)
+		}
+		resp, err := lt.client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("GET %s = %d %s", path, resp.StatusCode, b)
+		}
+		return string(b), err
+	}
+	for i := range lt.cfg.visibility {
+		a, b := urls[i%len(urls)], urls[(i+1)%len(urls)]
+		user := lt.cfg.postUserBase + lt.cfg.postUsers + i
+		path := "/" + strconv.Itoa(user) + "/ratings/top/10"
+		before, err := get(b, path)
+		if err != nil {
+			return nil, fmt.Errorf("visibility probe %d: %w", i, err)
+		}
+		// A movie the user has not rated (an earlier run may have used
+		// the same user), so that the answer must change.
+		var rated struct {
+			Ratings []struct {
+				MovieID int32 `json:"movie_id"`
+			} `json:"ratings"`
+		}
+		if err := lt.doAt(ctx, a, http.MethodGet, "/api/v1/users/"+strconv.Itoa(user)+"/ratings", "", http.StatusOK, &rated); err != nil {
+			return nil, fmt.Errorf("visibility probe %d: %w", i, err)
+		}
+		seen := make(map[int32]bool, len(rated.Ratings))
+		for _, r := range rated.Ratings {
+			seen[r.MovieID] = true
+		}
+		movie := int32(-1)
+		for _, m := range lt.movies {
+			if !seen[m] {
+				movie = m
+				break
+			}
+		}
+		if movie < 0 {
+			return nil, fmt.Errorf("visibility probe %d: user %d has rated every movie offered", i, user)
+		}
+		body := fmt.Sprintf("%d,5\n", movie)
+		if err := lt.doAt(ctx, a, http.MethodPost, "/"+strconv.Itoa(user)+"/ratings", body, http.StatusOK, nil); err != nil {
+			return nil, fmt.Errorf("visibility probe %d: %w", i, err)
+		}
+		acked := time.Now()
+		for {
+			now, err := get(b, path)
+			if err != nil {
+				return nil, fmt.Errorf("visibility probe %d: %w", i, err)
+			}
+			if now != before {
+				lat = append(lat, time.Since(acked))
+				break
+			}
+			if time.Since(acked) > 10*time.Second {
+				rep.Timeouts++
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	slices.Sort(lat)
+	rep.Probes = len(lat)
+	q := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[max(0, int(math.Ceil(p*float64(len(lat))))-1)].Microseconds()) / 1000
+	}
+	rep.P50ms, rep.P99ms, rep.MaxMs = q(0.5), q(0.99), q(1)
+	return rep, nil
 }

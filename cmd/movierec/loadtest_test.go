@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadTest(t *testing.T) {
@@ -52,6 +56,8 @@ func TestLoadTestRejectsFlags(t *testing.T) {
 		{"zero duration", []string{"--duration", "0s"}, "--duration"},
 		{"nothing to send", []string{"--get-concurrency", "0", "--post-rate", "0"}, "nothing to send"},
 		{"post users beyond int32", []string{"--post-user-base", "2147483000", "--post-users", "1000"}, "--post-user-base"},
+		{"one remote among several", []string{"--url", "http://127.0.0.1:1,http://example.com:8080"}, "loopback"},
+		{"visibility with one server", []string{"--visibility-probes", "5"}, "two --url"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,6 +71,78 @@ func TestLoadTestRejectsFlags(t *testing.T) {
 	for _, ok := range []string{"http://127.0.0.1:8080", "http://127.1.2.3", "http://[::1]:8080/", "https://localhost:8443"} {
 		if err := checkLoopback(ok); err != nil {
 			t.Errorf("checkLoopback(%q) = %v, want nil", ok, err)
+		}
+	}
+}
+
+func TestURLListFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"default", nil, []string{"http://127.0.0.1:8080"}},
+		{"one", []string{"--url", "http://127.0.0.1:1/"}, []string{"http://127.0.0.1:1"}},
+		{"comma-separated", []string{"--url", "http://127.0.0.1:1, http://127.0.0.1:2"}, []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}},
+		{"repeated", []string{"--url", "http://127.0.0.1:1", "--url", "http://127.0.0.1:2,http://127.0.0.1:3"},
+			[]string{"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := loadConfig{urls: urlList{urls: []string{"http://127.0.0.1:8080"}}, duration: time.Second, getWorkers: 1,
+				users: 1, postUsers: 1, timeout: time.Second}
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.Var(&cfg.urls, "url", "")
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.validate(); err != nil {
+				t.Fatalf("validate() = %v", err)
+			}
+			if !slices.Equal(cfg.urls.urls, tc.want) {
+				t.Errorf("--url %v gives %v, want %v", tc.args, cfg.urls.urls, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadTestSpreads: with two URLs both servers get the GETs. (POSTs
+// are checked through the replicas of one PostgreSQL database in
+// TestReplicasAndTrainer: two SQLite servers do not share ratings.)
+func TestLoadTestSpreads(t *testing.T) {
+	_, baseA := startServer(t, serveConfig{})
+	_, baseB := startServer(t, serveConfig{})
+	var out, errb bytes.Buffer
+	args := []string{"--http", "--url", baseA + "," + baseB, "--duration", "500ms", "--get-concurrency", "2", "--post-rate", "0", "--json"}
+	if err := runLoadTest(t.Context(), args, &out, &errb); err != nil {
+		t.Fatalf("runLoadTest(%v) = %v; stderr:\n%s", args, err, errb.String())
+	}
+	for _, base := range []string{baseA, baseB} {
+		resp, err := http.Get(base + "/api/v1/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			Requests struct {
+				ByRoute []struct {
+					Route string
+					Count int
+				} `json:"by_route"`
+			}
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range st.Requests.ByRoute {
+			if strings.Contains(r.Route, "/ratings/top/") {
+				n += r.Count
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s got no GETs: %+v", base, st.Requests.ByRoute)
 		}
 	}
 }

@@ -51,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case "train":
 		err = runTrain(ctx, args[1:], stdout, stderr)
+	case "trainer":
+		err = runTrainer(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "gen":
@@ -85,6 +87,9 @@ commands:
   serve    serve recommendations over HTTP (default data: bundled ml-latest-small)
   import   import a MovieLens data set into the database (idempotent)
   train    train on the database offline and store the model
+  trainer  the training role beside API replicas on PostgreSQL: follows writes, trains
+           while it holds the trainer lock, publishes models (no API; /healthz,
+           /readyz, /metrics only)
   eval     train on a split; compare the ranking model, the rating model and baselines
   tune     pick the ranking model's rank, λ and α by validation NDCG@10 (--model explicit: RMSE)
   bench    generate or read a data set and measure load, training, RMSE, top-N latency

@@ -22,6 +22,7 @@ import (
 	"movierec/als"
 	"movierec/api"
 	"movierec/engine"
+	"movierec/store"
 	"movierec/store/sqlite"
 	"movierec/web"
 )
@@ -38,6 +39,8 @@ type serveConfig struct {
 	corsOrigin string
 	retrainInt time.Duration
 	skipCheck  bool
+	noTrain    bool // --train=false: never trains (the zero value trains)
+	probesOnly bool // the trainer role: /healthz, /readyz and /metrics only
 	model      modelFlags
 	ranking    rankingFlags
 	log        logFlags
@@ -49,7 +52,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address")
 	cfg.data.register(fs, "data set directory imported into an empty database (default: the bundled ml-latest-small)")
-	fs.StringVar(&cfg.dbPath, "db", "movierec.db", "SQLite database file (created if missing)")
+	fs.StringVar(&cfg.dbPath, "db", "movierec.db", dbUsage)
+	train := fs.Bool("train", true, "eligible to train: with PostgreSQL the eligible processes compete for the trainer lock and one trains at a time; false never trains and loads the models others publish")
 	fs.IntVar(&cfg.minRatings, "min-ratings", 25, "a movie needs this many ratings to be recommended")
 	fs.IntVar(&cfg.maxCount, "max-count", 1000, "largest count a top-N request may ask for")
 	fs.StringVar(&cfg.apiKey, "api-key", "", "require Authorization: Bearer <key> on writes")
@@ -63,6 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	cfg.noTrain = !*train
 	log, err := cfg.log.logger(stderr)
 	if err != nil {
 		return err
@@ -92,7 +97,7 @@ type server struct {
 
 	mu     sync.Mutex // guards solver and db, set by start and released by Close
 	solver als.Solver
-	db     *sqlite.DB
+	db     store.DB
 
 	reg    *prometheus.Registry // /metrics: from the start, then the API's
 	unlock func() error         // releases the single-writer lock on the database
@@ -112,11 +117,15 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if err := cfg.validateHTTP(); err != nil {
 		return nil, err
 	}
-	// One server per database file: a second would keep its own copy of
-	// the ratings in memory and diverge (sqlite.LockWriter).
-	unlock, err := sqlite.LockWriter(cfg.dbPath)
-	if err != nil {
-		return nil, err
+	// One server per SQLite file: a second would keep its own copy of
+	// the ratings in memory and diverge (sqlite.LockWriter). PostgreSQL
+	// replicas follow each other's writes instead.
+	unlock := func() error { return nil }
+	if !isPostgres(cfg.dbPath) {
+		var err error
+		if unlock, err = sqlite.LockWriter(cfg.dbPath); err != nil {
+			return nil, err
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -135,10 +144,14 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	api.RegisterBuildInfo(s.reg, api.BuildInfo{Version: bi.Version, Revision: bi.Revision, GoVersion: bi.GoVersion})
 	starting := startingHandler(api.StartingMetrics(s.reg))
 	s.handler.Store(&starting)
+	var root http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*s.handler.Load()).ServeHTTP(w, r)
+	})
+	if !cfg.probesOnly {
+		root = withPage(page, root)
+	}
 	s.http = &http.Server{
-		Handler: withPage(page, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			(*s.handler.Load()).ServeHTTP(w, r)
-		})),
+		Handler:           root,
 		ReadHeaderTimeout: 5 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadTimeout:       30 * time.Second,
@@ -213,7 +226,11 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	s.mu.Lock()
 	s.db = st.db
 	s.mu.Unlock()
-	solver, backend, err := newServingSolver(ctx, cfg.model, log)
+	mf := cfg.model
+	if cfg.noTrain {
+		mf.backend = "cpu" // never trains: start no CUDA worker
+	}
+	solver, backend, err := newServingSolver(ctx, mf, log)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +241,7 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	s.solver = solver
 	s.mu.Unlock()
 	ranking, _ := cfg.ranking.params(cfg.model.p.Seed)
-	eng, err := engine.New(engine.Config{
+	ecfg := engine.Config{
 		Params:     cfg.model.p,
 		Ranking:    ranking,
 		MinRatings: cfg.minRatings,
@@ -236,7 +253,20 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 		Logger:     log,
 
 		RetrainInterval: cfg.retrainInt,
-	}, solver, st.movies, st.ratings)
+	}
+	var storage api.StorageChecker = st.db
+	if sh, ok := sharedStore(st.db); ok {
+		if !cfg.noTrain {
+			ecfg.Lock = sh
+		} else {
+			ecfg.NeverTrain = true
+		}
+		log.Info("shared database: following other processes' writes and models", "train", !cfg.noTrain)
+	} else if cfg.noTrain {
+		ecfg.NeverTrain = true
+		log.Warn("--train=false on a SQLite database: nothing will train; the stored model is served as it is")
+	}
+	eng, err := engine.New(ecfg, solver, st.movies, st.ratings)
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
@@ -246,8 +276,14 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	cors, _ := api.ParseCORSOrigins(cfg.corsOrigin) // checked by validateHTTP
+	if _, ok := sharedStore(st.db); ok {
+		storage = sharedHealth{db: st.db, eng: eng}
+	}
 	var h http.Handler = api.New(eng, api.Options{MaxCount: cfg.maxCount, APIKey: cfg.apiKey, AuthReads: cfg.authReads, CORSOrigins: cors,
-		Registry: s.reg, Storage: st.db}, log)
+		Registry: s.reg, Storage: storage}, log)
+	if cfg.probesOnly {
+		h = probesOnly(h)
+	}
 	s.eng.Store(eng)
 	s.handler.Store(&h)
 	return eng, nil
@@ -279,12 +315,20 @@ func (s *server) Run(ctx context.Context) error {
 			startErr <- err
 			return
 		}
-		if !eng.Ready() {
+		sh, shared := sharedStore(s.db)
+		if shared {
+			// Replicas follow every write and model; with the trainer
+			// lock (Run) one eligible process trains at a time.
+			var follow sync.WaitGroup
+			follow.Go(func() { _ = eng.Follow(bg, sh, followModels(sh)) })
+			defer follow.Wait()
+		} else if !eng.Ready() && eng.Trainer() {
 			if _, err := eng.Retrain(bg); err != nil {
 				s.log.Error("first training failed; the service stays unready until a retrain succeeds", "err", err)
 			}
 		}
 		_ = eng.Run(bg)
+		<-bg.Done() // Run returns at once on an engine that never trains
 	}()
 
 	var err error

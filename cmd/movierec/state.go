@@ -4,29 +4,34 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"movierec/engine"
+	"movierec/store"
+	"movierec/store/postgres"
 	"movierec/store/sqlite"
 )
 
 // state is what a command reads from the database at start.
 type state struct {
-	db      *sqlite.DB
+	db      store.DB
 	movies  []engine.Movie
 	ratings []engine.Rating
 	version int64
 	scale   engine.Scale
 }
 
-// openState opens the database, checks it with PRAGMA quick_check unless
-// skipCheck, imports src (or the bundled data) first when it is empty,
-// and reads the catalog and all ratings.
+// openState opens the database (a SQLite file or a PostgreSQL URL, see
+// openStore), checks it (SQLite: PRAGMA quick_check) unless skipCheck,
+// imports src (or the bundled data) first when it is empty, and reads the
+// catalog and all ratings.
 func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bool, log *slog.Logger) (*state, error) {
-	db, err := sqlite.Open(ctx, dbPath, log)
+	db, err := openStore(ctx, dbPath, log)
 	if err != nil {
 		return nil, err
 	}
+	dbPath = dbName(dbPath)
 	if !skipCheck {
 		start := time.Now()
 		if err := db.QuickCheck(ctx); err != nil {
@@ -52,7 +57,7 @@ func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bo
 	start := time.Now()
 	st := &state{db: db}
 	if st.movies, err = db.Movies(ctx); err == nil {
-		if st.ratings, st.version, err = db.ReadRatings(ctx, func(p sqlite.ReadProgress) {
+		if st.ratings, st.version, err = db.ReadRatings(ctx, func(p store.ReadProgress) {
 			log.Info("reading the database", "rows", p.Done, "of", p.Total,
 				"percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
 				"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
@@ -73,12 +78,12 @@ func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bo
 
 // importData loads a data set and imports it with progress in the log. It
 // returns how many ratings were added and how many the data set has.
-func importData(ctx context.Context, db *sqlite.DB, src *dataSource, log *slog.Logger) (added int64, total int, err error) {
+func importData(ctx context.Context, db store.DB, src *dataSource, log *slog.Logger) (added int64, total int, err error) {
 	ds, err := src.load(log)
 	if err != nil {
 		return 0, 0, err
 	}
-	added, err = db.Import(ctx, ds.Movies, ds.Ratings, ds.Scale, func(p sqlite.ImportProgress) {
+	added, err = db.Import(ctx, ds.Movies, ds.Ratings, ds.Scale, func(p store.ImportProgress) {
 		log.Info("importing", "rows", p.Done, "of", p.Total, "percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
 			"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
 	})
@@ -89,7 +94,28 @@ func importData(ctx context.Context, db *sqlite.DB, src *dataSource, log *slog.L
 	return added, len(ds.Ratings), nil
 }
 
-// openStore opens the database without reading it.
-func openStore(ctx context.Context, dbPath string, log *slog.Logger) (*sqlite.DB, error) {
-	return sqlite.Open(ctx, dbPath, log)
+// openStore opens the database without reading it: PostgreSQL when db is
+// a postgres:// or postgresql:// URL (several processes may share it),
+// else the SQLite file db (created if missing).
+func openStore(ctx context.Context, db string, log *slog.Logger) (store.DB, error) {
+	if isPostgres(db) {
+		return openPostgres(ctx, db, log)
+	}
+	return sqlite.Open(ctx, db, log)
+}
+
+// isPostgres reports whether --db names a PostgreSQL database.
+func isPostgres(db string) bool { return postgres.IsURL(db) }
+
+// dbName is --db as logs and messages show it: a URL without its
+// password.
+func dbName(db string) string {
+	if !isPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
 }

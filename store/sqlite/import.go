@@ -7,13 +7,11 @@ import (
 	"time"
 
 	"movierec/engine"
+	"movierec/store"
 )
 
-// ImportProgress is reported while importing.
-type ImportProgress struct {
-	Done, Total int
-	Elapsed     time.Duration
-}
+// ImportProgress is reported while importing (store.ImportProgress).
+type ImportProgress = store.ImportProgress
 
 // rowsPerInsert is how many ratings one INSERT statement carries (4
 // parameters each, well under SQLite's 32766-parameter limit).

@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 
 	"movierec/engine"
+	"movierec/store"
 )
 
 //go:embed migrations/*.sql
@@ -45,8 +46,10 @@ type DB struct {
 // readConns is the size of the reader pool.
 const readConns = 4
 
-// ErrClosed is returned by writes after Close.
-var ErrClosed = errors.New("store closed")
+// ErrClosed is returned by writes after Close (store.ErrClosed).
+var ErrClosed = store.ErrClosed
+
+var _ store.DB = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations. log may be nil. An existing file that is not a movierec
@@ -193,11 +196,8 @@ func (d *DB) Ratings(ctx context.Context) ([]engine.Rating, int64, error) {
 	return d.ReadRatings(ctx, nil)
 }
 
-// ReadProgress is reported while reading all ratings.
-type ReadProgress struct {
-	Done, Total int
-	Elapsed     time.Duration
-}
+// ReadProgress is reported while reading all ratings (store.ReadProgress).
+type ReadProgress = store.ReadProgress
 
 // readProgressEvery is how often ReadRatings reports progress.
 var readProgressEvery = time.Second

@@ -1,0 +1,140 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"movierec/als"
+	"movierec/engine"
+)
+
+// keepModels is how many trained snapshots stay in the database (each is
+// one or two rows: the rating model and the ranking model).
+const keepModels = 3
+
+// SaveModel stores a published snapshot with the data version it saw, in
+// one transaction that NOTIFYs ChannelModels: the rating model as one row
+// keyed by its Params and, when the snapshot has one, the ranking model as
+// another keyed by RankerParams. It prunes all but the newest few rows.
+// A failure is counted in StorageStatus; the error wraps
+// engine.ErrStoreUnavailable when the database cannot be reached.
+func (d *DB) SaveModel(ctx context.Context, s *engine.Snapshot) error {
+	return d.noteSave(d.saveModel(ctx, s))
+}
+
+func (d *DB) saveModel(ctx context.Context, s *engine.Snapshot) error {
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := insertModel(ctx, tx, s, s.Model, s.Params, s.TrainSeconds, s.TrainRMSE); err != nil {
+		return err
+	}
+	if s.Ranker != nil {
+		if err := insertModel(ctx, tx, s, s.Ranker, s.RankerParams, s.RankerSeconds, s.RankerError); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM models WHERE id NOT IN (SELECT id FROM models ORDER BY id DESC LIMIT $1)`, 2*keepModels); err != nil {
+		return fmt.Errorf("prune models: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_notify('"+ChannelModels+"', $1::bigint::text)", s.DataVersion); err != nil {
+		return fmt.Errorf("save model: notify: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
+}
+
+// insertModel adds one row of models: m, one of s's models, trained with p.
+func insertModel(ctx context.Context, tx pgx.Tx, s *engine.Snapshot, m *als.Model, p als.Params, secs, trainErr float64) error {
+	params, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	var ub, ib []byte
+	if m.Bias {
+		ub, ib = f32s(m.UserBias), f32s(m.ItemBias)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO models (data_version, params, backend, trained_at, train_seconds, train_rmse,
+		num_ratings, rank, bias, mean, user_ids, movie_ids, user_factors, item_factors, user_bias, item_bias)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		s.DataVersion, string(params), s.Backend, s.TrainedAt.UnixMilli(), secs, trainErr,
+		s.Ratings, m.Rank, m.Bias, m.Mean, i32s(s.UserIDs), i32s(s.MovieIDs), f32s(m.UserFactors), f32s(m.ItemFactors), ub, ib)
+	if err != nil {
+		return fmt.Errorf("save model (%v): %w", p.Objective, err)
+	}
+	return nil
+}
+
+// LatestModel returns the newest stored model trained with p, or nil when
+// there is none (engine.ModelSource). The caller compares its DataVersion
+// with the current one.
+func (d *DB) LatestModel(ctx context.Context, p als.Params) (*engine.Snapshot, error) {
+	params, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	row := d.pool.QueryRow(ctx, `SELECT data_version, backend, trained_at, train_seconds, train_rmse, num_ratings,
+		rank, bias, mean, user_ids, movie_ids, user_factors, item_factors, user_bias, item_bias
+		FROM models WHERE params = $1 ORDER BY id DESC LIMIT 1`, string(params))
+	var (
+		s                   engine.Snapshot
+		m                   als.Model
+		trainedAt           int64
+		uids, mids, uf, itf []byte
+		ub, ib              []byte
+	)
+	err = row.Scan(&s.DataVersion, &s.Backend, &trainedAt, &s.TrainSeconds, &s.TrainRMSE, &s.Ratings,
+		&m.Rank, &m.Bias, &m.Mean, &uids, &mids, &uf, &itf, &ub, &ib)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", unavailable(err))
+	}
+	s.Params = p
+	s.TrainedAt = time.UnixMilli(trainedAt)
+	s.UserIDs, s.MovieIDs = toI32s(uids), toI32s(mids)
+	m.UserFactors, m.ItemFactors = toF32s(uf), toF32s(itf)
+	m.NumUsers, m.NumItems = len(s.UserIDs), len(s.MovieIDs)
+	if m.Bias {
+		m.UserBias, m.ItemBias = toF32s(ub), toF32s(ib)
+	}
+	if m.Rank < 1 || len(m.UserFactors) != m.NumUsers*m.Rank || len(m.ItemFactors) != m.NumItems*m.Rank ||
+		m.Bias && (len(m.UserBias) != m.NumUsers || len(m.ItemBias) != m.NumItems) {
+		return nil, fmt.Errorf("load model: stored arrays do not match rank %d, %d users, %d movies", m.Rank, m.NumUsers, m.NumItems)
+	}
+	s.Model = &m
+	return &s, nil
+}
+
+func f32s(v []float32) []byte {
+	b, _ := binary.Append(make([]byte, 0, 4*len(v)), binary.LittleEndian, v)
+	return b
+}
+
+func i32s(v []int32) []byte {
+	b, _ := binary.Append(make([]byte, 0, 4*len(v)), binary.LittleEndian, v)
+	return b
+}
+
+func toF32s(b []byte) []float32 {
+	v := make([]float32, len(b)/4)
+	_, _ = binary.Decode(b, binary.LittleEndian, v)
+	return v
+}
+
+func toI32s(b []byte) []int32 {
+	v := make([]int32, len(b)/4)
+	_, _ = binary.Decode(b, binary.LittleEndian, v)
+	return v
+}

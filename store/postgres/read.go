@@ -1,0 +1,200 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"movierec/engine"
+	"movierec/store"
+)
+
+// ReadProgress is reported while reading all ratings (store.ReadProgress).
+type ReadProgress = store.ReadProgress
+
+// readProgressEvery is how often ReadRatings reports progress.
+var readProgressEvery = time.Second
+
+// readParts is how many connections read the ratings table at once. The
+// work is the server's (its COPY), so the bound is not this process's
+// core count.
+var readParts int64 = 4
+
+// minPartPages is the least heap pages (8 KiB, about 180 ratings each) a
+// part of a parallel read gets: smaller tables are read on one connection.
+var minPartPages int64 = 2048
+
+// sqlNoJIT turns JIT compilation off for a transaction: a full scan's
+// cost estimate crosses jit_above_cost, and compiling costs more than it
+// saves on four plain columns.
+const sqlNoJIT = "SET LOCAL jit = off"
+
+// ReadRatings returns every rating ordered by user and movie, and the data
+// version they make up. The ratings table is read through COPY in binary
+// format, split by heap pages (TID range scans) over up to 4 connections
+// (at most half the pool), all in one REPEATABLE READ snapshot (exported
+// by the first and imported by the others), so the parts and the version
+// agree. progress (may be nil) is called about once a second from another
+// goroutine, never after ReadRatings returns. The error wraps
+// engine.ErrStoreUnavailable when the database cannot be reached.
+func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
+	rs, v, err := d.readRatings(ctx, progress)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	}
+	return rs, v, nil
+}
+
+// readPart is one stretch of heap pages [lo, hi) of a parallel read; hi 0
+// means to the end.
+type readPart struct {
+	conn   *pgxpool.Conn
+	tx     pgx.Tx
+	lo, hi int64
+	dec    ratingDecoder
+}
+
+func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
+	start := time.Now()
+	first := &readPart{}
+	parts := []*readPart{first}
+	defer func() {
+		for _, p := range parts {
+			if p.tx != nil {
+				p.tx.Rollback(context.Background())
+			}
+			if p.conn != nil {
+				p.conn.Release()
+			}
+		}
+	}()
+	var err error
+	if first.conn, err = d.pool.Acquire(ctx); err != nil {
+		return nil, 0, err
+	}
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	if first.tx, err = first.conn.BeginTx(ctx, opts); err != nil {
+		return nil, 0, err
+	}
+	if _, err := first.tx.Exec(ctx, sqlNoJIT); err != nil {
+		return nil, 0, err
+	}
+	var (
+		version  int64
+		estimate float64 // the planner's row count: -1 for a table never analyzed
+		pages    int64
+		snapshot string
+	)
+	if err := first.tx.QueryRow(ctx, `SELECT data_version, (SELECT reltuples FROM pg_class WHERE oid = 'ratings'::regclass),
+		pg_relation_size('ratings') / current_setting('block_size')::bigint, pg_export_snapshot()
+		FROM meta WHERE id = 1`).Scan(&version, &estimate, &pages, &snapshot); err != nil {
+		return nil, 0, err
+	}
+	estimate = max(estimate, 0)
+	n := int(min(readParts, max(int64(d.pool.Config().MaxConns)/2, 1), max(pages/minPartPages, 1)))
+	for i := 1; i < n; i++ {
+		p := &readPart{lo: pages * int64(i) / int64(n)}
+		parts[i-1].hi = p.lo
+		parts = append(parts, p)
+		if p.conn, err = d.pool.Acquire(ctx); err != nil {
+			return nil, 0, err
+		}
+		if p.tx, err = p.conn.BeginTx(ctx, opts); err != nil {
+			return nil, 0, err
+		}
+		if _, err := p.tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
+			return nil, 0, err
+		}
+		if _, err := p.tx.Exec(ctx, sqlNoJIT); err != nil {
+			return nil, 0, err
+		}
+	}
+	// The first part's slice holds the whole result; the others are
+	// appended to it.
+	first.dec.Out = make([]engine.Rating, 0, int(estimate*1.02)+1024)
+	for _, p := range parts[1:] {
+		p.dec.Out = make([]engine.Rating, 0, int(estimate*1.05)/n+1024)
+	}
+	if progress != nil {
+		stop := make(chan struct{})
+		ticked := make(chan struct{})
+		defer func() { close(stop); <-ticked }()
+		go func() {
+			defer close(ticked)
+			t := time.NewTicker(readProgressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					done := 0
+					for _, p := range parts {
+						done += int(p.dec.Done.Load())
+					}
+					progress(ReadProgress{Done: done, Total: int(estimate), Elapsed: time.Since(start)})
+				}
+			}
+		}()
+	}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Go(func() { errs[i] = p.copy(ctx, len(parts) == 1) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	out := first.dec.Out
+	for _, p := range parts[1:] {
+		out = append(out, p.dec.Out...)
+		p.dec.Out = nil
+	}
+	// In heap order, which is key order after an import; rerates append.
+	if !sortedByKey(out) {
+		slices.SortFunc(out, compareKey)
+	}
+	return out, version, nil
+}
+
+// copy reads the part's pages (or the whole table) into p.dec.
+func (p *readPart) copy(ctx context.Context, whole bool) error {
+	sql := "COPY ratings (user_id, movie_id, rating, ts) TO STDOUT (FORMAT binary)"
+	if !whole {
+		where := fmt.Sprintf("ctid >= '(%d,0)'", p.lo)
+		if p.hi > 0 {
+			where += fmt.Sprintf(" AND ctid < '(%d,0)'", p.hi)
+		}
+		sql = "COPY (SELECT user_id, movie_id, rating, ts FROM ratings WHERE " + where + ") TO STDOUT (FORMAT binary)"
+	}
+	if _, err := p.conn.Conn().PgConn().CopyTo(ctx, &p.dec, sql); err != nil {
+		return err
+	}
+	return p.dec.finish()
+}
+
+// compareKey orders ratings by user, then movie.
+func compareKey(a, b engine.Rating) int {
+	if c := cmp.Compare(a.User, b.User); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Movie, b.Movie)
+}
+
+// sortedByKey reports whether rs is strictly increasing by (user, movie).
+func sortedByKey(rs []engine.Rating) bool {
+	for i := 1; i < len(rs); i++ {
+		if a, b := rs[i-1], rs[i]; a.User > b.User || a.User == b.User && a.Movie >= b.Movie {
+			return false
+		}
+	}
+	return true
+}
