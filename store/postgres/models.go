@@ -79,6 +79,29 @@ func insertModel(ctx context.Context, tx pgx.Tx, s *engine.Snapshot, m *als.Mode
 // there is none (engine.ModelSource). The caller compares its DataVersion
 // with the current one.
 func (d *DB) LatestModel(ctx context.Context, p als.Params) (*engine.Snapshot, error) {
+	return d.latestModel(ctx, p)
+}
+
+// LatestModelVersion returns the data version of the newest stored model
+// trained with p, and found false when there is none, with one indexed
+// query and without loading the model (engine.ModelVersioner): a
+// follower asks on every notification and loads only a newer model.
+func (d *DB) LatestModelVersion(ctx context.Context, p als.Params) (version int64, found bool, err error) {
+	params, err := json.Marshal(p) // the key LatestModel uses
+	if err != nil {
+		return 0, false, err
+	}
+	err = d.pool.QueryRow(ctx, `SELECT data_version FROM models WHERE params = $1 ORDER BY id DESC LIMIT 1`, string(params)).Scan(&version)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("newest model version: %w", unavailable(err))
+	}
+	return version, true, nil
+}
+
+func (d *DB) latestModel(ctx context.Context, p als.Params) (*engine.Snapshot, error) {
 	params, err := json.Marshal(p)
 	if err != nil {
 		return nil, err

@@ -409,6 +409,17 @@ func testModels(t *testing.T, open Open) {
 	if got, err := db.LatestModel(t.Context(), other); err != nil || got != nil {
 		t.Errorf("LatestModel(other params) = %v, %v, want none", got, err)
 	}
+	if mv, ok := db.(engine.ModelVersioner); ok {
+		for _, tc := range []struct {
+			p     als.Params
+			v     int64
+			found bool
+		}{{p, 5, true}, {rp, 5, true}, {other, 0, false}} {
+			if v, found, err := mv.LatestModelVersion(t.Context(), tc.p); err != nil || v != tc.v || found != tc.found {
+				t.Errorf("LatestModelVersion(%v) = %d, %t, %v, want %d, %t", tc.p, v, found, err, tc.v, tc.found)
+			}
+		}
+	}
 }
 
 func testTrainings(t *testing.T, open Open) {
