@@ -5,7 +5,7 @@
 import {Client} from './api.js';
 import {$, clearMessages, debounce, el, fmtFixed, fmtInt, fmtTime, showError, showInfo, waitReady} from './dom.js';
 import {askKey, showKeyState} from './keydialog.js';
-import {MOVIELENS_SCALE, stars} from './stars.js';
+import {MOVIELENS_SCALE, ratingWidget} from './stars.js';
 
 const USER_STORAGE = 'movierec.user';
 const MAX_USER = 2147483647;
@@ -37,7 +37,7 @@ class RateView {
     await waitReady(this.client);
     try {
       const m = await this.client.model();
-      if (m && m.scale && m.scale.max > m.scale.min && m.scale.step > 0) this.scale = m.scale;
+      if (m && m.scale) this.scale = m.scale; // any kind: ratingWidget picks stars or a number field
     } catch (err) {
       showError(err, 'Reading the model');
     }
@@ -249,7 +249,7 @@ class RateView {
         el('span', {class: 'title', text: m.title}),
         el('span', {class: 'meta', text: details.filter(Boolean).join(' · ')})),
       el('div', {class: 'actions'},
-        stars({value: mine ? mine.rating : undefined, scale: this.scale, label: `Your rating of ${m.title}`,
+        ratingWidget({value: mine ? mine.rating : undefined, scale: this.scale, label: `Your rating of ${m.title}`,
           onRate: (v) => this.rate(m, v)}),
         mine ? el('button', {type: 'button', class: 'remove', text: 'Remove',
           'aria-label': `Remove your rating of ${m.title}`, onclick: () => this.unrate(m)}) : null,
