@@ -2,12 +2,11 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
 	"movierec/engine"
+	"movierec/store"
 )
 
 // keepTrainings is how many trainings stay in the database.
@@ -15,35 +14,10 @@ const keepTrainings = 50
 
 var _ engine.TrainingLog = (*DB)(nil)
 
-// modelTrainingRow is the JSON shape of one model in trainings.models.
-type modelTrainingRow struct {
-	Model      string         `json:"model"`
-	Params     string         `json:"params"`
-	Iterations []iterationRow `json:"iterations"`
-}
-
-// iterationRow is one iteration; a train error that is not finite (a
-// diverged fit) is stored as null and read back as NaN.
-type iterationRow struct {
-	N          int      `json:"n"`
-	TrainError *float64 `json:"train_error"`
-	Seconds    float64  `json:"seconds"`
-}
-
 // AddTraining stores t (its ID is ignored) and prunes all but the newest
 // 50, in one transaction. It returns the id it got.
 func (d *DB) AddTraining(ctx context.Context, t engine.Training) (int64, error) {
-	models := make([]modelTrainingRow, len(t.Models))
-	for i, m := range t.Models {
-		models[i] = modelTrainingRow{Model: m.Model, Params: m.Params, Iterations: make([]iterationRow, len(m.Iterations))}
-		for j, it := range m.Iterations {
-			models[i].Iterations[j] = iterationRow{N: it.N, Seconds: it.Seconds}
-			if !math.IsNaN(it.TrainError) && !math.IsInf(it.TrainError, 0) {
-				models[i].Iterations[j].TrainError = &it.TrainError
-			}
-		}
-	}
-	js, err := json.Marshal(models)
+	js, err := store.TrainingModelsJSON(t.Models)
 	if err != nil {
 		return 0, err
 	}
@@ -85,19 +59,8 @@ func (d *DB) Trainings(ctx context.Context, limit int) ([]engine.Training, error
 			return nil, fmt.Errorf("read trainings: %w", err)
 		}
 		t.StartedAt = time.UnixMilli(started)
-		var models []modelTrainingRow
-		if err := json.Unmarshal([]byte(js), &models); err != nil {
+		if t.Models, err = store.ParseTrainingModels([]byte(js)); err != nil {
 			return nil, fmt.Errorf("read training %d: %w", t.ID, err)
-		}
-		t.Models = make([]engine.ModelTraining, len(models))
-		for i, m := range models {
-			t.Models[i] = engine.ModelTraining{Model: m.Model, Params: m.Params, Iterations: make([]engine.IterationStat, len(m.Iterations))}
-			for j, it := range m.Iterations {
-				t.Models[i].Iterations[j] = engine.IterationStat{N: it.N, TrainError: math.NaN(), Seconds: it.Seconds}
-				if it.TrainError != nil {
-					t.Models[i].Iterations[j].TrainError = *it.TrainError
-				}
-			}
 		}
 		out = append(out, t)
 	}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"movierec/als"
 	"movierec/engine"
+	"movierec/store"
 )
 
 // keepModels is how many trained snapshots stay in the database (each is
@@ -61,13 +61,13 @@ func insertModel(ctx context.Context, tx *sql.Tx, s *engine.Snapshot, m *als.Mod
 	}
 	var ub, ib []byte
 	if m.Bias {
-		ub, ib = f32s(m.UserBias), f32s(m.ItemBias)
+		ub, ib = store.Float32Bytes(m.UserBias), store.Float32Bytes(m.ItemBias)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO models (data_version, params, backend, trained_at, train_seconds, train_rmse,
 		num_ratings, rank, bias, mean, user_ids, movie_ids, user_factors, item_factors, user_bias, item_bias)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.DataVersion, string(params), s.Backend, s.TrainedAt.UnixMilli(), secs, trainErr,
-		s.Ratings, m.Rank, m.Bias, m.Mean, i32s(s.UserIDs), i32s(s.MovieIDs), f32s(m.UserFactors), f32s(m.ItemFactors), ub, ib)
+		s.Ratings, m.Rank, m.Bias, m.Mean, store.Int32Bytes(s.UserIDs), store.Int32Bytes(s.MovieIDs), store.Float32Bytes(m.UserFactors), store.Float32Bytes(m.ItemFactors), ub, ib)
 	if err != nil {
 		return fmt.Errorf("save model (%v): %w", p.Objective, err)
 	}
@@ -101,38 +101,10 @@ func (d *DB) LatestModel(ctx context.Context, p als.Params) (*engine.Snapshot, e
 	}
 	s.Params = p
 	s.TrainedAt = time.UnixMilli(trainedAt)
-	s.UserIDs, s.MovieIDs = toI32s(uids), toI32s(mids)
-	m.UserFactors, m.ItemFactors = toF32s(uf), toF32s(itf)
-	m.NumUsers, m.NumItems = len(s.UserIDs), len(s.MovieIDs)
-	if m.Bias {
-		m.UserBias, m.ItemBias = toF32s(ub), toF32s(ib)
-	}
-	if m.Rank < 1 || len(m.UserFactors) != m.NumUsers*m.Rank || len(m.ItemFactors) != m.NumItems*m.Rank ||
-		m.Bias && (len(m.UserBias) != m.NumUsers || len(m.ItemBias) != m.NumItems) {
-		return nil, fmt.Errorf("load model: stored arrays do not match rank %d, %d users, %d movies", m.Rank, m.NumUsers, m.NumItems)
+	if err := store.DecodeModel(&s, &m, store.ModelBlobs{UserIDs: uids, MovieIDs: mids,
+		UserFactors: uf, ItemFactors: itf, UserBias: ub, ItemBias: ib}); err != nil {
+		return nil, err
 	}
 	s.Model = &m
 	return &s, nil
-}
-
-func f32s(v []float32) []byte {
-	b, _ := binary.Append(make([]byte, 0, 4*len(v)), binary.LittleEndian, v)
-	return b
-}
-
-func i32s(v []int32) []byte {
-	b, _ := binary.Append(make([]byte, 0, 4*len(v)), binary.LittleEndian, v)
-	return b
-}
-
-func toF32s(b []byte) []float32 {
-	v := make([]float32, len(b)/4)
-	_, _ = binary.Decode(b, binary.LittleEndian, v)
-	return v
-}
-
-func toI32s(b []byte) []int32 {
-	v := make([]int32, len(b)/4)
-	_, _ = binary.Decode(b, binary.LittleEndian, v)
-	return v
 }
