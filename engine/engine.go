@@ -108,6 +108,13 @@ type Engine struct {
 	counts []atomic.Int32
 	sums   []floatSum // Σ rating
 
+	// The movies with at least Config.MinRatings ratings, for top-N lists
+	// (eligible.go): rebuilt on demand after a count crosses that floor.
+	allIx    []int32                        // 0 … len(movies)−1, fixed after New
+	eligible atomic.Pointer[eligibleMovies] // nil until first asked
+	eligGen  atomic.Uint64                  // bumped when a count crosses the floor
+	eligMu   sync.Mutex                     // serialises rebuilds
+
 	mu      sync.RWMutex
 	userIx  map[int32]int32 // user id → user index (guarded by mu)
 	userIDs []int32         // user index → id (guarded by mu)
@@ -296,6 +303,10 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 		return nil, err
 	}
 	e.titles = newTitleIndex(movies)
+	e.allIx = make([]int32, len(movies))
+	for i := range e.allIx {
+		e.allIx[i] = int32(i)
+	}
 	return e, nil
 }
 

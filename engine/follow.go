@@ -441,6 +441,7 @@ func (e *Engine) Reload(ratings []Rating, version int64) {
 		e.counts[i].Store(counts[i])
 		e.sums[i].Store(sums[i])
 	}
+	e.eligGen.Add(1) // every count may have moved
 	clear(e.ahead)
 	e.following = true
 	e.applied = version

@@ -12,7 +12,8 @@ const scoreBlock = 512
 // topScored offers top every movie below m.NumItems that the user has not
 // rated (rated: catalog indices, ascending), that has at least minR
 // ratings and, with a genre, is of that genre, scored x·y (plus the
-// biases when m has them). Block by block, it collects the candidates'
+// biases when m has them). It walks only e.candidates(minR) (with the
+// engine's own floor, the movies at or above it). Block by block, it collects the candidates'
 // indices, scores them with one AVX2/FMA kernel call (f32.DotsIdx, which
 // reads only the candidates' rows of the item table) and pushes them into
 // the bounded heap, skipping at once the scores below its worst. It
@@ -26,15 +27,21 @@ func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, x []float32, us
 	if m.Bias {
 		base = m.Mean + userBias
 	}
-	limit := min(m.NumItems, len(e.movies))
-	for lo := 0; lo < limit; lo += scoreBlock {
-		hi := min(lo+scoreBlock, limit)
+	limit := int32(min(m.NumItems, len(e.movies)))
+	pool := e.candidates(minR) // ascending catalog indexes
+	for len(pool) > 0 && pool[0] < limit {
 		ids := sc.cand[:0]
-		for i := lo; i < hi; i++ {
-			for len(rated) > 0 && rated[0] < int32(i) {
+		for len(pool) > 0 && len(ids) < scoreBlock {
+			i := pool[0]
+			if i >= limit {
+				pool = nil
+				break
+			}
+			pool = pool[1:]
+			for len(rated) > 0 && rated[0] < i {
 				rated = rated[1:]
 			}
-			if len(rated) > 0 && rated[0] == int32(i) {
+			if len(rated) > 0 && rated[0] == i {
 				continue
 			}
 			if minR > 0 && int(e.counts[i].Load()) < minR {
@@ -43,7 +50,7 @@ func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, x []float32, us
 			if genre != "" && !hasGenre(e.movies[i].Genres, genre) {
 				continue
 			}
-			ids = append(ids, int32(i))
+			ids = append(ids, i)
 		}
 		scores := sc.part[:len(ids)]
 		f32.DotsIdx(scores, m.ItemFactors, m.Rank, ids, x)

@@ -140,7 +140,7 @@ func (e *Engine) mergeLocked(u int32, sets []pending, dels []int32, v int64) {
 				d++
 			}
 			if d < len(dels) && dels[d] == m {
-				e.counts[m].Add(-1)
+				e.addCount(m, -1)
 				e.sums[m].Add(-toSum(old.vals[i]))
 			} else {
 				n.movies = append(n.movies, m)
@@ -150,7 +150,7 @@ func (e *Engine) mergeLocked(u int32, sets []pending, dels []int32, v int64) {
 		case i == len(old.movies) || sets[j].ix < old.movies[i]:
 			n.movies = append(n.movies, sets[j].ix)
 			n.vals = append(n.vals, sets[j].val)
-			e.counts[sets[j].ix].Add(1)
+			e.addCount(sets[j].ix, 1)
 			e.sums[sets[j].ix].Add(toSum(sets[j].val))
 			j++
 		default: // same movie: the new rating replaces the old

@@ -1,0 +1,52 @@
+package engine
+
+// eligibleMovies is the list of movies a top-N list may offer under the
+// engine's rating floor (Config.MinRatings): the catalog indexes whose
+// count is at least the floor, ascending, as of generation gen. It is
+// immutable once published.
+type eligibleMovies struct {
+	gen uint64
+	ix  []int32
+}
+
+// addCount adds d (±1) to catalog movie i's rating count and, when the
+// count crosses the rating floor, marks the eligible list stale. Safe for
+// concurrent use.
+func (e *Engine) addCount(i int32, d int32) {
+	n := e.counts[i].Add(d)
+	if floor := int32(e.cfg.MinRatings); floor > 0 && (d > 0 && n == floor || d < 0 && n == floor-1) {
+		e.eligGen.Add(1)
+	}
+}
+
+// candidates returns the catalog indexes a top-N list with rating floor
+// minR scans, ascending: with the engine's own floor, the eligible list
+// (rebuilt here when a count crossed the floor since it was built), so a
+// list on a large catalog skips the movies below the floor without
+// looking at them; else every movie. The caller still checks each
+// candidate's count, which may have moved since: the list only saves the
+// scan. Safe for concurrent use; the result must not be modified.
+func (e *Engine) candidates(minR int) []int32 {
+	if minR <= 0 || minR != e.cfg.MinRatings {
+		return e.allIx
+	}
+	if p := e.eligible.Load(); p != nil && p.gen == e.eligGen.Load() {
+		return p.ix
+	}
+	e.eligMu.Lock()
+	defer e.eligMu.Unlock()
+	// Read the generation before the counts: a crossing during the scan
+	// bumps it, so the list built here is rebuilt on the next call.
+	gen := e.eligGen.Load()
+	if p := e.eligible.Load(); p != nil && p.gen == gen {
+		return p.ix
+	}
+	ix := make([]int32, 0, len(e.movies)/4)
+	for i := range e.counts {
+		if int(e.counts[i].Load()) >= minR {
+			ix = append(ix, int32(i))
+		}
+	}
+	e.eligible.Store(&eligibleMovies{gen: gen, ix: ix})
+	return ix
+}
