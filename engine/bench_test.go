@@ -93,6 +93,16 @@ func BenchmarkAddRatingsFoldIn(b *testing.B) {
 // is the process's CPU time per call, which a busy shared machine
 // inflates less than the wall time.
 func BenchmarkTopLarge(b *testing.B) {
+	// contiguous: the popular movies are the first 15,000 of the table;
+	// scattered: every third one, as on real data, where the movies above
+	// the floor lie all over the table.
+	for _, stride := range []int{1, 3} {
+		name := map[int]string{1: "contiguous", 3: "scattered"}[stride]
+		b.Run(name, func(b *testing.B) { benchmarkTopLarge(b, stride) })
+	}
+}
+
+func benchmarkTopLarge(b *testing.B, stride int) {
 	const users, movies, popular, rank = 5000, 59047, 15000, 64
 	rng := rand.New(rand.NewPCG(7, 8))
 	ms := make([]engine.Movie, movies)
@@ -109,7 +119,7 @@ func BenchmarkTopLarge(b *testing.B) {
 	}
 	for i := range popular {
 		for range 30 {
-			add(int32(1+rng.IntN(users)), int32(i+1))
+			add(int32(1+rng.IntN(users)), int32(stride*i+1))
 		}
 	}
 	for u := range users {

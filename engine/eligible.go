@@ -1,5 +1,10 @@
 package engine
 
+import (
+	"movierec/als"
+	"movierec/internal/f32"
+)
+
 // eligibleMovies is the list of movies a top-N list may offer under the
 // engine's rating floor (Config.MinRatings): the catalog indexes whose
 // count is at least the floor, ascending, as of generation gen. It is
@@ -19,19 +24,19 @@ func (e *Engine) addCount(i int32, d int32) {
 	}
 }
 
-// candidates returns the catalog indexes a top-N list with rating floor
-// minR scans, ascending: with the engine's own floor, the eligible list
-// (rebuilt here when a count crossed the floor since it was built), so a
-// list on a large catalog skips the movies below the floor without
-// looking at them; else every movie. The caller still checks each
-// candidate's count, which may have moved since: the list only saves the
-// scan. Safe for concurrent use; the result must not be modified.
-func (e *Engine) candidates(minR int) []int32 {
+// eligibleFor returns the movies a top-N list with rating floor minR
+// walks when minR is the engine's own floor: the eligible list, rebuilt
+// here when a count crossed the floor since it was built, so a list on a
+// large catalog skips the movies below the floor without looking at them.
+// Otherwise (another floor, or none) it returns nil: every movie. The
+// caller still checks each candidate's count, which may have moved since.
+// Safe for concurrent use; the result must not be modified.
+func (e *Engine) eligibleFor(minR int) *eligibleMovies {
 	if minR <= 0 || minR != e.cfg.MinRatings {
-		return e.allIx
+		return nil
 	}
 	if p := e.eligible.Load(); p != nil && p.gen == e.eligGen.Load() {
-		return p.ix
+		return p
 	}
 	e.eligMu.Lock()
 	defer e.eligMu.Unlock()
@@ -39,7 +44,7 @@ func (e *Engine) candidates(minR int) []int32 {
 	// bumps it, so the list built here is rebuilt on the next call.
 	gen := e.eligGen.Load()
 	if p := e.eligible.Load(); p != nil && p.gen == gen {
-		return p.ix
+		return p
 	}
 	ix := make([]int32, 0, len(e.movies)/4)
 	for i := range e.counts {
@@ -47,6 +52,74 @@ func (e *Engine) candidates(minR int) []int32 {
 			ix = append(ix, int32(i))
 		}
 	}
-	e.eligible.Store(&eligibleMovies{gen: gen, ix: ix})
-	return ix
+	p := &eligibleMovies{gen: gen, ix: ix}
+	e.eligible.Store(p)
+	return p
+}
+
+// packedRows is a copy of one model's item rows of the eligible movies,
+// contiguous in the eligible list's order, so that a top-N list reads
+// them sequentially (on a large catalog the eligible movies are scattered
+// over the item table, and gathered reads cost about 2.5× as much). It is
+// immutable once published; rows[j·Rank:] is the row of ix[j].
+type packedRows struct {
+	model *als.Model
+	list  *eligibleMovies
+	ix    []int32 // list.ix below model.NumItems
+	rows  []float32
+}
+
+// packedFor returns m's rows of the eligible list el, from the cache when
+// it was built for the same model and list, else built now (one copy of
+// len(el.ix)·Rank floats, once per published model and list). Safe for
+// concurrent use; the result must not be modified.
+func (e *Engine) packedFor(m *als.Model, el *eligibleMovies) *packedRows {
+	if p := e.packed.Load(); p != nil && p.model == m && p.list == el {
+		return p
+	}
+	e.packMu.Lock()
+	defer e.packMu.Unlock()
+	if p := e.packed.Load(); p != nil && p.model == m && p.list == el {
+		return p
+	}
+	ix := el.ix
+	for len(ix) > 0 && int(ix[len(ix)-1]) >= m.NumItems {
+		ix = ix[:len(ix)-1]
+	}
+	k := m.Rank
+	rows := make([]float32, len(ix)*k)
+	for j, i := range ix {
+		copy(rows[j*k:(j+1)*k], m.ItemFactors[int(i)*k:])
+	}
+	p := &packedRows{model: m, list: el, ix: ix, rows: rows}
+	e.packed.Store(p)
+	return p
+}
+
+// topPacked is topScored over the packed rows p: every row is scored
+// (sequential reads), and the filters apply before the heap. It allocates
+// nothing once sc has grown.
+func (e *Engine) topPacked(top *topN, sc *scratch, p *packedRows, x []float32, base float32, rated []int32, minR int, genre string) {
+	m, k := p.model, p.model.Rank
+	for lo := 0; lo < len(p.ix); lo += scoreBlock {
+		hi := min(lo+scoreBlock, len(p.ix))
+		scores := sc.part[:hi-lo]
+		f32.Dots(scores, p.rows[lo*k:hi*k], k, x)
+		for j, i := range p.ix[lo:hi] {
+			for len(rated) > 0 && rated[0] < i {
+				rated = rated[1:]
+			}
+			if len(rated) > 0 && rated[0] == i {
+				continue
+			}
+			s := scores[j]
+			if m.Bias {
+				s += base + m.ItemBias[i]
+			}
+			if top.below(s) || int(e.counts[i].Load()) < minR || genre != "" && !hasGenre(e.movies[i].Genres, genre) {
+				continue
+			}
+			top.push(cand{score: s, id: e.movies[i].ID, ix: i})
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"movierec/als"
 	"movierec/engine"
 )
 
@@ -71,5 +72,44 @@ func TestTopFollowsTheRatingFloor(t *testing.T) {
 	}
 	if slices.Contains(listed(), low) {
 		t.Errorf("movie %d still listed after dropping below the floor (%d ratings)", low, counts(low))
+	}
+}
+
+// TestPackedScoringMatchesScan: with the engine's own rating floor a list
+// scores the packed rows of the eligible movies; with the same floor given
+// per query to an engine whose default is none, it scans every movie.
+// Both must give the same lists, genre filters and biases included.
+func TestPackedScoringMatchesScan(t *testing.T) {
+	const floor = 5
+	for _, bias := range []bool{false, true} {
+		movies, rs := world(t)
+		p := als.Params{Rank: 4, Iterations: 5, Lambda: 0.1, Seed: 5, Bias: bias}
+		build := func(minRatings int) *engine.Engine {
+			e, err := engine.New(engine.Config{Params: p, MinRatings: minRatings, Scale: engine.MovieLensScale}, &foldSolver{}, movies, rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Retrain(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}
+		packed, scan := build(floor), build(0)
+		for _, q := range []engine.Query{{User: 1, N: 10}, {User: 7, N: 40}, {User: 12, N: 5, Genre: "comedy"}, {User: 30, N: 3}} {
+			want, err := scan.Recommend(t.Context(), engine.Query{User: q.User, N: q.N, MinRatings: floor, Genre: q.Genre})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.MinRatings = -1
+			got, err := packed.Recommend(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || !slices.EqualFunc(got, want, func(a, b engine.Prediction) bool {
+				return a.Movie.ID == b.Movie.ID && a.Rank == b.Rank && a.Score == b.Score
+			}) {
+				t.Errorf("bias %t, %+v: packed list %v, scanned list %v", bias, q, got, want)
+			}
+		}
 	}
 }

@@ -114,6 +114,8 @@ type Engine struct {
 	eligible atomic.Pointer[eligibleMovies] // nil until first asked
 	eligGen  atomic.Uint64                  // bumped when a count crosses the floor
 	eligMu   sync.Mutex                     // serialises rebuilds
+	packed   atomic.Pointer[packedRows]     // the ordering model's rows of the eligible list
+	packMu   sync.Mutex                     // serialises packing
 
 	mu      sync.RWMutex
 	userIx  map[int32]int32 // user id → user index (guarded by mu)

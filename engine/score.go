@@ -12,8 +12,9 @@ const scoreBlock = 512
 // topScored offers top every movie below m.NumItems that the user has not
 // rated (rated: catalog indices, ascending), that has at least minR
 // ratings and, with a genre, is of that genre, scored x·y (plus the
-// biases when m has them). It walks only e.candidates(minR) (with the
-// engine's own floor, the movies at or above it). Block by block, it collects the candidates'
+// biases when m has them). With the engine's own floor it scores the
+// packed rows of the movies at or above it (topPacked); otherwise, block
+// by block, it collects the candidates'
 // indices, scores them with one AVX2/FMA kernel call (f32.DotsIdx, which
 // reads only the candidates' rows of the item table) and pushes them into
 // the bounded heap, skipping at once the scores below its worst. It
@@ -27,8 +28,12 @@ func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, x []float32, us
 	if m.Bias {
 		base = m.Mean + userBias
 	}
+	if el := e.eligibleFor(minR); el != nil {
+		e.topPacked(top, sc, e.packedFor(m, el), x, base, rated, minR, genre)
+		return
+	}
 	limit := int32(min(m.NumItems, len(e.movies)))
-	pool := e.candidates(minR) // ascending catalog indexes
+	pool := e.allIx // ascending catalog indexes
 	for len(pool) > 0 && pool[0] < limit {
 		ids := sc.cand[:0]
 		for len(pool) > 0 && len(ids) < scoreBlock {
