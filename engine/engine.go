@@ -312,26 +312,37 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 	return e, nil
 }
 
-// load builds the user rows from ratings (last write wins).
+// load builds the user rows from ratings (last write wins). It looks
+// each movie id up once (in a table when the ids are dense, as in the
+// MovieLens and Netflix sets), each run of one user's ratings once, and
+// sorts each row by packed (movie, position) keys, so 25M ratings load in
+// seconds.
 func (e *Engine) load(ratings []Rating) error {
+	contains := e.cfg.Scale.containsFunc()
+	movieIndex := e.movieIndexFunc()
 	// Count per user to size rows exactly, after mapping ids.
 	perUser := make([]int32, 0)
 	uix := make([]int32, len(ratings))
+	mix := make([]int32, len(ratings))
+	lastUser, u := int32(-1), int32(-1)
 	for k, r := range ratings {
-		if _, ok := e.movieIx[r.Movie]; !ok {
+		i, ok := movieIndex(r.Movie)
+		if !ok {
 			return fmt.Errorf("rating %d (user %d): %w %d", k+1, r.User, ErrUnknownMovie, r.Movie)
 		}
-		if !e.cfg.Scale.Contains(r.Value) {
+		if !contains(r.Value) {
 			return fmt.Errorf("rating %d (user %d, movie %d): %w: %v not on the scale %v", k+1, r.User, r.Movie, ErrInvalidRating, r.Value, e.cfg.Scale)
 		}
-		u, ok := e.userIx[r.User]
-		if !ok {
-			u = int32(len(e.userIDs))
-			e.userIx[r.User] = u
-			e.userIDs = append(e.userIDs, r.User)
-			perUser = append(perUser, 0)
+		if r.User != lastUser || u < 0 {
+			if u, ok = e.userIx[r.User]; !ok {
+				u = int32(len(e.userIDs))
+				e.userIx[r.User] = u
+				e.userIDs = append(e.userIDs, r.User)
+				perUser = append(perUser, 0)
+			}
+			lastUser = r.User
 		}
-		uix[k] = u
+		uix[k], mix[k] = u, i
 		perUser[u]++
 	}
 	// One backing array for all rows.
@@ -344,28 +355,29 @@ func (e *Engine) load(ratings []Rating) error {
 	pos := slices.Clone(ptr[:len(perUser)])
 	for k, r := range ratings {
 		u := uix[k]
-		movies[pos[u]] = e.movieIx[r.Movie]
+		movies[pos[u]] = mix[k]
 		vals[pos[u]] = r.Value
 		pos[u]++
 	}
 	e.rows = make([]row, len(perUser))
-	idx := make([]int, 0, 64)
+	keys := make([]uint64, 0, 64)
 	for u := range perUser {
 		ms, vs := movies[ptr[u]:ptr[u+1]], vals[ptr[u]:ptr[u+1]]
-		// Stable sort by movie keeps file order among duplicates; keep the last.
-		idx = idx[:0]
-		for j := range ms {
-			idx = append(idx, j)
+		// Sort by (movie, position in the input): of a movie rated twice
+		// the later rating comes last, and wins.
+		keys = keys[:0]
+		for j, m := range ms {
+			keys = append(keys, uint64(uint32(m))<<32|uint64(j))
 		}
-		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(ms[a], ms[b]) })
+		slices.Sort(keys)
 		outM := make([]int32, 0, len(ms))
 		outV := make([]float32, 0, len(ms))
-		for n, j := range idx {
-			if n+1 < len(idx) && ms[idx[n+1]] == ms[j] {
+		for n, key := range keys {
+			if n+1 < len(keys) && keys[n+1]>>32 == key>>32 {
 				continue // a later rating of the same movie wins
 			}
-			outM = append(outM, ms[j])
-			outV = append(outV, vs[j])
+			outM = append(outM, int32(key>>32))
+			outV = append(outV, vs[uint32(key)])
 		}
 		e.rows[u] = row{movies: outM, vals: outV}
 		for j, m := range outM {
@@ -374,6 +386,38 @@ func (e *Engine) load(ratings []Rating) error {
 		}
 	}
 	return nil
+}
+
+// movieIndexFunc returns the catalog index of a movie id: from a table
+// when the ids are dense (the largest below 4× the catalog size plus
+// 1024), else from movieIx.
+func (e *Engine) movieIndexFunc() func(int32) (int32, bool) {
+	maxID := int32(-1)
+	for _, m := range e.movies {
+		maxID = max(maxID, m.ID)
+	}
+	if maxID < 0 || int64(maxID) >= 4*int64(len(e.movies))+1024 {
+		return func(id int32) (int32, bool) {
+			i, ok := e.movieIx[id]
+			return i, ok
+		}
+	}
+	table := make([]int32, int(maxID)+1)
+	for i := range table {
+		table[i] = -1
+	}
+	for i, m := range e.movies {
+		if m.ID >= 0 {
+			table[m.ID] = int32(i)
+		}
+	}
+	return func(id int32) (int32, bool) {
+		if id < 0 || id > maxID {
+			return 0, false
+		}
+		i := table[id]
+		return i, i >= 0
+	}
 }
 
 func toSum(v float32) float64 { return float64(v) }

@@ -212,6 +212,28 @@ func (s Scale) Contains(v float32) bool {
 	return ok && f32 == v
 }
 
+// containsFunc returns Contains as a function that is cheap to call for
+// every rating of a data set: on a stepped scale of up to 1<<20 values it
+// compares with a table of the scale's float32 values, made once, where
+// Contains works each value out in decimal (about 300 ns).
+func (s Scale) containsFunc() func(float32) bool {
+	if s.Step <= 0 || s.steps() >= 1<<20 {
+		return s.Contains
+	}
+	vals := make([]float32, int(s.steps())+1)
+	for k := range vals {
+		_, f, ok := s.step(float64(k))
+		if !ok {
+			return s.Contains
+		}
+		vals[k] = f
+	}
+	return func(v float32) bool {
+		k := math.Round((float64(v) - float64(s.Min)) / float64(s.Step))
+		return k >= 0 && k < float64(len(vals)) && vals[int(k)] == v // false for NaN and ±Inf too
+	}
+}
+
 // steps returns the number of steps above Min on a stepped scale.
 func (s Scale) steps() float64 {
 	return math.Round((float64(s.Max) - float64(s.Min)) / float64(s.Step))
