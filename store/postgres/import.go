@@ -42,7 +42,10 @@ type ImportProgress = store.ImportProgress
 // reloads (engine.ErrResync). A crash before the swap can leave the
 // staging table ratings_import_* behind; it is never read. Other imports
 // go through a temporary table in the transaction, and each added rating
-// is logged as a change. progress (may be nil) is called about once a
+// is logged as a change. After a first import of at least minSnapshot
+// ratings, and after its commit, the ratings are also stored as the
+// ratings snapshot of the import's version (snapshot.go), which the next
+// ReadRatings reads instead of the table. progress (may be nil) is called about once a
 // second, from another goroutine, and at the end.
 func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine.Rating, scale engine.Scale, progress func(ImportProgress)) (int64, error) {
 	start := time.Now()
@@ -99,9 +102,10 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		return 0, err
 	}
 	var added int64
+	swapped := false
 	switch {
 	case staged != "":
-		added, err = d.swapOrMerge(ctx, tx, staged, int64(len(rs)))
+		added, swapped, err = d.swapOrMerge(ctx, tx, staged, int64(len(rs)))
 	case len(rs) > 0:
 		added, err = copyAndMerge(ctx, tx, encs[0])
 	}
@@ -116,8 +120,20 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", unavailable(err))
 	}
+	var version int64
+	if err := tx.QueryRow(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&version); err != nil {
+		return 0, fmt.Errorf("import: %w", unavailable(err))
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("import: commit: %w", unavailable(err))
+	}
+	if swapped && useSnapshots && len(rs) >= minSnapshot {
+		// rs is every rating as of version: the first replica's start
+		// reads it rather than the table. The import is committed; a
+		// failure here costs that start time, nothing else.
+		if err := d.writeSnapshot(ctx, version, rs); err != nil {
+			d.log.Warn("import: writing the ratings snapshot failed", "version", version, "err", err)
+		}
 	}
 	stop()
 	if progress != nil {
@@ -207,16 +223,18 @@ func (d *DB) dropStaged(name string) {
 // swapOrMerge makes the staged table the ratings table when that is still
 // empty (and raises the change log's floor: the import's ratings are not
 // logged one by one), else adds the staged ratings of pairs not stored.
-func (d *DB) swapOrMerge(ctx context.Context, tx pgx.Tx, staged string, n int64) (int64, error) {
+// swapped tells which.
+func (d *DB) swapOrMerge(ctx context.Context, tx pgx.Tx, staged string, n int64) (added int64, swapped bool, _ error) {
 	if _, err := tx.Exec(ctx, "LOCK TABLE ratings IN ACCESS EXCLUSIVE MODE"); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	var has bool
 	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ratings)").Scan(&has); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if has {
-		return merge(ctx, tx, staged)
+		added, err := merge(ctx, tx, staged)
+		return added, false, err
 	}
 	for _, sql := range []string{
 		"DROP TABLE ratings",
@@ -225,10 +243,10 @@ func (d *DB) swapOrMerge(ctx context.Context, tx pgx.Tx, staged string, n int64)
 		"UPDATE meta SET log_floor = data_version WHERE id = 1",
 	} {
 		if _, err := tx.Exec(ctx, sql); err != nil {
-			return 0, fmt.Errorf("swap in the imported ratings: %w", err)
+			return 0, false, fmt.Errorf("swap in the imported ratings: %w", err)
 		}
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // copyAndMerge copies enc's ratings into a temporary table and adds those

@@ -37,7 +37,14 @@ var minPartPages int64 = 2048
 const sqlNoJIT = "SET LOCAL jit = off"
 
 // ReadRatings returns every rating ordered by user and movie, and the data
-// version they make up. The ratings table is read through COPY in binary
+// version they make up. When a ratings snapshot at or above the change
+// log's floor is stored, it reads that (its chunks over up to 4
+// connections) and applies the logged changes after it, all in one
+// REPEATABLE READ snapshot; when there is none, or the log after it holds
+// more than an eighth as many changes as there are ratings, it writes a
+// new one of what it read afterwards (a few seconds at 25M ratings; one
+// writer at a time; a failure is logged, not returned). Otherwise the
+// ratings table is read through COPY in binary
 // format, split by heap pages (TID range scans) over up to 4 connections
 // (at most half the pool), all in one REPEATABLE READ snapshot (exported
 // by the first and imported by the others), so the parts and the version
@@ -45,9 +52,15 @@ const sqlNoJIT = "SET LOCAL jit = off"
 // goroutine, never after ReadRatings returns. The error wraps
 // engine.ErrStoreUnavailable when the database cannot be reached.
 func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
-	rs, v, err := d.readRatings(ctx, progress)
+	rs, v, refresh, err := d.readRatings(ctx, progress)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read ratings: %w", unavailable(err))
+	}
+	if refresh {
+		// The next start reads this: worth a few seconds of this one.
+		if err := d.writeSnapshot(ctx, v, rs); err != nil {
+			d.log.Warn("writing the ratings snapshot failed", "version", v, "err", err)
+		}
 	}
 	return rs, v, nil
 }
@@ -61,7 +74,11 @@ type readPart struct {
 	dec    ratingDecoder
 }
 
-func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
+// readRatings reads every rating and the version they make up, from the
+// newest usable ratings snapshot and the change log after it when there
+// is one, else through COPY. refresh tells whether a new snapshot is
+// due: there is none usable, or the log after it is long.
+func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) (_ []engine.Rating, _ int64, refresh bool, _ error) {
 	start := time.Now()
 	first := &readPart{}
 	parts := []*readPart{first}
@@ -77,25 +94,28 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 	}()
 	var err error
 	if first.conn, err = d.pool.Acquire(ctx); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 	if first.tx, err = first.conn.BeginTx(ctx, opts); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if _, err := first.tx.Exec(ctx, sqlNoJIT); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	var (
 		version  int64
 		estimate float64 // the planner's row count: -1 for a table never analyzed
 		pages    int64
 		snapshot string
+		floor    int64 // the change log holds every change after it
+		snap     int64 // the newest ratings snapshot's version, -1 for none
 	)
 	if err := first.tx.QueryRow(ctx, `SELECT data_version, (SELECT reltuples FROM pg_class WHERE oid = 'ratings'::regclass),
-		pg_relation_size('ratings') / current_setting('block_size')::bigint, pg_export_snapshot()
-		FROM meta WHERE id = 1`).Scan(&version, &estimate, &pages, &snapshot); err != nil {
-		return nil, 0, err
+		pg_relation_size('ratings') / current_setting('block_size')::bigint, pg_export_snapshot(),
+		log_floor, coalesce((SELECT max(version) FROM ratings_snapshots), -1)
+		FROM meta WHERE id = 1`).Scan(&version, &estimate, &pages, &snapshot, &floor, &snap); err != nil {
+		return nil, 0, false, err
 	}
 	estimate = max(estimate, 0)
 	n := int(min(readParts, max(int64(d.pool.Config().MaxConns)/2, 1), max(pages/minPartPages, 1)))
@@ -104,16 +124,16 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 		parts[i-1].hi = p.lo
 		parts = append(parts, p)
 		if p.conn, err = d.pool.Acquire(ctx); err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 		if p.tx, err = p.conn.BeginTx(ctx, opts); err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 		if _, err := p.tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 		if _, err := p.tx.Exec(ctx, sqlNoJIT); err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 	}
 	// The first part's slice holds the whole result; the others are
@@ -144,6 +164,13 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 			}
 		}()
 	}
+	if useSnapshots && snap >= 0 && snap >= floor {
+		out, changes, err := readSnapshot(ctx, parts, snap)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		return out, version, changes > len(out)/8 && len(out) >= minSnapshot, nil
+	}
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i, p := range parts {
@@ -151,7 +178,7 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	out := first.dec.Out
 	for _, p := range parts[1:] {
@@ -162,7 +189,7 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 	if !sortedByKey(out) {
 		slices.SortFunc(out, compareKey)
 	}
-	return out, version, nil
+	return out, version, useSnapshots && len(out) >= minSnapshot, nil
 }
 
 // copy reads the part's pages (or the whole table) into p.dec.

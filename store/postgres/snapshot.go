@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"movierec/engine"
+)
+
+// A ratings snapshot is every rating as of one data version, in key
+// order, stored as chunks of snapshotChunk consecutive ratings in the
+// table ratings_snapshots (migrations/0003_ratings_snapshot.sql). A
+// replica's start reads it (a few hundred MiB of bytea, over several
+// connections) and the change log after its version, instead of 25M rows
+// through COPY: PostgreSQL sends large values much faster than it forms
+// rows. A chunk is, little-endian:
+//
+//	uint32 n                    ratings in the chunk
+//	uint32 runs                 then runs × (int32 user, uint32 count): users run-length coded
+//	n × int32                   movies
+//	n × float32                 values
+//	int64 base, uint8 width     then n × uint32 (time - base) when width is 4, n × int64 times when 8
+
+// snapshotChunk is how many ratings a snapshot chunk holds (about 3 MiB).
+var snapshotChunk = 1 << 18
+
+// minSnapshot is the least ratings worth a snapshot: smaller data sets
+// are read through COPY alone.
+var minSnapshot = 1_000_000
+
+// useSnapshots turns reading through snapshots on (tests turn it off to
+// compare with the COPY read).
+var useSnapshots = true
+
+// snapshotLockKey is the transaction advisory lock a snapshot writer
+// holds: one writes at a time, the others skip.
+const snapshotLockKey = 0x6d6f7669_65736e70 // "moviesnp"
+
+// encodeChunk appends rs's chunk encoding to dst.
+func encodeChunk(dst []byte, rs []engine.Rating) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(rs)))
+	runsAt := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
+	runs := 0
+	for i := 0; i < len(rs); {
+		j := i + 1
+		for j < len(rs) && rs[j].User == rs[i].User {
+			j++
+		}
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(rs[i].User))
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(j-i))
+		runs++
+		i = j
+	}
+	binary.LittleEndian.PutUint32(dst[runsAt:], uint32(runs))
+	for _, r := range rs {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(r.Movie))
+	}
+	for _, r := range rs {
+		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(r.Value))
+	}
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, r := range rs {
+		lo, hi = min(lo, r.Time), max(hi, r.Time)
+	}
+	if len(rs) == 0 {
+		lo, hi = 0, 0
+	}
+	wide := hi-lo < 0 || hi-lo > math.MaxUint32 // the first on overflow
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(lo))
+	if wide {
+		dst = append(dst, 8)
+		for _, r := range rs {
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(r.Time))
+		}
+		return dst
+	}
+	dst = append(dst, 4)
+	for _, r := range rs {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(r.Time-lo))
+	}
+	return dst
+}
+
+var errBadChunk = errors.New("malformed ratings snapshot chunk")
+
+// decodeChunk decodes a chunk into dst, which must have exactly the
+// chunk's length. It allocates nothing.
+func decodeChunk(dst []engine.Rating, b []byte) error {
+	le := binary.LittleEndian
+	if len(b) < 8 || int(le.Uint32(b)) != len(dst) {
+		return errBadChunk
+	}
+	n, runs := len(dst), int(le.Uint32(b[4:]))
+	b = b[8:]
+	if runs > n || len(b) < 8*runs+8*n+9 {
+		return errBadChunk
+	}
+	k := 0
+	for range runs {
+		u, c := int32(le.Uint32(b)), int(le.Uint32(b[4:]))
+		b = b[8:]
+		if c > n-k {
+			return errBadChunk
+		}
+		for i := k; i < k+c; i++ {
+			dst[i].User = u
+		}
+		k += c
+	}
+	if k != n {
+		return errBadChunk
+	}
+	for i := range dst {
+		dst[i].Movie = int32(le.Uint32(b[4*i:]))
+	}
+	b = b[4*n:]
+	for i := range dst {
+		dst[i].Value = math.Float32frombits(le.Uint32(b[4*i:]))
+	}
+	b = b[4*n:]
+	base, width := int64(le.Uint64(b)), b[8]
+	b = b[9:]
+	switch {
+	case width == 4 && len(b) == 4*n:
+		for i := range dst {
+			dst[i].Time = base + int64(le.Uint32(b[4*i:]))
+		}
+	case width == 8 && len(b) == 8*n:
+		for i := range dst {
+			dst[i].Time = int64(le.Uint64(b[8*i:]))
+		}
+	default:
+		return errBadChunk
+	}
+	return nil
+}
+
+// writeSnapshot stores rs, every rating as of version in key order, as
+// the ratings snapshot of version, and deletes older snapshots. It does
+// nothing when another process is writing one or a snapshot as new is
+// stored. The snapshot is committed (durable) when it returns nil.
+func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Rating) error {
+	start := time.Now()
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+	var locked bool
+	var newest int64
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1),
+		coalesce((SELECT max(version) FROM ratings_snapshots), -1)`, int64(snapshotLockKey)).Scan(&locked, &newest); err != nil {
+		return err
+	}
+	if !locked || newest >= version {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM ratings_snapshots"); err != nil {
+		return err
+	}
+	var buf []byte
+	chunk := 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"ratings_snapshots"}, []string{"version", "chunk", "first", "rows", "data"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			lo := chunk * snapshotChunk
+			if lo >= len(rs) {
+				return nil, nil
+			}
+			hi := min(lo+snapshotChunk, len(rs))
+			buf = encodeChunk(buf[:0], rs[lo:hi])
+			chunk++
+			return []any{version, int32(chunk - 1), int64(lo), int32(hi - lo), buf}, nil
+		}))
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	d.log.Debug("ratings snapshot written", "version", version, "ratings", len(rs), "chunks", chunk,
+		"seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// readSnapshot reads the snapshot of version snap into a new slice, its
+// chunks spread over parts (each in the same exported database snapshot;
+// parts[0] holds the only copy of the result), and then applies the
+// change log after snap up to the transaction's view; changes is how
+// many changes it applied.
+func readSnapshot(ctx context.Context, parts []*readPart, snap int64) (_ []engine.Rating, changes int, _ error) {
+	var total, chunks int64
+	if err := parts[0].tx.QueryRow(ctx, "SELECT coalesce(sum(rows), 0), count(*) FROM ratings_snapshots WHERE version = $1",
+		snap).Scan(&total, &chunks); err != nil {
+		return nil, 0, err
+	}
+	out := make([]engine.Rating, total)
+	errs := make([]error, len(parts))
+	done := make(chan int, len(parts))
+	for i, p := range parts {
+		go func() {
+			defer func() { done <- i }()
+			errs[i] = p.readChunks(ctx, out, snap, len(parts), i)
+		}()
+	}
+	for range parts {
+		<-done
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	var got int64
+	for _, p := range parts {
+		got += p.dec.Done.Load()
+	}
+	if got != total {
+		return nil, 0, fmt.Errorf("ratings snapshot %d: read %d of %d ratings", snap, got, total)
+	}
+	rows, err := parts[0].tx.Query(ctx, "SELECT user_id, movie_id, rating, ts, deleted FROM changes WHERE version > $1 ORDER BY version, seq", snap)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ch []engine.Change
+	var c engine.Change
+	if _, err := pgx.ForEachRow(rows, []any{&c.User, &c.Movie, &c.Value, &c.Time, &c.Deleted}, func() error {
+		ch = append(ch, c)
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	return applyChanges(out, ch), len(ch), nil
+}
+
+// readChunks decodes the chunks k of snapshot snap with k % n == i into
+// their places in out.
+func (p *readPart) readChunks(ctx context.Context, out []engine.Rating, snap int64, n, i int) error {
+	rows, err := p.tx.Query(ctx, "SELECT first, rows, data FROM ratings_snapshots WHERE version = $1 AND chunk % $2 = $3",
+		snap, n, i)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var first int64
+		var count int32
+		if err := rows.Scan(&first, &count, nil); err != nil {
+			return err
+		}
+		if first < 0 || count < 0 || first+int64(count) > int64(len(out)) {
+			return fmt.Errorf("ratings snapshot %d: chunk at %d of %d ratings out of range", snap, first, count)
+		}
+		if err := decodeChunk(out[first:first+int64(count)], rows.RawValues()[2]); err != nil {
+			return fmt.Errorf("ratings snapshot %d: chunk at %d: %w", snap, first, err)
+		}
+		p.dec.Done.Add(int64(count))
+	}
+	return rows.Err()
+}
+
+// applyChanges returns rs (ordered by key) with the changes ch applied in
+// order, still ordered by key. rs may be modified or reused.
+func applyChanges(rs []engine.Rating, ch []engine.Change) []engine.Rating {
+	if len(ch) == 0 {
+		return rs
+	}
+	// The last change of each pair wins.
+	slices.SortStableFunc(ch, func(a, b engine.Change) int { return compareKey(a.Rating, b.Rating) })
+	last := ch[:0]
+	for i, c := range ch {
+		if i+1 < len(ch) && ch[i+1].User == c.User && ch[i+1].Movie == c.Movie {
+			continue
+		}
+		last = append(last, c)
+	}
+	inPlace := true
+	for _, c := range last {
+		k, found := slices.BinarySearchFunc(rs, c.Rating, compareKey)
+		if !found || c.Deleted {
+			inPlace = false
+			break
+		}
+		rs[k] = c.Rating
+	}
+	if inPlace {
+		return rs
+	}
+	out := make([]engine.Rating, 0, len(rs)+len(last))
+	i := 0
+	for _, c := range last {
+		r := c.Rating
+		for i < len(rs) && compareKey(rs[i], r) < 0 {
+			out = append(out, rs[i])
+			i++
+		}
+		if i < len(rs) && compareKey(rs[i], r) == 0 {
+			i++
+		}
+		if !c.Deleted {
+			out = append(out, r)
+		}
+	}
+	return append(out, rs[i:]...)
+}

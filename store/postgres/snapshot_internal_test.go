@@ -1,0 +1,164 @@
+package postgres
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"movierec/engine"
+	"movierec/store/postgres/pgtest"
+)
+
+// TestChunkRoundTrip encodes and decodes chunks, with narrow and wide
+// time spans, and checks that decoding allocates nothing and rejects
+// malformed chunks.
+func TestChunkRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		rs   []engine.Rating
+	}{
+		{"empty", nil},
+		{"one", []engine.Rating{{User: -3, Movie: 7, Value: 4.5, Time: -5}}},
+		{"narrow times", []engine.Rating{{User: 1, Movie: 1, Value: 1, Time: 1e9}, {User: 1, Movie: 2, Value: 2, Time: 1e9 + 7}, {User: 2, Movie: 1, Value: 0.5, Time: 1e9 + 3}, {User: 9, Movie: 3, Value: -2, Time: 1e9}}},
+		{"wide times", []engine.Rating{{User: 1, Movie: 1, Value: 1, Time: math.MinInt64}, {User: 1, Movie: 2, Value: 2, Time: math.MaxInt64}, {User: 4, Movie: 1, Value: 3, Time: 0}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := encodeChunk(nil, tc.rs)
+			got := make([]engine.Rating, len(tc.rs))
+			if err := decodeChunk(got, b); err != nil {
+				t.Fatalf("decodeChunk() error = %v", err)
+			}
+			if diff := cmp.Diff(tc.rs, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("decodeChunk(encodeChunk()) mismatch (-want +got):\n%s", diff)
+			}
+			if allocs := testing.AllocsPerRun(10, func() { decodeChunk(got, b) }); allocs != 0 {
+				t.Errorf("decodeChunk() allocates %v times", allocs)
+			}
+			for _, bad := range [][]byte{b[:len(b)-1], append(slices.Clone(b), 0), b[:4]} {
+				if err := decodeChunk(got, bad); !errors.Is(err, errBadChunk) {
+					t.Errorf("decodeChunk(%d of %d bytes) error = %v, want errBadChunk", len(bad), len(b), err)
+				}
+			}
+			if err := decodeChunk(make([]engine.Rating, len(tc.rs)+1), b); !errors.Is(err, errBadChunk) {
+				t.Errorf("decodeChunk() into a longer slice error = %v, want errBadChunk", err)
+			}
+		})
+	}
+}
+
+// TestSnapshotRead checks the read through a ratings snapshot: written by
+// a first import, read with the change log after it applied (rerates,
+// deletions, new pairs), the same as the COPY read at the same version;
+// and, once the log is pruned past it, the COPY read and a new snapshot.
+func TestSnapshotRead(t *testing.T) {
+	defer func(mi, sc, ms, ch int) { minStagedImport, stageConns, minSnapshot, snapshotChunk = mi, sc, ms, ch }(
+		minStagedImport, stageConns, minSnapshot, snapshotChunk)
+	minStagedImport, stageConns, minSnapshot, snapshotChunk = 100, 2, 1, 7
+	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	newest := func() (v int64, chunks int) {
+		t.Helper()
+		if err := db.pool.QueryRow(t.Context(), "SELECT coalesce(max(version), -1), count(*) FROM ratings_snapshots").Scan(&v, &chunks); err != nil {
+			t.Fatal(err)
+		}
+		return v, chunks
+	}
+	movies := []engine.Movie{{ID: 1, Title: "a"}, {ID: 2, Title: "b"}, {ID: 3, Title: "c"}}
+	var rs []engine.Rating
+	for u := range int32(1000) {
+		for m := range int32(3) {
+			rs = append(rs, engine.Rating{User: u * 2, Movie: m + 1, Value: float32(m + 1), Time: int64(u)})
+		}
+	}
+	if _, err := db.Import(t.Context(), movies, rs, engine.MovieLensScale, nil); err != nil {
+		t.Fatal(err)
+	}
+	v0, _ := db.DataVersion(t.Context())
+	if v, chunks := newest(); v != v0 || chunks != (len(rs)+6)/7 {
+		t.Fatalf("after Import: snapshot of version %d in %d chunks, want version %d in %d", v, chunks, v0, (len(rs)+6)/7)
+	}
+	read := func(snapshots bool) ([]engine.Rating, int64) {
+		t.Helper()
+		defer func(old bool) { useSnapshots = old }(useSnapshots)
+		useSnapshots = snapshots
+		got, v, err := db.ReadRatings(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, v
+	}
+	if got, v := read(true); v != v0 || !slices.Equal(got, rs) {
+		t.Fatalf("ReadRatings() from the snapshot = %d ratings at %d, want %d at %d; diff:\n%s", len(got), v, len(rs), v0, cmp.Diff(rs, got))
+	}
+
+	// Changes after the snapshot: a rerate, a pair rated twice, a new
+	// pair between stored ones, a new user at the end, a deletion, a
+	// deleted pair rated again, a new pair deleted.
+	want := slices.Clone(rs)
+	steps := []func() error{
+		func() error {
+			return db.AddRatings(t.Context(), []engine.Rating{{User: 14, Movie: 2, Value: 5, Time: 99}})
+		},
+		func() error {
+			return db.AddRatings(t.Context(), []engine.Rating{{User: 14, Movie: 2, Value: 0.5, Time: 100}})
+		},
+		func() error {
+			return db.AddRatings(t.Context(), []engine.Rating{{User: 15, Movie: 3, Value: 2, Time: 7}})
+		},
+		func() error {
+			return db.AddRatings(t.Context(), []engine.Rating{{User: 5000, Movie: 1, Value: 4, Time: 8}})
+		},
+		func() error { return db.DeleteRating(t.Context(), 0, 1) },
+		func() error { return db.DeleteRating(t.Context(), 100, 3) },
+		func() error {
+			return db.AddRatings(t.Context(), []engine.Rating{{User: 100, Movie: 3, Value: 1, Time: 9}})
+		},
+		func() error {
+			return db.AddRatings(t.Context(), []engine.Rating{{User: 17, Movie: 1, Value: 1, Time: 9}})
+		},
+		func() error { return db.DeleteRating(t.Context(), 17, 1) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want[7*3+1] = engine.Rating{User: 14, Movie: 2, Value: 0.5, Time: 100}
+	want[50*3+2] = engine.Rating{User: 100, Movie: 3, Value: 1, Time: 9}
+	want = append(want, engine.Rating{User: 5000, Movie: 1, Value: 4, Time: 8})
+	want = slices.Insert(want, 8*3, engine.Rating{User: 15, Movie: 3, Value: 2, Time: 7})
+	want = want[1:]
+	copied, cv := read(false)
+	if !slices.Equal(copied, want) {
+		t.Fatalf("ReadRatings() through COPY mismatch (-want +got):\n%s", cmp.Diff(want, copied))
+	}
+	got, v := read(true)
+	if v != cv || !slices.Equal(got, want) {
+		t.Fatalf("ReadRatings() from the snapshot and the log = version %d, want %d; mismatch (-want +got):\n%s", v, cv, cmp.Diff(want, got))
+	}
+	if sv, _ := newest(); sv != v0 {
+		t.Errorf("a short log rewrote the snapshot: version %d, want %d", sv, v0)
+	}
+
+	// Pruned past the snapshot: read through COPY, and a new snapshot.
+	if _, err := db.PruneChanges(t.Context(), v); err != nil {
+		t.Fatal(err)
+	}
+	if got, gv := read(true); gv != v || !slices.Equal(got, want) {
+		t.Fatalf("ReadRatings() after a prune mismatch at version %d, want %d (-want +got):\n%s", gv, v, cmp.Diff(want, got))
+	}
+	if sv, chunks := newest(); sv != v || chunks != (len(want)+6)/7 {
+		t.Errorf("after a read past the log: snapshot of version %d in %d chunks, want %d in %d", sv, chunks, v, (len(want)+6)/7)
+	}
+	if got, gv := read(true); gv != v || !slices.Equal(got, want) {
+		t.Fatalf("ReadRatings() from the new snapshot mismatch (-want +got):\n%s", cmp.Diff(want, got))
+	}
+}
