@@ -402,6 +402,7 @@ func (c *Client) start(ctx context.Context) (*worker, error) {
 		defer readers.Done()
 		defer close(w.frames)
 		dec := NewDecoder(io.TeeReader(stdout, w.stdout))
+		dec.SetPrealloc(MaxFrameBytes) // our own worker: trusted sizes
 		for {
 			m, err := dec.Next()
 			if err != nil {

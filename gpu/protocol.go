@@ -419,11 +419,30 @@ func writeArray[T wireNum](e *Encoder, s []T) error {
 // Decoder reads frames. It never panics on malformed input, and the memory
 // it allocates for a frame is bounded by the limits above, by the counts in
 // the frame's own header fields, and (to within a factor of two) by the
-// bytes actually received. It is not safe for concurrent use.
+// bytes actually received (see SetPrealloc). It is not safe for concurrent use.
 type Decoder struct {
-	r    *bufio.Reader
-	left uint64 // payload bytes of the current frame not yet read
-	buf  []byte
+	r        *bufio.Reader
+	left     uint64 // payload bytes of the current frame not yet read
+	buf      []byte
+	prealloc uint64 // see SetPrealloc; 0 means DefaultPrealloc
+}
+
+// DefaultPrealloc is the largest array, in bytes, that a Decoder allocates
+// at its full size from the array's header before its bytes arrive.
+const DefaultPrealloc = 64 << 20
+
+// SetPrealloc sets the largest array, in bytes, that d allocates at its full
+// size as soon as its header is checked against the frame's length (larger
+// arrays grow by doubling as their bytes arrive). The worker and the Client
+// trust their peer and set it to MaxFrameBytes, so that a 400 MB array is
+// allocated once and read in place; fuzzing keeps the default.
+func (d *Decoder) SetPrealloc(bytes uint64) { d.prealloc = bytes }
+
+func (d *Decoder) preallocBytes() uint64 {
+	if d.prealloc == 0 {
+		return DefaultPrealloc
+	}
+	return d.prealloc
 }
 
 // NewDecoder returns a Decoder reading from r through its own buffer.
@@ -762,8 +781,11 @@ func (d *Decoder) model() (*als.Model, error) {
 	return m, nil
 }
 
-// readArray reads an array that must hold exactly want elements, growing
-// the result as the bytes arrive.
+// readArray reads an array that must hold exactly want elements. The result
+// is allocated once, at its full size, when that is at most d.prealloc
+// bytes (the peer is trusted to send what its header promises); a larger
+// array is grown by doubling as the bytes arrive, so that a forged header
+// cannot make the decoder allocate much more than it received.
 func readArray[T wireNum](d *Decoder, what string, want uint64) ([]T, error) {
 	n, err := d.u64()
 	if err != nil {
@@ -778,12 +800,19 @@ func readArray[T wireNum](d *Decoder, what string, want uint64) ([]T, error) {
 		return nil, malformed("%s: %d elements overrun the frame (%d bytes left)", what, n, d.left)
 	}
 	const piece = 1 << 16
-	out := make([]T, 0, min(n, piece))
+	first := n
+	if n*size > d.preallocBytes() {
+		first = min(n, piece)
+	}
+	out := make([]T, 0, first)
 	for uint64(len(out)) < n {
 		m := int(min(n-uint64(len(out)), piece))
 		if littleEndian {
 			old := len(out)
-			out = slices.Grow(out, m)[:old+m]
+			if cap(out)-old < m {
+				out = slices.Grow(out, max(m, min(int(n)-old, old)))
+			}
+			out = out[:old+m]
 			dst := unsafe.Slice((*byte)(unsafe.Pointer(&out[old])), m*int(size))
 			if err := d.read(dst); err != nil {
 				return nil, err

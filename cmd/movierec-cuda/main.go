@@ -51,6 +51,7 @@ func main() {
 // run serves one session and returns the exit status.
 func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string) string, device int) int {
 	dec := gpu.NewDecoder(stdin)
+	dec.SetPrealloc(gpu.MaxFrameBytes) // the parent is trusted: allocate each array once
 	enc := gpu.NewEncoder(stdout)
 
 	m, err := dec.Next()
