@@ -1,8 +1,10 @@
 package gpu
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"movierec/als"
 )
@@ -94,56 +96,146 @@ func equalRow(ai []int32, av []float32, bi []int32, bv []float32) bool {
 func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
 
 // Apply returns base with d applied: a new Ratings (base is not modified,
-// and none of its slices are retained) whose by-user form is base's rows
-// merged with d's changes and whose by-item form is its transpose
-// (als.NewRatingsCSR), so it equals, slice for slice, a Ratings built from
-// the same ratings by als.NewRatings. It costs O(nnz) host time and memory
-// and no transfer. The error reports a Delta that does not fit base
-// (dimensions that shrink, indices out of range or out of order, a deleted
-// rating that base lacks).
+// and none of its slices are retained) equal, slice for slice, to a Ratings
+// built from the same ratings by als.NewRatings. Both orientations are
+// merged the same way: rows without changes are copied in bulk (one copy
+// per run of clean rows), rows with changes are merged element by element,
+// so the cost is a memory copy of the ratings plus O(changes + changed
+// rows' lengths), with no transfer and no transpose. The error reports a
+// Delta that does not fit base (dimensions that shrink, indices out of
+// range or out of order, a deleted rating that base lacks).
 func (d *Delta) Apply(base *als.Ratings) (*als.Ratings, error) {
 	if err := d.check(base); err != nil {
 		return nil, err
 	}
-	nnz := int64(base.NNZ())
-	// Each set adds at most one rating, each delete removes one.
-	capacity := nnz + int64(len(d.SetUser))
-	ptr := make([]int64, d.NumUsers+1)
-	idx := make([]int32, 0, capacity)
-	val := make([]float32, 0, capacity)
+	r := &als.Ratings{NumUsers: d.NumUsers, NumItems: d.NumItems}
+	var err error
+	r.UserPtr, r.UserIdx, r.UserVal, err = mergeCSR(base.NumUsers, d.NumUsers, base.UserPtr, base.UserIdx, base.UserVal,
+		d.SetUser, d.SetItem, d.SetVal, d.DelUser, d.DelItem)
+	if err != nil {
+		return nil, err
+	}
+	// The by-item side: the same changes in (item, user) order.
+	set := make([]int, len(d.SetUser))
+	for k := range set {
+		set[k] = k
+	}
+	slices.SortFunc(set, func(a, b int) int {
+		return cmp.Or(cmp.Compare(d.SetItem[a], d.SetItem[b]), cmp.Compare(d.SetUser[a], d.SetUser[b]))
+	})
+	del := make([]int, len(d.DelUser))
+	for k := range del {
+		del[k] = k
+	}
+	slices.SortFunc(del, func(a, b int) int {
+		return cmp.Or(cmp.Compare(d.DelItem[a], d.DelItem[b]), cmp.Compare(d.DelUser[a], d.DelUser[b]))
+	})
+	sr, sc, sv := make([]int32, len(set)), make([]int32, len(set)), make([]float32, len(set))
+	for k, p := range set {
+		sr[k], sc[k], sv[k] = d.SetItem[p], d.SetUser[p], d.SetVal[p]
+	}
+	dr, dc := make([]int32, len(del)), make([]int32, len(del))
+	for k, p := range del {
+		dr[k], dc[k] = d.DelItem[p], d.DelUser[p]
+	}
+	r.ItemPtr, r.ItemIdx, r.ItemVal, err = mergeCSR(base.NumItems, d.NumItems, base.ItemPtr, base.ItemIdx, base.ItemVal,
+		sr, sc, sv, dr, dc)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// mergeCSR returns the CSR of rows rows (oldRows of them in ptr, idx, val;
+// the rest empty) with the ratings (setR, setC) set to setV and (delR,
+// delC) deleted, both lists in ascending (row, column) order.
+func mergeCSR(oldRows, rows int, ptr []int64, idx []int32, val []float32,
+	setR, setC []int32, setV []float32, delR, delC []int32) ([]int64, []int32, []float32, error) {
+	capacity := len(idx) + len(setR)
+	np := make([]int64, rows+1)
+	ni := make([]int32, 0, capacity)
+	nv := make([]float32, 0, capacity)
 	s, x := 0, 0 // next set, next delete
-	for u := 0; u < d.NumUsers; u++ {
+	row := 0     // rows before it are done
+	for row < rows {
+		// The next row with a change, or rows.
+		next := rows
+		if s < len(setR) {
+			next = int(setR[s])
+		}
+		if x < len(delR) {
+			next = min(next, int(delR[x]))
+		}
+		// Clean rows [row, next): one bulk copy, pointers shifted.
+		if end := min(next, oldRows); row < end {
+			lo, hi := ptr[row], ptr[end]
+			shift := int64(len(ni)) - lo
+			for u := row; u < end; u++ {
+				np[u+1] = ptr[u+1] + shift
+			}
+			ni, nv = append(ni, idx[lo:hi]...), append(nv, val[lo:hi]...)
+		}
+		for u := max(row, oldRows); u < next; u++ {
+			np[u+1] = int64(len(ni))
+		}
+		if next == rows {
+			break
+		}
+		// The changed row.
 		var oi []int32
 		var ov []float32
-		if u < base.NumUsers {
-			oi, ov = base.UserIdx[base.UserPtr[u]:base.UserPtr[u+1]], base.UserVal[base.UserPtr[u]:base.UserPtr[u+1]]
+		if next < oldRows {
+			oi, ov = idx[ptr[next]:ptr[next+1]], val[ptr[next]:ptr[next+1]]
 		}
-		uu := int32(u)
+		// Spans between its changes are copied in bulk, found by binary
+		// search, so a long row with few changes costs O(changes · log).
+		rr := int32(next)
 		a := 0
-		for a < len(oi) || (s < len(d.SetUser) && d.SetUser[s] == uu) {
-			setHere := s < len(d.SetUser) && d.SetUser[s] == uu
-			switch {
-			case setHere && (a == len(oi) || d.SetItem[s] < oi[a]):
-				idx, val = append(idx, d.SetItem[s]), append(val, d.SetVal[s])
-				s++
-			case setHere && d.SetItem[s] == oi[a]:
-				idx, val = append(idx, d.SetItem[s]), append(val, d.SetVal[s])
-				s++
-				a++
-			case x < len(d.DelUser) && d.DelUser[x] == uu && d.DelItem[x] == oi[a]:
-				x++
-				a++
-			default:
-				idx, val = append(idx, oi[a]), append(val, ov[a])
-				a++
+		for {
+			setHere := s < len(setR) && setR[s] == rr
+			delHere := x < len(delR) && delR[x] == rr
+			if !setHere && !delHere {
+				break
 			}
+			c, isSet := int32(0), setHere
+			switch {
+			case setHere && delHere:
+				if delC[x] < setC[s] {
+					c, isSet = delC[x], false
+				} else {
+					c = setC[s]
+				}
+			case setHere:
+				c = setC[s]
+			default:
+				c = delC[x]
+			}
+			pos, found := slices.BinarySearch(oi[a:], c)
+			pos += a
+			ni, nv = append(ni, oi[a:pos]...), append(nv, ov[a:pos]...)
+			a = pos
+			if isSet {
+				ni, nv = append(ni, c), append(nv, setV[s])
+				s++
+				if found {
+					a++
+				}
+				continue
+			}
+			if !found {
+				return nil, nil, nil, fmt.Errorf("gpu: delta deletes rating (%d, %d), which the base lacks", rr, c)
+			}
+			x++
+			a++
 		}
-		if x < len(d.DelUser) && d.DelUser[x] == uu {
-			return nil, fmt.Errorf("gpu: delta deletes rating (%d, %d), which the base lacks", uu, d.DelItem[x])
+		ni, nv = append(ni, oi[a:]...), append(nv, ov[a:]...)
+		if x < len(delR) && delR[x] == rr {
+			return nil, nil, nil, fmt.Errorf("gpu: delta deletes rating (%d, %d), which the base lacks", rr, delC[x])
 		}
-		ptr[u+1] = int64(len(idx))
+		np[next+1] = int64(len(ni))
+		row = next + 1
 	}
-	return als.NewRatingsCSR(d.NumUsers, d.NumItems, ptr, idx, val), nil
+	return np, ni, nv, nil
 }
 
 // check validates d against base: dimensions, ranges and order.

@@ -514,7 +514,7 @@ type Decoder struct {
 
 // DefaultPrealloc is the largest array, in bytes, that a Decoder allocates
 // at its full size from the array's header before its bytes arrive.
-const DefaultPrealloc = 64 << 20
+const DefaultPrealloc = 1 << 20
 
 // SetPrealloc sets the largest array, in bytes, that d allocates at its full
 // size as soon as its header is checked against the frame's length (larger
