@@ -154,6 +154,11 @@ func (c *Client) Device() string {
 // the error then wraps ctx.Err(). Errors caused by the worker wrap ErrWorker
 // (and ErrStalled when the watchdog killed it, see WorkerOptions);
 // bad parameters wrap als.ErrInvalidParams.
+//
+// Fit retains r (read only, as als.Ratings allows) until the next Fit, and
+// sends that Fit's ratings as a Delta from it when the worker still holds
+// it (see the package doc); so a server holds its previous Ratings one
+// retrain longer than it otherwise would.
 func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	if err := p.ValidateFloat32(); err != nil {
 		return err
