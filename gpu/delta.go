@@ -105,12 +105,25 @@ func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bit
 // Delta that does not fit base (dimensions that shrink, indices out of
 // range or out of order, a deleted rating that base lacks).
 func (d *Delta) Apply(base *als.Ratings) (*als.Ratings, error) {
+	return d.ApplyTo(nil, base)
+}
+
+// ApplyTo is Apply building the result in spare's slices where they are
+// large enough (spare, when non-nil, is consumed: the caller must no
+// longer use it, nor may anything else hold it; it must not share slices
+// with base). A worker passes the version before base, which saves
+// allocating (and faulting in) a full copy of the ratings per retrain.
+func (d *Delta) ApplyTo(spare, base *als.Ratings) (*als.Ratings, error) {
 	if err := d.check(base); err != nil {
 		return nil, err
 	}
+	if spare == nil {
+		spare = &als.Ratings{}
+	}
 	r := &als.Ratings{NumUsers: d.NumUsers, NumItems: d.NumItems}
 	var err error
-	r.UserPtr, r.UserIdx, r.UserVal, err = mergeCSR(base.NumUsers, d.NumUsers, base.UserPtr, base.UserIdx, base.UserVal,
+	r.UserPtr, r.UserIdx, r.UserVal, err = mergeCSR(spare.UserPtr, spare.UserIdx, spare.UserVal,
+		base.NumUsers, d.NumUsers, base.UserPtr, base.UserIdx, base.UserVal,
 		d.SetUser, d.SetItem, d.SetVal, d.DelUser, d.DelItem)
 	if err != nil {
 		return nil, err
@@ -138,7 +151,8 @@ func (d *Delta) Apply(base *als.Ratings) (*als.Ratings, error) {
 	for k, p := range del {
 		dr[k], dc[k] = d.DelItem[p], d.DelUser[p]
 	}
-	r.ItemPtr, r.ItemIdx, r.ItemVal, err = mergeCSR(base.NumItems, d.NumItems, base.ItemPtr, base.ItemIdx, base.ItemVal,
+	r.ItemPtr, r.ItemIdx, r.ItemVal, err = mergeCSR(spare.ItemPtr, spare.ItemIdx, spare.ItemVal,
+		base.NumItems, d.NumItems, base.ItemPtr, base.ItemIdx, base.ItemVal,
 		sr, sc, sv, dr, dc)
 	if err != nil {
 		return nil, err
@@ -148,13 +162,22 @@ func (d *Delta) Apply(base *als.Ratings) (*als.Ratings, error) {
 
 // mergeCSR returns the CSR of rows rows (oldRows of them in ptr, idx, val;
 // the rest empty) with the ratings (setR, setC) set to setV and (delR,
-// delC) deleted, both lists in ascending (row, column) order.
-func mergeCSR(oldRows, rows int, ptr []int64, idx []int32, val []float32,
+// delC) deleted, both lists in ascending (row, column) order. It builds the
+// result in bufP, bufI, bufV where their capacity suffices.
+func mergeCSR(bufP []int64, bufI []int32, bufV []float32, oldRows, rows int, ptr []int64, idx []int32, val []float32,
 	setR, setC []int32, setV []float32, delR, delC []int32) ([]int64, []int32, []float32, error) {
 	capacity := len(idx) + len(setR)
-	np := make([]int64, rows+1)
-	ni := make([]int32, 0, capacity)
-	nv := make([]float32, 0, capacity)
+	np := bufP[:0]
+	if cap(np) < rows+1 {
+		np = make([]int64, 0, rows+1+rows/64)
+	}
+	np = np[:rows+1]
+	np[0] = 0
+	ni, nv := bufI[:0], bufV[:0]
+	if cap(ni) < capacity || cap(nv) < capacity {
+		// Room for growth, so that the next retrains reuse it.
+		ni, nv = make([]int32, 0, capacity+capacity/64), make([]float32, 0, capacity+capacity/64)
+	}
 	s, x := 0, 0 // next set, next delete
 	row := 0     // rows before it are done
 	for row < rows {

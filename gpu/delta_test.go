@@ -85,6 +85,32 @@ func TestDeltaApplyRebuildsExactly(t *testing.T) {
 			if diff := cmp.Diff(cur, got); diff != "" {
 				t.Errorf("Apply(Diff(base, cur)) differs from cur (-want +got):\n%s", diff)
 			}
+			// Merged into a spare (a worker's previous version), then
+			// chained: the results are the same and the base is intact.
+			keep := mutate(base, 0, 0, 0, 1)
+			spare := mutate(base, 30, 0, 0, 99)
+			got2, err := d.ApplyTo(spare, base)
+			if err != nil {
+				t.Fatalf("ApplyTo() = %v", err)
+			}
+			if diff := cmp.Diff(cur, got2); diff != "" {
+				t.Errorf("ApplyTo(spare, base) differs from cur (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(keep, base); diff != "" {
+				t.Errorf("ApplyTo changed its base:\n%s", diff)
+			}
+			third := mutate(cur, 40, 1, 1, 7)
+			var d2 gpu.Delta
+			if !d2.Diff(cur, third, third.NNZ()) {
+				t.Fatal("Diff() = false")
+			}
+			got3, err := d2.ApplyTo(keep, got2) // a copy of base is now the spare
+			if err != nil {
+				t.Fatalf("chained ApplyTo() = %v", err)
+			}
+			if diff := cmp.Diff(third, got3); diff != "" {
+				t.Errorf("chained ApplyTo differs (-want +got):\n%s", diff)
+			}
 		})
 	}
 }

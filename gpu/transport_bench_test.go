@@ -59,7 +59,8 @@ func cpuTime() time.Duration {
 // worker built without the cuda tag would run them), for a full upload
 // (protocol 3's only way, with the preallocating decoder) and for a Delta
 // of a few thousand changed ratings. It reports bytes and CPU seconds (both
-// ends, from getrusage) per retrain. A GPU worker also copies the ratings to
+// ends, from getrusage) per retrain; the delta's merge reuses the previous
+// retrain's buffers, as the worker does. A GPU worker also copies the ratings to
 // the device (a full upload's bytes over PCIe; see bench/RESULTS.md).
 func BenchmarkRetrainTransport(b *testing.B) {
 	for _, s := range transportShapes {
@@ -73,9 +74,10 @@ func BenchmarkRetrainTransport(b *testing.B) {
 				var bytes uint64
 				var cpu time.Duration
 				var n int
+				var spare *als.Ratings // the worker's previous version
 				for b.Loop() {
 					start := cpuTime()
-					sent, err := transport(base, next, mode == "delta")
+					sent, err := transport(base, next, mode == "delta", &spare)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -91,9 +93,10 @@ func BenchmarkRetrainTransport(b *testing.B) {
 }
 
 // transport sends next to a decoder over an OS pipe, as a Delta from base
-// when delta is set, and rebuilds it on the far side; it returns the bytes
-// sent.
-func transport(base, next *als.Ratings, delta bool) (uint64, error) {
+// when delta is set, and rebuilds it on the far side (merging into *spare,
+// as the worker merges into its previous version, and leaving the result
+// there for the next call); it returns the bytes sent.
+func transport(base, next *als.Ratings, delta bool, spare **als.Ratings) (uint64, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -126,9 +129,10 @@ func transport(base, next *als.Ratings, delta bool) (uint64, error) {
 	j := m.(*gpu.Job)
 	r := j.Ratings
 	if j.Delta != nil {
-		if r, err = j.Delta.Apply(base); err != nil {
+		if r, err = j.Delta.ApplyTo(*spare, base); err != nil {
 			return 0, err
 		}
+		*spare = r
 	}
 	if r.NNZ() != next.NNZ() {
 		return 0, fmt.Errorf("rebuilt %d ratings, want %d", r.NNZ(), next.NNZ())

@@ -152,6 +152,9 @@ func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string
 type resident struct {
 	dataset, version uint64
 	r                *als.Ratings
+	// spare is the version before r, no longer used by any job, whose
+	// buffers the next Delta is merged into (gpu.Delta.ApplyTo).
+	spare *als.Ratings
 }
 
 // ratings resolves j's ratings against h (applying a Delta to the held
@@ -162,7 +165,7 @@ func (h *resident) ratings(j *gpu.Job) (*als.Ratings, gpu.ErrorCode, error) {
 		if j.Dataset == 0 {
 			return j.Ratings, 0, nil
 		}
-		*h = resident{dataset: j.Dataset, version: j.Version, r: j.Ratings}
+		*h = resident{dataset: j.Dataset, version: j.Version, r: j.Ratings, spare: h.r}
 		return j.Ratings, 0, nil
 	}
 	if h.r == nil || h.dataset != j.Dataset || h.version != j.Base {
@@ -170,12 +173,16 @@ func (h *resident) ratings(j *gpu.Job) (*als.Ratings, gpu.ErrorCode, error) {
 		*h = resident{}
 		return nil, gpu.CodeStaleData, err
 	}
-	r, err := j.Delta.Apply(h.r)
+	spare := h.spare
+	if spare == h.r { // never merge into the base itself
+		spare = nil
+	}
+	r, err := j.Delta.ApplyTo(spare, h.r)
 	if err != nil {
 		*h = resident{}
 		return nil, gpu.CodeInvalidJob, err
 	}
-	*h = resident{dataset: j.Dataset, version: j.Version, r: r}
+	*h = resident{dataset: j.Dataset, version: j.Version, r: r, spare: h.r}
 	return r, 0, nil
 }
 
