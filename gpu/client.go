@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"sync"
@@ -55,7 +56,29 @@ type Client struct {
 	mu     sync.Mutex // held by Fit and Close
 	w      *worker    // nil when there is none
 	nextID uint64
+
+	// Resident data (guarded by mu): the dataset this client names in its
+	// jobs, the last version sent, what the worker w holds after its last
+	// successful job (held.r is the caller's Ratings, retained until the
+	// next Fit: als.Ratings is immutable), and the reused Delta buffer.
+	dataset uint64
+	version uint64
+	held    held
+	delta   Delta
+	sent    atomic.Uint64 // bytes written to workers' stdin, all workers
+	deltas  atomic.Uint64 // jobs sent as a Delta
 }
+
+// held is the dataset version a worker keeps.
+type held struct {
+	w       *worker
+	version uint64
+	r       *als.Ratings
+}
+
+// deltaShare bounds the share of a Ratings' size (in ratings) above which a
+// change is sent as a full upload rather than a Delta.
+const deltaShare = 4 // a Delta of at most nnz/4 changes
 
 var _ als.Solver = (*Client)(nil)
 
@@ -96,7 +119,7 @@ func StartWorkerWith(ctx context.Context, path string, o WorkerOptions) (*Client
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{path: path, args: append([]string(nil), o.Args...), nice: o.Nice, floor: o.WatchdogFloor,
-		log: log.With("component", "gpu-client")}
+		log: log.With("component", "gpu-client"), dataset: rand.Uint64() | 1}
 	if c.floor <= 0 {
 		c.floor = defaultWatchdogFloor
 	}
@@ -108,6 +131,14 @@ func StartWorkerWith(ctx context.Context, path string, o WorkerOptions) (*Client
 	c.live.Store(w)
 	return c, nil
 }
+
+// SentBytes returns the bytes this client has written to its workers'
+// stdin (every worker it started), for tests, benchmarks and metrics. It is
+// safe to call concurrently with Fit.
+func (c *Client) SentBytes() uint64 { return c.sent.Load() }
+
+// DeltaJobs returns how many jobs were sent as a Delta rather than in full.
+func (c *Client) DeltaJobs() uint64 { return c.deltas.Load() }
 
 // Device returns the name of the worker's device, as its last Hello gave it.
 func (c *Client) Device() string {
@@ -123,6 +154,11 @@ func (c *Client) Device() string {
 // the error then wraps ctx.Err(). Errors caused by the worker wrap ErrWorker
 // (and ErrStalled when the watchdog killed it, see WorkerOptions);
 // bad parameters wrap als.ErrInvalidParams.
+//
+// Fit retains r (read only, as als.Ratings allows) until the next Fit, and
+// sends that Fit's ratings as a Delta from it when the worker still holds
+// it (see the package doc); so a server holds its previous Ratings one
+// retrain longer than it otherwise would.
 func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	if err := p.ValidateFloat32(); err != nil {
 		return err
@@ -163,12 +199,43 @@ func (c *Client) drop() {
 	c.w = nil
 }
 
+// fit sends r as a Delta from what the worker holds when it can (the same
+// worker, dimensions that only grow, at most nnz/deltaShare changes), else
+// in full; a worker that answers CodeStaleData gets a full resend within
+// the same Fit. After a Result the worker holds r as the new version; after
+// anything else the client assumes it holds nothing (the next Fit sends in
+// full).
 func (c *Client) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	w := c.w
+	c.version++
+	job := &Job{Params: p, Ratings: r, Dataset: c.dataset, Version: c.version}
+	if c.held.w == w && c.held.r != nil && c.delta.Diff(c.held.r, r, r.NNZ()/deltaShare) {
+		job.Ratings, job.Delta, job.Base = nil, &c.delta, c.held.version
+	}
+	c.held = held{}
+	err := c.fitJob(ctx, dst, r, p, progress, job)
+	if errors.Is(err, errStaleData) && c.w == w {
+		c.log.Warn("worker lacks the delta's base; resending all ratings", "err", err)
+		c.version++
+		job = &Job{Params: p, Ratings: r, Dataset: c.dataset, Version: c.version}
+		err = c.fitJob(ctx, dst, r, p, progress, job)
+	}
+	if err == nil && c.w == w {
+		c.held = held{w: w, version: job.Version, r: r}
+	}
+	return err
+}
+
+func (c *Client) fitJob(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), job *Job) error {
 	w := c.w
 	c.nextID++
 	id := c.nextID
+	job.ID = id
+	if job.Delta != nil {
+		c.deltas.Add(1)
+	}
 	sent := make(chan error, 1)
-	go func() { sent <- w.enc.Write(&Job{ID: id, Params: p, Ratings: r}) }()
+	go func() { sent <- w.enc.Write(job) }()
 	sending := true
 
 	// The watchdog runs once the job is sent (a worker reading it is busy,
@@ -263,6 +330,8 @@ func (c *Client) handle(m Message, id uint64, dst *als.Model, r *als.Ratings, p 
 			return true, fmt.Errorf("gpu: worker: %w: %s", als.ErrInvalidParams, m.Message)
 		case CodeCanceled:
 			return true, fmt.Errorf("gpu: worker: %w: %s", context.Canceled, m.Message)
+		case CodeStaleData:
+			return true, fmt.Errorf("gpu: worker: %w: %s", errStaleData, m.Message)
 		default:
 			return true, fmt.Errorf("gpu: worker: %w: %s", errInternal, m.Message)
 		}
@@ -337,8 +406,23 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// countingWriter counts the bytes written through it into n.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Uint64
+}
+
+func (cw countingWriter) Write(b []byte) (int, error) {
+	k, err := cw.w.Write(b)
+	cw.n.Add(uint64(k))
+	return k, err
+}
+
 // errInternal marks a JobError of code CodeInternal.
 var errInternal = errors.New("training failed")
+
+// errStaleData marks a JobError of code CodeStaleData.
+var errStaleData = errors.New("worker does not hold the delta's base")
 
 // ---------------------------------------------------------------- worker
 
@@ -389,7 +473,7 @@ func (c *Client) start(ctx context.Context) (*worker, error) {
 		return nil, fmt.Errorf("%w: start %s: %v", ErrWorker, c.path, err)
 	}
 	w.stdin = stdin
-	w.enc = NewEncoder(stdin)
+	w.enc = NewEncoder(countingWriter{stdin, &c.sent})
 	log := c.log.With("pid", cmd.Process.Pid)
 
 	var readers sync.WaitGroup
@@ -402,6 +486,7 @@ func (c *Client) start(ctx context.Context) (*worker, error) {
 		defer readers.Done()
 		defer close(w.frames)
 		dec := NewDecoder(io.TeeReader(stdout, w.stdout))
+		dec.SetPrealloc(MaxFrameBytes) // our own worker: trusted sizes
 		for {
 			m, err := dec.Next()
 			if err != nil {

@@ -9,6 +9,16 @@
 // (Encoder, Decoder and the message types), and Client, an als.Solver that
 // starts the worker with StartWorker and trains through it.
 //
+// Resident data (protocol 4): the worker keeps the ratings of its last job
+// as a numbered version of the Client's dataset, and the Client sends the
+// next Fit's ratings as a Delta from it (delta.go: the set and deleted
+// ratings, found by comparing the by-user rows with the Ratings it sent
+// last; the worker merges them into both orientations). A full upload
+// happens on a worker's first job, after a restart or a failed job, when
+// the dimensions shrink, when more than a quarter of the ratings changed,
+// and when the worker answers CodeStaleData (a version gap). The cuda
+// build's Device still copies the rebuilt ratings to the GPU on each Fit.
+//
 // Sentinel errors: ErrNoDevice (no usable device; fall back to the CPU),
 // ErrWorker (the worker process failed), ErrStalled (with ErrWorker: the
 // Client's watchdog killed a worker that stopped reporting progress),

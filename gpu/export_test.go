@@ -24,3 +24,12 @@ func WorkerExited(t *testing.T, c *Client) <-chan struct{} {
 	}
 	return c.w.exited
 }
+
+// SkewHeldVersion makes c believe its worker holds another version than it
+// does, so that the next Fit's Delta meets a version gap (CodeStaleData).
+func SkewHeldVersion(t *testing.T, c *Client) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held.version += 100
+}

@@ -41,7 +41,10 @@ import (
 // read them as the ratings' header, so the version says it first.
 // Version 3 added the solver's fields (Solver, CGSteps, Tolerance) to a
 // Job's Params and FailedRows to Progress (als.Iteration.FailedRows).
-const ProtocolVersion = 3
+// Version 4 added resident data: a Job names a dataset and version, and
+// carries either all ratings or a Delta from a version the worker holds
+// (CodeStaleData when it does not).
+const ProtocolVersion = 4
 
 // protocolMagic starts every Hello payload.
 const protocolMagic = "MRCW"
@@ -99,11 +102,24 @@ type Hello struct {
 // Params and Ratings imply to start from instead of als.Prepare's
 // initialisation; workers of this version reject it (CodeInvalidJob): it is
 // reserved for warm starts.
+//
+// Resident data: a Job with a non-zero Dataset asks the worker to keep its
+// ratings as version Version of that dataset after the job (replacing what
+// it kept before). Such a Job carries either all its Ratings (Delta nil) or,
+// with Ratings nil, a Delta from version Base of the same dataset, which the
+// worker must hold; when it does not (a restart, a failed job, another
+// dataset) it answers CodeStaleData and the client resends in full. Dataset
+// 0 means "do not keep", and then Delta must be nil.
 type Job struct {
 	ID      uint64
 	Params  als.Params
 	Ratings *als.Ratings
 	Init    *als.Model
+
+	Dataset uint64
+	Version uint64
+	Base    uint64 // with Delta: the version it applies to
+	Delta   *Delta
 }
 
 // Cancel asks the worker to stop job ID between iterations.
@@ -130,6 +146,7 @@ const (
 	CodeInvalidParams ErrorCode = 1 // als.Params.Validate failed
 	CodeInvalidJob    ErrorCode = 2 // the ratings or the initial model are malformed
 	CodeCanceled      ErrorCode = 3 // the job was cancelled
+	CodeStaleData     ErrorCode = 4 // a Delta's base is not the version the worker holds
 )
 
 // JobError ends job ID without a model.
@@ -261,15 +278,50 @@ func checkRatings(r *als.Ratings) {
 	}
 }
 
+// A Job on the wire: id, params, dataset uint64, version uint64, mode uint8,
+// then for mode 0 (all ratings) users, items, nnz and the six CSR arrays, or
+// for mode 1 (a Delta) base uint64, users, items, sets, deletes and the
+// arrays set users, set items, set values, deleted users, deleted items;
+// then the init flag and model.
+const (
+	modeFull  = 0
+	modeDelta = 1
+)
+
+func deltaBytes(d *Delta) uint64 {
+	n := uint64(8 + 8 + 8 + 8 + 8) // base, users, items, sets, deletes
+	n += 5*arrayHdr + 12*uint64(len(d.SetUser)) + 8*uint64(len(d.DelUser))
+	return n
+}
+
+func checkDelta(d *Delta) {
+	if len(d.SetItem) != len(d.SetUser) || len(d.SetVal) != len(d.SetUser) || len(d.DelItem) != len(d.DelUser) {
+		panic("gpu: encode delta: lists of unequal lengths")
+	}
+}
+
 func (e *Encoder) writeJob(j *Job) error {
 	r := j.Ratings
-	checkRatings(r)
+	if j.Delta != nil {
+		if r != nil || j.Dataset == 0 {
+			panic("gpu: encode job: a Delta needs a dataset and no Ratings")
+		}
+		checkDelta(j.Delta)
+	} else {
+		checkRatings(r)
+	}
 	if j.Init != nil {
 		checkModel(j.Init)
 	}
-	nnz := uint64(len(r.UserIdx))
-	n := uint64(8) + paramsBytes + 8 + 8 + 8 // id, params, users, items, nnz
-	n += 6*arrayHdr + 8*uint64(r.NumUsers+1+r.NumItems+1) + 2*8*nnz
+	n := uint64(8) + paramsBytes + 8 + 8 + 1 // id, params, dataset, version, mode
+	var nnz uint64
+	if j.Delta != nil {
+		n += deltaBytes(j.Delta)
+	} else {
+		nnz = uint64(len(r.UserIdx))
+		n += 8 + 8 + 8 // users, items, nnz
+		n += 6*arrayHdr + 8*uint64(r.NumUsers+1+r.NumItems+1) + 2*8*nnz
+	}
 	n++ // init flag
 	if j.Init != nil {
 		n += modelBytes(j.Init)
@@ -291,13 +343,61 @@ func (e *Encoder) writeJob(j *Job) error {
 	b = append(b, byte(p.Solver))
 	b = binary.LittleEndian.AppendUint32(b, uint32(p.CGSteps))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Tolerance))
-	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumUsers))
-	b = binary.LittleEndian.AppendUint64(b, uint64(r.NumItems))
-	b = binary.LittleEndian.AppendUint64(b, nnz)
-	e.buf = b
-	if _, err := e.w.Write(b); err != nil {
-		return err
+	b = binary.LittleEndian.AppendUint64(b, j.Dataset)
+	b = binary.LittleEndian.AppendUint64(b, j.Version)
+	if d := j.Delta; d != nil {
+		b = append(b, modeDelta)
+		b = binary.LittleEndian.AppendUint64(b, j.Base)
+		b = binary.LittleEndian.AppendUint64(b, uint64(d.NumUsers))
+		b = binary.LittleEndian.AppendUint64(b, uint64(d.NumItems))
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(d.SetUser)))
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(d.DelUser)))
+		e.buf = b
+		if _, err := e.w.Write(b); err != nil {
+			return err
+		}
+		for _, s := range [][]int32{d.SetUser, d.SetItem} {
+			if err := writeArray(e, s); err != nil {
+				return err
+			}
+		}
+		if err := writeArray(e, d.SetVal); err != nil {
+			return err
+		}
+		for _, s := range [][]int32{d.DelUser, d.DelItem} {
+			if err := writeArray(e, s); err != nil {
+				return err
+			}
+		}
+	} else {
+		b = append(b, modeFull)
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.NumUsers))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.NumItems))
+		b = binary.LittleEndian.AppendUint64(b, nnz)
+		e.buf = b
+		if _, err := e.w.Write(b); err != nil {
+			return err
+		}
+		if err := writeCSR(e, r); err != nil {
+			return err
+		}
 	}
+	if j.Init == nil {
+		if err := e.w.WriteByte(0); err != nil {
+			return err
+		}
+	} else {
+		if err := e.w.WriteByte(1); err != nil {
+			return err
+		}
+		if err := e.model(j.Init); err != nil {
+			return err
+		}
+	}
+	return e.w.Flush()
+}
+
+func writeCSR(e *Encoder, r *als.Ratings) error {
 	if err := writeArray(e, r.UserPtr); err != nil {
 		return err
 	}
@@ -313,22 +413,7 @@ func (e *Encoder) writeJob(j *Job) error {
 	if err := writeArray(e, r.ItemIdx); err != nil {
 		return err
 	}
-	if err := writeArray(e, r.ItemVal); err != nil {
-		return err
-	}
-	if j.Init == nil {
-		if err := e.w.WriteByte(0); err != nil {
-			return err
-		}
-	} else {
-		if err := e.w.WriteByte(1); err != nil {
-			return err
-		}
-		if err := e.model(j.Init); err != nil {
-			return err
-		}
-	}
-	return e.w.Flush()
+	return writeArray(e, r.ItemVal)
 }
 
 func (e *Encoder) writeResult(r *Result) error {
@@ -419,11 +504,30 @@ func writeArray[T wireNum](e *Encoder, s []T) error {
 // Decoder reads frames. It never panics on malformed input, and the memory
 // it allocates for a frame is bounded by the limits above, by the counts in
 // the frame's own header fields, and (to within a factor of two) by the
-// bytes actually received. It is not safe for concurrent use.
+// bytes actually received (see SetPrealloc). It is not safe for concurrent use.
 type Decoder struct {
-	r    *bufio.Reader
-	left uint64 // payload bytes of the current frame not yet read
-	buf  []byte
+	r        *bufio.Reader
+	left     uint64 // payload bytes of the current frame not yet read
+	buf      []byte
+	prealloc uint64 // see SetPrealloc; 0 means DefaultPrealloc
+}
+
+// DefaultPrealloc is the largest array, in bytes, that a Decoder allocates
+// at its full size from the array's header before its bytes arrive.
+const DefaultPrealloc = 1 << 20
+
+// SetPrealloc sets the largest array, in bytes, that d allocates at its full
+// size as soon as its header is checked against the frame's length (larger
+// arrays grow by doubling as their bytes arrive). The worker and the Client
+// trust their peer and set it to MaxFrameBytes, so that a 400 MB array is
+// allocated once and read in place; fuzzing keeps the default.
+func (d *Decoder) SetPrealloc(bytes uint64) { d.prealloc = bytes }
+
+func (d *Decoder) preallocBytes() uint64 {
+	if d.prealloc == 0 {
+		return DefaultPrealloc
+	}
+	return d.prealloc
 }
 
 // NewDecoder returns a Decoder reading from r through its own buffer.
@@ -648,6 +752,47 @@ func (d *Decoder) job() (*Job, error) {
 		return nil, malformed("bias byte %d", b[24])
 	}
 	j.Params.Bias = b[24] == 1
+	if j.Dataset, err = d.u64(); err != nil {
+		return nil, err
+	}
+	if j.Version, err = d.u64(); err != nil {
+		return nil, err
+	}
+	mode, err := d.u8()
+	if err != nil {
+		return nil, err
+	}
+	switch mode {
+	case modeFull:
+		if j.Ratings, err = d.ratings(); err != nil {
+			return nil, err
+		}
+	case modeDelta:
+		if j.Dataset == 0 {
+			return nil, malformed("delta without a dataset")
+		}
+		if j.Base, err = d.u64(); err != nil {
+			return nil, err
+		}
+		if j.Delta, err = d.delta(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, malformed("job data mode %d", mode)
+	}
+	hasInit, err := d.boolean()
+	if err != nil {
+		return nil, err
+	}
+	if hasInit {
+		if j.Init, err = d.model(); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+func (d *Decoder) ratings() (*als.Ratings, error) {
 	users, err := d.count("users", MaxRows)
 	if err != nil {
 		return nil, err
@@ -684,17 +829,46 @@ func (d *Decoder) job() (*Job, error) {
 	if r.ItemVal, err = readArray[float32](d, "item values", nnz); err != nil {
 		return nil, err
 	}
-	j.Ratings = r
-	hasInit, err := d.boolean()
+	return r, nil
+}
+
+func (d *Decoder) delta() (*Delta, error) {
+	users, err := d.count("users", MaxRows)
 	if err != nil {
 		return nil, err
 	}
-	if hasInit {
-		if j.Init, err = d.model(); err != nil {
-			return nil, err
-		}
+	items, err := d.count("items", MaxRows)
+	if err != nil {
+		return nil, err
 	}
-	return j, nil
+	sets, err := d.count("set ratings", MaxNNZ)
+	if err != nil {
+		return nil, err
+	}
+	dels, err := d.count("deleted ratings", MaxNNZ)
+	if err != nil {
+		return nil, err
+	}
+	if need := 5*arrayHdr + 12*sets + 8*dels; need > d.left {
+		return nil, malformed("%d sets, %d deletes need %d bytes, frame has %d", sets, dels, need, d.left)
+	}
+	dl := &Delta{NumUsers: int(users), NumItems: int(items)}
+	if dl.SetUser, err = readArray[int32](d, "set users", sets); err != nil {
+		return nil, err
+	}
+	if dl.SetItem, err = readArray[int32](d, "set items", sets); err != nil {
+		return nil, err
+	}
+	if dl.SetVal, err = readArray[float32](d, "set values", sets); err != nil {
+		return nil, err
+	}
+	if dl.DelUser, err = readArray[int32](d, "deleted users", dels); err != nil {
+		return nil, err
+	}
+	if dl.DelItem, err = readArray[int32](d, "deleted items", dels); err != nil {
+		return nil, err
+	}
+	return dl, nil
 }
 
 func (d *Decoder) count(what string, max uint64) (uint64, error) {
@@ -762,8 +936,11 @@ func (d *Decoder) model() (*als.Model, error) {
 	return m, nil
 }
 
-// readArray reads an array that must hold exactly want elements, growing
-// the result as the bytes arrive.
+// readArray reads an array that must hold exactly want elements. The result
+// is allocated once, at its full size, when that is at most d.prealloc
+// bytes (the peer is trusted to send what its header promises); a larger
+// array is grown by doubling as the bytes arrive, so that a forged header
+// cannot make the decoder allocate much more than it received.
 func readArray[T wireNum](d *Decoder, what string, want uint64) ([]T, error) {
 	n, err := d.u64()
 	if err != nil {
@@ -778,12 +955,19 @@ func readArray[T wireNum](d *Decoder, what string, want uint64) ([]T, error) {
 		return nil, malformed("%s: %d elements overrun the frame (%d bytes left)", what, n, d.left)
 	}
 	const piece = 1 << 16
-	out := make([]T, 0, min(n, piece))
+	first := n
+	if n*size > d.preallocBytes() {
+		first = min(n, piece)
+	}
+	out := make([]T, 0, first)
 	for uint64(len(out)) < n {
 		m := int(min(n-uint64(len(out)), piece))
 		if littleEndian {
 			old := len(out)
-			out = slices.Grow(out, m)[:old+m]
+			if cap(out)-old < m {
+				out = slices.Grow(out, max(m, min(int(n)-old, old)))
+			}
+			out = out[:old+m]
 			dst := unsafe.Slice((*byte)(unsafe.Pointer(&out[old])), m*int(size))
 			if err := d.read(dst); err != nil {
 				return nil, err

@@ -40,6 +40,12 @@ func sampleMessages() []gpu.Message {
 		&gpu.Job{ID: 2, Params: als.Params{Rank: 3, Iterations: 1, Lambda: 0.5, Seed: -9, Bias: true}, Ratings: r, Init: sampleModel(true)},
 		&gpu.Job{ID: 3, Params: als.Params{Rank: -1, Iterations: -2, Lambda: math.Inf(1)}, Ratings: empty},
 		&gpu.Job{ID: 8, Params: als.DefaultImplicitParams(), Ratings: r},
+		&gpu.Job{ID: 13, Params: als.DefaultParams(), Ratings: r, Dataset: 77, Version: 3},
+		&gpu.Job{ID: 14, Params: als.DefaultParams(), Dataset: 77, Version: 4, Base: 3, Delta: &gpu.Delta{
+			NumUsers: 4, NumItems: 5, SetUser: []int32{0, 3}, SetItem: []int32{4, 1}, SetVal: []float32{4.5, 1},
+			DelUser: []int32{1}, DelItem: []int32{2}}},
+		&gpu.Job{ID: 15, Params: als.DefaultParams(), Dataset: 1, Version: 2, Base: 1, Delta: &gpu.Delta{NumUsers: 1, NumItems: 1,
+			SetUser: []int32{}, SetItem: []int32{}, SetVal: []float32{}, DelUser: []int32{}, DelItem: []int32{}}},
 		&gpu.Job{ID: 9, Params: als.Params{Objective: als.Implicit, Rank: 256, Iterations: 1, Lambda: 1e-3, Alpha: 40,
 			Unobserved: 0.125, RegExponent: 2, Seed: 1 << 40}, Ratings: r},
 		// Invalid values still decode: the worker's als.Params.Validate
@@ -132,13 +138,21 @@ func encoded(t *testing.T, m gpu.Message) []byte {
 func TestDecodeErrors(t *testing.T) {
 	job := encoded(t, sampleMessages()[3])
 	hugeUsers := bytes.Clone(job)
-	// users count sits after type(1)+len(8)+id(8)+params(63).
-	const users = 1 + 8 + 8 + 63
+	// users count sits after type(1)+len(8)+id(8)+params(63)+dataset(8)+version(8)+mode(1).
+	const users = 1 + 8 + 8 + 63 + 8 + 8 + 1
 	binary.LittleEndian.PutUint64(hugeUsers[users:], 1<<40)
 	lying := bytes.Clone(job)
 	binary.LittleEndian.PutUint64(lying[users+16:], 1<<30) // nnz larger than the frame holds
 	badBias := bytes.Clone(job)
 	badBias[1+8+8+24] = 2 // the bias byte: params' rank, iterations, lambda, seed come first
+	badMode := bytes.Clone(job)
+	badMode[users-1] = 2
+	deltaJob := encoded(t, sampleMessages()[10])
+	// a delta's counts: after the mode, base(8), users(8), items(8), sets(8), deletes(8).
+	hugeSets := bytes.Clone(deltaJob)
+	binary.LittleEndian.PutUint64(hugeSets[users+24:], 1<<30)
+	noDataset := bytes.Clone(deltaJob)
+	binary.LittleEndian.PutUint64(noDataset[users-17:], 0)
 	tests := []struct {
 		name  string
 		in    []byte
@@ -156,6 +170,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"too many users", hugeUsers, true},
 		{"nnz beyond frame", lying, true},
 		{"bias byte 2", badBias, true},
+		{"data mode 2", badMode, true},
+		{"delta sets beyond frame", hugeSets, true},
+		{"delta without dataset", noDataset, true},
 		{"truncated job", job[:len(job)-3], false},
 		{"truncated header", job[:5], false},
 		{"string too long", frame('E', append(make([]byte, 9), 0xff, 0xff, 0xff, 0x7f)), true},
@@ -195,7 +212,7 @@ func FuzzDecoder(f *testing.F) {
 			}
 			// Whatever decodes must re-encode to a stream that decodes to
 			// the same message (when its slices are consistent).
-			if j, ok := m.(*gpu.Job); ok && j.Ratings.Validate() != nil {
+			if j, ok := m.(*gpu.Job); ok && j.Ratings != nil && j.Ratings.Validate() != nil {
 				continue
 			}
 			var buf bytes.Buffer

@@ -51,6 +51,7 @@ func main() {
 // run serves one session and returns the exit status.
 func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string) string, device int) int {
 	dec := gpu.NewDecoder(stdin)
+	dec.SetPrealloc(gpu.MaxFrameBytes) // the parent is trusted: allocate each array once
 	enc := gpu.NewEncoder(stdout)
 
 	m, err := dec.Next()
@@ -118,8 +119,9 @@ func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string
 	var cur current
 	go readFrames(dec, jobs, &cur, log)
 
+	var held resident
 	for j := range jobs {
-		res := train(j.ctx, solver, j.Job, func(it als.Iteration) error {
+		res := train(j.ctx, solver, j.Job, &held, func(it als.Iteration) error {
 			if stallAfter == events {
 				stall()
 			}
@@ -140,6 +142,48 @@ func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string
 		}
 	}
 	return 0
+}
+
+// resident is the dataset version the worker keeps between jobs (protocol
+// version 4): the ratings of the last job that named a dataset. In the cuda
+// build the Device still uploads them to the GPU on each Fit; what stays
+// resident is the worker's host copy, so that the pipe carries only deltas.
+// Only the main loop touches it.
+type resident struct {
+	dataset, version uint64
+	r                *als.Ratings
+	// spare is the version before r, no longer used by any job, whose
+	// buffers the next Delta is merged into (gpu.Delta.ApplyTo).
+	spare *als.Ratings
+}
+
+// ratings resolves j's ratings against h (applying a Delta to the held
+// version) and records what h holds after the job. It returns the error
+// code and error for a job whose data cannot be had.
+func (h *resident) ratings(j *gpu.Job) (*als.Ratings, gpu.ErrorCode, error) {
+	if j.Delta == nil {
+		if j.Dataset == 0 {
+			return j.Ratings, 0, nil
+		}
+		*h = resident{dataset: j.Dataset, version: j.Version, r: j.Ratings, spare: h.r}
+		return j.Ratings, 0, nil
+	}
+	if h.r == nil || h.dataset != j.Dataset || h.version != j.Base {
+		err := fmt.Errorf("delta from version %d of dataset %#x, holding version %d of %#x", j.Base, j.Dataset, h.version, h.dataset)
+		*h = resident{}
+		return nil, gpu.CodeStaleData, err
+	}
+	spare := h.spare
+	if spare == h.r { // never merge into the base itself
+		spare = nil
+	}
+	r, err := j.Delta.ApplyTo(spare, h.r)
+	if err != nil {
+		*h = resident{}
+		return nil, gpu.CodeInvalidJob, err
+	}
+	*h = resident{dataset: j.Dataset, version: j.Version, r: r, spare: h.r}
+	return r, 0, nil
 }
 
 // job is a decoded job with the context that its Cancel frame cancels.
@@ -209,7 +253,7 @@ func readFrames(dec *gpu.Decoder, jobs chan<- job, cur *current, log *slog.Logge
 
 // train runs one job and returns its last frame. progress errors (the
 // client is gone) abort the fit.
-func train(ctx context.Context, solver als.Solver, j *gpu.Job, progress func(als.Iteration) error, log *slog.Logger) gpu.Message {
+func train(ctx context.Context, solver als.Solver, j *gpu.Job, held *resident, progress func(als.Iteration) error, log *slog.Logger) gpu.Message {
 	fail := func(code gpu.ErrorCode, err error) gpu.Message {
 		log.Warn("job failed", "job", j.ID, "code", code, "err", err)
 		return &gpu.JobError{ID: j.ID, Code: code, Message: err.Error()}
@@ -220,15 +264,24 @@ func train(ctx context.Context, solver als.Solver, j *gpu.Job, progress func(als
 	if j.Init != nil {
 		return fail(gpu.CodeInvalidJob, errors.New("initial factors are not supported by this worker"))
 	}
-	if err := j.Ratings.Validate(); err != nil {
+	ratings, code, err := held.ratings(j)
+	if err != nil {
+		return fail(code, err)
+	}
+	if err := ratings.Validate(); err != nil {
+		*held = resident{}
 		return fail(gpu.CodeInvalidJob, err)
 	}
-	log.Info("job", "job", j.ID, "params", j.Params.String(), "users", j.Ratings.NumUsers,
-		"items", j.Ratings.NumItems, "ratings", j.Ratings.NNZ())
+	changes := -1
+	if j.Delta != nil {
+		changes = j.Delta.Changes()
+	}
+	log.Info("job", "job", j.ID, "params", j.Params.String(), "users", ratings.NumUsers,
+		"items", ratings.NumItems, "ratings", ratings.NNZ(), "dataset", j.Dataset, "version", j.Version, "delta", changes)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var model als.Model
-	err := solver.Fit(ctx, &model, j.Ratings, j.Params, func(it als.Iteration) {
+	err = solver.Fit(ctx, &model, ratings, j.Params, func(it als.Iteration) {
 		if err := progress(it); err != nil {
 			cancel(fmt.Errorf("write progress: %w", err))
 		}

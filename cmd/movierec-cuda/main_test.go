@@ -165,3 +165,79 @@ func TestNoDeviceHook(t *testing.T) {
 		t.Errorf("exit status %d, want 0", s)
 	}
 }
+
+// TestResidentData: the worker applies a Delta to the version it holds,
+// answers CodeStaleData for any other base (and for a delta after a job that
+// kept nothing), and CodeInvalidJob for a Delta that does not fit, after
+// which it holds nothing.
+func TestResidentData(t *testing.T) {
+	enc, dec, _, _ := session(t, nil)
+	if err := enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, dec)
+	r := als.NewRatings(3, 2, []int32{0, 1, 2}, []int32{0, 1, 0}, []float32{4, 3, 5})
+	p := als.Params{Rank: 2, Iterations: 1, Lambda: 0.1, Seed: 1}
+	// finish reads job id's frames to its end and returns the last one.
+	finish := func(id uint64) gpu.Message {
+		t.Helper()
+		for {
+			m := next(t, dec)
+			switch m := m.(type) {
+			case *gpu.Result:
+				if m.ID == id {
+					return m
+				}
+			case *gpu.JobError:
+				if m.ID == id {
+					return m
+				}
+			}
+		}
+	}
+	code := func(m gpu.Message) gpu.ErrorCode {
+		t.Helper()
+		e, ok := m.(*gpu.JobError)
+		if !ok {
+			t.Fatalf("got %T, want a JobError", m)
+		}
+		return e.Code
+	}
+	send := func(j *gpu.Job) gpu.Message {
+		t.Helper()
+		if err := enc.Write(j); err != nil {
+			t.Fatal(err)
+		}
+		return finish(j.ID)
+	}
+	grow := &gpu.Delta{NumUsers: 4, NumItems: 2, SetUser: []int32{1, 3}, SetItem: []int32{0, 1}, SetVal: []float32{2, 1},
+		DelUser: []int32{2}, DelItem: []int32{0}}
+
+	// A job without a dataset keeps nothing.
+	if m, ok := send(&gpu.Job{ID: 1, Params: p, Ratings: r}).(*gpu.Result); !ok {
+		t.Fatalf("full upload without a dataset: %+v", m)
+	}
+	if c := code(send(&gpu.Job{ID: 2, Params: p, Dataset: 5, Version: 2, Base: 1, Delta: grow})); c != gpu.CodeStaleData {
+		t.Errorf("delta with nothing held: code %d, want CodeStaleData", c)
+	}
+	if m, ok := send(&gpu.Job{ID: 3, Params: p, Ratings: r, Dataset: 5, Version: 1}).(*gpu.Result); !ok {
+		t.Fatalf("full upload: %+v", m)
+	}
+	if c := code(send(&gpu.Job{ID: 4, Params: p, Dataset: 5, Version: 3, Base: 7, Delta: grow})); c != gpu.CodeStaleData {
+		t.Errorf("delta from another version: code %d, want CodeStaleData", c)
+	}
+	if m, ok := send(&gpu.Job{ID: 5, Params: p, Ratings: r, Dataset: 5, Version: 1}).(*gpu.Result); !ok {
+		t.Fatalf("full upload: %+v", m)
+	}
+	res, ok := send(&gpu.Job{ID: 6, Params: p, Dataset: 5, Version: 2, Base: 1, Delta: grow}).(*gpu.Result)
+	if !ok || res.Model.NumUsers != 4 {
+		t.Fatalf("delta: %+v, want a model of 4 users", res)
+	}
+	bad := &gpu.Delta{NumUsers: 4, NumItems: 2, DelUser: []int32{0}, DelItem: []int32{1}} // (0, 1) is not rated
+	if c := code(send(&gpu.Job{ID: 7, Params: p, Dataset: 5, Version: 3, Base: 2, Delta: bad})); c != gpu.CodeInvalidJob {
+		t.Errorf("delta that does not fit: code %d, want CodeInvalidJob", c)
+	}
+	if c := code(send(&gpu.Job{ID: 8, Params: p, Dataset: 5, Version: 3, Base: 2, Delta: grow})); c != gpu.CodeStaleData {
+		t.Errorf("delta after a failed one: code %d, want CodeStaleData", c)
+	}
+}
