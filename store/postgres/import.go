@@ -330,20 +330,20 @@ func reportImport(encs []*ratingEncoder, total int, start time.Time, progress fu
 // checkCatalog returns an error wrapping engine.ErrUnknownMovie for the
 // first rating whose movie is neither in movies nor stored.
 func (d *DB) checkCatalog(ctx context.Context, movies []engine.Movie, ratings []engine.Rating) error {
-	var set movieIDs
+	var set store.IDSet
 	for _, m := range movies {
-		set.add(m.ID)
+		set.Add(m.ID)
 	}
 	rows, err := d.pool.Query(ctx, "SELECT id FROM movies")
 	if err != nil {
 		return fmt.Errorf("import: read catalog: %w", unavailable(err))
 	}
 	var id int32
-	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { set.add(id); return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { set.Add(id); return nil }); err != nil {
 		return fmt.Errorf("import: read catalog: %w", unavailable(err))
 	}
 	for k, r := range ratings {
-		if !set.has(r.Movie) {
+		if !set.Has(r.Movie) {
 			return fmt.Errorf("import rating %d (user %d): %w %d: not in the catalog", k+1, r.User, engine.ErrUnknownMovie, r.Movie)
 		}
 	}
@@ -375,33 +375,4 @@ func lastOfEachKey(ratings []engine.Rating) []engine.Rating {
 		out = append(out, r)
 	}
 	return out
-}
-
-// movieIDs is a set of movie ids: a bitmap up to a bound, a map beyond.
-type movieIDs struct {
-	bits []uint64
-	big  map[int32]bool
-}
-
-const bitmapLimit = 1 << 24 // ids below this go in the bitmap (2 MiB)
-
-func (m *movieIDs) add(id int32) {
-	if id >= 0 && id < bitmapLimit {
-		if need := int(id)/64 + 1; need > len(m.bits) {
-			m.bits = append(m.bits, make([]uint64, need-len(m.bits))...)
-		}
-		m.bits[id/64] |= 1 << (id % 64)
-		return
-	}
-	if m.big == nil {
-		m.big = make(map[int32]bool)
-	}
-	m.big[id] = true
-}
-
-func (m *movieIDs) has(id int32) bool {
-	if id >= 0 && id < bitmapLimit {
-		return int(id)/64 < len(m.bits) && m.bits[id/64]&(1<<(id%64)) != 0
-	}
-	return m.big[id]
 }

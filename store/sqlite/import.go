@@ -38,7 +38,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		return 0, err
 	}
 	for k, r := range ratings {
-		if !known.has(r.Movie) {
+		if !known.Has(r.Movie) {
 			return 0, fmt.Errorf("import rating %d (user %d): %w %d: not in the catalog", k+1, r.User, engine.ErrUnknownMovie, r.Movie)
 		}
 	}
@@ -140,40 +140,11 @@ func insertSQL(rows int) string {
 	return b.String()
 }
 
-// movieIDs is a set of movie ids: a bitmap up to a bound, a map beyond.
-type movieIDs struct {
-	bits []uint64
-	big  map[int32]bool
-}
-
-const bitmapLimit = 1 << 24 // ids below this go in the bitmap (2 MiB)
-
-func (m *movieIDs) add(id int32) {
-	if id >= 0 && id < bitmapLimit {
-		if need := int(id)/64 + 1; need > len(m.bits) {
-			m.bits = append(m.bits, make([]uint64, need-len(m.bits))...)
-		}
-		m.bits[id/64] |= 1 << (id % 64)
-		return
-	}
-	if m.big == nil {
-		m.big = make(map[int32]bool)
-	}
-	m.big[id] = true
-}
-
-func (m *movieIDs) has(id int32) bool {
-	if id >= 0 && id < bitmapLimit {
-		return int(id)/64 < len(m.bits) && m.bits[id/64]&(1<<(id%64)) != 0
-	}
-	return m.big[id]
-}
-
 // movieSet returns the ids of movies and of the stored catalog.
-func (d *DB) movieSet(ctx context.Context, movies []engine.Movie) (*movieIDs, error) {
-	var set movieIDs
+func (d *DB) movieSet(ctx context.Context, movies []engine.Movie) (*store.IDSet, error) {
+	var set store.IDSet
 	for _, m := range movies {
-		set.add(m.ID)
+		set.Add(m.ID)
 	}
 	rows, err := d.read.QueryContext(ctx, "SELECT id FROM movies")
 	if err != nil {
@@ -185,7 +156,7 @@ func (d *DB) movieSet(ctx context.Context, movies []engine.Movie) (*movieIDs, er
 		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("import: read catalog: %w", err)
 		}
-		set.add(id)
+		set.Add(id)
 	}
 	return &set, rows.Err()
 }
