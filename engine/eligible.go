@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"movierec/als"
-	"movierec/internal/f32"
-)
+import "movierec/als"
 
 // eligibleMovies is the list of movies a top-N list may offer under the
 // engine's rating floor (Config.MinRatings): the catalog indexes whose
@@ -94,32 +91,4 @@ func (e *Engine) packedFor(m *als.Model, el *eligibleMovies) *packedRows {
 	p := &packedRows{model: m, list: el, ix: ix, rows: rows}
 	e.packed.Store(p)
 	return p
-}
-
-// topPacked is topScored over the packed rows p: every row is scored
-// (sequential reads), and the filters apply before the heap. It allocates
-// nothing once sc has grown.
-func (e *Engine) topPacked(top *topN, sc *scratch, p *packedRows, x []float32, base float32, rated []int32, minR int, genre string) {
-	m, k := p.model, p.model.Rank
-	for lo := 0; lo < len(p.ix); lo += scoreBlock {
-		hi := min(lo+scoreBlock, len(p.ix))
-		scores := sc.part[:hi-lo]
-		f32.Dots(scores, p.rows[lo*k:hi*k], k, x)
-		for j, i := range p.ix[lo:hi] {
-			for len(rated) > 0 && rated[0] < i {
-				rated = rated[1:]
-			}
-			if len(rated) > 0 && rated[0] == i {
-				continue
-			}
-			s := scores[j]
-			if m.Bias {
-				s += base + m.ItemBias[i]
-			}
-			if top.below(s) || int(e.counts[i].Load()) < minR || genre != "" && !hasGenre(e.movies[i].Genres, genre) {
-				continue
-			}
-			top.push(cand{score: s, id: e.movies[i].ID, ix: i})
-		}
-	}
 }

@@ -143,8 +143,7 @@ func (e *Engine) Top(ctx context.Context, user int32, n int) ([]Prediction, erro
 type scratch struct {
 	scores []float32
 	heap   []cand
-	cand   []int32   // topScored: a block's candidates
-	part   []float32 // topScored: their scores
+	part   []float32 // topScored: a block's scores
 }
 
 // getScratch returns a scratch buffer sized for the catalog; put it back
