@@ -20,8 +20,3 @@ var (
 	_ shared                = (*postgres.DB)(nil)
 	_ engine.ModelVersioner = (*postgres.DB)(nil)
 )
-
-// followModels is the model source a replica follows: db itself, which
-// for store/postgres also tells the newest model's data version without
-// loading it (engine.ModelVersioner), so Follow loads only newer models.
-func followModels(db shared) engine.ModelSource { return db }

@@ -320,7 +320,7 @@ func (s *server) Run(ctx context.Context) error {
 			// Replicas follow every write and model; with the trainer
 			// lock (Run) one eligible process trains at a time.
 			var follow sync.WaitGroup
-			follow.Go(func() { _ = eng.Follow(bg, sh, followModels(sh)) })
+			follow.Go(func() { _ = eng.Follow(bg, sh, sh) })
 			defer follow.Wait()
 		} else if !eng.Ready() && eng.Trainer() {
 			if _, err := eng.Retrain(bg); err != nil {
