@@ -172,6 +172,49 @@ func TestEvalBadFlags(t *testing.T) {
 	}
 }
 
+// TestEvalCurveAndLIBMFExport covers what scripts/peers/libmf.sh uses:
+// --export-libmf writes the split eval trains on, and --rmse-only --curve
+// prints the rating model's test error after every iteration, the last
+// one that of the model eval reports.
+func TestEvalCurveAndLIBMFExport(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := runCLI(t, "eval", "--export-libmf", dir, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("eval --export-libmf exit %d: %s", code, errs)
+	}
+	count := func(name string) int {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(b), "\n")
+	}
+	nTrain, nTest := count("train.txt"), count("test.txt")
+
+	code, out, errs := runCLI(t, "eval", "--rmse-only", "--curve", "--iterations", "4", "--backend", "cpu", "--json", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("eval --rmse-only --curve exit %d: %s", code, errs)
+	}
+	var rep evalReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("eval --json printed %q: %v", out, err)
+	}
+	if rep.TrainRatings != nTrain || rep.TestPairs != nTest {
+		t.Errorf("exported %d training and %d test lines; eval trained on %d ratings and scored %d pairs", nTrain, nTest, rep.TrainRatings, rep.TestPairs)
+	}
+	if len(rep.Rows) != 1 || rep.Rows[0].RMSE == nil || len(rep.Curve) != 4 {
+		t.Fatalf("eval --rmse-only --curve = %s, want one row and 4 curve points", out)
+	}
+	if last := rep.Curve[3]; last.TestRMSE != *rep.Rows[0].RMSE || last.Iteration != 4 {
+		t.Errorf("last curve point %+v, want iteration 4 with the row's RMSE %v", last, *rep.Rows[0].RMSE)
+	}
+
+	code, out, _ = runCLI(t, "eval", "--rmse-only", "--curve", "--iterations", "2", "--backend", "cpu", "--log-level", "warn")
+	if code != 0 || !strings.Contains(out, "test error after each iteration") || strings.Contains(out, "precision@") {
+		t.Errorf("eval --rmse-only --curve exit %d printed %q, want the curve and no ranking table", code, out)
+	}
+}
+
 func TestImportIdempotentAndTrainStoresModel(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "m.db")
 	for i, want := range []string{"imported 100836 of the data set's 100836 ratings", "nothing imported: all 100836 ratings of the data set are already in"} {

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,6 +52,9 @@ type evalReport struct {
 	Users          int       `json:"users"` // users the ranking metrics average over
 	Backend        string    `json:"backend"`
 	Rows           []evalRow `json:"rows"`
+	// Curve is the rating model's test error after each iteration
+	// (--curve).
+	Curve []eval.CurvePoint `json:"curve,omitempty"`
 }
 
 // splitFlags choose how eval and tune split the ratings.
@@ -100,6 +105,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		baseline            string
 		easeLambda          float64
 		easeMin             int
+		curve, rmseOnly     bool
+		exportDir           string
 	)
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -112,6 +119,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&baseline, "baseline", "", "extra baseline: ease (Steck's closed-form item-item model), or empty")
 	fs.Float64Var(&easeLambda, "ease-lambda", eval.DefaultEASELambda, "EASE's ridge λ")
 	fs.IntVar(&easeMin, "ease-min-ratings", defaultEASEMinRatings, "EASE's movies: those with at least this many training ratings (bounds the n×n inverse)")
+	fs.BoolVar(&curve, "curve", false, "after each iteration of the rating model, score the test set and print the test error against training time (scoring excluded): the time to reach an error (CPU backend)")
+	fs.BoolVar(&rmseOnly, "rmse-only", false, "train only the rating model and report its test error; no ranking model, ranking metrics or baselines")
+	fs.StringVar(&exportDir, "export-libmf", "", "write the split to DIR/train.txt and DIR/test.txt in LIBMF's text format (user item rating, dense 0-based ids; test pairs of unknown users or movies left out) and exit, for scripts/peers/libmf.sh")
 	mf.register(fs)
 	rf.register(fs)
 	sf.register(fs)
@@ -175,6 +185,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	rep.TrainRatings, rep.TestRatings = len(train), len(test)
+	r, ix := eval.Matrix(train)
+	if exportDir != "" {
+		return exportLIBMF(exportDir, r, ix, test, log)
+	}
 
 	solver, backend, err := newSolver(ctx, mf, log)
 	if err != nil {
@@ -182,8 +196,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer solver.Close()
 	rep.Backend = backend
+	if curve && backend != "cpu" {
+		return fmt.Errorf("--curve needs the CPU backend (--backend cpu): the %s backend returns the model only at the end", backend)
+	}
 
-	r, ix := eval.Matrix(train)
 	rep.Relevant = eval.Relevant(scale, train)
 	task := eval.NewTask(ix, train, test, k, float32(rep.Relevant), minRatings)
 	rep.EligibleMovies, rep.Users = len(task.Eligible()), task.Users()
@@ -207,6 +223,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
+	if rmseOnly {
+		return evalRMSEOnly(ctx, stdout, &rep, solver, r, ix, mf.p, scale, test, curve, asJSON, progress("rating"), log)
+	}
 	if ip, ok := rf.params(mf.p.Seed); ok {
 		m, secs, err := eval.Fit(ctx, solver, r, ip, progress("ranking"))
 		if err != nil {
@@ -214,9 +233,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		rank("implicit ALS (ranking model)", ip.String(), eval.ModelBatchScorer(m), secs)
 	}
-	em, secs, err := eval.Fit(ctx, solver, r, mf.p, progress("rating"))
+	em, secs, err := fitRating(ctx, &rep, solver, r, ix, mf.p, scale, test, curve, progress("rating"), log)
 	if err != nil {
-		return fmt.Errorf("rating model: %w", err)
+		return err
 	}
 	name := "explicit ALS (rating model)"
 	if rf.kind == "explicit" {
@@ -245,7 +264,99 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
-	return printEval(stdout, &rep, scale)
+	if err := printEval(stdout, &rep, scale); err != nil {
+		return err
+	}
+	return printCurve(stdout, rep.Curve)
+}
+
+// fitRating trains eval's rating model, with --curve recording the test
+// error after each iteration in rep.Curve.
+func fitRating(ctx context.Context, rep *evalReport, solver als.Solver, r *als.Ratings, ix eval.Index, p als.Params, scale engine.Scale, test []engine.Rating, curve bool, progress func(als.Iteration), log *slog.Logger) (*als.Model, float64, error) {
+	if !curve {
+		m, secs, err := eval.Fit(ctx, solver, r, p, progress)
+		if err != nil {
+			return nil, 0, fmt.Errorf("rating model: %w", err)
+		}
+		return m, secs, nil
+	}
+	m, pts, secs, err := eval.FitCurve(ctx, solver, r, p, ix, scale, test, func(pt eval.CurvePoint) {
+		log.Info("test error", "model", "rating", "iteration", pt.Iteration, "seconds", pt.Seconds, "train_error", pt.TrainRMSE, "test_rmse", pt.TestRMSE)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("rating model: %w", err)
+	}
+	rep.Curve = pts
+	return m, secs, nil
+}
+
+// evalRMSEOnly is eval --rmse-only: the rating model's test error (and
+// with --curve its curve), nothing ranked.
+func evalRMSEOnly(ctx context.Context, w io.Writer, rep *evalReport, solver als.Solver, r *als.Ratings, ix eval.Index, p als.Params, scale engine.Scale, test []engine.Rating, curve, asJSON bool, progress func(als.Iteration), log *slog.Logger) error {
+	m, secs, err := fitRating(ctx, rep, solver, r, ix, p, scale, test, curve, progress, log)
+	if err != nil {
+		return err
+	}
+	res := eval.Score(m, ix, scale, test)
+	rep.TestPairs, rep.Skipped = res.TestPairs, res.Skipped
+	rep.Rows = append(rep.Rows, evalRow{Name: "explicit ALS (rating model)", Params: p.String(), RMSE: &res.RMSE, MAE: &res.MAE, TrainSeconds: secs})
+	if asJSON {
+		return json.NewEncoder(w).Encode(rep)
+	}
+	fmt.Fprintf(w, "ratings       %d train / %d test (%d test pairs scored, %d skipped: user or movie not in training)\nbackend       %s\n",
+		rep.TrainRatings, rep.TestRatings, res.TestPairs, res.Skipped, rep.Backend)
+	fmt.Fprintf(w, "rating model  %s\n", p.String())
+	fmt.Fprintf(w, "test RMSE     %.4f  MAE %.4f  train s %.3f\n", res.RMSE, res.MAE, secs)
+	return printCurve(w, rep.Curve)
+}
+
+// printCurve writes --curve's table, if there is one.
+func printCurve(w io.Writer, pts []eval.CurvePoint) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "\ntest error after each iteration (seconds: training so far, scoring excluded)\n")
+	fmt.Fprintf(tw, "iteration\tseconds\ttrain RMSE\ttest RMSE\t\n")
+	for _, pt := range pts {
+		fmt.Fprintf(tw, "%d\t%.3f\t%.4f\t%.4f\t\n", pt.Iteration, pt.Seconds, pt.TrainRMSE, pt.TestRMSE)
+	}
+	return tw.Flush()
+}
+
+// exportLIBMF writes eval's split in LIBMF's text format to dir.
+func exportLIBMF(dir string, r *als.Ratings, ix eval.Index, test []engine.Rating, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--export-libmf: %w", err)
+	}
+	create := func(name string) (*os.File, error) {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("--export-libmf: %w", err)
+		}
+		return f, nil
+	}
+	tf, err := create("train.txt")
+	if err != nil {
+		return err
+	}
+	defer tf.Close()
+	ef, err := create("test.txt")
+	if err != nil {
+		return err
+	}
+	defer ef.Close()
+	if err := eval.WriteLIBMF(tf, ef, r, ix, test); err != nil {
+		return fmt.Errorf("--export-libmf: %w", err)
+	}
+	if err := tf.Close(); err != nil {
+		return fmt.Errorf("--export-libmf: %w", err)
+	}
+	if err := ef.Close(); err != nil {
+		return fmt.Errorf("--export-libmf: %w", err)
+	}
+	log.Info("split written for LIBMF", "dir", dir, "train_ratings", r.NNZ(), "users", r.NumUsers, "movies", r.NumItems)
+	return nil
 }
 
 // printEval writes rep as eval's table.
