@@ -76,16 +76,20 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 		t := c.t[:nb]
 		sdots(t, h.fixed, kk, ids, v32)
 		for l, d := range t {
-			var w, target float64
+			var e float64
 			if ih != nil {
 				cf := confidence(&ih.p, h.val[s+int64(l)])
-				w, target = cf-w0, cf
+				e = (cf - w0) * (float64(d) + vb)
+				if residual {
+					e = cf - e
+				}
 			} else {
-				w, target = 1, h.target(s+int64(l))
-			}
-			e := w * (float64(d) + vb)
-			if residual {
-				e = target - e
+				e = float64(d) + vb
+				if residual {
+					// Only b needs the target: the other passes
+					// skip its lookup of the fixed side's bias.
+					e = h.target(s+int64(l)) - e
+				}
 			}
 			t[l] = float32(e)
 			qb += e
