@@ -28,6 +28,17 @@ GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 	IMULQ   R14, AX;     \
 	LEAQ    (SI)(AX*1), reg
 
+// PREF asks for the first four cache lines (256 bytes: all of a row of
+// k ≤ 64) of src[idx[off/4]·k:] (AX scratch). A prefetch never faults, so
+// lines past the row or the slice cost a wasted fetch at worst.
+#define PREF(off) \
+	MOVLQSX    off(R8), AX;      \
+	IMULQ      R14, AX;          \
+	PREFETCHT0 (SI)(AX*1);       \
+	PREFETCHT0 64(SI)(AX*1);     \
+	PREFETCHT0 128(SI)(AX*1);    \
+	PREFETCHT0 192(SI)(AX*1)
+
 // func dotsIdxAVX2(t []float32, src []float32, k int, idx []int32, p []float32)
 //
 // dotsIdxAVX2 is dotsIdxGo (f32.go): t[j] = src[idx[j]·k:][:k]·p. Rows are
@@ -64,6 +75,19 @@ d4:
 	ROW(4, R11)
 	ROW(8, R12)
 	ROW(12, R13)
+
+	// Gathered rows are scattered over the table, where the hardware
+	// prefetchers cannot guess them: ask for the rows three groups
+	// ahead, so that a row not in cache is on its way while these are
+	// summed.
+	CMPQ DX, $16
+	JLT  d4z
+	PREF(48)
+	PREF(52)
+	PREF(56)
+	PREF(60)
+
+d4z:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2

@@ -199,6 +199,37 @@ func BenchmarkDotsIdx(b *testing.B) {
 	}
 }
 
+// BenchmarkDotsIdxMemory is DotsIdx as the CG solver's first pass over a
+// row meets it on large data: blocks of 128 rows drawn at random from a
+// table of 160,000 (41 MB at k = 64, ml-25m's user factors: larger than
+// the caches), each op the next block of a long random list, so that
+// almost every row comes from memory.
+func BenchmarkDotsIdxMemory(b *testing.B) {
+	for _, k := range []int{64, 128} {
+		const rows, block = 160_000, 128
+		src := make([]float32, rows*k)
+		for j := range src {
+			src[j] = float32(j%7) - 3
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		idx := make([]int32, 1<<20)
+		for j := range idx {
+			idx[j] = int32(rng.IntN(rows))
+		}
+		p := make([]float32, k)
+		t := make([]float32, block)
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			b.ReportAllocs()
+			off := 0
+			for b.Loop() {
+				DotsIdx(t, src, k, idx[off:off+block], p)
+				off = (off + block) % len(idx)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*block), "ns/row")
+		})
+	}
+}
+
 func BenchmarkAxpysIdx(b *testing.B) {
 	for _, k := range []int{8, 64, 128} {
 		const rows = 4096
