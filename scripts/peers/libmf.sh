@@ -102,23 +102,23 @@ for d in "${datasets[@]}"; do
 	data=()
 	case $d in
 	ml-latest-small)
-		libmf_cfgs=("-k 8 -l2 0.05" "-k 16 -l2 0.05" "-k 64 -l2 0.05" "-k 64 -l2 0.1")
+		libmf_cfgs=("-k 8 -l2 0.05" "-k 16 -l2 0.05" "-k 32 -l2 0.1" "-k 64 -l2 0.1" "-k 64 -l2 0.2")
 		libmf_iters=1,2,3,4,5,6,8,10,15,20,30
 		mr_cfgs=("--rank 8 --lambda 0.1 --iterations 10" "--rank 16 --bias --lambda 0.15 --iterations 10" "--rank 64 --bias --lambda 0.15 --solver cg --iterations 10")
 		;;
 	ml-100k)
 		[ -d "$WORK/ml-100k" ] || "$mr" gen --users 943 --movies 1682 --ratings 100000 --seed 1 --out "$WORK/ml-100k" >/dev/null 2>&1
 		data=(--data "$WORK/ml-100k")
-		libmf_cfgs=("-k 8 -l2 0.05" "-k 16 -l2 0.05" "-k 64 -l2 0.05" "-k 64 -l2 0.1")
-		libmf_iters=1,2,3,4,5,6,8,10,15,20,30
-		mr_cfgs=("--rank 8 --bias --lambda 0.1 --iterations 10" "--rank 16 --bias --lambda 0.15 --iterations 10" "--rank 64 --bias --lambda 0.15 --solver cg --iterations 10")
+		libmf_cfgs=("-k 8 -l2 0.05" "-k 16 -l2 0.02" "-k 16 -l2 0.05" "-k 32 -l2 0.05" "-k 64 -l2 0.1")
+		libmf_iters=1,2,3,5,8,10,15,20,30,40,60
+		mr_cfgs=("--rank 10 --bias --lambda 0.03 --iterations 15" "--rank 16 --bias --lambda 0.05 --iterations 10" "--rank 32 --bias --lambda 0.05 --solver cg --iterations 10")
 		;;
 	ml-25m)
 		[ -d "$WORK/ml-25m" ] || "$mr" gen --preset ml-25m --out "$WORK/ml-25m" >/dev/null 2>&1
 		data=(--data "$WORK/ml-25m")
 		libmf_cfgs=("-k 64 -l2 0.02")
 		libmf_iters=2,4,6,8,10,12
-		mr_cfgs=("--rank 64 --bias --lambda ${ML25M_LAMBDA:-0.05} --solver cg --iterations ${ML25M_ITERATIONS:-6}")
+		mr_cfgs=("--rank 64 --bias --lambda 0.03 --solver cg --iterations 5" "--rank 10 --bias --lambda 0.03 --iterations 5")
 		;;
 	esac
 	split=$WORK/split-$d
@@ -164,6 +164,8 @@ for d in "${datasets[@]}"; do
 			fi
 		done
 	done
+	echo
+	echo "Load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
 	echo "Time to reach LIBMF's best test RMSE ($target; LIBMF: $target_secs s):"
 	for c in "${!mr_cfgs[@]}"; do
