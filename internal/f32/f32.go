@@ -8,7 +8,10 @@
 // sum in different orders, so they agree to float32 rounding: within a
 // few units of 6e-8 times the sum of the terms' magnitudes. On a given
 // machine and build the choice never changes, so results are
-// reproducible run to run.
+// reproducible run to run, and Dots and DotsIdx give a row the same dot
+// product bit for bit wherever it sits among the rows they are given, so
+// a caller may score a few rows again, gathered, and get the scores a
+// pass over all of them gave.
 //
 // All functions take the destination first; every slice is the caller's
 // and only the destination is written, which must not overlap the

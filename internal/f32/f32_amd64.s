@@ -33,7 +33,9 @@ GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 // dotsIdxAVX2 is dotsIdxGo (f32.go): t[j] = src[idx[j]·k:][:k]·p. Rows are
 // taken four at a time, each summed in two accumulators of eight lanes
 // over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
-// the last k mod 8 columns; a single row at a time for the last rows mod 4.
+// the last k mod 8 columns; a single row at a time for the last rows mod 4,
+// summed in the same order, so a row's result does not depend on where it
+// sits among the rows.
 //
 // Registers: DI = &t[j], SI = &src[0], R8 = &idx[j], DX = rows left,
 // R9 = &p[0], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
@@ -133,11 +135,26 @@ d4r:
 	JMP          d4
 
 d1:
+	// One row, summed exactly as a row of the group of four above
+	// (the same two accumulators, column steps and reduction order), so
+	// that a row's result does not depend on its position.
 	TESTQ  DX, DX
 	JZ     ddone
 	ROW(0, R10)
 	VXORPS Y0, Y0, Y0
+	VXORPS Y6, Y6, Y6
 	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+d1c16:
+	CMPQ        BX, AX
+	JGE         d1c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	ADDQ        $64, BX
+	JMP         d1c16
 
 d1c:
 	CMPQ        BX, CX
@@ -154,10 +171,11 @@ d1t:
 	VFMADD231PS Y5, Y14, Y0
 
 d1r:
+	VADDPS       Y6, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
 	VMOVSS       X0, (DI)
 	ADDQ         $4, DI
 	ADDQ         $4, R8
@@ -282,7 +300,9 @@ adone:
 // dotsAVX2 is dotsGo (f32.go): t[j] = src[j·k:][:k]·p for j < len(t). Rows are
 // taken four at a time, each summed in two accumulators of eight lanes
 // over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
-// the last k mod 8 columns; a single row at a time for the last rows mod 4.
+// the last k mod 8 columns; a single row at a time for the last rows mod 4,
+// summed in the same order, so a row's result does not depend on where it
+// sits among the rows.
 //
 // Registers: DI = &t[j], SI = &src[j·k], DX = rows left,
 // R9 = &p[0], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
@@ -381,11 +401,26 @@ c4r:
 	JMP          c4
 
 c1:
+	// One row, summed exactly as a row of the group of four above
+	// (the same two accumulators, column steps and reduction order), so
+	// that a row's result does not depend on its position.
 	TESTQ  DX, DX
 	JZ     cdone
 	MOVQ   SI, R10
 	VXORPS Y0, Y0, Y0
+	VXORPS Y6, Y6, Y6
 	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+c1c16:
+	CMPQ        BX, AX
+	JGE         c1c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	ADDQ        $64, BX
+	JMP         c1c16
 
 c1c:
 	CMPQ        BX, CX
@@ -402,10 +437,11 @@ c1t:
 	VFMADD231PS Y5, Y14, Y0
 
 c1r:
+	VADDPS       Y6, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
 	VMOVSS       X0, (DI)
 	ADDQ         $4, DI
 	ADDQ         R14, SI
