@@ -283,7 +283,7 @@ func (e *Engine) siftQuant(top *topN, sc *scratch, p *quantRows, x []float32, ba
 	}
 	f := sifter{e: e, p: p, rated: rated, minR: minR, genre: genre, n: top.n,
 		lows: sc.lows[:0], kept: sc.kept[:0], thr: float32(math.Inf(-1)),
-		tau: sc.uq.tau, w: sc.uq.W, base: base}
+		tau: sc.uq.tau, w: sc.uq.W}
 	tau, w := f.tau, f.w
 	for lo := 0; lo < len(p.ix); lo += quantBlock {
 		hi := min(lo+quantBlock, len(p.ix))
@@ -356,7 +356,6 @@ type sifter struct {
 	thr   float32 // T: lows' root once it holds n, −Inf before
 	tau   float32
 	w     float32
-	base  float32
 }
 
 // offer takes the candidate at position pos of the quantised table, with

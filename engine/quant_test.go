@@ -203,3 +203,33 @@ func randomModel(rng *rand.Rand, style string, users, items, rank int, bias bool
 	}
 	return m
 }
+
+// TestQuantizedListAllocs: a list from 8-bit rows allocates only its
+// result once the scratch buffers have grown.
+func TestQuantizedListAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops buffers at random")
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	movies, rs, userIDs := randomCatalog(rng, 3000)
+	m := randomModel(rng, "normal", len(userIDs), len(movies), 64, true)
+	snap := &engine.Snapshot{Model: m, Params: als.Params{Rank: 64, Iterations: 1, Lambda: 0.1, Bias: true},
+		UserIDs: userIDs, MovieIDs: make([]int32, len(movies))}
+	for i, mv := range movies {
+		snap.MovieIDs[i] = mv.ID
+	}
+	e, err := engine.New(engine.Config{Params: snap.Params, MinRatings: 3, Scale: engine.MovieLensScale}, &foldSolver{}, movies, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Publish(snap); err != nil {
+		t.Fatal(err)
+	}
+	u := userIDs[1]
+	if _, err := e.Top(t.Context(), u, 10); err != nil { // grows the buffers
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = e.Top(t.Context(), u, 10) }); n > 1 {
+		t.Errorf("Top(%d, 10) allocates %v times, want 1 (the result)", u, n)
+	}
+}
