@@ -115,7 +115,7 @@ type Engine struct {
 	eligGen  atomic.Uint64                  // bumped when a count crosses the floor
 	eligMu   sync.Mutex                     // serialises rebuilds
 	quant    atomic.Pointer[quantRows]      // the ordering model's 8-bit rows of the eligible list
-	quantMu  sync.Mutex                     // serialises quantising
+	quantMu  sync.Mutex                     // serialises building it
 
 	mu      sync.RWMutex
 	userIx  map[int32]int32 // user id → user index (guarded by mu)

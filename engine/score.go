@@ -13,14 +13,14 @@ const scoreBlock = 512
 // rated (rated: catalog indices, ascending), that has at least minR
 // ratings and, with a genre, is of that genre, scored x·y (plus the
 // biases when m has them). With the engine's own floor it takes the
-// movies at or above it from their 8-bit rows (topQuant, quant.go; qi is
-// m's, or nil to make them), which
-// offers the same list for a quarter of the reads, or, where that does not
-// apply, scores their rows gathered from m's item table; otherwise it
-// scores m's whole item table, which is packed already. Scores are
-// computed block by block (f32.Dots, f32.DotsIdx: a row's score does not
-// depend on the path), and a score below the heap's worst is dropped at
-// once. It allocates nothing once sc has grown.
+// movies at or above it from their 8-bit rows (topQuant, quant.go; qi
+// holds m's, or is nil to have them made), which offers the same list for
+// a quarter of the reads, or, where that does not apply, scores their rows
+// gathered from m's item table; otherwise it scores m's whole item table,
+// which is packed already. Scores are computed block by block (f32.Dots,
+// f32.DotsIdx: a row's score does not depend on the path), and a score
+// below the heap's worst is dropped at once. It allocates nothing once sc
+// has grown.
 func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, qi *quantItems, x []float32, userBias float32, rated []int32, minR int, genre string) {
 	if cap(sc.part) < scoreBlock {
 		sc.part = make([]float32, scoreBlock)
