@@ -1,7 +1,5 @@
 package engine
 
-import "movierec/als"
-
 // eligibleMovies is the list of movies a top-N list may offer under the
 // engine's rating floor (Config.MinRatings): the catalog indexes whose
 // count is at least the floor, ascending, as of generation gen. It is
@@ -51,44 +49,5 @@ func (e *Engine) eligibleFor(minR int) *eligibleMovies {
 	}
 	p := &eligibleMovies{gen: gen, ix: ix}
 	e.eligible.Store(p)
-	return p
-}
-
-// packedRows is a copy of one model's item rows of the eligible movies,
-// contiguous in the eligible list's order, so that a top-N list reads
-// them sequentially (on a large catalog the eligible movies are scattered
-// over the item table, and gathered reads cost about 2.5× as much). It is
-// immutable once published; rows[j·Rank:] is the row of ix[j].
-type packedRows struct {
-	model *als.Model
-	list  *eligibleMovies
-	ix    []int32 // list.ix below model.NumItems
-	rows  []float32
-}
-
-// packedFor returns m's rows of the eligible list el, from the cache when
-// it was built for the same model and list, else built now (one copy of
-// len(el.ix)·Rank floats, once per published model and list). Safe for
-// concurrent use; the result must not be modified.
-func (e *Engine) packedFor(m *als.Model, el *eligibleMovies) *packedRows {
-	if p := e.packed.Load(); p != nil && p.model == m && p.list == el {
-		return p
-	}
-	e.packMu.Lock()
-	defer e.packMu.Unlock()
-	if p := e.packed.Load(); p != nil && p.model == m && p.list == el {
-		return p
-	}
-	ix := el.ix
-	for len(ix) > 0 && int(ix[len(ix)-1]) >= m.NumItems {
-		ix = ix[:len(ix)-1]
-	}
-	k := m.Rank
-	rows := make([]float32, len(ix)*k)
-	for j, i := range ix {
-		copy(rows[j*k:(j+1)*k], m.ItemFactors[int(i)*k:])
-	}
-	p := &packedRows{model: m, list: el, ix: ix, rows: rows}
-	e.packed.Store(p)
 	return p
 }

@@ -76,9 +76,11 @@ func TestTopFollowsTheRatingFloor(t *testing.T) {
 }
 
 // TestPackedScoringMatchesScan: with the engine's own rating floor a list
-// scores the packed rows of the eligible movies; with the same floor given
-// per query to an engine whose default is none, it scans every movie.
-// Both must give the same lists, genre filters and biases included.
+// is chosen from the 8-bit rows of the eligible movies (its finalists
+// scored exactly); with the same floor given per query to an engine whose
+// default is none, it scans every movie. Both must give the same lists,
+// genre filters and biases included (TestQuantizedListsMatchFullPass
+// checks many more cases).
 func TestPackedScoringMatchesScan(t *testing.T) {
 	const floor = 5
 	for _, bias := range []bool{false, true} {

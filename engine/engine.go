@@ -114,8 +114,8 @@ type Engine struct {
 	eligible atomic.Pointer[eligibleMovies] // nil until first asked
 	eligGen  atomic.Uint64                  // bumped when a count crosses the floor
 	eligMu   sync.Mutex                     // serialises rebuilds
-	packed   atomic.Pointer[packedRows]     // the ordering model's rows of the eligible list
-	packMu   sync.Mutex                     // serialises packing
+	quant    atomic.Pointer[quantRows]      // the ordering model's 8-bit rows of the eligible list
+	quantMu  sync.Mutex                     // serialises building it
 
 	mu      sync.RWMutex
 	userIx  map[int32]int32 // user id → user index (guarded by mu)
@@ -244,15 +244,25 @@ type Snapshot struct {
 	RankerSeconds float64 // wall time of the ranker's fit
 	RankerError   float64 // its training error (als.TrainError)
 
-	rankerGram []float64 // Gram matrix of Ranker's item factors, for fold-in; set by prepare
+	rankerGram []float64   // Gram matrix of Ranker's item factors, for fold-in; set by prepare
+	quant      *quantItems // the ordering model's (Ranker, else Model) item rows in 8 bits, for top-N lists; set by prepare
 }
 
 // prepare computes what serving needs of s beyond its models: the Gram
 // matrix of the ranking model's item factors, which an implicit fold-in
-// solves against. It is called before s is published, outside e.mu.
+// solves against, and the 8-bit copy of the ordering model's item rows
+// that top-N lists start from (quant.go). It is called before s is
+// published, outside e.mu.
 func (s *Snapshot) prepare() {
 	if s.Ranker != nil && s.rankerGram == nil {
 		s.rankerGram = als.Gram(s.Ranker.ItemFactors, s.Ranker.Rank)
+	}
+	if s.quant == nil {
+		m := s.Model
+		if s.Ranker != nil {
+			m = s.Ranker
+		}
+		s.quant = quantize(m)
 	}
 }
 
@@ -457,7 +467,7 @@ func (e *Engine) remapLocked(s *Snapshot) *Snapshot {
 	if s.Ranker != nil {
 		c.Ranker = e.remapModelLocked(s, s.Ranker)
 	}
-	c.rankerGram = nil
+	c.rankerGram, c.quant = nil, nil
 	c.UserIDs = append([]int32(nil), e.userIDs...)
 	c.MovieIDs = e.movieIDs()
 	return &c

@@ -12,13 +12,16 @@ const scoreBlock = 512
 // topScored offers top every movie below m.NumItems that the user has not
 // rated (rated: catalog indices, ascending), that has at least minR
 // ratings and, with a genre, is of that genre, scored x·y (plus the
-// biases when m has them). With the engine's own floor it scores the
-// packed rows of the movies at or above it (packedFor); otherwise it
-// scores m's whole item table, which is packed already. Either way the
-// reads are sequential (f32.Dots), block by block, and a score below the
-// heap's worst is dropped at once. It allocates nothing once sc has grown
-// to scoreBlock.
-func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, x []float32, userBias float32, rated []int32, minR int, genre string) {
+// biases when m has them). With the engine's own floor it takes the
+// movies at or above it from their 8-bit rows (topQuant, quant.go; qi
+// holds m's, or is nil to have them made), which offers the same list for
+// a quarter of the reads, or, where that does not apply, scores their rows
+// gathered from m's item table; otherwise it scores m's whole item table,
+// which is packed already. Scores are computed block by block (f32.Dots,
+// f32.DotsIdx: a row's score does not depend on the path), and a score
+// below the heap's worst is dropped at once. It allocates nothing once sc
+// has grown.
+func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, qi *quantItems, x []float32, userBias float32, rated []int32, minR int, genre string) {
 	if cap(sc.part) < scoreBlock {
 		sc.part = make([]float32, scoreBlock)
 	}
@@ -27,16 +30,23 @@ func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, x []float32, us
 		base = m.Mean + userBias
 	}
 	ix := e.allIx[:min(m.NumItems, len(e.movies))]
-	rows := m.ItemFactors
+	gathered := false
 	if el := e.eligibleFor(minR); el != nil {
-		p := e.packedFor(m, el)
-		ix, rows = p.ix, p.rows
+		p := e.quantFor(m, qi, el)
+		if e.topQuant(top, sc, p, x, base, rated, minR, genre) {
+			return
+		}
+		ix, gathered = p.ix, true
 	}
 	k := m.Rank
 	for lo := 0; lo < len(ix); lo += scoreBlock {
 		hi := min(lo+scoreBlock, len(ix))
 		scores := sc.part[:hi-lo]
-		f32.Dots(scores, rows[lo*k:hi*k], k, x)
+		if gathered {
+			f32.DotsIdx(scores, m.ItemFactors, k, ix[lo:hi], x)
+		} else {
+			f32.Dots(scores, m.ItemFactors[lo*k:hi*k], k, x)
+		}
 		for j, i := range ix[lo:hi] {
 			for len(rated) > 0 && rated[0] < i {
 				rated = rated[1:]

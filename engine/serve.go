@@ -144,6 +144,14 @@ type scratch struct {
 	scores []float32
 	heap   []cand
 	part   []float32 // topScored: a block's scores
+
+	// topQuant (quant.go): the user vector quantised, the lower bounds'
+	// heap, the candidates kept, and those scored again.
+	uq   userQuant
+	lows []float32
+	kept []keptCand
+	gix  []int32
+	gsc  []float32
 }
 
 // getScratch returns a scratch buffer sized for the catalog; put it back
@@ -191,7 +199,7 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	top := topN{n: q.N, h: sc.heap[:0]}
 	if has {
 		// x·y for the candidates only, on the SIMD kernel (score.go).
-		e.topScored(&top, sc, m, x, st.bias, st.rated, minR, genre)
+		e.topScored(&top, sc, m, st.snap.quant, x, st.bias, st.rated, minR, genre)
 	} else {
 		scores := sc.scores[:len(e.movies)]
 		if implicit {

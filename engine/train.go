@@ -52,6 +52,7 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 			// First start: serve at once with the rating model ranking
 			// rather than stay unready while the ranking model trains.
 			first := ratingSnapshot()
+			first.prepare()
 			e.mu.Lock()
 			if e.current.Load() == nil {
 				e.swapLocked(first)

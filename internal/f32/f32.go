@@ -1,6 +1,8 @@
 // Package f32 holds float32 vector kernels shared by the CPU trainer
 // (cpu) and the scoring code (engine, eval): dot products of one vector
-// with many rows of a row-major factor table, and sums of weighted rows.
+// with many rows of a row-major factor table, and sums of weighted rows;
+// and dot products of an int16 vector with the rows of an int8 table
+// (DotsInt8), for approximate scores from 8-bit factors.
 //
 // On amd64 with AVX2 and FMA they are assembly (f32_amd64.s), chosen once
 // at start-up from the CPU's feature bits; on other CPUs, other
@@ -8,7 +10,10 @@
 // sum in different orders, so they agree to float32 rounding: within a
 // few units of 6e-8 times the sum of the terms' magnitudes. On a given
 // machine and build the choice never changes, so results are
-// reproducible run to run.
+// reproducible run to run, and Dots and DotsIdx give a row the same dot
+// product bit for bit wherever it sits among the rows they are given, so
+// a caller may score a few rows again, gathered, and get the scores a
+// pass over all of them gave.
 //
 // All functions take the destination first; every slice is the caller's
 // and only the destination is written, which must not overlap the

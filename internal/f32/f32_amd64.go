@@ -22,6 +22,12 @@ func dotsIdxAVX2(t, src []float32, k int, idx []int32, p []float32)
 //go:noescape
 func axpysIdxAVX2(dst, src []float32, k int, idx []int32, t []float32)
 
+// dotsInt8AVX2 is implemented in f32_amd64.s; it computes what dotsInt8Go
+// does, bit for bit. Its arguments are checked by DotsInt8.
+//
+//go:noescape
+func dotsInt8AVX2(t []float32, src []int8, scale []float32, k int, p []int16)
+
 func dotsArch(t, src []float32, k int, p []float32) {
 	if useAVX2 {
 		dotsAVX2(t, src, k, p)
@@ -44,4 +50,12 @@ func axpysIdxArch(dst, src []float32, k int, idx []int32, t []float32) {
 		return
 	}
 	axpysIdxGo(dst, src, k, idx, t)
+}
+
+func dotsInt8Arch(t []float32, src []int8, scale []float32, k int, p []int16) {
+	if useAVX2 {
+		dotsInt8AVX2(t, src, scale, k, p)
+		return
+	}
+	dotsInt8Go(t, src, scale, k, p)
 }

@@ -44,7 +44,9 @@ GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 // dotsIdxAVX2 is dotsIdxGo (f32.go): t[j] = src[idx[j]·k:][:k]·p. Rows are
 // taken four at a time, each summed in two accumulators of eight lanes
 // over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
-// the last k mod 8 columns; a single row at a time for the last rows mod 4.
+// the last k mod 8 columns; a single row at a time for the last rows mod 4,
+// summed in the same order, so a row's result does not depend on where it
+// sits among the rows.
 //
 // Registers: DI = &t[j], SI = &src[0], R8 = &idx[j], DX = rows left,
 // R9 = &p[0], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
@@ -157,11 +159,26 @@ d4r:
 	JMP          d4
 
 d1:
+	// One row, summed exactly as a row of the group of four above
+	// (the same two accumulators, column steps and reduction order), so
+	// that a row's result does not depend on its position.
 	TESTQ  DX, DX
 	JZ     ddone
 	ROW(0, R10)
 	VXORPS Y0, Y0, Y0
+	VXORPS Y6, Y6, Y6
 	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+d1c16:
+	CMPQ        BX, AX
+	JGE         d1c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	ADDQ        $64, BX
+	JMP         d1c16
 
 d1c:
 	CMPQ        BX, CX
@@ -178,10 +195,11 @@ d1t:
 	VFMADD231PS Y5, Y14, Y0
 
 d1r:
+	VADDPS       Y6, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
 	VMOVSS       X0, (DI)
 	ADDQ         $4, DI
 	ADDQ         $4, R8
@@ -306,7 +324,9 @@ adone:
 // dotsAVX2 is dotsGo (f32.go): t[j] = src[j·k:][:k]·p for j < len(t). Rows are
 // taken four at a time, each summed in two accumulators of eight lanes
 // over 16 columns a step (sharing the loads of p), then 8 columns, then a masked step for
-// the last k mod 8 columns; a single row at a time for the last rows mod 4.
+// the last k mod 8 columns; a single row at a time for the last rows mod 4,
+// summed in the same order, so a row's result does not depend on where it
+// sits among the rows.
 //
 // Registers: DI = &t[j], SI = &src[j·k], DX = rows left,
 // R9 = &p[0], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
@@ -405,11 +425,26 @@ c4r:
 	JMP          c4
 
 c1:
+	// One row, summed exactly as a row of the group of four above
+	// (the same two accumulators, column steps and reduction order), so
+	// that a row's result does not depend on its position.
 	TESTQ  DX, DX
 	JZ     cdone
 	MOVQ   SI, R10
 	VXORPS Y0, Y0, Y0
+	VXORPS Y6, Y6, Y6
 	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+c1c16:
+	CMPQ        BX, AX
+	JGE         c1c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	ADDQ        $64, BX
+	JMP         c1c16
 
 c1c:
 	CMPQ        BX, CX
@@ -426,10 +461,11 @@ c1t:
 	VFMADD231PS Y5, Y14, Y0
 
 c1r:
+	VADDPS       Y6, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
 	VMOVSS       X0, (DI)
 	ADDQ         $4, DI
 	ADDQ         R14, SI
@@ -440,3 +476,138 @@ cdone:
 	VZEROUPPER
 	RET
 
+
+// func dotsInt8AVX2(t []float32, src []int8, scale []float32, k int, p []int16)
+//
+// dotsInt8AVX2 is dotsInt8Go (int8.go): t[j] = scale[j]·float32(S_j) with
+// S_j = Σ_c src[j·s+c]·p[c] summed exactly in int32, s = Int8Stride(k).
+// Rows are taken four at a time; per 16 columns each row's bytes are
+// sign-extended to int16 (VPMOVSXBW), multiplied by p's int16s with
+// adjacent pairs summed into eight int32 lanes (VPMADDWD, exact), and added
+// to the row's accumulator; then one step of 8 columns when s mod 16 = 8
+// (p's entries from k to s are zero, so the row's padding weighs
+// nothing). The lanes are summed (VPHADDD), converted to float32 and
+// multiplied by the scales. A single row at a time for the last rows mod
+// 4. Integer sums are exact, so a row's result depends on nothing but the
+// row.
+//
+// Registers: DI = &t[j], SI = &src[j·s], R8 = &scale[j], DX = rows left,
+// R9 = &p[0], R14 = s, CX = s &^ 15, BX = column, R10..R13 = the rows.
+TEXT ·dotsInt8AVX2(SB), NOSPLIT, $0-104
+	MOVQ t_base+0(FP), DI
+	MOVQ t_len+8(FP), DX
+	MOVQ src_base+24(FP), SI
+	MOVQ scale_base+48(FP), R8
+	MOVQ k+72(FP), CX
+	MOVQ p_base+80(FP), R9
+	LEAQ 7(CX), R14
+	ANDQ $-8, R14
+	MOVQ R14, CX
+	ANDQ $-16, CX
+
+w4:
+	CMPQ   DX, $4
+	JLT    w1
+	MOVQ   SI, R10
+	LEAQ   (R10)(R14*1), R11
+	LEAQ   (R11)(R14*1), R12
+	LEAQ   (R12)(R14*1), R13
+	VPXOR  Y0, Y0, Y0
+	VPXOR  Y1, Y1, Y1
+	VPXOR  Y2, Y2, Y2
+	VPXOR  Y3, Y3, Y3
+	XORQ   BX, BX
+
+w4c:
+	CMPQ      BX, CX
+	JGE       w4t
+	VMOVDQU   (R9)(BX*2), Y4
+	VPMOVSXBW (R10)(BX*1), Y10
+	VPMOVSXBW (R11)(BX*1), Y11
+	VPMOVSXBW (R12)(BX*1), Y12
+	VPMOVSXBW (R13)(BX*1), Y13
+	VPMADDWD  Y4, Y10, Y10
+	VPMADDWD  Y4, Y11, Y11
+	VPMADDWD  Y4, Y12, Y12
+	VPMADDWD  Y4, Y13, Y13
+	VPADDD    Y10, Y0, Y0
+	VPADDD    Y11, Y1, Y1
+	VPADDD    Y12, Y2, Y2
+	VPADDD    Y13, Y3, Y3
+	ADDQ      $16, BX
+	JMP       w4c
+
+w4t:
+	CMPQ      BX, R14
+	JEQ       w4r
+	VMOVDQU   (R9)(BX*2), X4
+	VPMOVSXBW (R10)(BX*1), X10
+	VPMOVSXBW (R11)(BX*1), X11
+	VPMOVSXBW (R12)(BX*1), X12
+	VPMOVSXBW (R13)(BX*1), X13
+	VPMADDWD  X4, X10, X10
+	VPMADDWD  X4, X11, X11
+	VPMADDWD  X4, X12, X12
+	VPMADDWD  X4, X13, X13
+	VPADDD    Y10, Y0, Y0
+	VPADDD    Y11, Y1, Y1
+	VPADDD    Y12, Y2, Y2
+	VPADDD    Y13, Y3, Y3
+
+w4r:
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPHADDD      Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VCVTDQ2PS    X0, X0
+	VMULPS       (R8), X0, X0
+	VMOVUPS      X0, (DI)
+	ADDQ         $16, DI
+	ADDQ         $16, R8
+	LEAQ         (R13)(R14*1), SI
+	SUBQ         $4, DX
+	JMP          w4
+
+w1:
+	TESTQ  DX, DX
+	JZ     wdone
+	MOVQ   SI, R10
+	VPXOR  Y0, Y0, Y0
+	XORQ   BX, BX
+
+w1c:
+	CMPQ      BX, CX
+	JGE       w1t
+	VMOVDQU   (R9)(BX*2), Y4
+	VPMOVSXBW (R10)(BX*1), Y10
+	VPMADDWD  Y4, Y10, Y10
+	VPADDD    Y10, Y0, Y0
+	ADDQ      $16, BX
+	JMP       w1c
+
+w1t:
+	CMPQ      BX, R14
+	JEQ       w1r
+	VMOVDQU   (R9)(BX*2), X4
+	VPMOVSXBW (R10)(BX*1), X10
+	VPMADDWD  X4, X10, X10
+	VPADDD    Y10, Y0, Y0
+
+w1r:
+	VPHADDD      Y0, Y0, Y0
+	VPHADDD      Y0, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VCVTDQ2PS    X0, X0
+	VMULSS       (R8), X0, X0
+	VMOVSS       X0, (DI)
+	ADDQ         $4, DI
+	ADDQ         $4, R8
+	ADDQ         R14, SI
+	DECQ         DX
+	JMP          w1
+
+wdone:
+	VZEROUPPER
+	RET

@@ -14,3 +14,7 @@ func dotsIdxArch(t, src []float32, k int, idx []int32, p []float32) {
 func axpysIdxArch(dst, src []float32, k int, idx []int32, t []float32) {
 	axpysIdxGo(dst, src, k, idx, t)
 }
+
+func dotsInt8Arch(t []float32, src []int8, scale []float32, k int, p []int16) {
+	dotsInt8Go(t, src, scale, k, p)
+}

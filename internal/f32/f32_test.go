@@ -155,6 +155,42 @@ func TestDots(t *testing.T) {
 	}
 }
 
+// TestDotsRowAlone checks that Dots and DotsIdx give each row the same
+// result bit for bit whether it is scored among others (in the kernels'
+// groups of four or in the rows left over) or alone, gathered: callers
+// rescore a few rows and rely on getting the scores of the full pass.
+func TestDotsRowAlone(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for k := 1; k <= 260; k++ {
+		const n = 11 // two groups of four and three left over
+		src := make([]float32, n*k)
+		for j := range src {
+			src[j] = float32(rng.NormFloat64())
+		}
+		p := make([]float32, k)
+		for j := range p {
+			p[j] = float32(rng.NormFloat64())
+		}
+		all := make([]float32, n)
+		Dots(all, src, k, p)
+		// Each row alone, and the rows in reverse through DotsIdx, which
+		// puts every row at another position of its group.
+		rev := make([]int32, n)
+		for j := range rev {
+			rev[j] = int32(n - 1 - j)
+		}
+		byIdx := make([]float32, n)
+		DotsIdx(byIdx, src, k, rev, p)
+		for j := range n {
+			var one [1]float32
+			DotsIdx(one[:], src, k, []int32{int32(j)}, p)
+			if one[0] != all[j] || byIdx[n-1-j] != all[j] {
+				t.Fatalf("k=%d row %d: Dots %v, DotsIdx alone %v, DotsIdx reversed %v: want one value", k, j, all[j], one[0], byIdx[n-1-j])
+			}
+		}
+	}
+}
+
 func BenchmarkDots(b *testing.B) {
 	for _, k := range []int{8, 64, 128} {
 		const rows = 4096
