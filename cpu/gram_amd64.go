@@ -28,6 +28,32 @@ func gatherArch(dst []float64, ldy int, src []float32, k int, idx []int32) {
 	gatherGo(dst, ldy, src, k, idx)
 }
 
+// gramLower32AVX2 is implemented in gram32_amd64.s.
+//
+//go:noescape
+func gramLower32AVX2(g []float64, ldg int, y []float32, ldy, n, m int, acc bool)
+
+func gramLower32Arch(g []float64, ldg int, y []float32, ldy, n, m int, acc bool) {
+	if useAVX2 {
+		gramLower32AVX2(g, ldg, y, ldy, n, m, acc)
+		return
+	}
+	gramLower32Go(g, ldg, y, ldy, n, m, acc)
+}
+
+// gather32AVX2 is implemented in gram32_amd64.s.
+//
+//go:noescape
+func gather32AVX2(dst []float32, ldy int, src []float32, k int, idx []int32)
+
+func gather32Arch(dst []float32, ldy int, src []float32, k int, idx []int32) {
+	if useAVX2 {
+		gather32AVX2(dst, ldy, src, k, idx)
+		return
+	}
+	gather32Go(dst, ldy, src, k, idx)
+}
+
 func gramLowerArch(g []float64, ldg int, y []float64, ldy, n, m int, acc bool) {
 	if useAVX2 {
 		gramLowerAVX2(g, ldg, y, ldy, n, m, acc)

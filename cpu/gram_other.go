@@ -10,6 +10,14 @@ func gramLowerArch(g []float64, ldg int, y []float64, ldy, n, m int, acc bool) {
 	gramLowerGo(g, ldg, y, ldy, n, m, acc)
 }
 
+func gramLower32Arch(g []float64, ldg int, y []float32, ldy, n, m int, acc bool) {
+	gramLower32Go(g, ldg, y, ldy, n, m, acc)
+}
+
+func gather32Arch(dst []float32, ldy int, src []float32, k int, idx []int32) {
+	gather32Go(dst, ldy, src, k, idx)
+}
+
 func gatherArch(dst []float64, ldy int, src []float32, k int, idx []int32) {
 	gatherGo(dst, ldy, src, k, idx)
 }

@@ -70,13 +70,22 @@ type kernel struct {
 	woodbury float64
 	// cgWoodbury: the same for halves solved by CG (n < cgWoodbury·k).
 	cgWoodbury float64
+	// gram32: explicit rows with kp ≥ gram32 assemble their Gram matrix
+	// in float32 (gramTiled32, 8 lanes), block by block, the blocks added
+	// in float64; 0 never (always float64, gramTiled).
+	gram32 int
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
 // 2-core AMD EPYC (Zen 4) build machine with the AVX2 kernels. Block sizes
 // from 32 to 384 measured within 2% of each other at k' = 9, 65 and 129;
 // choleskyAug overtakes choleskyGo between k' = 13 and 17.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2}
+//
+// gram32 = 24: below it the float64 assembly is kept, so the tutorial's
+// rank 8 stays Spark-exact; from it the float32 assembly, about twice
+// the float64 one's speed (BenchmarkGramLower32), whose error the
+// conformance suite and TestGram32Error bound.
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.
@@ -97,6 +106,14 @@ type workspace struct {
 	dis []float64 // k: D^(−½)
 
 	cg *cgScratch // als.CG fits only (growCG)
+
+	// The float32 assembly's scratch (kernel.gram32), nil when unused:
+	// y32 holds block × ldy32 gathered augmented vectors (zero past column
+	// kp) and a32 the normal matrix as a does, with a row stride ld32 that
+	// is a multiple of 8 (gramLower32's tile), b32 = a32[kp·ld32:][:kp].
+	ld32, ldy32 int
+	y32         []float32
+	a32, b32    []float64
 
 	dots []float32 // block: scores for the training error (rmse)
 }
@@ -128,7 +145,7 @@ func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 		ldy += 4
 	}
 	a := make([]float64, ld*ld)
-	return &workspace{
+	ws := &workspace{
 		ld:  ld,
 		ldy: ldy,
 		y:   make([]float64, nb*ldy),
@@ -138,7 +155,28 @@ func (k *kernel) newWorkspace(kp, maxN int) *workspace {
 		// k.block may be 0 in tests; the training error needs room.
 		dots: make([]float32, max(k.block, 64)),
 	}
+	if k.useGram32(kp) {
+		ws.ld32 = (kp + 1 + 7) &^ 7
+		ws.ldy32 = ws.ld32
+		if ws.ldy32%32 == 0 {
+			ws.ldy32 += 8 // as ldy: not a multiple of 128 bytes
+		}
+		ws.y32 = make([]float32, nb*ws.ldy32)
+		ws.a32 = make([]float64, ws.ld32*ws.ld32)
+		ws.b32 = ws.a32[kp*ws.ld32 : kp*ws.ld32+kp]
+	}
+	return ws
 }
+
+// gram32MinLambda is the least λ whose rows assemble in float32: the
+// ridge λ·n on the diagonal is what keeps float32's relative error
+// (about 1e-5 of the diagonal's sum over a block) from mattering; fits
+// with a smaller λ, which ask for near-interpolation, assemble in
+// float64.
+const gram32MinLambda = 1e-3
+
+// useGram32 reports whether systems of size kp assemble in float32.
+func (k *kernel) useGram32(kp int) bool { return k.gram32 > 0 && kp >= k.gram32 }
 
 // solveRow solves row's normal equations (A + λ·n·I) x = b and stores x
 // (and the bias, with h.bias) in the row's slots of h.dst and h.dstBias.
@@ -162,9 +200,14 @@ func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
 		return true
 	}
 	a, ld, b := ws.a, ws.ld, ws.b
-	if n*kp < k.shortRow {
+	f32 := ws.y32 != nil && h.lambda >= gram32MinLambda && n*kp >= k.shortRow
+	switch {
+	case n*kp < k.shortRow:
 		gramGo(a, ld, ws.v, h, lo, hi)
-	} else {
+	case f32:
+		a, ld, b = ws.a32, ws.ld32, ws.b32
+		k.gramTiled32(ws, h, lo, hi)
+	default:
 		k.gramTiled(ws, h, lo, hi)
 	}
 	reg := h.lambda * float64(n)
@@ -174,6 +217,9 @@ func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
 	if !k.cholesky(a, ld, kp) {
 		k.store(x, h, row, nil)
 		return false
+	}
+	if f32 {
+		copy(ws.b, b)
 	}
 	k.store(x, h, row, b)
 	return true
@@ -228,6 +274,31 @@ func (k *kernel) gramTiled(ws *workspace, h *half, lo, hi int64) {
 			row[kp] = h.target(s + int64(l))
 		}
 		gramLower(ws.a, ws.ld, y, ldy, nb, ws.ld, s > lo)
+	}
+}
+
+// gramTiled32 is gramTiled with each block's Gram matrix summed in
+// float32 (gramLower32: 8 lanes) and accumulated into ws.a32 in float64, so
+// that float32 rounding reaches the sum over one block of k.block ratings
+// only: each element of A and b is within about (block+2)·2⁻²⁴·Σ|terms|
+// of the float64 assembly's, far below the ridge λ·n that every row adds
+// to its diagonal (TestGram32Error measures the effect on solutions). The
+// factor rows are copied as they are (float32 already); the bias column
+// and the target r follow.
+func (k *kernel) gramTiled32(ws *workspace, h *half, lo, hi int64) {
+	kp, kk, ldy := h.kp, h.k, ws.ldy32
+	for s := lo; s < hi; s += int64(k.block) {
+		nb := int(min(hi-s, int64(k.block)))
+		y := ws.y32[:nb*ldy]
+		gather32(y, ldy, h.fixed, kk, h.idx[s:s+int64(nb)])
+		for l := 0; l < nb; l++ {
+			row := y[l*ldy : l*ldy+kp+1]
+			if h.bias {
+				row[kk] = 1
+			}
+			row[kp] = float32(h.target(s + int64(l)))
+		}
+		gramLower32(ws.a32, ws.ld32, y, ldy, nb, ws.ld32, s > lo)
 	}
 }
 
