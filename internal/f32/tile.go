@@ -50,3 +50,23 @@ func dotsTileGo(t []float32, ldt int, src []float32, n int, ps []float32, nu, k,
 		}
 	}
 }
+
+// IndexAbove returns the index of the first x[i] > v, or -1 if there is
+// none: a NaN is never above v, and nothing is above a NaN v. A top-k
+// selection's scan for the scores that beat its worst kept.
+func IndexAbove(x []float32, v float32) int {
+	if len(x) == 0 {
+		return -1
+	}
+	return indexAboveArch(x, v)
+}
+
+// indexAboveGo is IndexAbove in plain Go.
+func indexAboveGo(x []float32, v float32) int {
+	for i, y := range x {
+		if y > v {
+			return i
+		}
+	}
+	return -1
+}

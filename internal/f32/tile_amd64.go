@@ -11,6 +11,19 @@ package f32
 //go:noescape
 func dotsTile3AVX2(t0, t1, t2, src *float32, n, k, ld int, p0, p1, p2 *float32)
 
+// indexAboveAVX2 is implemented in tile_amd64.s; it computes what
+// indexAboveGo does.
+//
+//go:noescape
+func indexAboveAVX2(x []float32, v float32) int
+
+func indexAboveArch(x []float32, v float32) int {
+	if useAVX2 {
+		return indexAboveAVX2(x, v)
+	}
+	return indexAboveGo(x, v)
+}
+
 func dotsTileArch(t []float32, ldt int, src []float32, n int, ps []float32, nu, k, ld int) {
 	if !useAVX2 {
 		dotsTileGo(t, ldt, src, n, ps, nu, k, ld)

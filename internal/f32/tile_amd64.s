@@ -121,3 +121,70 @@ sum:
 done:
 	VZEROUPPER
 	RET
+
+// func indexAboveAVX2(x []float32, v float32) int
+//
+// indexAboveAVX2 is indexAboveGo (tile.go): the index of the first x[i] > v
+// (an ordered comparison: NaN is never above), or -1. Sixteen elements a
+// step, then eight, then one at a time. VCMPPS's predicate 0x11 (LT_OQ)
+// tests v < x[i], false where either is NaN.
+TEXT ·indexAboveAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS v+24(FP), Y1
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+
+a16:
+	CMPQ      AX, DX
+	JGE       a8
+	VCMPPS    $0x11, (SI)(AX*4), Y1, Y2
+	VCMPPS    $0x11, 32(SI)(AX*4), Y1, Y3
+	VORPS     Y3, Y2, Y4
+	VPTEST    Y4, Y4
+	JNZ       a16hit
+	ADDQ      $16, AX
+	JMP       a16
+
+a16hit:
+	VMOVMSKPS Y2, BX
+	TESTL     BX, BX
+	JNZ       hit
+	ADDQ      $8, AX
+	VMOVMSKPS Y3, BX
+	JMP       hit
+
+a8:
+	MOVQ      CX, DX
+	ANDQ      $-8, DX
+	CMPQ      AX, DX
+	JGE       a1
+	VCMPPS    $0x11, (SI)(AX*4), Y1, Y2
+	VMOVMSKPS Y2, BX
+	TESTL     BX, BX
+	JNZ       hit
+	ADDQ      $8, AX
+
+a1:
+	CMPQ    AX, CX
+	JGE     none
+	VMOVSS  (SI)(AX*4), X0
+	VUCOMISS X1, X0
+	JA      found
+	INCQ    AX
+	JMP     a1
+
+hit:
+	BSFL BX, BX
+	ADDQ BX, AX
+
+found:
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+none:
+	MOVQ $-1, ret+32(FP)
+	VZEROUPPER
+	RET

@@ -99,7 +99,7 @@ func TestDotsTilePanics(t *testing.T) {
 // ranking step) with DotsTile and, for comparison, with one Dots per
 // vector; mult-add/s counts k per dot product.
 func BenchmarkDotsTile(b *testing.B) {
-	const rows, vecs = 256, 24
+	const vecs, rows = 24, 256
 	for _, k := range []int{16, 64, 128} {
 		ld := TileStride(k)
 		rng := rand.New(rand.NewPCG(1, 2))
@@ -133,5 +133,52 @@ func BenchmarkDotsTile(b *testing.B) {
 			}
 			b.ReportMetric(madds*float64(b.N)/b.Elapsed().Seconds(), "mult-add/s")
 		})
+	}
+}
+
+// TestIndexAbove checks IndexAbove (AVX2 where the CPU has it) and its
+// plain-Go version against a scan, at every length to 40 and every
+// position of the first element above, with NaNs and ties around it.
+func TestIndexAbove(t *testing.T) {
+	nan := float32(math.NaN())
+	for n := 0; n <= 40; n++ {
+		for at := -1; at < n; at++ { // -1: none above
+			for _, v := range []float32{0.5, nan} {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = [...]float32{0.5, -1, nan, 0.25}[i%4] // ties, below, NaN
+				}
+				if at >= 0 {
+					x[at] = 0.75
+				}
+				want := -1
+				if at >= 0 && v == v {
+					want = at
+				}
+				for _, impl := range []struct {
+					name string
+					f    func([]float32, float32) int
+				}{{"exported", IndexAbove}, {"go", indexAboveGo}} {
+					if got := impl.f(x, v); got != want {
+						t.Fatalf("%s IndexAbove(len %d, above at %d, v %v) = %d, want %d", impl.name, n, at, v, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkIndexAbove scans 256 scores none of which is above v (most of
+// a ranking block once its top k is full).
+func BenchmarkIndexAbove(b *testing.B) {
+	x := make([]float32, 256)
+	for i := range x {
+		x[i] = float32(i % 17)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if IndexAbove(x, 100) != -1 {
+			b.Fatal("found one")
+		}
 	}
 }
