@@ -349,9 +349,9 @@ func (t *Task) run(chunk int, newRanker func() ranker) RankingResult {
 			rel := make([]bool, t.numItems)
 			seenTop := make([]bool, t.numItems)
 			shown[w] = seenTop
-			tops := make([][]int32, chunk)
+			tops, all := make([][]int32, chunk), make([]int32, chunk*t.k)
 			for j := range tops {
-				tops[j] = make([]int32, 0, t.k)
+				tops[j] = all[j*t.k : j*t.k : (j+1)*t.k]
 			}
 			for {
 				lo := int(next.Add(int64(chunk))) - chunk
