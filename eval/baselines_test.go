@@ -79,9 +79,9 @@ func TestBaselines(t *testing.T) {
 		score eval.Scorer
 		want  map[int32]float64 // by movie id
 	}{
-		{"most-rated", eval.MostRated(r), map[int32]float64{100: 3, 101: 1, 102: 2}},
-		{"best-average plain", eval.BestAverage(r, 0), map[int32]float64{100: 14.0 / 3, 101: 3, 102: 1.5}},
-		{"best-average damped", eval.BestAverage(r, 2), map[int32]float64{
+		{"most-rated", eval.MostRated(r).Score, map[int32]float64{100: 3, 101: 1, 102: 2}},
+		{"best-average plain", eval.BestAverage(r, 0).Score, map[int32]float64{100: 14.0 / 3, 101: 3, 102: 1.5}},
+		{"best-average damped", eval.BestAverage(r, 2).Score, map[int32]float64{
 			100: (14 + 2*mu) / 5, 101: (3 + 2*mu) / 3, 102: (3 + 2*mu) / 4,
 		}},
 	} {

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"math"
 	"runtime"
 	"slices"
@@ -89,7 +90,7 @@ func ModelBatchScorer(m *als.Model) BatchScorer {
 const scoreBlock = 256
 
 // Task is one top-k ranking problem built from a train/test split, which
-// any number of Scorers can be ranked on.
+// any number of rankers can be ranked on.
 //
 // Eligible movies are those with at least minRatings ratings in train (all
 // movies of the Index when minRatings ≤ 0): the ones the service would
@@ -106,15 +107,19 @@ const scoreBlock = 256
 // IDCG is the DCG of min(R, k) hits at the top, and AP = (Σ over the hits
 // of precision at the hit's position) / min(R, k). Coverage is the share of
 // eligible movies that appear in the top k of at least one averaged user.
+// A top k ranks by score, higher first, and ties go to the lower movie
+// index. Every Rank method computes these the same way, so the same scores
+// give bit-identical results whichever method ranks them.
 //
-// A Task is only read after NewTask, so Rank may be called concurrently.
+// A Task is only read after NewTask, so its methods may be called
+// concurrently.
 type Task struct {
 	k                  int
 	numUsers, numItems int
 	seenPtr, relPtr    []int
-	seenIdx, relIdx    []int32
+	seenPos            []int32 // per user: the eligible positions of the training movies, ascending
+	relIdx             []int32
 	eligible           []int32 // ascending
-	inel               []bool  // by movie: not eligible
 	users              []int32 // averaged over
 }
 
@@ -130,20 +135,37 @@ func newTask(numUsers, numItems int, ix Index, train, test []engine.Rating, k in
 		panic("eval: ranking with k ≤ 0")
 	}
 	t := &Task{k: k, numUsers: numUsers, numItems: numItems}
-	t.seenPtr, t.seenIdx = groupByUser(numUsers, numItems, ix, train, func(engine.Rating) bool { return true })
+	seenPtr, seenIdx := groupByUser(numUsers, numItems, ix, train, func(engine.Rating) bool { return true })
 	count := make([]int, numItems)
-	for _, i := range t.seenIdx {
+	for _, i := range seenIdx {
 		count[i]++
 	}
-	t.inel = make([]bool, numItems)
+	pos := make([]int32, numItems) // by movie: its index in eligible, or -1
 	for i, c := range count {
-		t.inel[i] = c < minRatings
-		if !t.inel[i] {
+		pos[i] = -1
+		if c >= minRatings {
+			pos[i] = int32(len(t.eligible))
 			t.eligible = append(t.eligible, int32(i))
 		}
 	}
+	// Each user's training movies become their eligible positions, sorted,
+	// in place: what the rankers skip, walking the eligible list in order.
+	t.seenPtr = make([]int, numUsers+1)
+	w := 0
+	for u := range numUsers {
+		start := w
+		for _, i := range seenIdx[seenPtr[u]:seenPtr[u+1]] {
+			if p := pos[i]; p >= 0 {
+				seenIdx[w] = p
+				w++
+			}
+		}
+		slices.Sort(seenIdx[start:w])
+		t.seenPtr[u+1] = w
+	}
+	t.seenPos = seenIdx[:w:w]
 	t.relPtr, t.relIdx = groupByUser(numUsers, numItems, ix, test, func(r engine.Rating) bool {
-		return r.Value >= relevant && !t.inel[ix.Movies[r.Movie]]
+		return r.Value >= relevant && pos[ix.Movies[r.Movie]] >= 0
 	})
 	for u := range numUsers {
 		if t.relPtr[u+1] > t.relPtr[u] {
@@ -160,17 +182,20 @@ func (t *Task) Users() int { return len(t.users) }
 // The caller must not modify it.
 func (t *Task) Eligible() []int32 { return t.eligible }
 
+// seen returns user u's training movies as eligible positions, ascending.
+func (t *Task) seen(u int32) []int32 { return t.seenPos[t.seenPtr[u]:t.seenPtr[u+1]] }
+
 // Ranking scores m as a recommender over every movie of ix: it is
 // RankingMin with minRatings 0. m, ix, train and test are only read.
 func Ranking(m *als.Model, ix Index, train, test []engine.Rating, k int, relevant float32) RankingResult {
 	return RankingMin(m, ix, train, test, k, relevant, 0)
 }
 
-// RankingMin ranks m (by ModelScorer) on the Task of train and test, over
-// the users and movies of m that ix maps (train should be the ratings m was
-// trained on). k must be positive.
+// RankingMin ranks m (by Task.RankModel) on the Task of train and test,
+// over the users and movies of m that ix maps (train should be the ratings
+// m was trained on). k must be positive.
 func RankingMin(m *als.Model, ix Index, train, test []engine.Rating, k int, relevant float32, minRatings int) RankingResult {
-	return newTask(m.NumUsers, m.NumItems, ix, train, test, k, relevant, minRatings).RankBatch(ModelBatchScorer(m))
+	return newTask(m.NumUsers, m.NumItems, ix, train, test, k, relevant, minRatings).RankModel(m)
 }
 
 // Rank ranks score's top k for every averaged user and returns the mean
@@ -180,71 +205,163 @@ func (t *Task) Rank(score Scorer) RankingResult { return t.RankBatch(Batch(score
 
 // RankBatch is Rank with a BatchScorer, called for chunks of 16 users.
 func (t *Task) RankBatch(score BatchScorer) RankingResult {
+	const chunk = 16
+	return t.run(chunk, func() ranker {
+		batch := make([][]float64, chunk)
+		for j := range batch {
+			batch[j] = make([]float64, t.numItems)
+		}
+		var sel selector
+		return func(tops [][]int32, users []int32) {
+			score(batch[:len(users)], users, t.eligible)
+			for j, u := range users {
+				sel.reset(t.k, t.seen(u))
+				sel.offerByMovie(batch[j], t.eligible)
+				tops[j] = sel.appendTop(tops[j][:0], t.eligible)
+			}
+		}
+	})
+}
+
+// RankModel is RankBatch(ModelBatchScorer(m)), bit for bit, faster: the
+// eligible movies' factor rows are packed once, contiguous, and scored
+// scoreBlock at a time for 24 users at once by f32.DotsTile (which sums
+// as ModelBatchScorer's kernel does), and each block's scores go straight
+// into the users' top k, where all but a few are rejected by comparison
+// with the worst score kept (without biases, on the float32 scores eight
+// at a time by f32.IndexAbove). m is only read; it must have the users and
+// movies of the Task.
+func (t *Task) RankModel(m *als.Model) RankingResult {
+	const chunk = 24 // a multiple of DotsTile's three vectors
+	k, e := m.Rank, len(t.eligible)
+	ld := f32.TileStride(k)
+	items := make([]float32, e*ld) // zero-padded rows, as DotsTile wants
+	var bias []float64             // by eligible position
+	for p, i := range t.eligible {
+		copy(items[p*ld:p*ld+k], m.ItemFactors[int(i)*k:int(i)*k+k])
+	}
+	if m.Bias {
+		bias = make([]float64, e)
+		for p, i := range t.eligible {
+			bias[p] = float64(m.ItemBias[i])
+		}
+	}
+	return t.run(chunk, func() ranker {
+		ps := make([]float32, chunk*ld)
+		buf := make([]float32, chunk*scoreBlock)
+		sel := make([]selector, chunk)
+		hs := make([]scored, chunk*t.k)
+		for j := range sel {
+			sel[j].h = hs[j*t.k : j*t.k : (j+1)*t.k]
+		}
+		return func(tops [][]int32, users []int32) {
+			for j, u := range users {
+				copy(ps[j*ld:j*ld+k], m.User(int(u)))
+				sel[j].reset(t.k, t.seen(u))
+			}
+			for lo := 0; lo < e; lo += scoreBlock {
+				n := min(scoreBlock, e-lo)
+				f32.DotsTile(buf, scoreBlock, items[lo*ld:], n, ps, len(users), k)
+				for j, u := range users {
+					row := buf[j*scoreBlock : j*scoreBlock+n]
+					if bias == nil {
+						sel[j].offer32(row, lo)
+						continue
+					}
+					// As ModelBatchScorer adds them, in float64.
+					sel[j].offerBiased(row, lo, float64(m.Mean)+float64(m.UserBias[u]), bias[lo:lo+n])
+				}
+			}
+			for j := range users {
+				tops[j] = sel[j].appendTop(tops[j][:0], t.eligible)
+			}
+		}
+	})
+}
+
+// RankFixed is Rank(scores.Score), bit for bit, for scores that are the
+// same for every user (such as MostRated's and BestAverage's): the
+// eligible movies are sorted by score once, and each user's top k is the
+// first k of that list the user did not rate in train. scores is only
+// read, and must hold no NaN.
+func (t *Task) RankFixed(scores Fixed) RankingResult {
+	order := make([]int32, len(t.eligible)) // eligible positions, best first
+	for p := range order {
+		order[p] = int32(p)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		sa, sb := scores[t.eligible[a]], scores[t.eligible[b]]
+		switch {
+		case sa > sb:
+			return -1
+		case sa < sb:
+			return 1
+		}
+		return cmp.Compare(a, b)
+	})
+	return t.run(256, func() ranker {
+		seen := make([]bool, len(t.eligible)) // by eligible position
+		return func(tops [][]int32, users []int32) {
+			for j, u := range users {
+				for _, p := range t.seen(u) {
+					seen[p] = true
+				}
+				top := tops[j][:0]
+				for _, p := range order {
+					if len(top) == t.k {
+						break
+					}
+					if !seen[p] {
+						top = append(top, t.eligible[p])
+					}
+				}
+				tops[j] = top
+				for _, p := range t.seen(u) {
+					seen[p] = false
+				}
+			}
+		}
+	})
+}
+
+// A ranker sets tops[j] (capacity k) to the top k of user users[j], dense
+// movie indices, best first. Each goroutine of Task.run has its own.
+type ranker func(tops [][]int32, users []int32)
+
+// run ranks every averaged user, chunk users at a time, on GOMAXPROCS
+// goroutines that each get a ranker from newRanker, and returns the mean
+// metrics, summed in user order so that the result does not depend on
+// the goroutines.
+func (t *Task) run(chunk int, newRanker func() ranker) RankingResult {
 	res := RankingResult{K: t.k}
-	users, k := t.users, t.k
+	users := t.users
 	if len(users) == 0 {
 		return res
 	}
-	type metrics struct{ p, r, n, ap float64 }
 	per := make([]metrics, len(users))
 	var next atomic.Int64
-	const chunk = 16
 	var wg sync.WaitGroup
 	workers := min(runtime.GOMAXPROCS(0), (len(users)+chunk-1)/chunk)
 	shown := make([][]bool, workers) // per worker: movies in some top k
 	for w := range workers {
 		wg.Go(func() {
-			excl := slices.Clone(t.inel)
+			rank := newRanker()
 			rel := make([]bool, t.numItems)
 			seenTop := make([]bool, t.numItems)
 			shown[w] = seenTop
-			batch := make([][]float64, chunk)
-			for j := range batch {
-				batch[j] = make([]float64, t.numItems)
+			tops, all := make([][]int32, chunk), make([]int32, chunk*t.k)
+			for j := range tops {
+				tops[j] = all[j*t.k : j*t.k : (j+1)*t.k]
 			}
-			top := make([]scored, 0, k)
 			for {
-				lo := int(next.Add(chunk)) - chunk
+				lo := int(next.Add(int64(chunk))) - chunk
 				if lo >= len(users) {
 					return
 				}
 				hi := min(lo+chunk, len(users))
-				score(batch[:hi-lo], users[lo:hi], t.eligible)
+				rank(tops[:hi-lo], users[lo:hi])
 				for j := lo; j < hi; j++ {
-					u := int(users[j])
-					seen, want := t.seenIdx[t.seenPtr[u]:t.seenPtr[u+1]], t.relIdx[t.relPtr[u]:t.relPtr[u+1]]
-					scores := batch[j-lo]
-					for _, i := range seen {
-						excl[i] = true
-					}
-					top = topK(top[:0], scores, t.eligible, k, excl)
-					for _, i := range seen {
-						excl[i] = t.inel[i]
-					}
-					nrel := 0
-					for _, i := range want {
-						if !rel[i] {
-							rel[i] = true
-							nrel++
-						}
-					}
-					var hits int
-					var dcg, idcg, ap float64
-					for pos, s := range top {
-						seenTop[s.i] = true
-						if rel[s.i] {
-							hits++
-							dcg += 1 / math.Log2(float64(pos+2))
-							ap += float64(hits) / float64(pos+1)
-						}
-					}
-					for pos := range min(nrel, k) {
-						idcg += 1 / math.Log2(float64(pos+2))
-					}
-					for _, i := range want {
-						rel[i] = false
-					}
-					per[j] = metrics{float64(hits) / float64(k), float64(hits) / float64(nrel), dcg / idcg, ap / float64(min(nrel, k))}
+					per[j] = t.metrics(tops[j-lo], users[j], rel, seenTop)
 				}
 			}
 		})
@@ -277,6 +394,41 @@ func (t *Task) RankBatch(score BatchScorer) RankingResult {
 	return res
 }
 
+// metrics are one user's ranking metrics.
+type metrics struct{ p, r, n, ap float64 }
+
+// metrics scores user u's top list against the user's relevant test
+// movies, and marks top's movies in shown. rel (by movie, all false) is
+// scratch, returned all false.
+func (t *Task) metrics(top []int32, u int32, rel, shown []bool) metrics {
+	k := t.k
+	want := t.relIdx[t.relPtr[u]:t.relPtr[u+1]]
+	nrel := 0
+	for _, i := range want {
+		if !rel[i] {
+			rel[i] = true
+			nrel++
+		}
+	}
+	var hits int
+	var dcg, idcg, ap float64
+	for pos, i := range top {
+		shown[i] = true
+		if rel[i] {
+			hits++
+			dcg += 1 / math.Log2(float64(pos+2))
+			ap += float64(hits) / float64(pos+1)
+		}
+	}
+	for pos := range min(nrel, k) {
+		idcg += 1 / math.Log2(float64(pos+2))
+	}
+	for _, i := range want {
+		rel[i] = false
+	}
+	return metrics{float64(hits) / float64(k), float64(hits) / float64(nrel), dcg / idcg, ap / float64(min(nrel, k))}
+}
+
 // groupByUser returns, for the ratings that keep accepts and whose user and
 // movie are in ix (and below numUsers and numItems), the dense movie indices grouped by dense user in
 // CSR form: user u's are idx[ptr[u]:ptr[u+1]].
@@ -305,7 +457,8 @@ func groupByUser(numUsers, numItems int, ix Index, rs []engine.Rating, keep func
 	return ptr[:numUsers+1], idx
 }
 
-// scored is a candidate movie in a top-k list.
+// scored is a candidate movie in a top-k list: its score and its
+// position in the Task's eligible list (ordered as the movie indices).
 type scored struct {
 	s float64
 	i int32
@@ -315,43 +468,141 @@ type scored struct {
 // and a higher index.
 func worse(a, b scored) bool { return a.s < b.s || a.s == b.s && a.i > b.i }
 
-// topK appends to dst (empty, capacity ≥ k) the k best of items that excl
-// does not mark, by scores, best first. It keeps a min-heap of the best k.
-func topK(dst []scored, scores []float64, items []int32, k int, excl []bool) []scored {
-	h := dst[:0]
-	for _, i := range items {
-		s := scores[i]
-		if k > 0 && len(h) == k && s < h[0].s {
-			continue // below the worst kept: most movies, decided on the score alone
-		}
-		if excl[i] {
-			continue
-		}
-		c := scored{s, i}
-		if len(h) < k {
-			h = append(h, c)
-			for j := len(h) - 1; j > 0; { // sift up
-				p := (j - 1) / 2
-				if !worse(h[j], h[p]) {
-					break
-				}
-				h[j], h[p] = h[p], h[j]
-				j = p
-			}
-			continue
-		}
-		if !worse(h[0], c) {
-			continue
-		}
-		h[0] = c
-		siftDown(h, 0, len(h))
+// A selector keeps one user's best k candidates, offered in ascending
+// position, in a min-heap (by worse) of at most k, skipping the user's
+// training movies by a cursor into their sorted positions. As positions
+// only grow, a candidate that merely ties the worst kept loses to it, so
+// once the heap is full one comparison with the worst score rejects most
+// candidates: before any other work, and on the float32 score itself
+// where the score is a float32. The zero value is ready for reset.
+type selector struct {
+	h    []scored
+	k    int
+	seen []int32 // the user's training movies' positions, ascending
+	cur  int     // seen[:cur] are below every position still to come
+}
+
+// reset starts a new user's top k, with seen (ascending positions)
+// excluded.
+func (s *selector) reset(k int, seen []int32) {
+	if cap(s.h) < k {
+		s.h = make([]scored, 0, k)
 	}
+	s.h, s.k, s.seen, s.cur = s.h[:0], k, seen, 0
+}
+
+// offer considers the candidate at position p (above every earlier one)
+// with score v, and reports whether it was kept.
+func (s *selector) offer(v float64, p int32) bool {
+	h := s.h
+	if len(h) == s.k && !(v > h[0].s) {
+		return false // ties the worst kept, or below it: loses on position
+	}
+	for s.cur < len(s.seen) && s.seen[s.cur] < p {
+		s.cur++
+	}
+	if s.cur < len(s.seen) && s.seen[s.cur] == p {
+		return false
+	}
+	c := scored{v, p}
+	if len(h) < s.k {
+		h = append(h, c)
+		for j := len(h) - 1; j > 0; { // sift up
+			q := (j - 1) / 2
+			if !worse(h[j], h[q]) {
+				break
+			}
+			h[j], h[q] = h[q], h[j]
+			j = q
+		}
+		s.h = h
+		return true
+	}
+	h[0] = c
+	siftDown(h, 0, len(h))
+	return true
+}
+
+// offer32 offers row[l] at position lo+l for every l.
+func (s *selector) offer32(row []float32, lo int) {
+	l := 0
+	for ; l < len(row) && len(s.h) < s.k; l++ {
+		s.offer(float64(row[l]), int32(lo+l))
+	}
+	if l == len(row) {
+		return
+	}
+	// offer's first test, in float32 (exact: every kept score is a
+	// float32), eight scores a compare by f32.IndexAbove.
+	thr := float32(s.h[0].s)
+	for l < len(row) {
+		d := f32.IndexAbove(row[l:], thr)
+		if d < 0 {
+			return
+		}
+		l += d
+		if s.offer(float64(row[l]), int32(lo+l)) {
+			thr = float32(s.h[0].s)
+		}
+		l++
+	}
+}
+
+// offerBiased offers float64(row[l]) + base + bias[l] at position lo+l for
+// every l.
+func (s *selector) offerBiased(row []float32, lo int, base float64, bias []float64) {
+	bias = bias[:len(row)]
+	l := 0
+	for ; l < len(row) && len(s.h) < s.k; l++ {
+		s.offer(float64(row[l])+base+bias[l], int32(lo+l))
+	}
+	if l == len(row) {
+		return
+	}
+	thr := s.h[0].s
+	for ; l < len(row); l++ {
+		if v := float64(row[l]) + base + bias[l]; v > thr {
+			if s.offer(v, int32(lo+l)) {
+				thr = s.h[0].s
+			}
+		}
+	}
+}
+
+// offerByMovie offers scores[i] for each movie i of items, at its
+// position in items.
+func (s *selector) offerByMovie(scores []float64, items []int32) {
+	l := 0
+	for ; l < len(items) && len(s.h) < s.k; l++ {
+		s.offer(scores[items[l]], int32(l))
+	}
+	if l == len(items) {
+		return
+	}
+	thr := s.h[0].s
+	for ; l < len(items); l++ {
+		if v := scores[items[l]]; v > thr {
+			if s.offer(v, int32(l)) {
+				thr = s.h[0].s
+			}
+		}
+	}
+}
+
+// appendTop appends the kept candidates to dst as movies (items[position]),
+// best first, and empties the heap.
+func (s *selector) appendTop(dst []int32, items []int32) []int32 {
+	h := s.h
 	// Heap sort: pop the worst to the end until the best is first.
 	for end := len(h) - 1; end > 0; end-- {
 		h[0], h[end] = h[end], h[0]
 		siftDown(h, 0, end)
 	}
-	return h
+	for _, c := range h {
+		dst = append(dst, items[c.i])
+	}
+	s.h = h[:0]
+	return dst
 }
 
 // siftDown restores the min-heap (by worse) property of h[:n] below j.

@@ -208,7 +208,7 @@ func TestRankingMatchesSort(t *testing.T) {
 	}
 }
 
-// BenchmarkRanking measures Ranking (ModelScorer on every core) at rank
+// BenchmarkRanking measures Ranking (Task.RankModel on every core) at rank
 // 16 over 5,000 movies and at rank 64 over 20,000 (about the movies with
 // 25 ratings or more of the ml-25m preset); users/s extrapolates to
 // 160k users.
@@ -221,6 +221,51 @@ func BenchmarkRanking(b *testing.B) {
 }
 
 func benchmarkRanking(b *testing.B, users, items, rank int) {
+	m, ix, train, test := rankingBench(users, items, rank)
+	b.ReportAllocs()
+	c0 := cpuTime()
+	for b.Loop() {
+		eval.Ranking(m, ix, train, test, 10, 4)
+	}
+	b.ReportMetric(float64(users)*float64(b.N)/b.Elapsed().Seconds(), "users/s")
+	b.ReportMetric(float64(users)*float64(b.N)/(cpuTime()-c0).Seconds(), "users/cpu-s")
+}
+
+// BenchmarkRankMethods measures the Task's ranking alone (the Task built
+// once) on BenchmarkRanking's rank-64 problem: RankModel, the generic
+// RankBatch(ModelBatchScorer) it replaces for models, and RankFixed on
+// most-rated-like scores.
+func BenchmarkRankMethods(b *testing.B) {
+	const users, items, rank = 500, 20000, 64
+	m, ix, train, test := rankingBench(users, items, rank)
+	task := eval.NewTask(ix, train, test, 10, 4, 0)
+	fixed := make(eval.Fixed, items)
+	for i := range fixed {
+		fixed[i] = float64(i % 1000)
+	}
+	for _, tc := range []struct {
+		name string
+		rank func() eval.RankingResult
+	}{
+		{"RankModel", func() eval.RankingResult { return task.RankModel(m) }},
+		{"RankBatch", func() eval.RankingResult { return task.RankBatch(eval.ModelBatchScorer(m)) }},
+		{"RankFixed", func() eval.RankingResult { return task.RankFixed(fixed) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				tc.rank()
+			}
+			b.ReportMetric(float64(users)*float64(b.N)/b.Elapsed().Seconds(), "users/s")
+			b.ReportMetric(float64(users)*float64(b.N)/(cpuTime()-c0).Seconds(), "users/cpu-s")
+		})
+	}
+}
+
+// rankingBench is BenchmarkRanking's problem: random factors, 20 training
+// and 20 relevant test ratings per user.
+func rankingBench(users, items, rank int) (*als.Model, eval.Index, []engine.Rating, []engine.Rating) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	m := &als.Model{Rank: rank, NumUsers: users, NumItems: items,
 		UserFactors: make([]float32, users*rank), ItemFactors: make([]float32, items*rank)}
@@ -243,13 +288,7 @@ func benchmarkRanking(b *testing.B, users, items, rank int) {
 			test = append(test, rating(int32(u), int32(rng.IntN(items)), 4))
 		}
 	}
-	b.ReportAllocs()
-	c0 := cpuTime()
-	for b.Loop() {
-		eval.Ranking(m, ix, train, test, 10, 4)
-	}
-	b.ReportMetric(float64(users)*float64(b.N)/b.Elapsed().Seconds(), "users/s")
-	b.ReportMetric(float64(users)*float64(b.N)/(cpuTime()-c0).Seconds(), "users/cpu-s")
+	return m, ix, train, test
 }
 
 func TestRankingMinLeavesOutRarelyRatedMovies(t *testing.T) {

@@ -203,9 +203,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rep.Relevant = eval.Relevant(scale, train)
 	task := eval.NewTask(ix, train, test, k, float32(rep.Relevant), minRatings)
 	rep.EligibleMovies, rep.Users = len(task.Eligible()), task.Users()
-	rank := func(name, params string, s eval.BatchScorer, secs float64) *evalRow {
+	rank := func(name, params string, ranked func() eval.RankingResult, secs float64) *evalRow {
 		start := time.Now()
-		row := evalRow{Name: name, Params: params, RankingResult: task.RankBatch(s), TrainSeconds: secs}
+		row := evalRow{Name: name, Params: params, RankingResult: ranked(), TrainSeconds: secs}
 		log.Debug("ranked", "ranker", name, "seconds", time.Since(start).Seconds())
 		rep.Rows = append(rep.Rows, row)
 		return &rep.Rows[len(rep.Rows)-1]
@@ -231,7 +231,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("ranking model: %w", err)
 		}
-		rank("implicit ALS (ranking model)", ip.String(), eval.ModelBatchScorer(m), secs)
+		rank("implicit ALS (ranking model)", ip.String(), func() eval.RankingResult { return task.RankModel(m) }, secs)
 	}
 	em, secs, err := fitRating(ctx, &rep, solver, r, ix, mf.p, scale, test, curve, progress("rating"), log)
 	if err != nil {
@@ -241,24 +241,25 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if rf.kind == "explicit" {
 		name = "explicit ALS (rating and ranking model: --ranking explicit)"
 	}
-	row := rank(name, mf.p.String(), eval.ModelBatchScorer(em), secs)
+	row := rank(name, mf.p.String(), func() eval.RankingResult { return task.RankModel(em) }, secs)
 	res := eval.Score(em, ix, scale, test)
 	row.RMSE, row.MAE = &res.RMSE, &res.MAE
 	rep.TestPairs, rep.Skipped = res.TestPairs, res.Skipped
 
 	start := time.Now()
 	s := eval.MostRated(r)
-	rank("most-rated", "", eval.Batch(s), time.Since(start).Seconds())
+	rank("most-rated", "", func() eval.RankingResult { return task.RankFixed(s) }, time.Since(start).Seconds())
 	start = time.Now()
 	s = eval.BestAverage(r, eval.DefaultDamping)
-	rank("best-average", fmt.Sprintf("mean damped by %d ratings at the global mean", eval.DefaultDamping), eval.Batch(s), time.Since(start).Seconds())
+	rank("best-average", fmt.Sprintf("mean damped by %d ratings at the global mean", eval.DefaultDamping),
+		func() eval.RankingResult { return task.RankFixed(s) }, time.Since(start).Seconds())
 	if baseline == "ease" {
 		start = time.Now()
 		e, err := eval.NewEASE(r, easeLambda, easeMin)
 		if err != nil {
 			return err
 		}
-		rank("EASE", fmt.Sprintf("lambda=%g movies=%d (≥ %d training ratings)", easeLambda, e.Movies(), easeMin), eval.Batch(e.Score), time.Since(start).Seconds())
+		rank("EASE", fmt.Sprintf("lambda=%g movies=%d (≥ %d training ratings)", easeLambda, e.Movies(), easeMin), func() eval.RankingResult { return task.Rank(e.Score) }, time.Since(start).Seconds())
 	}
 
 	if asJSON {

@@ -191,7 +191,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		run := tuneRun{Rank: q.Rank, Lambda: q.Lambda, Alpha: q.Alpha, Seconds: secs,
-			ValidationNDCG: valTask.RankBatch(eval.ModelBatchScorer(m)).NDCGAt}
+			ValidationNDCG: valTask.RankModel(m).NDCGAt}
 		if model == "explicit" {
 			run.ValidationRMSE = eval.Score(m, ix, ds.Scale, validation).RMSE
 		}
@@ -216,7 +216,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	rep.Relevant = eval.Relevant(ds.Scale, train)
-	rep.Ranking = eval.NewTask(rix, rest, test, tuneK, tuneRelevant, minRatings).RankBatch(eval.ModelBatchScorer(m))
+	rep.Ranking = eval.NewTask(rix, rest, test, tuneK, tuneRelevant, minRatings).RankModel(m)
 	if model == "explicit" {
 		res := eval.Score(m, rix, ds.Scale, test)
 		rep.Test = &res

@@ -1,0 +1,47 @@
+//go:build amd64 && !purego
+
+package f32
+
+// dotsTile3AVX2 is implemented in tile_amd64.s. It sets t0[j], t1[j] and
+// t2[j] to the dot products of rows j < n (stride ld, zero beyond k) of
+// src with p0, p1 and p2, summed as dotsAVX2 sums a group of four rows;
+// n must be even. The vectors (and their outputs) may be the same: the
+// same values are then stored twice.
+//
+//go:noescape
+func dotsTile3AVX2(t0, t1, t2, src *float32, n, k, ld int, p0, p1, p2 *float32)
+
+// indexAboveAVX2 is implemented in tile_amd64.s; it computes what
+// indexAboveGo does.
+//
+//go:noescape
+func indexAboveAVX2(x []float32, v float32) int
+
+func indexAboveArch(x []float32, v float32) int {
+	if useAVX2 {
+		return indexAboveAVX2(x, v)
+	}
+	return indexAboveGo(x, v)
+}
+
+func dotsTileArch(t []float32, ldt int, src []float32, n int, ps []float32, nu, k, ld int) {
+	if !useAVX2 {
+		dotsTileGo(t, ldt, src, n, ps, nu, k, ld)
+		return
+	}
+	// The first n &^ 3 rows as Dots's groups of four, three vectors at a
+	// time (the last one or two repeated when nu is not a multiple of 3).
+	if n4 := n &^ 3; n4 > 0 {
+		for u := 0; u < nu; u += 3 {
+			u1, u2 := min(u+1, nu-1), min(u+2, nu-1)
+			dotsTile3AVX2(&t[u*ldt], &t[u1*ldt], &t[u2*ldt], &src[0], n4, k, ld, &ps[u*ld], &ps[u1*ld], &ps[u2*ld])
+		}
+	}
+	// The last n mod 4 rows one at a time, as Dots takes them.
+	for j := n &^ 3; j < n; j++ {
+		row := src[j*ld : j*ld+k]
+		for u := range nu {
+			dotsAVX2(t[u*ldt+j:u*ldt+j+1], row, k, ps[u*ld:u*ld+k])
+		}
+	}
+}

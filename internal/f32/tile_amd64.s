@@ -1,0 +1,190 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// STEP8(off, a0, a1, a2, b0, b1, b2) adds the eight columns at byte
+// offset BX+off of the two rows (SI, R13) times the three vectors (R8, R9,
+// DI) into a0..a2 (row SI, vectors 0..2) and b0..b2 (row R13).
+#define STEP8(off, a0, a1, a2, b0, b1, b2) \
+	VMOVUPS     off(R8)(BX*1), Y12; \
+	VMOVUPS     off(R9)(BX*1), Y13; \
+	VMOVUPS     off(DI)(BX*1), Y14; \
+	VMOVUPS     off(SI)(BX*1), Y15; \
+	VFMADD231PS Y15, Y12, a0;       \
+	VFMADD231PS Y15, Y13, a1;       \
+	VFMADD231PS Y15, Y14, a2;       \
+	VMOVUPS     off(R13)(BX*1), Y15; \
+	VFMADD231PS Y15, Y12, b0;       \
+	VFMADD231PS Y15, Y13, b1;       \
+	VFMADD231PS Y15, Y14, b2
+
+// func dotsTile3AVX2(t0, t1, t2, src *float32, n, k, ld int, p0, p1, p2 *float32)
+//
+// dotsTile3AVX2 sets tv[j] = src[j·ld:][:k]·pv for v = 0, 1, 2 and every
+// j < n (even), two rows at a time: a 3×2 tile of vector·row products,
+// each in the two accumulators dotsAVX2 uses for a row of a group of four
+// (the even 8-column groups of the first k &^ 15 columns in one, the odd
+// ones in the other, then the next 8 columns and the zero-padded tail in
+// the first), added and reduced in dotsAVX2's order, so every sum is bit
+// for bit dotsAVX2's. Each row's eight columns are loaded once for the
+// three vectors.
+//
+// Registers: R10, R11, R12 = &t0[j], &t1[j], &t2[j]; SI, R13 = the two rows;
+// R8, R9, DI = p0, p1, p2; DX = pairs of rows left; R14 = 4·ld;
+// CX = 4·(k &^ 7); BX = column offset in bytes; Y0..Y5 and Y6..Y11 = the
+// two accumulators of (row SI, vector 0), (row R13, vector 0),
+// (SI, 1), (R13, 1), (SI, 2), (R13, 2); Y12..Y14 = the vectors' columns,
+// Y15 = a row's.
+TEXT ·dotsTile3AVX2(SB), NOSPLIT, $0-80
+	MOVQ t0+0(FP), R10
+	MOVQ t1+8(FP), R11
+	MOVQ t2+16(FP), R12
+	MOVQ src+24(FP), SI
+	MOVQ n+32(FP), DX
+	SHRQ $1, DX
+	MOVQ k+40(FP), CX
+	ANDQ $-8, CX
+	SHLQ $2, CX
+	MOVQ ld+48(FP), R14
+	SHLQ $2, R14
+	MOVQ p0+56(FP), R8
+	MOVQ p1+64(FP), R9
+	MOVQ p2+72(FP), DI
+
+pair:
+	TESTQ  DX, DX
+	JZ     done
+	LEAQ   (SI)(R14*1), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+c16:
+	CMPQ BX, AX
+	JGE  c8
+	STEP8(0, Y0, Y2, Y4, Y1, Y3, Y5)
+	STEP8(32, Y6, Y8, Y10, Y7, Y9, Y11)
+	ADDQ $64, BX
+	JMP  c16
+
+c8:
+	CMPQ BX, CX
+	JGE  tail
+	STEP8(0, Y0, Y2, Y4, Y1, Y3, Y5)
+	ADDQ $32, BX
+
+tail:
+	// The last k mod 8 columns, zero-padded to eight: dotsAVX2's masked
+	// step, whose masked-off lanes are zero too.
+	MOVQ  k+40(FP), AX
+	TESTQ $7, AX
+	JZ    sum
+	STEP8(0, Y0, Y2, Y4, Y1, Y3, Y5)
+
+sum:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y11, Y5, Y5
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y4, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVSD       X0, (R10)
+	VMOVHPS      X0, (R11)
+	VMOVSD       X4, (R12)
+	ADDQ         $8, R10
+	ADDQ         $8, R11
+	ADDQ         $8, R12
+	LEAQ         (R13)(R14*1), SI
+	DECQ         DX
+	JMP          pair
+
+done:
+	VZEROUPPER
+	RET
+
+// func indexAboveAVX2(x []float32, v float32) int
+//
+// indexAboveAVX2 is indexAboveGo (tile.go): the index of the first x[i] > v
+// (an ordered comparison: NaN is never above), or -1. Sixteen elements a
+// step, then eight, then one at a time. VCMPPS's predicate 0x11 (LT_OQ)
+// tests v < x[i], false where either is NaN.
+TEXT ·indexAboveAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS v+24(FP), Y1
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+
+a16:
+	CMPQ      AX, DX
+	JGE       a8
+	VCMPPS    $0x11, (SI)(AX*4), Y1, Y2
+	VCMPPS    $0x11, 32(SI)(AX*4), Y1, Y3
+	VORPS     Y3, Y2, Y4
+	VPTEST    Y4, Y4
+	JNZ       a16hit
+	ADDQ      $16, AX
+	JMP       a16
+
+a16hit:
+	VMOVMSKPS Y2, BX
+	TESTL     BX, BX
+	JNZ       hit
+	ADDQ      $8, AX
+	VMOVMSKPS Y3, BX
+	JMP       hit
+
+a8:
+	MOVQ      CX, DX
+	ANDQ      $-8, DX
+	CMPQ      AX, DX
+	JGE       a1
+	VCMPPS    $0x11, (SI)(AX*4), Y1, Y2
+	VMOVMSKPS Y2, BX
+	TESTL     BX, BX
+	JNZ       hit
+	ADDQ      $8, AX
+
+a1:
+	CMPQ    AX, CX
+	JGE     none
+	VMOVSS  (SI)(AX*4), X0
+	VUCOMISS X1, X0
+	JA      found
+	INCQ    AX
+	JMP     a1
+
+hit:
+	BSFL BX, BX
+	ADDQ BX, AX
+
+found:
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+none:
+	MOVQ $-1, ret+32(FP)
+	VZEROUPPER
+	RET

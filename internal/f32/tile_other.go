@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package f32
+
+func dotsTileArch(t []float32, ldt int, src []float32, n int, ps []float32, nu, k, ld int) {
+	dotsTileGo(t, ldt, src, n, ps, nu, k, ld)
+}
+
+func indexAboveArch(x []float32, v float32) int { return indexAboveGo(x, v) }
