@@ -92,11 +92,13 @@ type Params struct {
 	// on the held-out ratings improved by less than Tolerance relative to
 	// the previous iteration's, or rose (see HeldOutConverged). The served
 	// model then lacks that share of the ratings; one still wants it at
-	// high rank or low λ, where the training error keeps falling while the
-	// held-out error turns up (overfitting), so that the training error's
-	// tolerance stops too late or never. Explicit objective only; needs
-	// Tolerance > 0. Backends without early stopping (the CUDA worker)
-	// ignore it and train on every rating. 0..0.5.
+	// high rank or low λ, where the training error keeps falling after
+	// the held-out error has flattened or turned up (overfitting), so that
+	// the training error's tolerance stops late or never. When the share
+	// holds no rating (tiny data), the training error decides as without
+	// it. Explicit objective only; needs Tolerance > 0. Backends without
+	// early stopping (the CUDA worker) ignore it and train on every
+	// rating. 0..0.5.
 	Validation float64 `json:",omitempty"`
 }
 

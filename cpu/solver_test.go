@@ -238,6 +238,40 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+// TestValidationNothingHeldOut checks the fall-back of a share that
+// holds out no rating (tiny data): the fit is the one without
+// Validation, stopped by the training error.
+func TestValidationNothingHeldOut(t *testing.T) {
+	r, _ := alstest.Synthetic(10, 8, 25, 2, 0.3, 1)
+	p := als.Params{Rank: 2, Iterations: 20, Lambda: 0.1, Seed: 0, Tolerance: 0.05, Validation: 0.02}
+	for ; ; p.Seed++ {
+		if _, held := r.HoldOut(p.Validation, p.Seed); held.Len() == 0 {
+			break
+		}
+	}
+	fit := func(p als.Params) (*als.Model, []als.Iteration) {
+		var m als.Model
+		var its []als.Iteration
+		if err := cpu.New(1).Fit(t.Context(), &m, r, p, func(it als.Iteration) { it.Duration = 0; its = append(its, it) }); err != nil {
+			t.Fatalf("Fit(%v) = %v", p, err)
+		}
+		return &m, its
+	}
+	m, its := fit(p)
+	q := p
+	q.Validation = 0
+	want, wantIts := fit(q)
+	if diff := cmp.Diff(wantIts, its); diff != "" {
+		t.Errorf("progress of a fit holding out nothing (-without validation +with):\n%s", diff)
+	}
+	if !cmp.Equal(want, m) {
+		t.Errorf("a fit holding out nothing differs from one without validation")
+	}
+	if len(its) == p.Iterations {
+		t.Errorf("Fit(%v) ran every iteration: not a test of stopping by the training error", p)
+	}
+}
+
 func TestMatchesReference(t *testing.T) {
 	tests := []struct {
 		name                 string
