@@ -81,9 +81,25 @@ type Params struct {
 
 	// Tolerance, when positive, stops a fit early: after the first
 	// iteration whose training error changed by less than Tolerance
-	// relative to the previous iteration's (see Converged). Iterations
+	// relative to the previous iteration's (see Converged), or with
+	// Validation its held-out error (see HeldOutConverged). Iterations
 	// stays the cap. 0 always runs every iteration. 0..1.
 	Tolerance float64 `json:",omitempty"`
+
+	// Validation, when positive, is the share of the ratings a fit holds
+	// out (Ratings.HoldOut, chosen by Seed) to decide when to stop: it
+	// trains on the rest, and stops after the first iteration whose error
+	// on the held-out ratings improved by less than Tolerance relative to
+	// the previous iteration's, or rose (see HeldOutConverged). The served
+	// model then lacks that share of the ratings; one still wants it at
+	// high rank or low λ, where the training error keeps falling after
+	// the held-out error has flattened or turned up (overfitting), so that
+	// the training error's tolerance stops late or never. When the share
+	// holds no rating (tiny data), the training error decides as without
+	// it. Explicit objective only; needs Tolerance > 0. Backends without
+	// early stopping (the CUDA worker) ignore it and train on every
+	// rating. 0..0.5.
+	Validation float64 `json:",omitempty"`
 }
 
 // Converged reports whether a fit with p stops after an iteration whose
@@ -100,6 +116,30 @@ func (p Params) Converged(prev, cur float64) (stop bool, why string) {
 	}
 	return false, ""
 }
+
+// HeldOutConverged reports whether a fit with p.Validation stops after an
+// iteration whose held-out error is cur, the previous one's prev (NaN
+// before the second iteration), and why: the error rose, or fell by less
+// than p.Tolerance relative to prev. It is false when p.Tolerance is 0.
+func (p Params) HeldOutConverged(prev, cur float64) (stop bool, why string) {
+	if !(p.Tolerance > 0) || math.IsNaN(prev) {
+		return false, ""
+	}
+	if cur > prev {
+		return true, fmt.Sprintf("held-out error rose from %.5g to %.5g", prev, cur)
+	}
+	gain := 0.0
+	if prev > 0 {
+		gain = (prev - cur) / prev
+	}
+	if gain < p.Tolerance {
+		return true, fmt.Sprintf("held-out error improved by %.3g%% < tolerance %g%%", 100*gain, 100*p.Tolerance)
+	}
+	return false, ""
+}
+
+// MaxValidation is the largest Params.Validation.
+const MaxValidation = 0.5
 
 // Method selects how a backend solves each row's k×k normal equations.
 // The zero value is Cholesky.
@@ -175,6 +215,13 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: CG steps %d not in 0..%d", ErrInvalidParams, p.CGSteps, MaxCGSteps)
 	case !(p.Tolerance >= 0 && p.Tolerance <= 1):
 		return fmt.Errorf("%w: tolerance %v not in 0..1", ErrInvalidParams, p.Tolerance)
+	case !(p.Validation >= 0 && p.Validation <= MaxValidation):
+		return fmt.Errorf("%w: validation share %v not in 0..%g", ErrInvalidParams, p.Validation, MaxValidation)
+	case p.Validation > 0 && p.Objective == Implicit:
+		return fmt.Errorf("%w: a validation share is for the explicit objective (the implicit one predicts no ratings to hold out)", ErrInvalidParams)
+	case p.Validation > 0 && !(p.Tolerance > 0):
+		return fmt.Errorf("%w: validation share %g without a tolerance: the held-out ratings only serve to stop early, "+
+			"and without a tolerance every iteration runs on fewer ratings for nothing; set a tolerance or no validation share", ErrInvalidParams, p.Validation)
 	}
 	switch p.Objective {
 	case Explicit:
@@ -255,6 +302,9 @@ func (p Params) String() string {
 	}
 	if p.Tolerance > 0 {
 		s += fmt.Sprintf(" tolerance=%g", p.Tolerance)
+	}
+	if p.Validation > 0 {
+		s += fmt.Sprintf(" validation=%g", p.Validation)
 	}
 	return s
 }

@@ -9,10 +9,15 @@ import (
 type Iteration struct {
 	N         int           // 1-based iteration number
 	Of        int           // total iterations of this fit
-	TrainRMSE float64       // RMSE over the training ratings after this iteration
-	Duration  time.Duration // wall time of this iteration (both halves, RMSE excluded)
+	TrainRMSE float64       // RMSE over the training ratings after this iteration (less any held out)
+	Duration  time.Duration // wall time of this iteration (both halves, RMSEs excluded)
+	// ValidationRMSE is the RMSE over the ratings Params.Validation held
+	// out, after this iteration; 0 without a hold-out (and from backends
+	// that ignore Validation).
+	ValidationRMSE float64
 	// Stopped is set on the last iteration of a fit that Params.Tolerance
-	// ended before Of: why it stopped (see Params.Converged).
+	// ended before Of: why it stopped and which error decided (see
+	// Params.Converged and Params.HeldOutConverged).
 	Stopped string
 	// FailedRows counts the rows (both halves) whose float32 solve on the
 	// GPU met a non-positive pivot and were solved again in float64 on the
@@ -25,7 +30,8 @@ type Iteration struct {
 //
 // Fit sizes and initialises dst with Prepare, then runs p.Iterations
 // iterations (items first, then users; fewer when p.Tolerance stops it
-// early, which backends without early stopping ignore), calling progress (if non-nil) after
+// early, which backends without early stopping ignore, as they ignore
+// p.Validation), calling progress (if non-nil) after
 // each one from the goroutine that called Fit. It checks ctx between
 // iterations and returns ctx.Err() (wrapped) when cancelled; dst then holds a
 // partially trained model that must not be published. r is only read.

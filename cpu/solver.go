@@ -95,6 +95,14 @@ func (s *Solver) Close() error { return nil }
 // non-nil or p.Tolerance is set) and calls progress (when non-nil) from the calling
 // goroutine; Duration covers the two halves only.
 //
+// With p.Validation it trains on r less the share r.HoldOut(p.Validation,
+// p.Seed) sets aside (a copy of the rest, allocated per Fit), computes the
+// held-out RMSE after each iteration (Iteration.ValidationRMSE, serially:
+// a pass over the held-out share) and stops by that error
+// (als.Params.HeldOutConverged) instead of the training error. When the
+// share holds no rating (tiny data), the training error decides as
+// without it.
+//
 // dst is owned by the caller; Fit resizes it (reusing its slices when
 // large enough) and writes it from the worker goroutines, which have all
 // stopped when Fit returns. r is only read and must not change during the
@@ -114,6 +122,10 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("cpu fit: %w", err)
+	}
+	var held als.HeldOut
+	if p.Validation > 0 {
+		r, held = r.HoldOut(p.Validation, p.Seed) // train on the rest
 	}
 	als.Prepare(dst, r, p)
 	if p.Iterations == 0 {
@@ -157,7 +169,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		defer unrotate(t, isc, dst.UserFactors, dst.ItemFactors)
 	}
 
-	prev := math.NaN() // the previous iteration's training error
+	prev, prevHeld := math.NaN(), math.NaN() // the previous iteration's training and held-out errors
 	for it := 1; it <= p.Iterations; it++ {
 		start := time.Now()
 		for _, h := range []*half{items, users} {
@@ -184,10 +196,18 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 			continue
 		}
 		e := rmse(t, partial, dst, r, p.Objective == als.Implicit)
-		stop, why := p.Converged(prev, e)
+		rep := als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d}
+		var stop bool
+		if held.Len() > 0 {
+			rep.ValidationRMSE = held.RMSE(dst)
+			stop, rep.Stopped = p.HeldOutConverged(prevHeld, rep.ValidationRMSE)
+			prevHeld = rep.ValidationRMSE
+		} else {
+			stop, rep.Stopped = p.Converged(prev, e)
+		}
 		prev = e
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d, Stopped: why})
+			progress(rep)
 		}
 		if stop {
 			break

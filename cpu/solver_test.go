@@ -7,7 +7,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"movierec/als"
 	"movierec/als/alstest"
@@ -147,6 +150,125 @@ func TestTolerance(t *testing.T) {
 				t.Errorf("fit without progress stopped elsewhere")
 			}
 		})
+	}
+}
+
+// TestValidation checks early stopping on a held-out share: a fit with
+// Params.Validation reports after each iteration the held-out RMSE a
+// manual computation gives (a fit on the kept ratings, the held-out
+// error read after each iteration), stops at the first iteration where
+// that error rose or improved by less than the tolerance, says which,
+// and ends with bit for bit the model a fit on the kept ratings capped at
+// as many iterations has.
+func TestValidation(t *testing.T) {
+	r, _ := alstest.SyntheticBias(300, 200, 6000, 4, 0.5, 5)
+	tests := []struct {
+		name string
+		p    als.Params
+		why  string // the start of the Stopped reason
+	}{
+		// Rank 16 against a rank-4 truth with little regularisation
+		// overfits: the held-out error turns up.
+		{"overfits", als.Params{Rank: 16, Iterations: 30, Lambda: 0.001, Seed: 2, Bias: true, Tolerance: 0.0001, Validation: 0.1}, "held-out error rose"},
+		{"overfits cg", als.Params{Rank: 16, Iterations: 30, Lambda: 0.005, Seed: 2, Bias: true, Tolerance: 0.001, Validation: 0.1, Solver: als.CG}, "held-out error rose"},
+		{"converges", als.Params{Rank: 4, Iterations: 30, Lambda: 0.1, Seed: 3, Tolerance: 0.01, Validation: 0.05}, "held-out error improved by"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.p
+			var m als.Model
+			var its []als.Iteration
+			if err := cpu.New(2).Fit(t.Context(), &m, r, p, func(it als.Iteration) { its = append(its, it) }); err != nil {
+				t.Fatalf("Fit(%v) = %v", p, err)
+			}
+
+			// By hand: every iteration on the kept ratings, the held-out
+			// error after each.
+			kept, held := r.HoldOut(p.Validation, p.Seed)
+			q := p
+			q.Validation, q.Tolerance = 0, 0
+			var ref als.Model
+			var errs []float64
+			if err := cpu.New(1).Fit(t.Context(), &ref, kept, q, func(als.Iteration) { errs = append(errs, held.RMSE(&ref)) }); err != nil {
+				t.Fatal(err)
+			}
+			n := len(errs)
+			for j := 1; j < len(errs); j++ {
+				if errs[j] > errs[j-1] || (errs[j-1]-errs[j])/errs[j-1] < p.Tolerance {
+					n = j + 1
+					break
+				}
+			}
+			if n >= p.Iterations {
+				t.Fatalf("held-out errors %v never stop a fit before %d iterations: not a test of stopping", errs, p.Iterations)
+			}
+			if len(its) != n {
+				t.Fatalf("Fit(%v) ran %d iterations, want %d (held-out errors %v)", p, len(its), n, errs[:n])
+			}
+			for j, it := range its {
+				if it.ValidationRMSE != errs[j] {
+					t.Errorf("iteration %d: ValidationRMSE %v, want %v", it.N, it.ValidationRMSE, errs[j])
+				}
+				if last := j == n-1; last != (it.Stopped != "") {
+					t.Errorf("iteration %d of %d: Stopped %q", it.N, n, it.Stopped)
+				}
+			}
+			if got := its[n-1].Stopped; !strings.HasPrefix(got, tc.why) {
+				t.Errorf("Stopped = %q, want %q…", got, tc.why)
+			}
+			t.Logf("stopped after %d: %s", n, its[n-1].Stopped)
+
+			q.Iterations = n
+			var want als.Model
+			if err := cpu.New(2).Fit(t.Context(), &want, kept, q, nil); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&want, &m); diff != "" {
+				t.Errorf("stopped model differs from a %d-iteration fit on the kept ratings (-want +got):\n%s", n, diff)
+			}
+			// Without progress the fit stops at the same iteration.
+			var quiet als.Model
+			if err := cpu.New(1).Fit(t.Context(), &quiet, r, p, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !cmp.Equal(&quiet, &want) {
+				t.Errorf("fit without progress stopped elsewhere")
+			}
+		})
+	}
+}
+
+// TestValidationNothingHeldOut checks the fall-back of a share that
+// holds out no rating (tiny data): the fit is the one without
+// Validation, stopped by the training error.
+func TestValidationNothingHeldOut(t *testing.T) {
+	r, _ := alstest.Synthetic(10, 8, 25, 2, 0.3, 1)
+	p := als.Params{Rank: 2, Iterations: 20, Lambda: 0.1, Seed: 0, Tolerance: 0.05, Validation: 0.02}
+	for ; ; p.Seed++ {
+		if _, held := r.HoldOut(p.Validation, p.Seed); held.Len() == 0 {
+			break
+		}
+	}
+	fit := func(p als.Params) (*als.Model, []als.Iteration) {
+		var m als.Model
+		var its []als.Iteration
+		if err := cpu.New(1).Fit(t.Context(), &m, r, p, func(it als.Iteration) { it.Duration = 0; its = append(its, it) }); err != nil {
+			t.Fatalf("Fit(%v) = %v", p, err)
+		}
+		return &m, its
+	}
+	m, its := fit(p)
+	q := p
+	q.Validation = 0
+	want, wantIts := fit(q)
+	if diff := cmp.Diff(wantIts, its); diff != "" {
+		t.Errorf("progress of a fit holding out nothing (-without validation +with):\n%s", diff)
+	}
+	if !cmp.Equal(want, m) {
+		t.Errorf("a fit holding out nothing differs from one without validation")
+	}
+	if len(its) == p.Iterations {
+		t.Errorf("Fit(%v) ran every iteration: not a test of stopping by the training error", p)
 	}
 }
 

@@ -140,6 +140,10 @@ func (e *Engine) Device() string { return e.device() }
 // iteration (als.Iteration.Stopped).
 const logKeyStopped = "stopped"
 
+// logKeyValidation is the log key of the held-out error of a fit with
+// als.Params.Validation (als.Iteration.ValidationRMSE).
+const logKeyValidation = "validation_rmse"
+
 // fit trains one model with p and returns it with its final training
 // error (als.TrainError), logging progress and appending each iteration
 // to hist.
@@ -149,8 +153,11 @@ func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p al
 	err := e.solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
 		last = it
 		hist.Iterations = append(hist.Iterations, IterationStat{N: it.N, TrainError: it.TrainRMSE, Seconds: it.Duration.Seconds()})
-		log.Info("training progress", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of),
-			logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds())
+		args := []any{logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of), logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds()}
+		if it.ValidationRMSE > 0 {
+			args = append(args, logKeyValidation, it.ValidationRMSE)
+		}
+		log.Info("training progress", args...)
 		if it.Stopped != "" {
 			log.Info("training stopped early", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of), logKeyStopped, it.Stopped)
 		}

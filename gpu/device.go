@@ -238,6 +238,9 @@ func (d *Device) Close() error {
 // steps from their current factors (als_cg_shared or als_cg_global) instead
 // of the exact Cholesky; the implicit objective always uses Cholesky. Rows
 // either kernel reports as failed are re-solved in float64 on the host.
+// There is no early stopping on the device: it trains on every rating and
+// runs all p.Iterations, ignoring p.Tolerance and p.Validation (whose
+// ValidationRMSE it reports as 0).
 func (d *Device) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	return d.fit(ctx, dst, r, p, progress, false)
 }

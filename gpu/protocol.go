@@ -44,7 +44,10 @@ import (
 // Version 4 added resident data: a Job names a dataset and version, and
 // carries either all ratings or a Delta from a version the worker holds
 // (CodeStaleData when it does not).
-const ProtocolVersion = 4
+// Version 5 added Validation to a Job's Params (early stopping on a
+// held-out share, which the CUDA worker ignores: it trains on every
+// rating and runs every iteration) and ValidationRMSE to Progress.
+const ProtocolVersion = 5
 
 // protocolMagic starts every Hello payload.
 const protocolMagic = "MRCW"
@@ -201,6 +204,7 @@ func (e *Encoder) Write(m Message) error {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(m.Iteration.TrainRMSE))
 		b = binary.LittleEndian.AppendUint64(b, uint64(m.Iteration.Duration))
 		b = binary.LittleEndian.AppendUint32(b, uint32(m.Iteration.FailedRows))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(m.Iteration.ValidationRMSE))
 	case *JobError:
 		b = binary.LittleEndian.AppendUint64(b, m.ID)
 		b = append(b, byte(m.Code))
@@ -241,13 +245,13 @@ func (e *Encoder) header(t frameType, n uint64) error {
 // A Job's Params on the wire (paramsBytes): rank uint32, iterations uint32,
 // lambda float64, seed int64, bias uint8 (0 or 1), objective uint8, alpha
 // float64, unobserved float64, reg exponent float64, solver uint8, CG steps
-// uint32, tolerance float64. The decoder checks only
+// uint32, tolerance float64, validation float64. The decoder checks only
 // what it must to stay in sync (the bias byte); the values themselves, the
 // objective included, are checked by als.Params.Validate in the worker, which
 // answers an invalid job with a JobError (CodeInvalidParams) instead of
 // ending the session.
 const (
-	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8 + 1 + 4 + 8
+	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8 + 1 + 4 + 8 + 8
 	arrayHdr    = 8
 )
 
@@ -343,6 +347,7 @@ func (e *Encoder) writeJob(j *Job) error {
 	b = append(b, byte(p.Solver))
 	b = binary.LittleEndian.AppendUint32(b, uint32(p.CGSteps))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Tolerance))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Validation))
 	b = binary.LittleEndian.AppendUint64(b, j.Dataset)
 	b = binary.LittleEndian.AppendUint64(b, j.Version)
 	if d := j.Delta; d != nil {
@@ -456,8 +461,9 @@ func boolByte(v bool) byte {
 	return 0
 }
 
-// progressBytes is a Progress payload: id, N, Of, RMSE, duration, failed rows.
-const progressBytes = 8 + 4 + 4 + 8 + 8 + 4
+// progressBytes is a Progress payload: id, N, Of, RMSE, duration, failed
+// rows, held-out RMSE.
+const progressBytes = 8 + 4 + 4 + 8 + 8 + 4 + 8
 
 type wireNum interface{ int32 | int64 | float32 }
 
@@ -705,6 +711,7 @@ func (d *Decoder) progress() (*Progress, error) {
 	p.Iteration.Of = int(binary.LittleEndian.Uint32(b[12:]))
 	p.Iteration.TrainRMSE = math.Float64frombits(binary.LittleEndian.Uint64(b[16:]))
 	p.Iteration.Duration = time.Duration(binary.LittleEndian.Uint64(b[24:]))
+	p.Iteration.ValidationRMSE = math.Float64frombits(binary.LittleEndian.Uint64(b[36:]))
 	return p, nil
 }
 
@@ -747,6 +754,7 @@ func (d *Decoder) job() (*Job, error) {
 		Solver:      als.Method(b[50]),
 		CGSteps:     int(int32(binary.LittleEndian.Uint32(b[51:]))),
 		Tolerance:   math.Float64frombits(binary.LittleEndian.Uint64(b[55:])),
+		Validation:  math.Float64frombits(binary.LittleEndian.Uint64(b[63:])),
 	}
 	if b[24] > 1 {
 		return nil, malformed("bias byte %d", b[24])

@@ -53,7 +53,7 @@ func sampleMessages() []gpu.Message {
 		&gpu.Job{ID: 10, Params: als.Params{Objective: 7, Rank: 3, Iterations: 1, Lambda: 0.1, Alpha: -1,
 			Unobserved: math.Inf(-1), RegExponent: 3, Bias: true}, Ratings: empty},
 		&gpu.Cancel{ID: 1 << 60},
-		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond, FailedRows: 7}},
+		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond, FailedRows: 7, ValidationRMSE: 0.875}},
 		&gpu.Result{ID: 5, Model: sampleModel(false)},
 		&gpu.Result{ID: 6, Model: sampleModel(true)},
 		&gpu.JobError{ID: 7, Code: gpu.CodeInvalidParams, Message: "rank 0"},
@@ -138,8 +138,8 @@ func encoded(t *testing.T, m gpu.Message) []byte {
 func TestDecodeErrors(t *testing.T) {
 	job := encoded(t, sampleMessages()[3])
 	hugeUsers := bytes.Clone(job)
-	// users count sits after type(1)+len(8)+id(8)+params(63)+dataset(8)+version(8)+mode(1).
-	const users = 1 + 8 + 8 + 63 + 8 + 8 + 1
+	// users count sits after type(1)+len(8)+id(8)+params(71)+dataset(8)+version(8)+mode(1).
+	const users = 1 + 8 + 8 + 71 + 8 + 8 + 1
 	binary.LittleEndian.PutUint64(hugeUsers[users:], 1<<40)
 	lying := bytes.Clone(job)
 	binary.LittleEndian.PutUint64(lying[users+16:], 1<<30) // nnz larger than the frame holds
@@ -164,8 +164,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"oversized job", append([]byte{'J'}, binary.LittleEndian.AppendUint64(nil, 1<<50)...), true},
 		{"cancel too long", frame('C', make([]byte, 9)), true},
 		{"cancel too short", frame('C', make([]byte, 7)), true},
-		{"progress too long", frame('P', make([]byte, 37)), true},
-		{"progress too short", frame('P', make([]byte, 35)), true},
+		{"progress too long", frame('P', make([]byte, 45)), true},
+		{"progress too short", frame('P', make([]byte, 43)), true},
 		{"trailing bytes", frame('E', make([]byte, 9+4+1)), true},
 		{"too many users", hugeUsers, true},
 		{"nnz beyond frame", lying, true},

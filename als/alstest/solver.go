@@ -16,13 +16,18 @@ type ReferenceSolver struct{}
 
 var _ als.Solver = ReferenceSolver{}
 
-// Fit implements als.Solver.
+// Fit implements als.Solver, with early stopping (Params.Tolerance) and
+// a held-out share (Params.Validation) as the cpu solver has them.
 func (ReferenceSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("reference fit: %w", err)
 	}
+	var held als.HeldOut
+	if p.Validation > 0 {
+		r, held = r.HoldOut(p.Validation, p.Seed) // train on the rest
+	}
 	als.Prepare(dst, r, p)
-	prev := math.NaN()
+	prev, prevHeld := math.NaN(), math.NaN()
 	for it := 1; it <= p.Iterations; it++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("reference fit: %w", err)
@@ -34,10 +39,18 @@ func (ReferenceSolver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, 
 			continue
 		}
 		e := als.TrainError(dst, r, p)
-		stop, why := p.Converged(prev, e)
+		rep := als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d}
+		var stop bool
+		if held.Len() > 0 {
+			rep.ValidationRMSE = held.RMSE(dst)
+			stop, rep.Stopped = p.HeldOutConverged(prevHeld, rep.ValidationRMSE)
+			prevHeld = rep.ValidationRMSE
+		} else {
+			stop, rep.Stopped = p.Converged(prev, e)
+		}
 		prev = e
 		if progress != nil {
-			progress(als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d, Stopped: why})
+			progress(rep)
 		}
 		if stop {
 			break

@@ -36,6 +36,13 @@ import (
 //   - two fits with the same seed are bit-identical, also into a reused
 //     destination model;
 //   - Iterations = 0 leaves exactly als.Prepare's initialisation;
+//   - with Params.Validation, unless the solver ignores it (reports no
+//     ValidationRMSE, as the Solver doc allows), a fit stops at the first
+//     iteration whose reported held-out error rose or improved by less
+//     than the tolerance (Params.HeldOutConverged), the last reports are
+//     the held-out and training RMSEs of the result (Ratings.HoldOut,
+//     1e-5 relative), and the model is the same solver's fit on the kept
+//     ratings capped at as many iterations, bit for bit;
 //   - for the implicit objective: invalid implicit Params are rejected;
 //     both halves of an iteration match ReferenceImplicitHalf (no shared
 //     Gram matrix) to 1e-3 relative, with plain and frequency-scaled
@@ -59,6 +66,7 @@ func Run(t *testing.T, newSolver func(t *testing.T) als.Solver) {
 		{"CanceledDuring", testCanceledDuring},
 		{"Deterministic", testDeterministic},
 		{"ZeroIterations", testZeroIterations},
+		{"Validation", testValidation},
 		{"ImplicitInvalidParams", testImplicitInvalidParams},
 		{"ImplicitNormalEquations", testImplicitNormalEquations},
 		{"ImplicitLossDecreases", testImplicitLossDecreases},
@@ -105,6 +113,8 @@ func testInvalidParams(t *testing.T, s als.Solver) {
 		{"lambda < 0", params(4, 1, -0.1, true)},
 		{"lambda NaN", params(4, 1, math.NaN(), false)},
 		{"iterations < 0", params(4, -1, 0.1, false)},
+		{"validation without tolerance", func() als.Params { p := params(4, 1, 0.1, false); p.Validation = 0.1; return p }()},
+		{"validation > 0.5", func() als.Params { p := params(4, 1, 0.1, false); p.Validation, p.Tolerance = 0.6, 0.01; return p }()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkInvalid(t, s, r, tc.p) })
@@ -371,6 +381,47 @@ func testDeterministic(t *testing.T, s als.Solver) {
 	}
 	if !sameModel(&reused, a) {
 		t.Errorf("fit into a reused model differs from a fresh fit by %.3g relative", MaxRelDiff(&reused, a))
+	}
+}
+
+func testValidation(t *testing.T, s als.Solver) {
+	// Rank 8 against a rank-2 truth with little regularisation overfits:
+	// the held-out error turns up after a few iterations.
+	r, _ := SyntheticBias(200, 150, 3000, 2, 0.5, 12)
+	p := params(8, 25, 0.001, true)
+	p.Validation, p.Tolerance = 0.1, 0.001
+	m, its := fit(t, s, r, p)
+	if !slices.ContainsFunc(its, func(it als.Iteration) bool { return it.ValidationRMSE != 0 }) {
+		if len(its) != p.Iterations {
+			t.Errorf("Fit(%v) reports no held-out error yet ran %d of %d iterations", p, len(its), p.Iterations)
+		}
+		t.Skip("the solver ignores Params.Validation")
+	}
+	n := len(its)
+	for j := 1; j < len(its); j++ {
+		if stop, _ := p.HeldOutConverged(its[j-1].ValidationRMSE, its[j].ValidationRMSE); stop {
+			n = j + 1
+			break
+		}
+	}
+	if n == p.Iterations {
+		t.Fatalf("held-out errors never stop the fit: not a test of stopping")
+	}
+	if len(its) != n {
+		t.Fatalf("Fit(%v) ran %d iterations, want %d by its held-out errors", p, len(its), n)
+	}
+	kept, held := r.HoldOut(p.Validation, p.Seed)
+	last := its[n-1]
+	if got, want := last.ValidationRMSE, held.RMSE(m); math.Abs(got-want) > 1e-5*want {
+		t.Errorf("last ValidationRMSE = %.9f, held-out RMSE of the result = %.9f", got, want)
+	}
+	if got, want := last.TrainRMSE, als.RMSE(m, kept); math.Abs(got-want) > 1e-5*want {
+		t.Errorf("last TrainRMSE = %.9f, RMSE of the result on the kept ratings = %.9f", got, want)
+	}
+	q := p
+	q.Validation, q.Tolerance, q.Iterations = 0, 0, n
+	if want, _ := fit(t, s, kept, q); !sameModel(m, want) {
+		t.Errorf("stopped after %d iterations, the model differs from a %d-iteration fit on the kept ratings by %.3g relative", n, n, MaxRelDiff(m, want))
 	}
 }
 

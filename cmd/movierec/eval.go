@@ -215,8 +215,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// ratings per iteration, under a tenth of an iteration.)
 	progress := func(model string) func(als.Iteration) {
 		return func(it als.Iteration) {
-			log.Info("training progress", "model", model, "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "train_error", it.TrainRMSE,
-				"seconds", it.Duration.Seconds())
+			args := []any{"model", model, "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "train_error", it.TrainRMSE, "seconds", it.Duration.Seconds()}
+			if it.ValidationRMSE > 0 {
+				args = append(args, "validation_error", it.ValidationRMSE)
+			}
+			log.Info("training progress", args...)
 			if it.Stopped != "" {
 				log.Info("training stopped early", "model", model, "iteration", fmt.Sprintf("%d/%d", it.N, it.Of), "stopped", it.Stopped)
 			}
