@@ -23,7 +23,8 @@
 # and the median time movierec needs to reach LIBMF's error.
 #
 # Environment: LIBMF_SRC (required; without it the script says how to get
-# LIBMF and exits 0), RUNS (default 3), THREADS (LIBMF's threads; default:
+# LIBMF and exits 0), LIBMF_COMMIT (the commit to report when LIBMF_SRC is
+# not a git checkout), RUNS (default 3), THREADS (LIBMF's threads; default:
 # the number of CPUs, which movierec uses too), WORK (scratch directory;
 # default: a new temporary one, removed at the end).
 #
@@ -68,7 +69,7 @@ mkdir -p "$WORK"
 
 # LIBMF: built in WORK with AVX and OpenMP (the flags its README names),
 # by overriding the Makefile's variables: LIBMF_SRC stays unmodified.
-commit=$(git -C "$LIBMF_SRC" rev-parse HEAD 2>/dev/null || echo "unknown (not a git checkout)")
+commit=${LIBMF_COMMIT:-$(git -C "$LIBMF_SRC" rev-parse HEAD 2>/dev/null || echo "unknown (not a git checkout; LIBMF_COMMIT names it)")}
 rm -rf "$WORK/libmf-build"
 cp -r "$LIBMF_SRC" "$WORK/libmf-build"
 make -s -C "$WORK/libmf-build" clean >/dev/null
