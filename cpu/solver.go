@@ -123,6 +123,9 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("cpu fit: %w", err)
 	}
+	if err := checkIndices(r); err != nil {
+		return fmt.Errorf("cpu fit: %w", err)
+	}
 	var held als.HeldOut
 	if p.Validation > 0 {
 		r, held = r.HoldOut(p.Validation, p.Seed) // train on the rest
@@ -211,6 +214,29 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		}
 		if stop {
 			break
+		}
+	}
+	return nil
+}
+
+// checkIndices checks that every rating's item index names one of r's
+// items and every user index one of its users: the rows of the factor
+// tables that the unchecked kernels (sdots, saxpys) read. One pass over
+// the indices per Fit, instead of one per kernel call.
+func checkIndices(r *als.Ratings) error {
+	if len(r.UserIdx) != len(r.ItemIdx) {
+		return fmt.Errorf("ratings: %d by user, %d by item", len(r.UserIdx), len(r.ItemIdx))
+	}
+	for _, c := range []struct {
+		what string
+		idx  []int32
+		n    int
+	}{{"item", r.UserIdx, r.NumItems}, {"user", r.ItemIdx, r.NumUsers}} {
+		n := uint(c.n)
+		for k, i := range c.idx {
+			if uint(i) >= n {
+				return fmt.Errorf("ratings: %s index %d out of range 0..%d at %d", c.what, i, c.n-1, k)
+			}
 		}
 	}
 	return nil

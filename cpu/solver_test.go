@@ -447,3 +447,36 @@ func TestMatchesReferenceImplicit(t *testing.T) {
 		})
 	}
 }
+
+// TestFitRejectsBadIndices checks that Fit refuses ratings whose indices
+// name no row of the factor tables (its kernels read them unchecked),
+// with an error and without touching memory outside the tables.
+func TestFitRejectsBadIndices(t *testing.T) {
+	good := func() *als.Ratings {
+		return als.NewRatings(3, 4, []int32{0, 1, 2, 2}, []int32{0, 3, 1, 2}, []float32{1, 2, 3, 4})
+	}
+	for _, tc := range []struct {
+		name  string
+		spoil func(r *als.Ratings)
+	}{
+		{"item index too large", func(r *als.Ratings) { r.UserIdx[1] = 4 }},
+		{"negative user index", func(r *als.Ratings) { r.ItemIdx[0] = -1 }},
+		{"lengths differ", func(r *als.Ratings) { r.ItemIdx = r.ItemIdx[:3] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := good()
+			tc.spoil(r)
+			var m als.Model
+			for _, solver := range []als.Method{als.Cholesky, als.CG} {
+				p := als.Params{Rank: 2, Iterations: 2, Lambda: 0.1, Seed: 1, Solver: solver}
+				if err := cpu.New(1).Fit(t.Context(), &m, r, p, nil); err == nil || !strings.Contains(err.Error(), "ratings:") {
+					t.Errorf("%v: Fit = %v, want an error about the ratings", solver, err)
+				}
+			}
+		})
+	}
+	var m als.Model
+	if err := cpu.New(1).Fit(t.Context(), &m, good(), als.Params{Rank: 2, Iterations: 2, Lambda: 0.1, Seed: 1, Solver: als.CG}, nil); err != nil {
+		t.Errorf("valid ratings: Fit = %v", err)
+	}
+}

@@ -64,6 +64,48 @@ func AxpysIdx(dst, src []float32, k int, idx []int32, t []float32) {
 	axpysIdxArch(dst[:k], src, k, idx, t)
 }
 
+// DotsIdxUnchecked is DotsIdx without the check that every idx[j] names a
+// row of src, which costs a pass over idx per call: for callers that call
+// it many times over indices they checked once (CheckRows). An index out
+// of range is then not caught: the assembly reads outside src. It still
+// checks k and the lengths of t and p.
+func DotsIdxUnchecked(t, src []float32, k int, idx []int32, p []float32) {
+	if k <= 0 || len(t) < len(idx) || len(p) < k {
+		panic("f32: DotsIdxUnchecked: bad dimensions or short slice")
+	}
+	if len(idx) == 0 {
+		return
+	}
+	dotsIdxArch(t, src, k, idx, p[:k])
+}
+
+// AxpysIdxUnchecked is AxpysIdx without the check of idx against src, as
+// DotsIdxUnchecked.
+func AxpysIdxUnchecked(dst, src []float32, k int, idx []int32, t []float32) {
+	if k <= 0 || len(t) < len(idx) || len(dst) < k {
+		panic("f32: AxpysIdxUnchecked: bad dimensions or short slice")
+	}
+	if len(idx) == 0 {
+		return
+	}
+	axpysIdxArch(dst[:k], src, k, idx, t)
+}
+
+// CheckRows reports whether every idx[j] names a whole row of the stride-k
+// table src (k > 0), as DotsIdxUnchecked and AxpysIdxUnchecked need.
+func CheckRows(src []float32, k int, idx []int32) bool {
+	if k <= 0 {
+		return false
+	}
+	rows := uint(len(src) / k)
+	for _, it := range idx {
+		if uint(it) >= rows {
+			return false
+		}
+	}
+	return true
+}
+
 // checkRows panics unless every idx[j] names a whole row of the stride-k
 // table src.
 func checkRows(name string, src []float32, k int, idx []int32) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -285,5 +286,42 @@ func BenchmarkAxpysIdx(b *testing.B) {
 				AxpysIdx(dst, src, k, idx, w)
 			}
 		})
+	}
+}
+
+// TestUnchecked checks that the unchecked kernels compute what the checked
+// ones do, and CheckRows accepts exactly the indices DotsIdx accepts.
+func TestUnchecked(t *testing.T) {
+	const k, rows = 19, 40
+	rng := rand.New(rand.NewPCG(7, 8))
+	src := make([]float32, rows*k)
+	for i := range src {
+		src[i] = float32(rng.NormFloat64())
+	}
+	idx := []int32{0, 39, 5, 5, 17, 2, 33}
+	p := make([]float32, k)
+	for i := range p {
+		p[i] = float32(rng.NormFloat64())
+	}
+	want, got := make([]float32, len(idx)), make([]float32, len(idx))
+	DotsIdx(want, src, k, idx, p)
+	DotsIdxUnchecked(got, src, k, idx, p)
+	if !slices.Equal(got, want) {
+		t.Errorf("DotsIdxUnchecked = %v, DotsIdx = %v", got, want)
+	}
+	wantA, gotA := make([]float32, k), make([]float32, k)
+	AxpysIdx(wantA, src, k, idx, want)
+	AxpysIdxUnchecked(gotA, src, k, idx, want)
+	if !slices.Equal(gotA, wantA) {
+		t.Errorf("AxpysIdxUnchecked = %v, AxpysIdx = %v", gotA, wantA)
+	}
+	for _, tc := range []struct {
+		idx  []int32
+		k    int
+		want bool
+	}{{idx, k, true}, {nil, k, true}, {[]int32{40}, k, false}, {[]int32{-1}, k, false}, {idx, 0, false}} {
+		if ok := CheckRows(src, tc.k, tc.idx); ok != tc.want {
+			t.Errorf("CheckRows(k=%d, %v) = %t, want %t", tc.k, tc.idx, ok, tc.want)
+		}
 	}
 }
