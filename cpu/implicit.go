@@ -370,55 +370,57 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 // solveWoodbury solves the row lo..hi-1 (n < k ratings, all weights
 // w = c − w₀ positive) of a rotated half, whose system is
 // D + Uᵀ·U with D = h.imp.diag + reg and U the n×k rows √w·ỹ, by the
-// Woodbury identity (see the top of the file): it gathers
-// V = U·D^(−½) transposed into ws.wt (k rows of stride m, n rounded up
-// to 4), forms S = I + V·Vᵀ with gramLower, solves S·z = c/√w by
-// Cholesky and stores x̃ = D^(−½)·Vᵀ·z in x (and in ws.b in float64).
-// D^(−½) comes from the table rotateHalf made. It allocates nothing.
+// Woodbury identity (see the top of the file): it gathers V = U·D^(−½)
+// into ws.wt (n rows of stride k, written contiguously), forms the lower
+// triangle of S = I + V·Vᵀ by dot products of those rows, solves
+// S·z = c/√w by Cholesky and stores x̃ = D^(−½)·Vᵀ·z = D^(−½)·Σ z_j v_j
+// in x (and in ws.b in float64). D^(−½) comes from the table rotateHalf
+// made. It allocates nothing.
+//
+// (It formed Vᵀ, k rows of stride n rounded up to 4, and S with
+// gramLower before: the strided writes of that transpose and the plain
+// Go dot products for x̃ were most of its time; with V by rows and the
+// AVX2 dot and axpy kernels, BenchmarkRankingFit at rank 128 went from
+// 0.86–0.94 to 0.77–0.83 CPU s per fit.)
 func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32) bool {
 	ih := h.imp
 	kk := h.k
 	n := int(hi - lo)
-	m := (n + 3) &^ 3
 	lds := gramDim(n) // ≥ n+1: S in rows 0..n-1, the right-hand side in row n
-	a, wt, dis := ws.a, ws.wt[:kk*m], ih.dis[n*kk:n*kk+kk]
+	a, v, dis := ws.a, ws.wt[:n*kk], ih.dis[n*kk:n*kk+kk]
 	rhs := a[n*lds : n*lds+n]
 	sw := ws.v[:n]
 	idx, val := h.idx[lo:hi], h.val[lo:hi]
 	w0 := ih.p.Unobserved
-	for j, v := range val {
-		c := confidence(&ih.p, v)
+	for j, r := range val {
+		c := confidence(&ih.p, r)
 		sw[j] = math.Sqrt(c - w0)
+		rhs[j] = c / sw[j]
 	}
-	// Columns n..m-1 of wt are left as they are: they only reach rows
-	// and columns of S past n-1, which nothing reads.
-	// By rating, so each factor row is read once, contiguously (reading
-	// by column of wt measured 3× slower at k = 128).
 	for j, it := range idx {
 		f, s := h.fixed[int(it)*kk:int(it)*kk+kk], sw[j]
+		vj := v[j*kk : j*kk+kk]
 		for l, d := range dis[:len(f)] {
-			wt[l*m+j] = float64(f[l]) * (s * d)
+			vj[l] = float64(f[l]) * (s * d)
 		}
-	}
-	gramLower(a, lds, wt, m, kk, m, false)
-	for j := 0; j < n; j++ {
-		a[j*lds+j]++
-	}
-	// gramLower wrote row n when m > n: set the right-hand side after it.
-	for j, v := range val {
-		rhs[j] = confidence(&ih.p, v) / sw[j]
+		// Row j of S: v_j·v_i for i ≤ j, plus 1 on the diagonal.
+		sj := a[j*lds : j*lds+j+1]
+		for i := range sj {
+			sj[i] = dotArch(vj, v[i*kk:i*kk+kk])
+		}
+		sj[j]++
 	}
 	if !k.cholesky(a, lds, n) {
 		clear(x)
 		return false
 	}
-	b := ws.b // after row n of S, as n < k
+	b := ws.b[:kk] // after row n of S, as n < k
+	clear(b)
+	for j, z := range rhs {
+		axpyArch(z, v[j*kk:j*kk+kk], b)
+	}
 	for l, d := range dis {
-		var s float64
-		for j, v := range wt[l*m : l*m+n] {
-			s += v * rhs[j]
-		}
-		b[l] = d * s
+		b[l] *= d
 		x[l] = float32(b[l])
 	}
 	return true
