@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"movierec/als"
+	"movierec/als/alstest"
 )
 
 // TestGramLower32 checks gramLower32 (the assembly where the CPU has it)
@@ -203,4 +206,15 @@ func TestGram32Error(t *testing.T) {
 			t.Logf("k=%d bias=%t: largest relative change of a solution %.3g", k, bias, worst)
 		}
 	}
+}
+
+// TestSolverGram32 runs the alstest conformance suite on a solver that
+// assembles in float32 at every rank (kernel.gram32 = 1): the suite's
+// ranks (1 to 8) are below the default threshold, so TestSolver alone
+// would not cover the float32 assembly. Its backward-error and reference
+// checks (float32-level tolerances) must hold with it.
+func TestSolverGram32(t *testing.T) {
+	kern := defaultKernel
+	kern.gram32 = 1
+	alstest.Run(t, func(*testing.T) als.Solver { return &Solver{opts: Options{Workers: 2}, kern: kern} })
 }
