@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -160,5 +161,60 @@ func TestSnapshotRead(t *testing.T) {
 	}
 	if got, gv := read(true); gv != v || !slices.Equal(got, want) {
 		t.Fatalf("ReadRatings() from the new snapshot mismatch (-want +got):\n%s", cmp.Diff(want, got))
+	}
+}
+
+// TestPruneKeepsSnapshotChanges checks that the writer's prune keeps the
+// changes after the ratings snapshot while they are at most
+// snapshotKeepShare of its ratings (so a start still reads the snapshot),
+// and prunes past it once they are more.
+func TestPruneKeepsSnapshotChanges(t *testing.T) {
+	defer func(mi, sc, ms, ch int) { minStagedImport, stageConns, minSnapshot, snapshotChunk = mi, sc, ms, ch }(
+		minStagedImport, stageConns, minSnapshot, snapshotChunk)
+	defer func(k, e int64, s float64) { keepChangeVersions, pruneEvery, snapshotKeepShare = k, e, s }(
+		keepChangeVersions, pruneEvery, snapshotKeepShare)
+	minStagedImport, stageConns, minSnapshot, snapshotChunk = 10, 2, 1, 7
+	keepChangeVersions, pruneEvery, snapshotKeepShare = 2, 1, 0.25
+	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rs []engine.Rating
+	for u := range int32(10) {
+		for m := range int32(3) {
+			rs = append(rs, engine.Rating{User: u, Movie: m + 1, Value: 3, Time: 1})
+		}
+	}
+	movies := []engine.Movie{{ID: 1, Title: "a"}, {ID: 2, Title: "b"}, {ID: 3, Title: "c"}}
+	if _, err := db.Import(t.Context(), movies, rs, engine.MovieLensScale, nil); err != nil {
+		t.Fatal(err)
+	}
+	var snap int64
+	if err := db.pool.QueryRow(t.Context(), "SELECT max(version) FROM ratings_snapshots").Scan(&snap); err != nil {
+		t.Fatalf("no snapshot after the import: %v", err)
+	}
+	floorAfter := func(u int32) (last, floor int64) {
+		t.Helper()
+		last, err := db.AddRatingsVersion(t.Context(), []engine.Rating{{User: 100 + u, Movie: 1, Value: 4, Time: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for end := time.Now().Add(5 * time.Second); db.pruning.Load() && time.Now().Before(end); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := db.pool.QueryRow(t.Context(), "SELECT log_floor FROM meta").Scan(&floor); err != nil {
+			t.Fatal(err)
+		}
+		return last, floor
+	}
+	// 30 ratings: the log keeps up to 7 changes after the snapshot.
+	for u := range int32(7) {
+		if last, floor := floorAfter(u); last-2 > snap && floor != snap {
+			t.Fatalf("after %d changes (version %d): log floor %d, want the snapshot's %d", u+1, last, floor, snap)
+		}
+	}
+	if last, floor := floorAfter(7); floor != last-2 {
+		t.Fatalf("after 8 changes (version %d): log floor %d, want %d (past the snapshot)", last, floor, last-2)
 	}
 }

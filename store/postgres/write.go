@@ -255,10 +255,16 @@ func (d *DB) commit(group []*writeReq) error {
 // The change log keeps the changes of the newest keepChangeVersions
 // versions: every pruneEvery commits of this process, older ones are
 // deleted in the background (a follower further behind reloads, see
-// engine.ErrResync).
+// engine.ErrResync). It also keeps those a ratings snapshot needs (the
+// changes after its version) while they are at most snapshotKeepShare of
+// the snapshot's ratings, so that a start can still read the snapshot
+// and apply them (ReadRatings then rewrites it once they pass an eighth);
+// past that share the log is pruned as usual and the next start reads
+// through COPY.
 var (
 	keepChangeVersions int64 = 100_000
 	pruneEvery         int64 = 1000
+	snapshotKeepShare        = 0.25
 )
 
 // maybePrune starts a prune of the change log when this process's commit
@@ -273,12 +279,43 @@ func (d *DB) maybePrune(version int64) {
 		defer d.pruning.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if n, err := d.PruneChanges(ctx, version-keepChangeVersions); err != nil {
+		upTo, err := d.pruneTarget(ctx, version-keepChangeVersions)
+		if err != nil {
+			d.log.Warn("pruning the change log failed", "err", err)
+			return
+		}
+		if n, err := d.PruneChanges(ctx, upTo); err != nil {
 			d.log.Warn("pruning the change log failed", "err", err)
 		} else {
-			d.log.Debug("change log pruned", "deleted", n, "up_to", version-keepChangeVersions)
+			d.log.Debug("change log pruned", "deleted", n, "up_to", upTo)
 		}
 	}()
+}
+
+// pruneTarget returns how far the change log may be pruned instead of
+// upTo: no further than the newest ratings snapshot's version while the
+// changes after it number at most snapshotKeepShare of its ratings (see
+// keepChangeVersions), else upTo.
+func (d *DB) pruneTarget(ctx context.Context, upTo int64) (int64, error) {
+	var snap, rows int64
+	if err := d.pool.QueryRow(ctx, `SELECT coalesce(max(version), -1),
+		coalesce(sum(rows) FILTER (WHERE version = (SELECT max(version) FROM ratings_snapshots)), 0)
+		FROM ratings_snapshots`).Scan(&snap, &rows); err != nil {
+		return 0, fmt.Errorf("prune changes: %w", unavailable(err))
+	}
+	if snap < 0 || snap >= upTo {
+		return upTo, nil
+	}
+	limit := int64(float64(rows) * snapshotKeepShare)
+	var after int64
+	if err := d.pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM changes WHERE version > $1 LIMIT $2) AS t",
+		snap, limit+1).Scan(&after); err != nil {
+		return 0, fmt.Errorf("prune changes: %w", unavailable(err))
+	}
+	if after <= limit {
+		return snap, nil
+	}
+	return upTo, nil
 }
 
 // unknownMovie returns an error wrapping engine.ErrUnknownMovie that names
