@@ -66,22 +66,32 @@ func gramLowerGo(g []float64, ldg int, y []float64, ldy, n, m int, acc bool) {
 // on bad dimensions, short slices or an index out of range, and allocates
 // nothing.
 func gather(dst []float64, ldy int, src []float32, k int, idx []int32) {
+	if checkGather("gather", len(dst), ldy, src, k, idx) {
+		gatherArch(dst, ldy, src, k, idx)
+	}
+}
+
+// checkGather panics (naming the caller) unless gathering the rows idx of
+// the stride-k table src into a destination of dstLen elements, rows of
+// stride ldy, stays inside both; it reports whether there is anything to
+// gather. gather and gather32 share it.
+func checkGather(name string, dstLen, ldy int, src []float32, k int, idx []int32) bool {
 	if k <= 0 || ldy < k {
-		panic("cpu: gather: bad dimensions")
+		panic("cpu: " + name + ": bad dimensions")
 	}
 	if len(idx) == 0 {
-		return
+		return false
 	}
-	if len(dst) < (len(idx)-1)*ldy+k {
-		panic("cpu: gather: short slice")
+	if dstLen < (len(idx)-1)*ldy+k {
+		panic("cpu: " + name + ": short slice")
 	}
 	rows := uint(len(src) / k)
 	for _, it := range idx {
 		if uint(it) >= rows {
-			panic("cpu: gather: index out of range")
+			panic("cpu: " + name + ": index out of range")
 		}
 	}
-	gatherArch(dst, ldy, src, k, idx)
+	return true
 }
 
 // gatherGo is gather in plain Go. Its arguments are checked by gather.

@@ -53,22 +53,9 @@ func gramLower32Go(g []float64, ldg int, y []float32, ldy, n, m int, acc bool) {
 // only read; dst is owned by the caller. It panics on bad dimensions,
 // short slices or an index out of range, and allocates nothing.
 func gather32(dst []float32, ldy int, src []float32, k int, idx []int32) {
-	if k <= 0 || ldy < k {
-		panic("cpu: gather32: bad dimensions")
+	if checkGather("gather32", len(dst), ldy, src, k, idx) {
+		gather32Arch(dst, ldy, src, k, idx)
 	}
-	if len(idx) == 0 {
-		return
-	}
-	if len(dst) < (len(idx)-1)*ldy+k {
-		panic("cpu: gather32: short slice")
-	}
-	rows := uint(len(src) / k)
-	for _, it := range idx {
-		if uint(it) >= rows {
-			panic("cpu: gather32: index out of range")
-		}
-	}
-	gather32Arch(dst, ldy, src, k, idx)
 }
 
 // gather32Go is gather32 in plain Go. Its arguments are checked by

@@ -41,13 +41,7 @@ func Dots(t, src []float32, k int, p []float32) {
 // dot product per indexed row of the row-major table src (stride k).
 func DotsIdx(t, src []float32, k int, idx []int32, p []float32) {
 	checkRows("DotsIdx", src, k, idx)
-	if len(t) < len(idx) || len(p) < k {
-		panic("f32: DotsIdx: short slice")
-	}
-	if len(idx) == 0 {
-		return
-	}
-	dotsIdxArch(t, src, k, idx, p[:k])
+	DotsIdxUnchecked(t, src, k, idx, p)
 }
 
 // AxpysIdx adds Σ_j t[j]·src[idx[j]·k:][:k] to dst[:k]: the indexed rows
@@ -55,20 +49,15 @@ func DotsIdx(t, src []float32, k int, idx []int32, p []float32) {
 // one rounding per term (fused on AVX2).
 func AxpysIdx(dst, src []float32, k int, idx []int32, t []float32) {
 	checkRows("AxpysIdx", src, k, idx)
-	if len(t) < len(idx) || len(dst) < k {
-		panic("f32: AxpysIdx: short slice")
-	}
-	if len(idx) == 0 {
-		return
-	}
-	axpysIdxArch(dst[:k], src, k, idx, t)
+	AxpysIdxUnchecked(dst, src, k, idx, t)
 }
 
 // DotsIdxUnchecked is DotsIdx without the check that every idx[j] names a
 // row of src, which costs a pass over idx per call: for callers that call
-// it many times over indices they checked once (CheckRows). An index out
-// of range is then not caught: the assembly reads outside src. It still
-// checks k and the lengths of t and p.
+// it many times over indices they checked once (cpu's Fit checks every
+// rating's indices before its CG passes). An index out of range is then
+// not caught: the assembly reads outside src. It still checks k and the
+// lengths of t and p.
 func DotsIdxUnchecked(t, src []float32, k int, idx []int32, p []float32) {
 	if k <= 0 || len(t) < len(idx) || len(p) < k {
 		panic("f32: DotsIdxUnchecked: bad dimensions or short slice")
@@ -89,21 +78,6 @@ func AxpysIdxUnchecked(dst, src []float32, k int, idx []int32, t []float32) {
 		return
 	}
 	axpysIdxArch(dst[:k], src, k, idx, t)
-}
-
-// CheckRows reports whether every idx[j] names a whole row of the stride-k
-// table src (k > 0), as DotsIdxUnchecked and AxpysIdxUnchecked need.
-func CheckRows(src []float32, k int, idx []int32) bool {
-	if k <= 0 {
-		return false
-	}
-	rows := uint(len(src) / k)
-	for _, it := range idx {
-		if uint(it) >= rows {
-			return false
-		}
-	}
-	return true
 }
 
 // checkRows panics unless every idx[j] names a whole row of the stride-k
