@@ -28,7 +28,7 @@ func TestSolveRowCGConverges(t *testing.T) {
 					h.imp = &implicitHalf{p: p, fixed: len(h.fixed) / k, ld: gramDim(k), gram: make([]float64, gramDim(k)*gramDim(k)), diag: make([]float64, k)}
 					ws := defaultKernel.newWorkspace(k, 1000)
 					team := newTeam([]*workspace{ws}, 0, false)
-					fixedGram(team, h, newImplicitScratch(h.imp.ld, len(h.fixed)/k, k))
+					defaultKernel.fixedGram(team, h, newImplicitScratch(h.imp.ld, len(h.fixed)/k, k))
 					team.close()
 					h.imp.positive = make([]bool, h.rows())
 					cgShared(h)

@@ -119,3 +119,27 @@ func crsub4Arch(a []float64, lda int, l []float64, k, rows int, w *[16]float64) 
 	}
 	crsub4Go(a, lda, l, k, rows, w)
 }
+
+// rotFwdAVX and rotBwdAVX are implemented in rot_amd64.s: rotRun on nblk
+// blocks of 16 columns.
+//
+//go:noescape
+func rotFwdAVX(a *float64, lda, rows, nblk int, c, s *float64)
+
+//go:noescape
+func rotBwdAVX(a *float64, lda, rows, nblk int, c, s *float64)
+
+// rotRunArch runs rotRun's first n&^15 columns on AVX (it needs no FMA,
+// only the AVX2 kernels' gate) and returns how many it did.
+func rotRunArch(forward bool, rows, n int, c, s, a []float64, lda int) int {
+	nb := n / 16
+	if !useAVX2 || nb == 0 {
+		return 0
+	}
+	if forward {
+		rotFwdAVX(&a[0], lda, rows, nb, &c[0], &s[0])
+	} else {
+		rotBwdAVX(&a[0], lda, rows, nb, &c[0], &s[0])
+	}
+	return nb * 16
+}

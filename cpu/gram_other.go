@@ -33,3 +33,5 @@ func axpyArch(alpha float64, x, y []float64) { axpyGo(alpha, x, y) }
 func crsub4Arch(a []float64, lda int, l []float64, k, rows int, w *[16]float64) {
 	crsub4Go(a, lda, l, k, rows, w)
 }
+
+func rotRunArch(forward bool, rows, n int, c, s, a []float64, lda int) int { return 0 }

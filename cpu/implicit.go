@@ -3,10 +3,8 @@ package cpu
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/lapack"
-
 	"movierec/als"
+	"movierec/internal/f32"
 )
 
 // This file holds the implicit objective's half-iteration (see als's
@@ -99,7 +97,9 @@ type implicitScratch struct {
 	q     []float64 // k×k: the eigenvectors of the current half's G, by columns
 	rot   []float64 // k×k: R, the product of the rotations so far (stored = original·R)
 	tmp   []float64 // k×k
-	work  []float64 // Dsyev's workspace
+	mt    []float32 // k × f32.TileStride(k): rotateRows's matrix, by columns
+	work  []float64 // syev's workspace
+	zt    []float64 // k×k: syev's scratch
 	turns int       // rotations since rot was last the identity
 }
 
@@ -114,12 +114,12 @@ func newImplicitScratch(ld, rows, k int) *implicitScratch {
 	s.q = make([]float64, k*k)
 	s.rot = make([]float64, k*k)
 	s.tmp = make([]float64, k*k)
+	s.mt = make([]float32, k*f32.TileStride(k))
 	for j := 0; j < k; j++ {
 		s.rot[j*k+j] = 1
 	}
-	var query [1]float64
-	lp.Dsyev(lapack.EVCompute, blas.Lower, k, s.q, k, s.tmp[:k], query[:], -1)
-	s.work = make([]float64, max(int(query[0]), 3*k))
+	s.work = make([]float64, syevWork(k))
+	s.zt = make([]float64, k*k)
 	return s
 }
 
@@ -189,7 +189,7 @@ func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
 	for i := 0; i < kk; i++ {
 		copy(q[i*kk:i*kk+i+1], ih.gram[i*ih.ld:i*ih.ld+i+1])
 	}
-	if !lp.Dsyev(lapack.EVCompute, blas.Lower, kk, q, kk, ih.diag, sc.work, len(sc.work)) {
+	if !syev(kk, q, ih.diag, sc.work, sc.zt) {
 		return
 	}
 	for j, v := range ih.diag {
@@ -197,7 +197,7 @@ func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
 		// negative; G is positive semi-definite.
 		ih.diag[j] = max(v, 0)
 	}
-	rotateRows(t, h.fixed, kk, q)
+	rotateRows(t, h.fixed, kk, q, sc)
 	// R ← R·Q.
 	for i := 0; i < kk; i++ {
 		t := sc.tmp[i*kk : i*kk+kk]
@@ -243,7 +243,7 @@ func unrotate(t *team, sc *implicitScratch, factors ...[]float32) {
 		}
 	}
 	for _, f := range factors {
-		rotateRows(t, f, kk, sc.tmp)
+		rotateRows(t, f, kk, sc.tmp, sc)
 	}
 	clear(sc.rot)
 	for j := 0; j < kk; j++ {
@@ -253,46 +253,79 @@ func unrotate(t *team, sc *implicitScratch, factors ...[]float32) {
 }
 
 // rotateRows sets every row f of the row-major rank-k table rows to f·m,
-// m k×k row-major, computing in float64, on the workers (each row on its
-// own, so the result does not depend on their number).
-func rotateRows(tm *team, rows []float32, k int, m []float64) {
+// m k×k row-major: f's new coordinates are its dot products with m's
+// columns, which the float32 DotsTile kernel forms chunk rows at a time
+// on the workers (each row on its own, so the result does not depend on
+// their number). sc.mt holds m's columns as float32 rows.
+//
+// (It summed in float64, one axpy per coordinate: 20 ms of a 0.4 s fit
+// on ml-latest-small at rank 128 for the final unrotate alone. The
+// float32 sums add a rounding of about √k·2⁻²⁴ relative per rotation, the
+// order of the rounding of the stored factors.)
+func rotateRows(tm *team, rows []float32, k int, m []float64, sc *implicitScratch) {
+	ld := f32.TileStride(k)
+	mt := sc.mt[:k*ld]
+	for i := 0; i < k; i++ {
+		for j, v := range m[i*k : i*k+k] {
+			mt[j*ld+i] = float32(v)
+		}
+	}
 	n := len(rows) / k
 	tm.parallel((n+chunk-1)/chunk, func(w, c int) {
-		t := tm.ws[w].v[:k]
-		for row := c * chunk; row < min((c+1)*chunk, n); row++ {
-			f := rows[row*k : row*k+k]
-			clear(t)
-			for i, v := range f {
-				if v != 0 {
-					axpyArch(float64(v), m[i*k:i*k+k], t)
-				}
+		ws := tm.ws[w]
+		lo, hi := c*chunk, min((c+1)*chunk, n)
+		in := rows[lo*k : hi*k]
+		if ld != k {
+			// DotsTile reads rows of stride ld, zero past column k.
+			p := ws.rotIn[:(hi-lo)*ld]
+			for r := 0; r < hi-lo; r++ {
+				copy(p[r*ld:r*ld+k], in[r*k:r*k+k])
 			}
-			for i := range f {
-				f[i] = float32(t[i])
-			}
+			in = p
 		}
+		out := ws.rotOut[:(hi-lo)*k]
+		f32.DotsTile(out, k, mt, k, in, hi-lo, k)
+		copy(rows[lo*k:hi*k], out)
 	})
 }
 
 // fixedGram sets h.imp.gram to w₀ times the Gram matrix of h.fixed, in
 // float64: gramStripes stripes of rows are gathered block by block and
 // accumulated with the SYRK kernel on the workers, then summed in stripe
-// order.
-func fixedGram(t *team, h *half, sc *implicitScratch) {
+// order. From rank k.gram32 on (when the workspaces have the float32
+// scratch) each block of rows is summed in float32 by gramLower32 and
+// added in float64, as the explicit assembly does: about twice the speed
+// of the float64 kernel.
+func (k *kernel) fixedGram(t *team, h *half, sc *implicitScratch) {
 	ih := h.imp
-	ld, k := ih.ld, h.k
-	rows := len(h.fixed) / k
+	ld, kk := ih.ld, h.k
+	rows := len(h.fixed) / kk
 	per := (rows + gramStripes - 1) / gramStripes
+	m32 := (kk + 7) &^ 7
 	t.parallel(gramStripes, func(w, c int) {
 		g := sc.stripes[c]
 		clear(g)
-		y, ldy := t.ws[w].y, t.ws[w].ldy
+		ws := t.ws[w]
+		if ws.y32 != nil && m32 <= ld && ws.ldy32 >= m32 {
+			y, ldy := ws.y32, ws.ldy32
+			nb := len(y) / ldy
+			for lo := c * per; lo < min((c+1)*per, rows); lo += nb {
+				hi := min(lo+nb, (c+1)*per, rows)
+				gather32(y, ldy, h.fixed, kk, sc.ids[lo:hi])
+				for l := 0; l < hi-lo; l++ {
+					clear(y[l*ldy+kk : l*ldy+m32])
+				}
+				gramLower32(g, ld, y, ldy, hi-lo, m32, true)
+			}
+			return
+		}
+		y, ldy := ws.y, ws.ldy
 		nb := len(y) / ldy
 		for lo := c * per; lo < min((c+1)*per, rows); lo += nb {
 			hi := min(lo+nb, (c+1)*per, rows)
-			gather(y, ldy, h.fixed, k, sc.ids[lo:hi])
+			gather(y, ldy, h.fixed, kk, sc.ids[lo:hi])
 			for l := 0; l < hi-lo; l++ {
-				clear(y[l*ldy+k : l*ldy+ld])
+				clear(y[l*ldy+kk : l*ldy+ld])
 			}
 			gramLower(g, ld, y, ldy, hi-lo, ld, true)
 		}
@@ -300,7 +333,7 @@ func fixedGram(t *team, h *half, sc *implicitScratch) {
 	g := ih.gram
 	clear(g)
 	for _, s := range sc.stripes {
-		for i := 0; i < k; i++ {
+		for i := 0; i < kk; i++ {
 			gi, si := g[i*ld:i*ld+i+1], s[i*ld:i*ld+i+1]
 			for j, v := range si {
 				gi[j] += v
@@ -308,7 +341,7 @@ func fixedGram(t *team, h *half, sc *implicitScratch) {
 		}
 	}
 	w0 := ih.p.Unobserved
-	for i := 0; i < k; i++ {
+	for i := 0; i < kk; i++ {
 		gi := g[i*ld : i*ld+i+1]
 		for j := range gi {
 			gi[j] *= w0

@@ -44,7 +44,7 @@ func testImplicitHalf(lens []int, p als.Params, kern kernel, rotated bool, seed 
 	ws := []*workspace{kern.newWorkspace(k, maxN)}
 	kern.growImplicit(ws[0], k)
 	sc := newImplicitScratch(ld, max(numItems, len(lens)), k)
-	fixedGram(newTeam(ws, 0, false), h, sc)
+	kern.fixedGram(newTeam(ws, 0, false), h, sc)
 	if rotated {
 		kern.rotateHalf(newTeam(ws, 0, false), h, sc)
 	}

@@ -4,6 +4,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	blasgonum "gonum.org/v1/gonum/blas/gonum"
 	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
+
+	"movierec/internal/f32"
 )
 
 // The gonum implementations are called directly rather than through
@@ -105,6 +107,10 @@ type workspace struct {
 	wt  []float64 // k × (woodburyMax(k) rounded up to 4): V transposed
 	dis []float64 // k: D^(−½)
 
+	// rotateRows's rows in (chunk × f32.TileStride(k), zero past column
+	// k; only when that stride is not k) and out (chunk × k).
+	rotIn, rotOut []float32
+
 	cg *cgScratch // als.CG fits only (growCG)
 
 	// The float32 assembly's scratch (kernel.gram32), nil when unused:
@@ -126,6 +132,12 @@ func (k *kernel) growImplicit(ws *workspace, kk int) {
 	}
 	if len(ws.dis) < kk {
 		ws.dis = make([]float64, kk)
+	}
+	if ld := f32.TileStride(kk); ld != kk && len(ws.rotIn) < chunk*ld {
+		ws.rotIn = make([]float32, chunk*ld)
+	}
+	if len(ws.rotOut) < chunk*kk {
+		ws.rotOut = make([]float32, chunk*kk)
 	}
 }
 

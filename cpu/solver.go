@@ -180,7 +180,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
 			}
 			if h.imp != nil {
-				fixedGram(t, h, isc)
+				kern.fixedGram(t, h, isc)
 				kern.rotate(t, h, isc)
 				if h.cg > 0 && !h.imp.rotated {
 					cgShared(h)
