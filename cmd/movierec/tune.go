@@ -33,7 +33,8 @@ const (
 type tuneRun struct {
 	Rank           int     `json:"rank"`
 	Lambda         float64 `json:"lambda"`
-	Alpha          float64 `json:"alpha,omitempty"`           // implicit only
+	Alpha          float64 `json:"alpha,omitempty"` // implicit only
+	Iterations     int     `json:"iterations"`
 	ValidationRMSE float64 `json:"validation_rmse,omitempty"` // explicit only
 	ValidationNDCG float64 `json:"validation_ndcg"`
 	Seconds        float64 `json:"seconds"`
@@ -71,6 +72,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		sf                          splitFlags
 		model                       string
 		ranksArg, lambdasA, alphasA string
+		itersArg                    string
 		p                           = als.DefaultParams()
 		src                         dataSource
 		asJSON                      bool
@@ -82,6 +84,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&ranksArg, "ranks", "", "comma-separated factor ranks to try (default "+tuneImplicitRanks+" implicit, "+tuneExplicitRanks+" explicit)")
 	fs.StringVar(&lambdasA, "lambdas", "", "comma-separated regularisation λ values to try (default "+tuneImplicitLambdas+" implicit, "+tuneExplicitLambdas+" explicit)")
 	fs.StringVar(&alphasA, "alphas", tuneImplicitAlphas, "comma-separated confidence slopes α to try (implicit only)")
+	fs.StringVar(&itersArg, "iteration-counts", "", "comma-separated iteration counts to try (default: the model's --ranking-iterations or --iterations alone)")
 	fs.BoolVar(&p.Bias, "bias", false, "learn user and movie biases (explicit only)")
 	fs.IntVar(&p.Iterations, "iterations", p.Iterations, "ALS iterations of the explicit model")
 	fs.Int64Var(&p.Seed, "seed", p.Seed, "random seed of the factor initialisation")
@@ -109,6 +112,9 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if set[f] {
 			return fmt.Errorf("--%s: tune searches --ranks, --lambdas and --alphas instead", f)
 		}
+	}
+	if set["iteration-counts"] && (set["ranking-iterations"] || set["iterations"]) {
+		return fmt.Errorf("--iteration-counts: give it, or --iterations/--ranking-iterations, not both")
 	}
 	if err := sf.validate(); err != nil {
 		return err
@@ -139,19 +145,32 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if model == "implicit" {
 		base, _ = rf.params(p.Seed)
 	}
+	iters := []int{base.Iterations}
+	if set["iteration-counts"] {
+		if iters, err = parseList(itersArg, "--iteration-counts", strconv.Atoi); err != nil {
+			return err
+		}
+		for _, n := range iters {
+			if n < 1 {
+				return fmt.Errorf("--iteration-counts %q: each count must be at least 1", itersArg)
+			}
+		}
+	}
 	var grid []als.Params
 	for _, r := range ranks {
 		for _, l := range lambdas {
 			for _, a := range alphas {
-				q := base
-				q.Rank, q.Lambda = r, l
-				if model == "implicit" {
-					q.Alpha = a
+				for _, it := range iters {
+					q := base
+					q.Rank, q.Lambda, q.Iterations = r, l, it
+					if model == "implicit" {
+						q.Alpha = a
+					}
+					if err := q.Validate(); err != nil {
+						return err
+					}
+					grid = append(grid, q)
 				}
-				if err := q.Validate(); err != nil {
-					return err
-				}
-				grid = append(grid, q)
 			}
 		}
 	}
@@ -190,7 +209,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		run := tuneRun{Rank: q.Rank, Lambda: q.Lambda, Alpha: q.Alpha, Seconds: secs,
+		run := tuneRun{Rank: q.Rank, Lambda: q.Lambda, Alpha: q.Alpha, Iterations: q.Iterations, Seconds: secs,
 			ValidationNDCG: valTask.RankModel(m).NDCGAt}
 		if model == "explicit" {
 			run.ValidationRMSE = eval.Score(m, ix, ds.Scale, validation).RMSE
@@ -229,15 +248,15 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		rep.Model, rep.Criterion, rep.Split, rep.TrainRatings, rep.ValidationRatings, rep.TestRatings)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	if model == "explicit" {
-		fmt.Fprintf(tw, "rank\tlambda\tvalidation RMSE\tvalidation NDCG@%d\tseconds\n", tuneK)
+		fmt.Fprintf(tw, "rank\tlambda\titerations\tvalidation RMSE\tvalidation NDCG@%d\tseconds\n", tuneK)
 	} else {
-		fmt.Fprintf(tw, "rank\tlambda\talpha\tvalidation NDCG@%d\tseconds\n", tuneK)
+		fmt.Fprintf(tw, "rank\tlambda\talpha\titerations\tvalidation NDCG@%d\tseconds\n", tuneK)
 	}
 	for _, r := range rep.Runs {
 		if model == "explicit" {
-			fmt.Fprintf(tw, "%d\t%g\t%.4f\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.ValidationRMSE, r.ValidationNDCG, r.Seconds)
+			fmt.Fprintf(tw, "%d\t%g\t%d\t%.4f\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.Iterations, r.ValidationRMSE, r.ValidationNDCG, r.Seconds)
 		} else {
-			fmt.Fprintf(tw, "%d\t%g\t%g\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.Alpha, r.ValidationNDCG, r.Seconds)
+			fmt.Fprintf(tw, "%d\t%g\t%g\t%d\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.Alpha, r.Iterations, r.ValidationNDCG, r.Seconds)
 		}
 	}
 	if err := tw.Flush(); err != nil {

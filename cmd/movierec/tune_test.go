@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func TestTuneExplicit(t *testing.T) {
 			t.Errorf("tune output lacks %q:\n%s", want, s)
 		}
 	}
-	if n := regexp.MustCompile(`(?m)^[24] +0\.1 +\d\.\d{4} +\d\.\d{4} `).FindAllString(s, -1); len(n) != 2 {
+	if n := regexp.MustCompile(`(?m)^[24] +0\.1 +2 +\d\.\d{4} +\d\.\d{4} `).FindAllString(s, -1); len(n) != 2 {
 		t.Errorf("tune table has %d runs, want 2:\n%s", len(n), s)
 	}
 }
@@ -81,6 +82,35 @@ func TestTuneImplicit(t *testing.T) {
 	}
 }
 
+// TestTuneIterationCounts checks that --iteration-counts adds the
+// iteration count to the grid: one run per count, each trained with it,
+// and the chosen parameters carry the best run's count.
+func TestTuneIterationCounts(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := runTune(t.Context(), []string{"--ranks", "4", "--lambdas", "0.5", "--alphas", "1",
+		"--iteration-counts", "1,3", "--json"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("tune error: %v\nstderr: %s", err, errOut.String())
+	}
+	var rep tuneReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("tune --json output %q: %v", out.String(), err)
+	}
+	if len(rep.Runs) != 2 || rep.Runs[0].Iterations != 1 || rep.Runs[1].Iterations != 3 {
+		t.Fatalf("runs %+v, want iterations 1 and 3", rep.Runs)
+	}
+	if rep.Runs[0].ValidationNDCG == rep.Runs[1].ValidationNDCG {
+		t.Errorf("1 and 3 iterations scored the same validation NDCG %v: the count did not reach the fit", rep.Runs[0].ValidationNDCG)
+	}
+	best := rep.Runs[0]
+	if rep.Runs[1].ValidationNDCG > best.ValidationNDCG {
+		best = rep.Runs[1]
+	}
+	if want := fmt.Sprintf(" iterations=%d ", best.Iterations); !strings.Contains(rep.Chosen, want) {
+		t.Errorf("chosen %q, want the best run's%s", rep.Chosen, want)
+	}
+}
+
 func jsonNum(v float64) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -96,6 +126,9 @@ func TestTuneBadFlags(t *testing.T) {
 		{"--model", "svd"},
 		{"--model", "implicit", "--ranking", "explicit"},
 		{"--ranking-rank", "8"},
+		{"--iteration-counts", "2,x"},
+		{"--iteration-counts", "0"},
+		{"--iteration-counts", "3", "--ranking-iterations", "3"},
 		{"--split", "user"},
 		{"--test-fraction", "1"},
 		{"extra"},
