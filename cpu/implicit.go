@@ -70,6 +70,8 @@ type implicitHalf struct {
 	short    int
 	saving   float64
 	positive []bool // per row: every weight c − w₀ > 0
+	lens     []int  // lens[n]: rows of n ratings that short counts (n < woodburyMax(k))
+	order    []int32 // the rows by length (stable), for runHalf
 
 	// rotated is set by rotate for the current half: the fixed side has
 	// been turned into G's eigenbasis and diag holds w₀Λ (clamped at 0),
@@ -77,6 +79,13 @@ type implicitHalf struct {
 	rotated bool
 	diag    []float64 // k
 	dis     []float64 // woodburyMax(k)×k: row n holds D^(−½) for rows of n ratings
+
+	// tabs holds, when rotate built them (buildTables), the fixed side
+	// scaled for each row length n that Woodbury takes: the float32
+	// table ỹ∘D^(−½) (rows of k) at tabs[tabOff[n]:], tabOff[n] < 0 for
+	// the lengths it did not build. tabOff is nil without tables.
+	tabs   []float32
+	tabOff []int
 
 	// als.CG only (cgShared): w₀G as a full k×k float32 matrix, and the
 	// indices 0..k-1 of its rows.
@@ -138,6 +147,7 @@ func (k *kernel) countShort(h *half) {
 	wmax := k.woodburyMax(h.k)
 	ih.short, ih.saving = 0, 0
 	ih.positive = make([]bool, h.rows())
+	ih.lens = make([]int, max(wmax, 1))
 	for row := range ih.positive {
 		lo, hi := h.ptr[row], h.ptr[row+1]
 		n := int(hi - lo)
@@ -146,8 +156,27 @@ func (k *kernel) countShort(h *half) {
 			continue
 		}
 		ih.short++
+		ih.lens[n]++
 		fn := float64(n)
 		ih.saving += kk*kk*kk/3 + kk*kk - (fn*fn*kk + fn*fn*fn/3 + 3*fn*kk)
+	}
+	// The rows by length, a counting sort.
+	start := make([]int, 0, 64)
+	for row := range ih.positive {
+		n := int(h.ptr[row+1] - h.ptr[row])
+		for len(start) <= n+1 {
+			start = append(start, 0)
+		}
+		start[n+1]++
+	}
+	for n := 1; n < len(start); n++ {
+		start[n] += start[n-1]
+	}
+	ih.order = make([]int32, len(ih.positive))
+	for row := range ih.positive {
+		n := int(h.ptr[row+1] - h.ptr[row])
+		ih.order[start[n]] = int32(row)
+		start[n]++
 	}
 }
 
@@ -220,6 +249,59 @@ func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
 			dn[l] = 1 / math.Sqrt(d+reg)
 		}
 	}
+	if h.cg > 0 {
+		wmax = k.cgWoodburyMax(kk)
+	}
+	k.buildTables(t, h, wmax)
+}
+
+// buildTables sets h.imp.tabs and tabOff (see implicitHalf) for the
+// row lengths 1 … wmax-1 that the half's short rows have, when the
+// tables cost at most k.tables times the per-rating scaling that
+// solveWoodbury does without them (tables·Σ n over those rows ≥ their
+// rows of the fixed side): true of a small fixed side against many short
+// rows, such as ml-latest-small's 610 users against 8,000 short movies.
+// Otherwise tabOff is nil.
+func (k *kernel) buildTables(t *team, h *half, wmax int) {
+	ih := h.imp
+	ih.tabOff = nil
+	if k.tables <= 0 {
+		return
+	}
+	kk := h.k
+	rows := len(h.fixed) / kk
+	var ns []int
+	ratings := 0
+	for n := 1; n < min(wmax, len(ih.lens)); n++ {
+		if ih.lens[n] > 0 {
+			ns = append(ns, n)
+			ratings += n * ih.lens[n]
+		}
+	}
+	if len(ns) == 0 || float64(len(ns)*rows) > k.tables*float64(ratings) {
+		return
+	}
+	if cap(ih.tabs) < len(ns)*rows*kk {
+		ih.tabs = make([]float32, len(ns)*rows*kk)
+	}
+	ih.tabOff = make([]int, wmax)
+	for n := range ih.tabOff {
+		ih.tabOff[n] = -1
+	}
+	for j, n := range ns {
+		ih.tabOff[n] = j * rows * kk
+	}
+	t.parallel(len(ns), func(_, j int) {
+		n := ns[j]
+		dis := ih.dis[n*kk : n*kk+kk]
+		tab := ih.tabs[j*rows*kk : (j+1)*rows*kk]
+		for r := 0; r < rows; r++ {
+			f, o := h.fixed[r*kk:r*kk+kk], tab[r*kk:r*kk+kk]
+			for l, v := range f {
+				o[l] = float32(float64(v) * dis[l])
+			}
+		}
+	})
 }
 
 // grow returns s resliced to n, reallocated when too short.
@@ -419,6 +501,9 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 	ih := h.imp
 	kk := h.k
 	n := int(hi - lo)
+	if ih.tabOff != nil && n < len(ih.tabOff) && ih.tabOff[n] >= 0 {
+		return k.solveWoodburyTable(ws, h, lo, hi, x)
+	}
 	lds := gramDim(n) // ≥ n+1: S in rows 0..n-1, the right-hand side in row n
 	a, v, dis := ws.a, ws.wt[:n*kk], ih.dis[n*kk:n*kk+kk]
 	rhs := a[n*lds : n*lds+n]
@@ -455,6 +540,54 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 	for l, d := range dis {
 		b[l] *= d
 		x[l] = float32(b[l])
+	}
+	return true
+}
+
+// solveWoodburyTable is solveWoodbury on the table T = ỹ∘D^(−½) that
+// buildTables made for rows of n ratings: V's rows are √w_j·T[i_j], so
+// S = I + V·Vᵀ takes n float32 dot-product passes over T's rows (sdots:
+// row j against rows 0 … j), and x̃ = D^(−½)·Σ z_j·√w_j·T[i_j] one axpy
+// pass (saxpys) and a scaling, with no per-rating scaling of ỹ and no
+// float64 copy. The n×n system is still float64. It allocates nothing.
+func (k *kernel) solveWoodburyTable(ws *workspace, h *half, lo, hi int64, x []float32) bool {
+	ih := h.imp
+	kk := h.k
+	n := int(hi - lo)
+	tab := ih.tabs[ih.tabOff[n] : ih.tabOff[n]+ih.fixed*kk]
+	dis := ih.dis[n*kk : n*kk+kk]
+	lds := gramDim(n) // ≥ n+1: S in rows 0..n-1, the right-hand side in row n
+	a := ws.a
+	rhs := a[n*lds : n*lds+n]
+	sw := ws.v[:n]
+	t := ws.wt32[:n]
+	idx, val := h.idx[lo:hi], h.val[lo:hi]
+	w0 := ih.p.Unobserved
+	for j, r := range val {
+		c := confidence(&ih.p, r)
+		sw[j] = math.Sqrt(c - w0)
+		rhs[j] = c / sw[j]
+	}
+	for j, it := range idx {
+		sdots(t[:j+1], tab, kk, idx[:j+1], tab[int(it)*kk:int(it)*kk+kk])
+		sj := a[j*lds : j*lds+j+1]
+		for i, d := range t[:j+1] {
+			sj[i] = sw[i] * sw[j] * float64(d)
+		}
+		sj[j]++
+	}
+	if !k.cholesky(a, lds, n) {
+		clear(x)
+		return false
+	}
+	for j, z := range rhs {
+		t[j] = float32(z * sw[j])
+	}
+	acc := ws.acc32[:kk]
+	clear(acc)
+	saxpys(acc, tab, kk, idx, t)
+	for l, d := range dis {
+		x[l] = float32(float64(acc[l]) * d)
 	}
 	return true
 }

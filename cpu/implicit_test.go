@@ -62,16 +62,22 @@ func TestWoodburyMatchesDense(t *testing.T) {
 			p := als.Params{Objective: als.Implicit, Rank: k, Iterations: 1, Lambda: 0.3, Alpha: 1, Unobserved: 0.7, RegExponent: nu, Seed: 3}
 			t.Run(fmt.Sprintf("k=%d/nu=%g", k, nu), func(t *testing.T) {
 				wood := kernel{shortRow: defaultKernel.shortRow, smallK: defaultKernel.smallK, block: 16, woodbury: 1}
+				tab := wood
+				tab.tables = math.Inf(1) // always build the per-length tables
 				dense := wood
 				dense.woodbury = 0
 				tiled := dense
 				tiled.shortRow, tiled.smallK = 0, 0
 				hw, wsw, _ := testImplicitHalf(lens, p, wood, true, uint64(k))
+				hb, wsb, _ := testImplicitHalf(lens, p, tab, true, uint64(k))
+				if hb.imp.tabOff == nil && tab.woodburyMax(k) > 1 {
+					t.Fatal("no Woodbury tables built")
+				}
 				hd, wsd, _ := testImplicitHalf(lens, p, dense, true, uint64(k))
 				ht, wst, _ := testImplicitHalf(lens, p, tiled, true, uint64(k))
 				hu, wsu, scu := testImplicitHalf(lens, p, dense, false, uint64(k))
 				for row := range lens {
-					if !wood.solveRow(wsw[0], hw, row) || !dense.solveRow(wsd[0], hd, row) ||
+					if !wood.solveRow(wsw[0], hw, row) || !dense.solveRow(wsd[0], hd, row) || !tab.solveRow(wsb[0], hb, row) ||
 						!tiled.solveRow(wst[0], ht, row) || !dense.solveRow(wsu[0], hu, row) {
 						t.Fatalf("row %d: not positive definite", row)
 					}
@@ -81,6 +87,9 @@ func TestWoodburyMatchesDense(t *testing.T) {
 				_ = scu
 				if d := relDiff(hw.dst, hd.dst); d > 1e-5 {
 					t.Errorf("Woodbury and plain-Go k×k solutions differ by %.3g relative", d)
+				}
+				if d := relDiff(hb.dst, hd.dst); d > 1e-5 {
+					t.Errorf("Woodbury on tables and plain-Go k×k solutions differ by %.3g relative", d)
 				}
 				if d := relDiff(ht.dst, hd.dst); d > 1e-5 {
 					t.Errorf("tiled and plain-Go k×k solutions differ by %.3g relative", d)

@@ -76,6 +76,10 @@ type kernel struct {
 	// in float32 (gramTiled32, 8 lanes), block by block, the blocks added
 	// in float64; 0 never (always float64, gramTiled).
 	gram32 int
+	// tables: a rotated implicit half builds buildTables's per-length
+	// scaled copies of the fixed side when they cost at most tables
+	// times the per-rating scaling they save; 0 never.
+	tables float64
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
@@ -87,7 +91,7 @@ type kernel struct {
 // rank 8 stays Spark-exact; from it the float32 assembly, about twice
 // the float64 one's speed (BenchmarkGramLower32), whose error the
 // conformance suite and TestGram32Error bound.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24}
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, tables: 1}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.
@@ -110,6 +114,8 @@ type workspace struct {
 	// rotateRows's rows in (chunk × f32.TileStride(k), zero past column
 	// k; only when that stride is not k) and out (chunk × k).
 	rotIn, rotOut []float32
+	// solveWoodburyTable's dot products (woodburyMax(k)) and sum (k).
+	wt32, acc32 []float32
 
 	cg *cgScratch // als.CG fits only (growCG)
 
@@ -138,6 +144,12 @@ func (k *kernel) growImplicit(ws *workspace, kk int) {
 	}
 	if len(ws.rotOut) < chunk*kk {
 		ws.rotOut = make([]float32, chunk*kk)
+	}
+	if len(ws.wt32) < m {
+		ws.wt32 = make([]float32, m)
+	}
+	if len(ws.acc32) < kk {
+		ws.acc32 = make([]float32, kk)
 	}
 }
 

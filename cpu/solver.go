@@ -270,11 +270,24 @@ func maxRowLen(ptr []int64) int {
 
 // runHalf solves every row of h and returns the number of rows whose
 // system was not positive definite.
+//
+// A rotated implicit half with Woodbury tables (buildTables) takes its rows
+// in h.imp.order, by length, so that the rows reading one length's table
+// follow each other and find it in cache; every row is solved on its own,
+// so the order changes nothing else.
 func runHalf(kern *kernel, t *team, h *half) int64 {
 	rows := h.rows()
+	var order []int32
+	if h.imp != nil && h.imp.tabOff != nil {
+		order = h.imp.order
+	}
 	var bad atomic.Int64
 	t.parallel((rows+chunk-1)/chunk, func(w, c int) {
-		for row := c * chunk; row < min((c+1)*chunk, rows); row++ {
+		for i := c * chunk; i < min((c+1)*chunk, rows); i++ {
+			row := i
+			if order != nil {
+				row = int(order[i])
+			}
 			if !kern.solveRow(t.ws[w], h, row) {
 				bad.Add(1)
 			}
