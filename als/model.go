@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 )
 
 // Model is a trained factorisation. Factors are float32, row-major: user u's
@@ -65,13 +67,38 @@ func resize(s []float32, n int) []float32 {
 // Row j uses its own PCG stream seeded by (seed, side<<62 | j), so any
 // partition of the rows among workers yields the same values. side is 0 for
 // users and 1 for items.
+//
+// Tables of more than initParallel values are filled by up to GOMAXPROCS
+// goroutines, each taking a contiguous range of rows: the draws cost about
+// 10 ns a value, 14 ms for ml-latest-small at rank 128, serial time
+// before any training starts.
 func InitFactors(dst []float32, k int, seed int64, side uint64) {
 	if k <= 0 || len(dst)%k != 0 {
 		panic(fmt.Sprintf("als: InitFactors len %d not a multiple of rank %d", len(dst), k))
 	}
+	rows := len(dst) / k
+	parts := min(runtime.GOMAXPROCS(0), len(dst)/initParallel)
+	if parts <= 1 {
+		initRows(dst, k, seed, side, 0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := rows*p/parts, rows*(p+1)/parts
+		wg.Go(func() { initRows(dst, k, seed, side, lo, hi) })
+	}
+	wg.Wait()
+}
+
+// initParallel is the least number of values InitFactors splits among
+// goroutines per part.
+const initParallel = 1 << 16
+
+// initRows is InitFactors on rows lo..hi-1.
+func initRows(dst []float32, k int, seed int64, side uint64, lo, hi int) {
 	var src rand.PCG
 	rng := rand.New(&src)
-	for j := 0; j < len(dst)/k; j++ {
+	for j := lo; j < hi; j++ {
 		src.Seed(uint64(seed), side<<62|uint64(j))
 		row := dst[j*k : (j+1)*k]
 		var nrm float64
