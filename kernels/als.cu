@@ -508,11 +508,14 @@ extern "C" __global__ void als_implicit_global(
 
 // als_implicit_cg_shared: als_implicit_shared with cgsteps
 // conjugate-gradient steps from the current factors (X on entry) instead
-// of the Cholesky; cgsteps must be at least 1. No __launch_bounds__:
-// (512, 2) holds these to 64 registers, as the explicit CG kernels, but
-// then ptxas (sm_90) spills (4 B here, 20 B in the global variant); without
-// it they take 77/76 registers and spill nothing (kernels/README.md).
-extern "C" __global__ void als_implicit_cg_shared(
+// of the Cholesky; cgsteps must be at least 1. __launch_bounds__(512, 2)
+// as the explicit CG kernels: 64 registers (sm_90) instead of 77/76, so
+// that 3 blocks of 288 threads (rank 128) fit an SM instead of 2; ptxas
+// then spills a few loop-setup values (4 B here, 20 B in the global
+// variant: trip counts and bounds), stored outside the loops and reloaded
+// before some of them, never inside an inner loop (cuobjdump -sass;
+// kernels/README.md).
+extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_shared(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
@@ -524,7 +527,7 @@ extern "C" __global__ void als_implicit_cg_shared(
 
 // als_implicit_cg_global: als_implicit_cg_shared with the packed Gram in
 // ws, as als_implicit_global.
-extern "C" __global__ void als_implicit_cg_global(
+extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_global(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,

@@ -149,8 +149,9 @@
 //
 // Same launch shape and shared memory as als_implicit_*: once A is
 // assembled the staging area (chunk·kp floats) holds the CG vectors and
-// reduction buffers, as for als_cg_* (gpu/plan.go checks the room). No
-// __launch_bounds__ (77/76 registers on sm_90, no spills). A row whose
+// reduction buffers, as for als_cg_* (gpu/plan.go checks the room).
+// __launch_bounds__(512, 2) as als_cg_*: 64 registers on sm_90, with a few
+// bytes of loop-setup spills (kernels/README.md). A row whose
 // curvature pᵀAp is not positive or whose residual is not finite is zeroed
 // and listed in failed, as a failed pivot.
 //
