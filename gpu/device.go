@@ -56,9 +56,10 @@ type Device struct {
 	fnReduce      cu.Function
 	fnPrefSSE     cu.Function // implicit objective: training error
 	sms           int
-	maxT          map[string]int // kernel → max threads per block
-	smem          int            // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
-	timing        bool           // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
+	maxT          map[string]int         // kernel → max threads per block
+	fns           map[string]cu.Function // kernel → function, for the plan's Kernel
+	smem          int                    // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
+	timing        bool                   // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -84,6 +85,7 @@ func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 		maxT: map[string]int{},
+		fns:  map[string]cu.Function{},
 
 		timing: os.Getenv("MOVIEREC_GPU_TIMING") == "1",
 	}
@@ -188,6 +190,7 @@ func (d *Device) open(ordinal int) error {
 			return fmt.Errorf("gpu: cuFuncGetAttribute %s MAX_THREADS_PER_BLOCK: %w", f.name, err)
 		}
 		d.maxT[f.name] = t
+		d.fns[f.name] = *f.fn
 		// Post-JIT resources, for the first GPU run's log (device-check.sh).
 		regs, _ := f.fn.Attribute(cu.NumRegs)
 		local, _ := f.fn.Attribute(cu.LocalSizeBytes)
@@ -368,36 +371,16 @@ type job struct {
 func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error) {
 	j := &job{d: d, p: p, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean,
 		implicit: p.Objective == als.Implicit}
+	shared, global := rowKernels(p)
+	j.plan = planFor(p, min(d.maxT[shared], d.maxT[global]), d.smem)
+	j.fn = d.fns[j.plan.Kernel]
 	if j.implicit {
-		if p.Solver == als.CG {
-			j.plan = planFor(p, min(d.maxT[kernels.ImplicitCGShared], d.maxT[kernels.ImplicitCGGlobal]), d.smem)
-			j.fn = d.fnImpCGShared
-		} else {
-			j.plan = planFor(p, min(d.maxT[kernels.ImplicitShared], d.maxT[kernels.ImplicitGlobal]), d.smem)
-			j.fn = d.fnImpShared
-		}
 		j.gram = planGram(j.k, d.maxT[kernels.GramPartial])
 		us, _ := gramStripes(r.NumUsers)
 		is, _ := gramStripes(r.NumItems)
 		j.gramSlots = max(us, is)
-	} else if p.Solver == als.CG {
-		j.plan = planFor(p, min(d.maxT[kernels.CGShared], d.maxT[kernels.CGGlobal]), d.smem)
-		j.fn = d.fnCGShared
-	} else {
-		j.plan = planFor(p, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]), d.smem)
-		j.fn = d.fnShared
 	}
 	if !j.plan.sharedKernel() {
-		switch {
-		case j.implicit && j.plan.CGSteps > 0:
-			j.fn = d.fnImpCGGlobal
-		case j.implicit:
-			j.fn = d.fnImpGlobal
-		case j.plan.CGSteps > 0:
-			j.fn = d.fnCGGlobal
-		default:
-			j.fn = d.fnGlobal
-		}
 		per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes))
 		if err != nil {
 			return nil, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor %s: %w", j.plan.Kernel, err)

@@ -130,6 +130,22 @@ func planFor(p als.Params, maxThreads, smem int) solvePlan {
 	return plan
 }
 
+// rowKernels returns the names of the shared-memory and global-Gram row
+// kernels that fit p (its objective and solver); planFor's plan names one
+// of them, and device.go caps its block size at the smaller of their
+// post-JIT thread limits.
+func rowKernels(p als.Params) (shared, global string) {
+	switch {
+	case p.Objective == als.Implicit && p.Solver == als.CG:
+		return kernels.ImplicitCGShared, kernels.ImplicitCGGlobal
+	case p.Objective == als.Implicit:
+		return kernels.ImplicitShared, kernels.ImplicitGlobal
+	case p.Solver == als.CG:
+		return kernels.CGShared, kernels.CGGlobal
+	}
+	return kernels.SolveShared, kernels.SolveGlobal
+}
+
 // planRows plans the row kernels for augmented rank ka within smem bytes
 // of dynamic shared memory per block.
 func planRows(ka, maxThreads int, implicit bool, smem int) solvePlan {

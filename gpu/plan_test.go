@@ -184,6 +184,33 @@ func TestPlanImplicitCG(t *testing.T) {
 	}
 }
 
+// TestRowKernels checks that planFor's kernel is the shared or the
+// global one of rowKernels, whichever the plan says, for each objective
+// and solver, with and without the opt-in: device.go launches the
+// function of that name.
+func TestRowKernels(t *testing.T) {
+	for _, k := range []int{1, 64, 128, 146, 147, 200, 256} {
+		for _, p := range []als.Params{
+			{Rank: k, Lambda: 0.1},
+			{Rank: k, Lambda: 0.1, Bias: true, Solver: als.CG},
+			{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 1},
+			{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 1, Solver: als.CG},
+		} {
+			shared, global := rowKernels(p)
+			for _, smem := range []int{smemNoOptIn, 227 << 10} {
+				plan := planFor(p, 1024, smem)
+				want := global
+				if plan.sharedKernel() {
+					want = shared
+				}
+				if plan.Kernel != want || (plan.CGSteps > 0) != (p.Solver == als.CG) || plan.Implicit != (p.Objective == als.Implicit) {
+					t.Errorf("planFor(%v, %d) = %v; rowKernels = %s, %s", p, smem, plan, shared, global)
+				}
+			}
+		}
+	}
+}
+
 // TestPlanForOptIn checks that with sm_90's opt-in shared memory (227 KiB)
 // every rank keeps its Gram in shared memory, for both solvers and both
 // objectives, and that without it planFor is planSolve.
