@@ -246,6 +246,12 @@ func TestImplicitCGHalfStep(t *testing.T) {
 				if testing.Short() && k > 128 {
 					t.Skip("-short")
 				}
+				if p.Unobserved != 1 && k > 64 {
+					// The float64 reference is single-threaded (4.9 s at
+					// rank 256 on the shared 2-core build box), and this
+					// test runs in device-check.sh's 90-second suite step.
+					t.Skip("w₀ above some confidences: ranks up to 64")
+				}
 				var got als.Model
 				if err := d.HalfStep(t.Context(), &got, r, p); err != nil {
 					t.Fatalf("HalfStep(%v) = %v", p, err)
