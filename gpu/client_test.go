@@ -79,9 +79,21 @@ func TestClientMatchesCPU(t *testing.T) {
 		t.Errorf("Device() = %q, want %q", got, want)
 	}
 	r, _ := alstest.Synthetic(300, 200, 6000, 4, 0.3, 11)
+	// The implicit objective with each solver (what --ranking-solver
+	// sets): the worker must get Solver and CGSteps, which change the
+	// model (checked below, so that a dropped field cannot pass).
+	rankCG := alstest.ImplicitParams(6, 3, 0.1, 1, 1, 0.75)
+	rankCG.Solver, rankCG.CGSteps = als.CG, 2
+	rankExact := rankCG
+	rankExact.Solver, rankExact.CGSteps = als.Cholesky, 0
+	if cmp.Equal(cpuFit(t, r, rankCG), cpuFit(t, r, rankExact)) {
+		t.Fatalf("cpu fits of %v and %v are equal: the test cannot see the solver", rankCG, rankExact)
+	}
 	for _, p := range []als.Params{
 		{Rank: 5, Iterations: 4, Lambda: 0.1, Seed: 3},
 		{Rank: 7, Iterations: 3, Lambda: 0.05, Seed: 4, Bias: true},
+		rankCG,
+		rankExact,
 	} {
 		var got als.Model
 		var its []als.Iteration

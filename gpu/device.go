@@ -41,22 +41,25 @@ type Device struct {
 	fitMu     sync.Mutex
 
 	// Owned by the device goroutine.
-	cctx        cu.CUContext
-	mod         cu.Module
-	fnShared    cu.Function
-	fnGlobal    cu.Function
-	fnCGShared  cu.Function // explicit objective, als.CG
-	fnCGGlobal  cu.Function
-	fnSSE       cu.Function
-	fnImpShared cu.Function // implicit objective: rows
-	fnImpGlobal cu.Function
-	fnGram      cu.Function // implicit objective: Gram of the fixed side
-	fnReduce    cu.Function
-	fnPrefSSE   cu.Function // implicit objective: training error
-	sms         int
-	maxT        map[string]int // kernel → max threads per block
-	smem        int            // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
-	timing      bool           // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
+	cctx          cu.CUContext
+	mod           cu.Module
+	fnShared      cu.Function
+	fnGlobal      cu.Function
+	fnCGShared    cu.Function // explicit objective, als.CG
+	fnCGGlobal    cu.Function
+	fnSSE         cu.Function
+	fnImpShared   cu.Function // implicit objective: rows
+	fnImpGlobal   cu.Function
+	fnImpCGShared cu.Function // implicit objective, als.CG
+	fnImpCGGlobal cu.Function
+	fnGram        cu.Function // implicit objective: Gram of the fixed side
+	fnReduce      cu.Function
+	fnPrefSSE     cu.Function // implicit objective: training error
+	sms           int
+	maxT          map[string]int         // kernel → max threads per block
+	fns           map[string]cu.Function // kernel → function, for the plan's Kernel
+	smem          int                    // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
+	timing        bool                   // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -82,6 +85,7 @@ func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 		maxT: map[string]int{},
+		fns:  map[string]cu.Function{},
 
 		timing: os.Getenv("MOVIEREC_GPU_TIMING") == "1",
 	}
@@ -171,6 +175,7 @@ func (d *Device) open(ordinal int) error {
 		{&d.fnShared, kernels.SolveShared}, {&d.fnGlobal, kernels.SolveGlobal}, {&d.fnSSE, kernels.SSE},
 		{&d.fnCGShared, kernels.CGShared}, {&d.fnCGGlobal, kernels.CGGlobal},
 		{&d.fnImpShared, kernels.ImplicitShared}, {&d.fnImpGlobal, kernels.ImplicitGlobal},
+		{&d.fnImpCGShared, kernels.ImplicitCGShared}, {&d.fnImpCGGlobal, kernels.ImplicitCGGlobal},
 		{&d.fnGram, kernels.GramPartial}, {&d.fnReduce, kernels.GramReduce}, {&d.fnPrefSSE, kernels.PreferenceSSE},
 	} {
 		if *f.fn, err = d.mod.Function(f.name); err != nil {
@@ -185,6 +190,7 @@ func (d *Device) open(ordinal int) error {
 			return fmt.Errorf("gpu: cuFuncGetAttribute %s MAX_THREADS_PER_BLOCK: %w", f.name, err)
 		}
 		d.maxT[f.name] = t
+		d.fns[f.name] = *f.fn
 		// Post-JIT resources, for the first GPU run's log (device-check.sh).
 		regs, _ := f.fn.Attribute(cu.NumRegs)
 		local, _ := f.fn.Attribute(cu.LocalSizeBytes)
@@ -195,7 +201,7 @@ func (d *Device) open(ordinal int) error {
 		d.log.Warn("no opt-in shared memory; the row kernels keep 48 KiB", "err", err)
 	} else if optin > smemNoOptIn {
 		ok := true
-		for _, fn := range []cu.Function{d.fnShared, d.fnCGShared, d.fnImpShared} {
+		for _, fn := range []cu.Function{d.fnShared, d.fnCGShared, d.fnImpShared, d.fnImpCGShared} {
 			if err := setMaxDynamicShared(fn, optin); err != nil {
 				d.log.Warn("opt-in shared memory refused; the row kernels keep 48 KiB", "err", err)
 				ok = false
@@ -234,10 +240,12 @@ func (d *Device) Close() error {
 // objective each half first forms the fixed side's Gram matrix on the
 // device (als_gram_partial, als_gram_reduce), then solves the rows
 // (als_implicit_shared or als_implicit_global). With p.Solver ==
-// als.CG the explicit objective's rows take CGSteps conjugate-gradient
-// steps from their current factors (als_cg_shared or als_cg_global) instead
-// of the exact Cholesky; the implicit objective always uses Cholesky. Rows
-// either kernel reports as failed are re-solved in float64 on the host.
+// als.CG the rows take p.Steps() conjugate-gradient steps from their
+// current factors instead of the exact Cholesky: als_cg_shared or
+// als_cg_global for the explicit objective, als_implicit_cg_shared or
+// als_implicit_cg_global for the implicit one (as the CPU backend's
+// als.CG). Rows any kernel reports as failed are re-solved exactly, in
+// float64 on the host.
 // There is no early stopping on the device: it trains on every rating and
 // runs all p.Iterations, ignoring p.Tolerance and p.Validation (whose
 // ValidationRMSE it reports as 0).
@@ -363,29 +371,16 @@ type job struct {
 func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error) {
 	j := &job{d: d, p: p, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean,
 		implicit: p.Objective == als.Implicit}
+	shared, global := rowKernels(p)
+	j.plan = planFor(p, min(d.maxT[shared], d.maxT[global]), d.smem)
+	j.fn = d.fns[j.plan.Kernel]
 	if j.implicit {
-		j.plan = planFor(p, min(d.maxT[kernels.ImplicitShared], d.maxT[kernels.ImplicitGlobal]), d.smem)
-		j.fn = d.fnImpShared
 		j.gram = planGram(j.k, d.maxT[kernels.GramPartial])
 		us, _ := gramStripes(r.NumUsers)
 		is, _ := gramStripes(r.NumItems)
 		j.gramSlots = max(us, is)
-	} else if p.Solver == als.CG {
-		j.plan = planFor(p, min(d.maxT[kernels.CGShared], d.maxT[kernels.CGGlobal]), d.smem)
-		j.fn = d.fnCGShared
-	} else {
-		j.plan = planFor(p, min(d.maxT[kernels.SolveShared], d.maxT[kernels.SolveGlobal]), d.smem)
-		j.fn = d.fnShared
 	}
 	if !j.plan.sharedKernel() {
-		switch {
-		case j.implicit:
-			j.fn = d.fnImpGlobal
-		case j.plan.CGSteps > 0:
-			j.fn = d.fnCGGlobal
-		default:
-			j.fn = d.fnGlobal
-		}
 		per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes))
 		if err != nil {
 			return nil, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor %s: %w", j.plan.Kernel, err)
@@ -702,6 +697,9 @@ func (j *job) solveImplicit(s, other *side) error {
 		unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
 		unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
 		unsafe.Pointer(&j.failed),
+	}
+	if j.plan.CGSteps > 0 {
+		args = append(args, unsafe.Pointer(argInt(j.plan.CGSteps)))
 	}
 	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
 		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)

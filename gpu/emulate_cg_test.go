@@ -19,25 +19,6 @@ func referenceCGHalf(m *als.Model, r *als.Ratings, p als.Params, steps int) {
 	b := make([]float64, ka)
 	y := make([]float64, ka)
 	x := make([]float64, ka)
-	res := make([]float64, ka)
-	dir := make([]float64, ka)
-	q := make([]float64, ka)
-	matvec := func(dst, v []float64) {
-		for i := range ka {
-			var s float64
-			for l := range ka {
-				s += A[max(i, l)*ka+min(i, l)] * v[l]
-			}
-			dst[i] = s
-		}
-	}
-	dot := func(a, b []float64) float64 {
-		var s float64
-		for i := range a {
-			s += a[i] * b[i]
-		}
-		return s
-	}
 	for row := range r.NumItems {
 		lo, hi := r.ItemPtr[row], r.ItemPtr[row+1]
 		xo := m.ItemFactors[row*k : (row+1)*k]
@@ -76,31 +57,59 @@ func referenceCGHalf(m *als.Model, r *als.Ratings, p als.Params, steps int) {
 		if p.Bias {
 			x[k] = float64(m.ItemBias[row])
 		}
-		matvec(q, x)
-		for i := range ka {
-			res[i] = b[i] - q[i]
-			dir[i] = res[i]
-		}
-		rr := dot(res, res)
-		for s := 0; s < steps && rr > 0; s++ {
-			matvec(q, dir)
-			alpha := rr / dot(dir, q)
-			for i := range ka {
-				x[i] += alpha * dir[i]
-				res[i] -= alpha * q[i]
-			}
-			rn := dot(res, res)
-			for i := range ka {
-				dir[i] = res[i] + rn/rr*dir[i]
-			}
-			rr = rn
-		}
+		referenceCG(A, b, x, steps)
 		for c := range k {
 			xo[c] = float32(x[c])
 		}
 		if p.Bias {
 			m.ItemBias[row] = float32(x[k])
 		}
+	}
+}
+
+// referenceCG takes steps steps of conjugate gradient in float64 on
+// A x = b from x (updated in place), for A given by its lower triangle in
+// row-major ka×ka storage (A[i·ka+l], l ≤ i; the upper part is not read),
+// ka = len(x): what cg_solve in als.cu computes, without float32 rounding.
+func referenceCG(A, b, x []float64, steps int) {
+	ka := len(x)
+	res := make([]float64, ka)
+	dir := make([]float64, ka)
+	q := make([]float64, ka)
+	matvec := func(dst, v []float64) {
+		for i := range ka {
+			var s float64
+			for l := range ka {
+				s += A[max(i, l)*ka+min(i, l)] * v[l]
+			}
+			dst[i] = s
+		}
+	}
+	dot := func(a, b []float64) float64 {
+		var s float64
+		for i := range a {
+			s += a[i] * b[i]
+		}
+		return s
+	}
+	matvec(q, x)
+	for i := range ka {
+		res[i] = b[i] - q[i]
+		dir[i] = res[i]
+	}
+	rr := dot(res, res)
+	for s := 0; s < steps && rr > 0; s++ {
+		matvec(q, dir)
+		alpha := rr / dot(dir, q)
+		for i := range ka {
+			x[i] += alpha * dir[i]
+			res[i] -= alpha * q[i]
+		}
+		rn := dot(res, res)
+		for i := range ka {
+			dir[i] = res[i] + rn/rr*dir[i]
+		}
+		rr = rn
 	}
 }
 

@@ -162,18 +162,19 @@ func emulateSSE(m *als.Model, r *als.Ratings, preference bool) float64 {
 }
 
 // emulateImplicitHalf runs one implicit half as device.go's solveImplicit
-// launches it: the Gram matrix of the fixed side, then the rows of side.
-func emulateImplicitHalf(t *testing.T, plan solvePlan, gp gramPlan, slots int, m *als.Model, r *als.Ratings, p als.Params, side alstest.Side) {
+// launches it: the Gram matrix of the fixed side, then the rows of side
+// (with plan's kernel: Cholesky, or CG when plan.CGSteps > 0). It returns
+// the kernel's failed list, as emulateSolve.
+func emulateImplicitHalf(t *testing.T, plan solvePlan, gp gramPlan, slots int, m *als.Model, r *als.Ratings, p als.Params, side alstest.Side) (failed []int32) {
 	t.Helper()
 	k := m.Rank
 	if side == alstest.Items {
 		wgram := emulateGram(t, gp, m.UserFactors, m.NumUsers, k, p.Unobserved)
-		emulateSolve(t, plan, slots, r.ItemPtr, r.ItemIdx, r.ItemVal, m.UserFactors, nil, m.ItemFactors, nil,
+		return emulateSolve(t, plan, slots, r.ItemPtr, r.ItemIdx, r.ItemVal, m.UserFactors, nil, m.ItemFactors, nil,
 			k, k, 0, 0, newImplicitArgs(wgram, p, m.NumUsers))
-		return
 	}
 	wgram := emulateGram(t, gp, m.ItemFactors, m.NumItems, k, p.Unobserved)
-	emulateSolve(t, plan, slots, r.UserPtr, r.UserIdx, r.UserVal, m.ItemFactors, nil, m.UserFactors, nil,
+	return emulateSolve(t, plan, slots, r.UserPtr, r.UserIdx, r.UserVal, m.ItemFactors, nil, m.UserFactors, nil,
 		k, k, 0, 0, newImplicitArgs(wgram, p, m.NumItems))
 }
 

@@ -1,6 +1,11 @@
 package gpu
 
-import "testing"
+import (
+	"testing"
+
+	"movierec/als"
+	"movierec/als/alstest"
+)
 
 // WorkerPID returns the pid of c's current worker (0 when there is none).
 func WorkerPID(t *testing.T, c *Client) int {
@@ -32,4 +37,11 @@ func SkewHeldVersion(t *testing.T, c *Client) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.held.version += 100
+}
+
+// ReferenceImplicitCGHalf is referenceImplicitCGHalf (emulate_implicit_cg_test.go),
+// for the device tests: steps CG steps in float64 on every row of side's
+// implicit normal equations, from the row's factors in m.
+func ReferenceImplicitCGHalf(m *als.Model, r *als.Ratings, p als.Params, side alstest.Side, steps int) {
+	referenceImplicitCGHalf(m, r, p, side, steps)
 }

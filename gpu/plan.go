@@ -30,9 +30,10 @@ const (
 
 // solvePlan is the launch shape of als_solve_shared or als_solve_global for
 // one augmented rank ka (rank, +1 with biases), or of als_implicit_shared
-// or als_implicit_global for rank ka (Implicit).
+// or als_implicit_global for rank ka (Implicit); with CGSteps > 0, of their
+// conjugate-gradient variants (als_cg_*, als_implicit_cg_*).
 type solvePlan struct {
-	Kernel      string // kernels.SolveShared or kernels.SolveGlobal (Implicit: kernels.ImplicitShared or ImplicitGlobal)
+	Kernel      string // kernels.SolveShared or kernels.SolveGlobal (Implicit: kernels.ImplicitShared or ImplicitGlobal; CG: the *CG* kernels)
 	Implicit    bool   // the implicit kernels: one more staged float per rating (its weight)
 	KA          int    // augmented rank
 	Padded      int    // ka rounded up to a multiple of tileSide
@@ -70,11 +71,25 @@ func planSolveCG(ka, maxThreads, steps int) solvePlan {
 	return asCG(planRows(ka, maxThreads, false, smemNoOptIn), steps)
 }
 
-// asCG turns an explicit plan into the CG kernels' plan with steps steps.
+// planImplicitCG is planSolveCG for the implicit objective's CG kernels
+// (als_implicit_cg_shared, als_implicit_cg_global): planImplicit's shape,
+// whose staging area holds the same CG vectors.
+func planImplicitCG(k, maxThreads, steps int) solvePlan {
+	return asCG(planRows(k, maxThreads, true, smemNoOptIn), steps)
+}
+
+// asCG turns a Cholesky plan (explicit or implicit) into the matching CG
+// kernels' plan with steps steps: the same assembly, launch shape and
+// shared memory.
 func asCG(p solvePlan, steps int) solvePlan {
-	if p.sharedKernel() {
+	switch {
+	case p.Implicit && p.sharedKernel():
+		p.Kernel = kernels.ImplicitCGShared
+	case p.Implicit:
+		p.Kernel = kernels.ImplicitCGGlobal
+	case p.sharedKernel():
 		p.Kernel = kernels.CGShared
-	} else {
+	default:
 		p.Kernel = kernels.CGGlobal
 	}
 	p.CGSteps = steps
@@ -103,15 +118,32 @@ func planImplicit(k, maxThreads int) solvePlan {
 // kernels may use smem bytes of dynamic shared memory per block (48 KiB
 // without the opt-in; up to 227 KiB on sm_90 with it, which keeps the
 // Gram of every rank up to als.MaxRank in shared memory) and maxThreads
-// threads per block.
+// threads per block: the implicit kernels for the implicit objective, and
+// their conjugate-gradient variants when p.Solver is als.CG (either
+// objective, p.Steps() steps).
 func planFor(p als.Params, maxThreads, smem int) solvePlan {
-	switch {
-	case p.Objective == als.Implicit:
-		return planRows(p.Rank, maxThreads, true, smem)
-	case p.Solver == als.CG:
-		return asCG(planRows(p.AugmentedRank(), maxThreads, false, smem), p.Steps())
+	implicit := p.Objective == als.Implicit
+	plan := planRows(p.AugmentedRank(), maxThreads, implicit, smem)
+	if p.Solver == als.CG {
+		return asCG(plan, p.Steps())
 	}
-	return planRows(p.AugmentedRank(), maxThreads, false, smem)
+	return plan
+}
+
+// rowKernels returns the names of the shared-memory and global-Gram row
+// kernels that fit p (its objective and solver); planFor's plan names one
+// of them, and device.go caps its block size at the smaller of their
+// post-JIT thread limits.
+func rowKernels(p als.Params) (shared, global string) {
+	switch {
+	case p.Objective == als.Implicit && p.Solver == als.CG:
+		return kernels.ImplicitCGShared, kernels.ImplicitCGGlobal
+	case p.Objective == als.Implicit:
+		return kernels.ImplicitShared, kernels.ImplicitGlobal
+	case p.Solver == als.CG:
+		return kernels.CGShared, kernels.CGGlobal
+	}
+	return kernels.SolveShared, kernels.SolveGlobal
 }
 
 // planRows plans the row kernels for augmented rank ka within smem bytes
@@ -161,7 +193,11 @@ func planRows(ka, maxThreads int, implicit bool, smem int) solvePlan {
 // sharedKernel reports whether p keeps the Gram in shared memory (one
 // block per row) rather than in a global workspace slot per block.
 func (p solvePlan) sharedKernel() bool {
-	return p.Kernel == kernels.SolveShared || p.Kernel == kernels.ImplicitShared || p.Kernel == kernels.CGShared
+	switch p.Kernel {
+	case kernels.SolveShared, kernels.ImplicitShared, kernels.CGShared, kernels.ImplicitCGShared:
+		return true
+	}
+	return false
 }
 
 // gramPlan is the launch shape of als_gram_partial for rank k.

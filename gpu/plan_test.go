@@ -153,6 +153,64 @@ func TestPlanSolveCG(t *testing.T) {
 	}
 }
 
+// TestPlanImplicitCG checks the implicit CG kernels' plans: planImplicit's
+// shape with the implicit CG kernel names, staging room for the CG
+// vectors, for every rank and block limit; and that planFor gives them for
+// the implicit objective with Solver CG, with its step count.
+func TestPlanImplicitCG(t *testing.T) {
+	for k := 1; k <= als.MaxRank; k++ {
+		for _, maxT := range []int{32, 96, 1024} {
+			c, p := planImplicitCG(k, maxT, CGSteps), planImplicit(k, maxT)
+			wantKernel := kernels.ImplicitCGGlobal
+			if p.Kernel == kernels.ImplicitShared {
+				wantKernel = kernels.ImplicitCGShared
+			}
+			if c.Kernel != wantKernel || !c.Implicit || c.CGSteps != CGSteps || c.SharedBytes != p.SharedBytes ||
+				c.Threads != p.Threads || c.Chunk != p.Chunk || c.sharedKernel() != p.sharedKernel() {
+				t.Fatalf("planImplicitCG(%d, %d) = %v; planImplicit = %v", k, maxT, c, p)
+			}
+			if c.Chunk*c.Padded < 4*c.Padded+64 {
+				t.Fatalf("planImplicitCG(%d, %d): staging %d floats < CG vectors %d", k, maxT, c.Chunk*c.Padded, 4*c.Padded+64)
+			}
+		}
+		p := als.Params{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 1, Solver: als.CG, CGSteps: 5}
+		if got, want := planFor(p, 1024, smemNoOptIn), planImplicitCG(k, 1024, 5); got != want {
+			t.Fatalf("planFor(%v, 48 KiB) = %v, want %v", p, got, want)
+		}
+		p.Solver = als.Cholesky
+		if got, want := planFor(p, 1024, smemNoOptIn), planImplicit(k, 1024); got != want {
+			t.Fatalf("planFor(%v, 48 KiB) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// TestRowKernels checks that planFor's kernel is the shared or the
+// global one of rowKernels, whichever the plan says, for each objective
+// and solver, with and without the opt-in: device.go launches the
+// function of that name.
+func TestRowKernels(t *testing.T) {
+	for _, k := range []int{1, 64, 128, 146, 147, 200, 256} {
+		for _, p := range []als.Params{
+			{Rank: k, Lambda: 0.1},
+			{Rank: k, Lambda: 0.1, Bias: true, Solver: als.CG},
+			{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 1},
+			{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 1, Solver: als.CG},
+		} {
+			shared, global := rowKernels(p)
+			for _, smem := range []int{smemNoOptIn, 227 << 10} {
+				plan := planFor(p, 1024, smem)
+				want := global
+				if plan.sharedKernel() {
+					want = shared
+				}
+				if plan.Kernel != want || (plan.CGSteps > 0) != (p.Solver == als.CG) || plan.Implicit != (p.Objective == als.Implicit) {
+					t.Errorf("planFor(%v, %d) = %v; rowKernels = %s, %s", p, smem, plan, shared, global)
+				}
+			}
+		}
+	}
+}
+
 // TestPlanForOptIn checks that with sm_90's opt-in shared memory (227 KiB)
 // every rank keeps its Gram in shared memory, for both solvers and both
 // objectives, and that without it planFor is planSolve.
@@ -163,6 +221,7 @@ func TestPlanForOptIn(t *testing.T) {
 			{Rank: k, Lambda: 0.1, Bias: true},
 			{Rank: k, Lambda: 0.1, Solver: als.CG},
 			{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 0.1},
+			{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 0.1, Solver: als.CG},
 		} {
 			got := planFor(p, 1024, optin)
 			if !got.sharedKernel() || got.SharedBytes > optin {

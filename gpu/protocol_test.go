@@ -52,6 +52,11 @@ func sampleMessages() []gpu.Message {
 		// answers them with CodeInvalidParams instead of ending the session.
 		&gpu.Job{ID: 10, Params: als.Params{Objective: 7, Rank: 3, Iterations: 1, Lambda: 0.1, Alpha: -1,
 			Unobserved: math.Inf(-1), RegExponent: 3, Bias: true}, Ratings: empty},
+		// Implicit + CG with its steps (--ranking-solver cg): the device's
+		// als_implicit_cg_* kernels need both. (After the jobs that
+		// TestDecodeErrors takes from this list by index.)
+		&gpu.Job{ID: 16, Params: als.Params{Objective: als.Implicit, Rank: 64, Iterations: 10, Lambda: 0.1, Alpha: 1,
+			Unobserved: 1, RegExponent: 0.75, Seed: 5, Solver: als.CG, CGSteps: 7}, Ratings: r},
 		&gpu.Cancel{ID: 1 << 60},
 		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond, FailedRows: 7, ValidationRMSE: 0.875}},
 		&gpu.Result{ID: 5, Model: sampleModel(false)},

@@ -55,6 +55,16 @@
 // numerically positive definite: the row is treated as a failed pivot
 // (zeros, listed in failed) for the host to re-solve exactly.
 //
+// Implicit CG (als_implicit_cg_shared, als_implicit_cg_global): the
+// implicit objective's assembly (w₀·G from als_gram_reduce plus the
+// weighted corrections and the ridge, as als_implicit_*), then the same
+// cgsteps warm-started CG steps (solve_rows<·, true, true>). Forming A
+// costs what the Cholesky kernels already pay; the steps replace the
+// Cholesky. The CPU's CG (cpu/cg.go) applies A without forming it, which
+// suits a core's caches; here A is in shared memory (or the block's
+// workspace slot) either way, so each step's product reads it from there.
+// Failures are reported as for the explicit CG kernels.
+//
 // Layout conventions: factor tables are row-major float32 with row stride k;
 // CSR row pointers are int64; column indices int32. Only the driver API is
 // used to launch these kernels, so every argument is at most 8 bytes.
@@ -103,7 +113,8 @@ struct ImplicitArgs {
 
 // solve_rows is the body of als_solve_shared / als_implicit_shared
 // (kGlobalGram false) and als_solve_global / als_implicit_global
-// (kGlobalGram true); kImplicit selects the implicit objective (ka == k).
+// (kGlobalGram true); kImplicit selects the implicit objective (ka == k)
+// and kCG the conjugate-gradient solve (als_cg_*, als_implicit_cg_*).
 //
 // Shared memory layout (floats), kp = ka rounded up to a multiple of TB:
 //   ys   [chunk][kp]  staged y' rows of the current chunk of ratings (zero padded)
@@ -493,6 +504,37 @@ extern "C" __global__ void als_implicit_global(
     int chunk, float* __restrict__ ws, int* __restrict__ failed) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
     solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im);
+}
+
+// als_implicit_cg_shared: als_implicit_shared with cgsteps
+// conjugate-gradient steps from the current factors (X on entry) instead
+// of the Cholesky; cgsteps must be at least 1. __launch_bounds__(512, 2)
+// as the explicit CG kernels: 64 registers (sm_90) instead of 77/76, so
+// that 3 blocks of 288 threads (rank 128) fit an SM instead of 2; ptxas
+// then spills a few loop-setup values (4 B here, 20 B in the global
+// variant: trip counts and bounds), stored outside the loops and reloaded
+// before some of them, never inside an inner loop (cuobjdump -sass;
+// kernels/README.md).
+extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_shared(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
+    const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
+    int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
+    solve_rows<false, true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im,
+                                  cgsteps);
+}
+
+// als_implicit_cg_global: als_implicit_cg_shared with the packed Gram in
+// ws, as als_implicit_global.
+extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_global(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
+    const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
+    int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
+    solve_rows<true, true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im,
+                                 cgsteps);
 }
 
 // als_gram_partial writes the Gram matrix Σ y yᵀ of one stripe of the rows

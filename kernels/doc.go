@@ -137,6 +137,24 @@
 // 4·(chunk·(kp + 2) + 2·kp + 1) bytes, plus 4·k(k+1)/2 for
 // als_implicit_shared (gpu/plan.go: planImplicit).
 //
+// # als_implicit_cg_shared, als_implicit_cg_global
+//
+// als_implicit_shared and als_implicit_global with the Cholesky and
+// triangular solves replaced by cgsteps conjugate-gradient steps on the
+// assembled A x = b, started from the row's current factors in X (the
+// previous iteration's solution), as als_cg_* for the explicit objective
+// (als.CG with the implicit objective). Same arguments 0–16, then
+//
+//	17 cgsteps int32    steps per row (Params.Steps()), at least 1
+//
+// Same launch shape and shared memory as als_implicit_*: once A is
+// assembled the staging area (chunk·kp floats) holds the CG vectors and
+// reduction buffers, as for als_cg_* (gpu/plan.go checks the room).
+// __launch_bounds__(512, 2) as als_cg_*: 64 registers on sm_90, with a few
+// bytes of loop-setup spills (kernels/README.md). A row whose
+// curvature pᵀAp is not positive or whose residual is not finite is zeroed
+// and listed in failed, as a failed pivot.
+//
 // # als_sse, als_preference_sse
 //
 // Adds the sum of squared training errors to *out (which must be zeroed

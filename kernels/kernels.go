@@ -15,14 +15,16 @@ func PTX() string { return alsPTX }
 
 // Kernel names, as declared extern "C" in als.cu.
 const (
-	SolveShared    = "als_solve_shared"
-	SolveGlobal    = "als_solve_global"
-	CGShared       = "als_cg_shared"
-	CGGlobal       = "als_cg_global"
-	SSE            = "als_sse"
-	ImplicitShared = "als_implicit_shared"
-	ImplicitGlobal = "als_implicit_global"
-	GramPartial    = "als_gram_partial"
-	GramReduce     = "als_gram_reduce"
-	PreferenceSSE  = "als_preference_sse"
+	SolveShared      = "als_solve_shared"
+	SolveGlobal      = "als_solve_global"
+	CGShared         = "als_cg_shared"
+	CGGlobal         = "als_cg_global"
+	SSE              = "als_sse"
+	ImplicitShared   = "als_implicit_shared"
+	ImplicitGlobal   = "als_implicit_global"
+	ImplicitCGShared = "als_implicit_cg_shared"
+	ImplicitCGGlobal = "als_implicit_cg_global"
+	GramPartial      = "als_gram_partial"
+	GramReduce       = "als_gram_reduce"
+	PreferenceSSE    = "als_preference_sse"
 )

@@ -19,6 +19,8 @@ func TestPTX(t *testing.T) {
 		".visible .entry " + kernels.SSE + "(",
 		".visible .entry " + kernels.ImplicitShared + "(",
 		".visible .entry " + kernels.ImplicitGlobal + "(",
+		".visible .entry " + kernels.ImplicitCGShared + "(",
+		".visible .entry " + kernels.ImplicitCGGlobal + "(",
 		".visible .entry " + kernels.GramPartial + "(",
 		".visible .entry " + kernels.GramReduce + "(",
 		".visible .entry " + kernels.PreferenceSSE + "(",
@@ -42,18 +44,21 @@ func TestPTXParams(t *testing.T) {
 	solve := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "u32", "f32", "f32", "u32", "u64", "u64"}
 	cg := append(append([]string(nil), solve...), "u32")
 	implicit := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "f64", "u32", "u32", "u64", "u64"}
+	implicitCG := append(append([]string(nil), implicit...), "u32")
 	sse := []string{"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "f32", "u64"}
 	want := map[string][]string{
-		kernels.SolveShared:    solve,
-		kernels.SolveGlobal:    solve,
-		kernels.CGShared:       cg,
-		kernels.CGGlobal:       cg,
-		kernels.SSE:            sse,
-		kernels.ImplicitShared: implicit,
-		kernels.ImplicitGlobal: implicit,
-		kernels.GramPartial:    {"u64", "u32", "u32", "u32", "u32", "u64"},
-		kernels.GramReduce:     {"u64", "u32", "u32", "f64", "u64"},
-		kernels.PreferenceSSE:  sse,
+		kernels.SolveShared:      solve,
+		kernels.SolveGlobal:      solve,
+		kernels.CGShared:         cg,
+		kernels.CGGlobal:         cg,
+		kernels.SSE:              sse,
+		kernels.ImplicitShared:   implicit,
+		kernels.ImplicitGlobal:   implicit,
+		kernels.ImplicitCGShared: implicitCG,
+		kernels.ImplicitCGGlobal: implicitCG,
+		kernels.GramPartial:      {"u64", "u32", "u32", "u32", "u32", "u64"},
+		kernels.GramReduce:       {"u64", "u32", "u32", "f64", "u64"},
+		kernels.PreferenceSSE:    sse,
 	}
 	ptx := kernels.PTX()
 	for name, types := range want {

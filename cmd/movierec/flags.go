@@ -31,7 +31,7 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&m.p.Seed, "seed", d.Seed, "random seed of the factor initialisation")
 	fs.BoolVar(&m.p.Bias, "bias", false, "learn user and movie biases (lowers the error)")
 	m.p.Solver = d.Solver
-	fs.Var(methodValue{&m.p.Solver}, "solver", "how the rating model solves each row: cholesky (exact) or cg (conjugate gradient, CPU backend)")
+	fs.Var(methodValue{&m.p.Solver}, "solver", "how the rating model solves each row: cholesky (exact) or cg (conjugate gradient, warm-started; both backends)")
 	fs.IntVar(&m.p.CGSteps, "cg-steps", 0, "CG steps per row and half-iteration with --solver cg (0: 3)")
 	fs.Float64Var(&m.p.Tolerance, "tolerance", 0, "stop the rating model's training once its train error changes by less than this fraction in an iteration (0: run every --iterations; CPU backend)")
 	fs.Float64Var(&m.p.Validation, "validation", 0, "hold out this share (0..0.5) of the rating model's ratings and stop its training by --tolerance on their error, not the train error "+
@@ -153,7 +153,7 @@ func (r *rankingFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&r.p.Alpha, "alpha", d.Alpha, "confidence slope of the implicit model: a rating r weighs 1 + alpha·r")
 	fs.Float64Var(&r.p.Unobserved, "unobserved", d.Unobserved, "weight of every unrated pair in the implicit model")
 	fs.Float64Var(&r.p.RegExponent, "reg-exponent", d.RegExponent, "frequency scaling ν of the implicit ridge (0: plain λ)")
-	fs.Var(methodValue{&r.p.Solver}, "ranking-solver", "how the implicit ranking model solves each row: cholesky (exact) or cg (conjugate gradient, CPU backend)")
+	fs.Var(methodValue{&r.p.Solver}, "ranking-solver", "how the implicit ranking model solves each row: cholesky (exact) or cg (conjugate gradient, warm-started; both backends)")
 	fs.IntVar(&r.p.CGSteps, "ranking-cg-steps", d.CGSteps, "CG steps per row and half-iteration with --ranking-solver cg (0: 3)")
 	fs.Float64Var(&r.p.Tolerance, "ranking-tolerance", d.Tolerance, "stop the ranking model's training once its train error changes by less than this fraction in an iteration (0: run every --ranking-iterations; CPU backend)")
 }

@@ -23,7 +23,7 @@
 #   2 sanitize (90)  compute-sanitizer memcheck (ranks 8, 100 with biases), racecheck and
 #                    synccheck (rank 8), if compute-sanitizer is on PATH (else skipped)
 #   3 ranks    (120) TestHalfStep and TestTenIterations at all ranks 1..256, both solvers
-#   4 suite    (90)  TestDeviceConformance and the implicit objective's tests
+#   4 suite    (90)  TestDeviceConformance and the implicit objective's tests (Cholesky and CG)
 #   5 bench    (150) BenchmarkIteration/ML25M (both solvers) with per-half times (MOVIEREC_GPU_TIMING=1)
 #                    and post-JIT registers and occupancy (MOVIEREC_GPU_LOG=1)
 #   6 service  (rest) movierec bench --preset ml-25m --ranks 64 --objectives explicit --backends cuda,cpu
