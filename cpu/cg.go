@@ -43,6 +43,7 @@ func saxpys(dst, src []float32, k int, idx []int32, t []float32) {
 type cgScratch struct {
 	x, r, p, q []float64 // kp each: the CG iterate, residual, direction, A·p
 	v32, q32   []float32 // k: a vector for the kernels, and their sum
+	pad        []float32 // f32.TileStride(k), zero past k: a row for DotsTile
 	t          []float32 // block (or k): per-rating dot products, then weights
 }
 
@@ -53,6 +54,7 @@ func (k *kernel) growCG(ws *workspace, kk, kp int) {
 	ws.cg = &cgScratch{
 		x: make([]float64, kp), r: make([]float64, kp), p: make([]float64, kp), q: make([]float64, kp),
 		v32: make([]float32, kk), q32: make([]float32, kk), t: make([]float32, n),
+		pad: make([]float32, f32.TileStride(kk)),
 	}
 }
 
@@ -153,12 +155,18 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 			// Short rows are solved exactly, and cheaper.
 			return k.solveWoodbury(ws, h, lo, hi, dst)
 		}
-		// The previous factors are in the previous basis.
-		clear(x)
-		for i, v := range dst {
-			if v != 0 {
-				axpyArch(float64(v), ih.q[i*kk:i*kk+kk], x)
-			}
+		// The previous factors are in the previous basis: x = dst·q, the
+		// dot products of dst with q's columns (float32, DotsTile; a
+		// warm start needs no more).
+		ps := dst
+		if ld := f32.TileStride(kk); ld != kk {
+			ps = c.pad[:ld]
+			copy(ps, dst)
+		}
+		t := c.v32[:kk]
+		f32.DotsTile(t, kk, ih.qt32, kk, ps, 1, kk)
+		for i, v := range t {
+			x[i] = float64(v)
 		}
 	} else {
 		for i, v := range dst {

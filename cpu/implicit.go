@@ -69,8 +69,8 @@ type implicitHalf struct {
 	// once per Fit by countShort.
 	short    int
 	saving   float64
-	positive []bool // per row: every weight c − w₀ > 0
-	lens     []int  // lens[n]: rows of n ratings that short counts (n < woodburyMax(k))
+	positive []bool  // per row: every weight c − w₀ > 0
+	lens     []int   // lens[n]: rows of n ratings that short counts (n < woodburyMax(k))
 	order    []int32 // the rows by length (stable), for runHalf
 
 	// rotated is set by rotate for the current half: the fixed side has
@@ -92,9 +92,11 @@ type implicitHalf struct {
 	g32  []float32
 	iota []int32
 	// q is the rotation of the current half when rotated (k×k, the
-	// eigenvectors by columns): CG turns each row's previous factors x
+	// eigenvectors by columns), and qt32 its columns as float32 rows of
+	// stride f32.TileStride(k): CG turns each row's previous factors x
 	// into the new basis as x·q before starting from them.
-	q []float64
+	q    []float64
+	qt32 []float32
 }
 
 // implicitScratch is the per-Fit scratch of fixedGram and rotate.
@@ -239,6 +241,7 @@ func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
 	sc.turns++
 	ih.rotated = true
 	ih.q = q
+	ih.qt32 = sc.mt // rotateRows left q's columns there
 	// D^(−½) = (w₀Λ + reg(n))^(−½) for every n that takes Woodbury.
 	wmax := k.woodburyMax(kk)
 	ih.dis = grow(ih.dis, wmax*kk)
@@ -295,11 +298,22 @@ func (k *kernel) buildTables(t *team, h *half, wmax int) {
 		n := ns[j]
 		dis := ih.dis[n*kk : n*kk+kk]
 		tab := ih.tabs[j*rows*kk : (j+1)*rows*kk]
-		for r := 0; r < rows; r++ {
-			f, o := h.fixed[r*kk:r*kk+kk], tab[r*kk:r*kk+kk]
-			for l, v := range f {
-				o[l] = float32(float64(v) * dis[l])
+		var d32 [512]float32
+		if kk > len(d32) {
+			for r := 0; r < rows; r++ {
+				f, o := h.fixed[r*kk:r*kk+kk], tab[r*kk:r*kk+kk]
+				for l, v := range f {
+					o[l] = float32(float64(v) * dis[l])
+				}
 			}
+			return
+		}
+		d := d32[:kk]
+		for l, v := range dis {
+			d[l] = float32(v)
+		}
+		for r := 0; r < rows; r++ {
+			scaleF32(tab[r*kk:r*kk+kk], h.fixed[r*kk:r*kk+kk], d)
 		}
 	})
 }
@@ -542,6 +556,29 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 		x[l] = float32(b[l])
 	}
 	return true
+}
+
+// scaleF32 sets o[l] = f[l]·d[l] for l < len(o); f and d are at least as
+// long. Unrolled by eight (the compiler does not vectorise): about a
+// quarter of the time of the float64 loop it replaced.
+func scaleF32(o, f, d []float32) {
+	n := len(o)
+	f, d = f[:n], d[:n]
+	l := 0
+	for ; l+8 <= n; l += 8 {
+		oo, ff, dd := o[l:l+8:l+8], f[l:l+8:l+8], d[l:l+8:l+8]
+		oo[0] = ff[0] * dd[0]
+		oo[1] = ff[1] * dd[1]
+		oo[2] = ff[2] * dd[2]
+		oo[3] = ff[3] * dd[3]
+		oo[4] = ff[4] * dd[4]
+		oo[5] = ff[5] * dd[5]
+		oo[6] = ff[6] * dd[6]
+		oo[7] = ff[7] * dd[7]
+	}
+	for ; l < n; l++ {
+		o[l] = f[l] * d[l]
+	}
 }
 
 // solveWoodburyTable is solveWoodbury on the table T = ỹ∘D^(−½) that
