@@ -229,14 +229,16 @@ func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
 		ih.diag[j] = max(v, 0)
 	}
 	rotateRows(t, h.fixed, kk, q, sc)
-	// R ← R·Q.
-	for i := 0; i < kk; i++ {
-		t := sc.tmp[i*kk : i*kk+kk]
-		clear(t)
-		for j, r := range sc.rot[i*kk : i*kk+kk] {
-			axpyArch(r, q[j*kk:j*kk+kk], t)
+	// R ← R·Q, rows of R in blocks of 16 on the workers.
+	t.parallel((kk+15)/16, func(_, c int) {
+		for i := c * 16; i < min(c*16+16, kk); i++ {
+			ti := sc.tmp[i*kk : i*kk+kk]
+			clear(ti)
+			for j, r := range sc.rot[i*kk : i*kk+kk] {
+				axpyArch(r, q[j*kk:j*kk+kk], ti)
+			}
 		}
-	}
+	})
 	copy(sc.rot, sc.tmp)
 	sc.turns++
 	ih.rotated = true
