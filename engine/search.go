@@ -16,8 +16,8 @@ type Match struct {
 	Average float64 // mean rating of the movie (0 when unrated)
 }
 
-// titleIndex finds movies by words of their titles. It is built once by New
-// and read-only after, so searches need no lock.
+// titleIndex finds movies by words of their titles. It is built with its
+// catalog (New, AddMovies) and read-only after, so searches need no lock.
 //
 // Titles are folded (foldWords) into words; every distinct word is listed
 // once, sorted, with its postings (catalog indices, ascending), so the
@@ -244,7 +244,8 @@ func (e *Engine) SearchMovies(query string, n int) ([]Match, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("%w: limit %d must be at least 1", ErrInvalidInput, n)
 	}
-	ix := e.titles
+	cat := e.cat.Load()
+	ix := cat.titles
 	sc, _ := ix.scratch.Get().(*searchScratch)
 	if sc == nil {
 		sc = &searchScratch{mark: make([]uint32, len(ix.titles))}
@@ -289,7 +290,7 @@ func (e *Engine) SearchMovies(query string, n int) ([]Match, error) {
 		sc.mark[t] = sc.gen
 		ti := &ix.titles[t]
 		c := hit{ordered: true, extra: int32(max(ti.bare-len(q), 0)), length: ti.length,
-			count: e.counts[t].Load(), id: e.movies[t].ID, ix: t}
+			count: cat.counts[t].Load(), id: cat.movies[t].ID, ix: t}
 		// The best this title could rank; the words are checked only when
 		// that would enter the list.
 		c.exact = len(q) == ti.bare || len(q) == len(ti.words)
@@ -343,8 +344,8 @@ func (e *Engine) SearchMovies(query string, n int) ([]Match, error) {
 		h[0] = h[k]
 		h = h[:k]
 		siftDown(h, 0)
-		cnt, avg := e.stats(c.ix)
-		out[k] = Match{Movie: e.movies[c.ix], Count: cnt, Average: avg}
+		cnt, avg := cat.stats(c.ix)
+		out[k] = Match{Movie: cat.movies[c.ix], Count: cnt, Average: avg}
 	}
 	sc.heap = h
 	return out, nil
