@@ -634,12 +634,14 @@ func TestImportReachesReplicas(t *testing.T) {
 	movies := "1,Toy Story (1995),Comedy\n" + `300001,"Imported Later, The (2026)",Drama` + "\n" + "300002,Imported Unrated (2026),Comedy\n"
 	ratings := "1,300001,4.5,1700000000\n900001,300001,3.5,1700000000\n900001,1,4.0,1700000000\n"
 	importData(writeDataSet(t, movies, ratings), "imported 3 ")
+	imported := time.Now()
 	for _, r := range replicas {
 		waitUntil(t, 10*time.Second, r.name+" to serve the imported movie with its ratings", func() bool {
 			var m movie
 			return getJSON(r.base+"/api/v1/movies/300001", &m) == 200 && m.RatingsCount == 2 && m.Average == 4 &&
 				m.Title == "Imported Later, The (2026)"
 		})
+		t.Logf("%s serves the imported movie %v after the import exited", r.name, time.Since(imported).Round(time.Millisecond))
 		var m movie
 		if code := getJSON(r.base+"/api/v1/movies/300002", &m); code != 200 || m.RatingsCount != 0 {
 			t.Errorf("%s: GET /api/v1/movies/300002 = %d %+v, want 200 and no ratings", r.name, code, m)
@@ -663,11 +665,13 @@ func TestImportReachesReplicas(t *testing.T) {
 
 	// An import that adds a movie and no ratings moves only the catalog.
 	importData(writeDataSet(t, movies+"300003,Imported Alone (2026),Drama\n", ratings), "nothing imported")
+	imported = time.Now()
 	for _, r := range replicas {
 		waitUntil(t, 5*time.Second, r.name+" to serve the movie imported without ratings", func() bool {
 			var m movie
 			return getJSON(r.base+"/api/v1/movies/300003", &m) == 200
 		})
+		t.Logf("%s serves the movie imported alone %v after the import exited", r.name, time.Since(imported).Round(time.Millisecond))
 	}
 	req, err := http.NewRequest(http.MethodPost, r1.base+"/api/v1/users/900002/ratings", strings.NewReader(`[{"movie_id": 300003, "rating": 5}, {"movie_id": 300002, "rating": 2}]`))
 	if err != nil {
