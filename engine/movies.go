@@ -84,9 +84,11 @@ func (c *catalog) ids() []int32 {
 //
 // New movies have no ratings until writes or the change feed bring them.
 // A model published before them has no factors for them: Predict gives
-// their average rating (or the global mean), top-N lists and Similar
-// leave them out, and fold-in solves against the movies the model has,
-// until a model trained or loaded since covers them.
+// their average rating (or the global mean), personal top-N lists and
+// Similar leave them out (the lists of users without a personal vector,
+// by rating count or average, include them), and fold-in solves against
+// the movies the model has, until a model trained or loaded since covers
+// them.
 //
 // It is safe to call concurrently with every other method: a call in
 // flight sees the catalog before or after, whole. It copies the catalog's
