@@ -31,11 +31,13 @@ func (e *Engine) Similar(ctx context.Context, movie int32, n, minRatings int) ([
 	if n < 1 {
 		return nil, fmt.Errorf("%w: count %d must be at least 1", ErrInvalidInput, n)
 	}
-	i, ok := e.movieIx[movie]
+	// The snapshot first: a catalog loaded after it covers its models.
+	s := e.current.Load()
+	c := e.cat.Load()
+	i, ok := c.ix[movie]
 	if !ok {
 		return nil, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
 	}
-	s := e.current.Load()
 	if s == nil {
 		return nil, ErrModelNotReady
 	}
@@ -55,9 +57,10 @@ func (e *Engine) Similar(ctx context.Context, movie int32, n, minRatings int) ([
 	if nx == 0 {
 		return out, nil
 	}
-	top := topN{n: n, h: make([]cand, 0, min(n, m.NumItems))}
-	for j := 0; j < m.NumItems; j++ {
-		if j == int(i) || int(e.counts[j].Load()) < minRatings {
+	items := min(m.NumItems, len(c.movies))
+	top := topN{n: n, h: make([]cand, 0, min(n, items))}
+	for j := 0; j < items; j++ {
+		if j == int(i) || int(c.counts[j].Load()) < minRatings {
 			continue
 		}
 		y := m.Item(j)
@@ -65,10 +68,10 @@ func (e *Engine) Similar(ctx context.Context, movie int32, n, minRatings int) ([
 		if ny == 0 {
 			continue
 		}
-		top.push(cand{score: float32(float64(dot64(x, y)) / (nx * ny)), id: e.movies[j].ID, ix: int32(j)})
+		top.push(cand{score: float32(float64(dot64(x, y)) / (nx * ny)), id: c.movies[j].ID, ix: int32(j)})
 	}
-	for _, c := range top.sorted() {
-		out = append(out, SimilarMovie{Movie: e.movies[c.ix], Similarity: float64(c.score)})
+	for _, b := range top.sorted() {
+		out = append(out, SimilarMovie{Movie: c.movies[b.ix], Similarity: float64(b.score)})
 	}
 	return out, nil
 }
@@ -104,22 +107,23 @@ func (e *Engine) Popular(n, minRatings int) []Prediction {
 		n   int
 		avg float64
 	}
+	c := e.cat.Load()
 	var all []entry
-	for i := range e.movies {
-		c, avg := e.stats(int32(i))
-		if c == 0 || c < minRatings {
+	for i := range c.movies {
+		n, avg := c.stats(int32(i))
+		if n == 0 || n < minRatings {
 			continue
 		}
-		all = append(all, entry{ix: int32(i), n: c, avg: avg})
+		all = append(all, entry{ix: int32(i), n: n, avg: avg})
 	}
 	slices.SortFunc(all, func(a, b entry) int {
 		if a.avg != b.avg {
 			return cmp.Compare(b.avg, a.avg)
 		}
-		return cmp.Compare(e.movies[a.ix].ID, e.movies[b.ix].ID)
+		return cmp.Compare(c.movies[a.ix].ID, c.movies[b.ix].ID)
 	})
 	for _, x := range all[:min(n, len(all))] {
-		out = append(out, Prediction{Movie: e.movies[x.ix], Score: x.avg, Count: x.n, Average: x.avg})
+		out = append(out, Prediction{Movie: c.movies[x.ix], Score: x.avg, Count: x.n, Average: x.avg})
 	}
 	return out
 }

@@ -100,17 +100,13 @@ type Engine struct {
 	log    *slog.Logger
 	solver als.Solver
 
-	movies  []Movie         // catalog, fixed after New
-	movieIx map[int32]int32 // movie id → catalog index
-	titles  *titleIndex     // title search index, fixed after New
-
-	// Per-movie statistics, updated atomically so readers need no lock.
-	counts []atomic.Int32
-	sums   []floatSum // Σ rating
+	// The catalog with the per-movie statistics (movies.go): replaced,
+	// longer, by AddMovies; readers load it once per call.
+	cat   atomic.Pointer[catalog]
+	catMu sync.Mutex // serialises AddMovies
 
 	// The movies with at least Config.MinRatings ratings, for top-N lists
 	// (eligible.go): rebuilt on demand after a count crosses that floor.
-	allIx    []int32                        // 0 … len(movies)−1, fixed after New
 	eligible atomic.Pointer[eligibleMovies] // nil until first asked
 	eligGen  atomic.Uint64                  // bumped when a count crosses the floor
 	eligMu   sync.Mutex                     // serialises rebuilds
@@ -288,14 +284,14 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	c, err := newCatalog(movies)
+	if err != nil {
+		return nil, err
+	}
 	e := &Engine{
 		cfg:      cfg,
 		log:      cfg.Logger.With(logKeyComponent, "engine"),
 		solver:   solver,
-		movies:   movies,
-		movieIx:  make(map[int32]int32, len(movies)),
-		counts:   make([]atomic.Int32, len(movies)),
-		sums:     make([]floatSum, len(movies)),
 		userIx:   make(map[int32]int32),
 		folded:   make(map[int32]folded),
 		kick:     make(chan struct{}, 1),
@@ -305,19 +301,9 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 		ahead:    make(map[userMovie]int64),
 		trained:  make(chan struct{}),
 	}
-	for i, m := range movies {
-		if _, dup := e.movieIx[m.ID]; dup {
-			return nil, fmt.Errorf("%w: movie %d listed twice", ErrInvalidInput, m.ID)
-		}
-		e.movieIx[m.ID] = int32(i)
-	}
-	if err := e.load(ratings); err != nil {
+	e.cat.Store(c)
+	if err := e.load(c, ratings); err != nil {
 		return nil, err
-	}
-	e.titles = newTitleIndex(movies)
-	e.allIx = make([]int32, len(movies))
-	for i := range e.allIx {
-		e.allIx[i] = int32(i)
 	}
 	return e, nil
 }
@@ -326,10 +312,10 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 // each movie id up once (in a table when the ids are dense, as in the
 // MovieLens and Netflix sets), each run of one user's ratings once, and
 // sorts each row by packed (movie, position) keys, so 25M ratings load in
-// seconds.
-func (e *Engine) load(ratings []Rating) error {
+// seconds. c is the engine's catalog, not yet shared.
+func (e *Engine) load(c *catalog, ratings []Rating) error {
 	contains := e.cfg.Scale.containsFunc()
-	movieIndex := e.movieIndexFunc()
+	movieIndex := c.indexFunc()
 	// Count per user to size rows exactly, after mapping ids.
 	perUser := make([]int32, 0)
 	uix := make([]int32, len(ratings))
@@ -391,24 +377,24 @@ func (e *Engine) load(ratings []Rating) error {
 		}
 		e.rows[u] = row{movies: outM, vals: outV}
 		for j, m := range outM {
-			e.counts[m].Add(1)
-			e.sums[m].Add(toSum(outV[j]))
+			c.counts[m].Add(1)
+			c.sums[m].Add(toSum(outV[j]))
 		}
 	}
 	return nil
 }
 
-// movieIndexFunc returns the catalog index of a movie id: from a table
-// when the ids are dense (the largest below 4× the catalog size plus
-// 1024), else from movieIx.
-func (e *Engine) movieIndexFunc() func(int32) (int32, bool) {
+// indexFunc returns the catalog index of a movie id: from a table when
+// the ids are dense (the largest below 4× the catalog size plus 1024),
+// else from c.ix.
+func (c *catalog) indexFunc() func(int32) (int32, bool) {
 	maxID := int32(-1)
-	for _, m := range e.movies {
+	for _, m := range c.movies {
 		maxID = max(maxID, m.ID)
 	}
-	if maxID < 0 || int64(maxID) >= 4*int64(len(e.movies))+1024 {
+	if maxID < 0 || int64(maxID) >= 4*int64(len(c.movies))+1024 {
 		return func(id int32) (int32, bool) {
-			i, ok := e.movieIx[id]
+			i, ok := c.ix[id]
 			return i, ok
 		}
 	}
@@ -416,7 +402,7 @@ func (e *Engine) movieIndexFunc() func(int32) (int32, bool) {
 	for i := range table {
 		table[i] = -1
 	}
-	for i, m := range e.movies {
+	for i, m := range c.movies {
 		if m.ID >= 0 {
 			table[m.ID] = int32(i)
 		}
@@ -459,26 +445,27 @@ func (e *Engine) Publish(s *Snapshot) error {
 }
 
 // remapLocked returns s with its rows reordered to the engine's user and
-// movie indices. Rows the model lacks are zero; ids the engine lacks are
-// dropped.
+// movie indices (the current catalog's). Rows the model lacks are zero;
+// ids the engine lacks are dropped.
 func (e *Engine) remapLocked(s *Snapshot) *Snapshot {
+	cat := e.cat.Load()
 	c := *s
-	c.Model = e.remapModelLocked(s, s.Model)
+	c.Model = e.remapModelLocked(cat, s, s.Model)
 	if s.Ranker != nil {
-		c.Ranker = e.remapModelLocked(s, s.Ranker)
+		c.Ranker = e.remapModelLocked(cat, s, s.Ranker)
 	}
 	c.rankerGram, c.quant = nil, nil
 	c.UserIDs = append([]int32(nil), e.userIDs...)
-	c.MovieIDs = e.movieIDs()
+	c.MovieIDs = cat.ids()
 	return &c
 }
 
 // remapModelLocked returns m (one of s's models) with its rows reordered
-// to the engine's indices.
-func (e *Engine) remapModelLocked(s *Snapshot, m *als.Model) *als.Model {
+// to the engine's indices, cat's for movies.
+func (e *Engine) remapModelLocked(cat *catalog, s *Snapshot, m *als.Model) *als.Model {
 	k := m.Rank
-	nm := &als.Model{Rank: k, NumUsers: len(e.userIDs), NumItems: len(e.movies), Bias: m.Bias, Mean: m.Mean,
-		UserFactors: make([]float32, len(e.userIDs)*k), ItemFactors: make([]float32, len(e.movies)*k)}
+	nm := &als.Model{Rank: k, NumUsers: len(e.userIDs), NumItems: len(cat.movies), Bias: m.Bias, Mean: m.Mean,
+		UserFactors: make([]float32, len(e.userIDs)*k), ItemFactors: make([]float32, len(cat.movies)*k)}
 	if m.Bias {
 		nm.UserBias = make([]float32, nm.NumUsers)
 		nm.ItemBias = make([]float32, nm.NumItems)
@@ -492,7 +479,7 @@ func (e *Engine) remapModelLocked(s *Snapshot, m *als.Model) *als.Model {
 		}
 	}
 	for j, id := range s.MovieIDs {
-		if i, ok := e.movieIx[id]; ok {
+		if i, ok := cat.ix[id]; ok {
 			copy(nm.Item(int(i)), m.Item(j))
 			if m.Bias {
 				nm.ItemBias[i] = m.ItemBias[j]
@@ -500,15 +487,6 @@ func (e *Engine) remapModelLocked(s *Snapshot, m *als.Model) *als.Model {
 		}
 	}
 	return nm
-}
-
-// movieIDs returns the catalog's ids in index order.
-func (e *Engine) movieIDs() []int32 {
-	ids := make([]int32, len(e.movies))
-	for i, m := range e.movies {
-		ids[i] = m.ID
-	}
-	return ids
 }
 
 // DataVersion returns the current data version (bumped by every write).
@@ -526,7 +504,7 @@ func (e *Engine) NumUsers() int {
 }
 
 // NumMovies returns the catalog size.
-func (e *Engine) NumMovies() int { return len(e.movies) }
+func (e *Engine) NumMovies() int { return len(e.cat.Load().movies) }
 
 // swapLocked publishes s and re-solves pending fold-ins against it. e.mu must
 // be held for writing.
@@ -547,10 +525,13 @@ func (e *Engine) swapLocked(s *Snapshot) {
 }
 
 // foldLocked solves user u's vector against s and records it at version v.
+// Ratings of movies added to the catalog after s's models were made
+// (AddMovies) are left out: the models know nothing of them.
 func (e *Engine) foldLocked(f *als.FoldIn, u int32, s *Snapshot, v int64) {
 	r := e.rows[u]
+	ms, vs := covered(r, s.Model.NumItems)
 	x := make([]float32, s.Model.Rank)
-	b, ok := f.Solve(x, s.Model, r.movies, r.vals, s.Params.Lambda)
+	b, ok := f.Solve(x, s.Model, ms, vs, s.Params.Lambda)
 	if !ok {
 		delete(e.folded, u)
 		return
@@ -558,11 +539,21 @@ func (e *Engine) foldLocked(f *als.FoldIn, u int32, s *Snapshot, v int64) {
 	fv := folded{model: s.Model, version: v, x: x, bias: b}
 	if s.Ranker != nil {
 		fv.rx = make([]float32, s.Ranker.Rank)
-		if !f.SolveImplicit(fv.rx, s.Ranker, s.rankerGram, r.movies, r.vals, s.RankerParams) {
+		ms, vs := covered(r, s.Ranker.NumItems)
+		if !f.SolveImplicit(fv.rx, s.Ranker, s.rankerGram, ms, vs, s.RankerParams) {
 			fv.rx = nil
 		}
 	}
 	e.folded[u] = fv
+}
+
+// covered returns r's movies and values below catalog index n, those a
+// model of n items has factors for: all of them but ratings of movies
+// added after the model (a suffix, as rows are sorted by index and
+// AddMovies appends).
+func covered(r row, n int) ([]int32, []float32) {
+	j, _ := slices.BinarySearch(r.movies, int32(n))
+	return r.movies[:j], r.vals[:j]
 }
 
 // Trained returns a channel closed at the next model swap.

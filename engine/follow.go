@@ -32,9 +32,10 @@ const modelPoll = time.Second
 // applied (AppliedVersion) is skipped, and so is a change older than a
 // write of this process to the same user and movie that was applied
 // first (a local write racing the feed never rolls back a newer one).
-// A change naming a movie missing from the catalog (added by an import
-// after this process started) is logged and skipped: restart replicas
-// after importing new movies. Calls are serialised; it is safe to call
+// A change naming a movie missing from the catalog is logged and skipped:
+// Follow adds the movies of the store's catalog first (AddMovies), so
+// this happens only to a movie the store's catalog lacks too, or with a
+// feed that cannot read the catalog. Calls are serialised; it is safe to call
 // concurrently with every other method. It returns how many changes it
 // applied, and requests a retrain when the applied version moved (which
 // does nothing on an engine that does not train).
@@ -48,6 +49,7 @@ func (e *Engine) ApplyChanges(changes []Change) int {
 
 	// Group by user, in order of first appearance; a user's changes stay
 	// oldest first.
+	cat := e.cat.Load()
 	byUser := make(map[int32][]Change)
 	var users []int32
 	last := from
@@ -57,7 +59,7 @@ func (e *Engine) ApplyChanges(changes []Change) int {
 			continue
 		}
 		last = max(last, c.Version)
-		if _, ok := e.movieIx[c.Movie]; !ok {
+		if _, ok := cat.ix[c.Movie]; !ok {
 			unknown++
 			continue
 		}
@@ -67,7 +69,7 @@ func (e *Engine) ApplyChanges(changes []Change) int {
 		byUser[c.User] = append(byUser[c.User], c)
 	}
 	if unknown > 0 {
-		e.log.Warn("changes name movies missing from the catalog; skipped (restart to load the new catalog)",
+		e.log.Warn("changes name movies missing from the catalog; skipped",
 			"changes", unknown, logKeyVersion, last)
 	}
 	n := 0
@@ -106,13 +108,14 @@ func (e *Engine) applyUserChanges(user int32, cs []Change) int {
 		deleted bool
 	}
 	last := make(map[int32]final, len(cs))
+	ix := e.cat.Load().ix
 	var v int64
 	n := 0
 	for _, c := range cs {
 		if a, ok := e.ahead[userMovie{user, c.Movie}]; ok && a >= c.Version {
 			continue // a local write of this movie, as new or newer, is applied
 		}
-		last[e.movieIx[c.Movie]] = final{val: c.Value, deleted: c.Deleted}
+		last[ix[c.Movie]] = final{val: c.Value, deleted: c.Deleted}
 		v = max(v, c.Version)
 		n++
 	}
@@ -221,11 +224,20 @@ func (e *Engine) noteFollow(err error) {
 // publishes the newest model of models (may be nil) trained with
 // Config.Params (and Config.Ranking) when its data version is newer than
 // the published one's, checked on notifications when models is a
-// ModelVersioner and every second in any case. When the store cannot be
-// reached it retries with a growing backoff (up to 2 s) and reports the
-// failure through FollowStatus; nothing is lost, since the feed is read
-// from the version applied. Run one Follow per engine; it returns nil
-// when ctx ends.
+// ModelVersioner and every second in any case.
+//
+// When feed is a CatalogReader, Follow also keeps the catalog current
+// with the store's (AddMovies): before it applies changes, reloads all
+// ratings, or publishes a model that name movies missing from the
+// catalog, and, when feed is a CatalogVersioner too, whenever the
+// store's catalog version moved (checked on every notification), so
+// movies imported without ratings can be rated here too. A failed
+// catalog read is retried like a failed feed read, with nothing applied.
+//
+// When the store cannot be reached it retries with a growing backoff (up
+// to 2 s) and reports the failure through FollowStatus; nothing is lost,
+// since the feed is read from the version applied. Run one Follow per
+// engine; it returns nil when ctx ends.
 func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource) error {
 	e.mu.Lock()
 	e.following = true
@@ -257,6 +269,9 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 	defer func() { <-watchDone }()
 
 	_, versioned := models.(ModelVersioner)
+	cr, _ := feed.(CatalogReader)
+	cv, _ := feed.(CatalogVersioner)
+	catVersion := int64(-1) // the store's catalog version last read whole; -1: none yet
 	poll := time.NewTicker(modelPoll)
 	defer poll.Stop()
 	var retry <-chan time.Time
@@ -272,9 +287,15 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 		case <-poll.C:
 			checkModels = true
 		}
-		err := e.catchUp(ctx, feed)
+		var err error
+		if cr != nil && cv != nil {
+			err = e.followCatalog(ctx, cr, cv, &catVersion)
+		}
+		if err == nil {
+			err = e.catchUp(ctx, feed, cr)
+		}
 		if err == nil && checkModels && models != nil {
-			err = e.loadLatest(ctx, models)
+			err = e.loadLatest(ctx, models, cr)
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -289,9 +310,61 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 	}
 }
 
+// followCatalog reads the store's catalog into the engine's (AddMovies)
+// when its catalog version differs from *seen, the version read last,
+// and records the new one there.
+func (e *Engine) followCatalog(ctx context.Context, cr CatalogReader, cv CatalogVersioner, seen *int64) error {
+	v, err := cv.CatalogVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read the catalog version: %w", err)
+	}
+	if v == *seen {
+		return nil
+	}
+	// The version is read before the movies: a change between them is
+	// read now and again next time, never missed.
+	if err := e.refreshCatalog(ctx, cr); err != nil {
+		return err
+	}
+	*seen = v
+	return nil
+}
+
+// refreshCatalog adds the store's movies that the catalog lacks.
+func (e *Engine) refreshCatalog(ctx context.Context, cr CatalogReader) error {
+	start := time.Now()
+	ms, err := cr.Movies(ctx)
+	if err != nil {
+		return fmt.Errorf("read the catalog: %w", err)
+	}
+	if n := e.AddMovies(ms); n > 0 {
+		e.log.Info("movies added to the catalog from the shared store", "movies", n, logKeySeconds, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// lacksMovies reports whether the catalog misses one of n movies, the
+// i-th of which is movie(i).
+func (e *Engine) lacksMovies(n int, movie func(int) int32) bool {
+	c := e.cat.Load()
+	index := func(id int32) (int32, bool) { i, ok := c.ix[id]; return i, ok }
+	if n > len(c.movies) {
+		index = c.indexFunc() // a table when the ids are dense: all ratings on a reload
+	}
+	for i := range n {
+		if _, ok := index(movie(i)); !ok {
+			return true
+		}
+	}
+	return false
+}
+
 // catchUp applies the feed's changes after AppliedVersion until there are
-// none.
-func (e *Engine) catchUp(ctx context.Context, feed ChangeFeed) error {
+// none. With cr (may be nil) it first adds the movies they name that the
+// catalog lacks, from the store's catalog: the movies of a committed
+// change are in it (ratings name catalog movies, movies are never
+// removed), so no change is skipped for want of its movie.
+func (e *Engine) catchUp(ctx context.Context, feed ChangeFeed, cr CatalogReader) error {
 	for {
 		cs, err := feed.Changes(ctx, e.AppliedVersion(), changesBatch)
 		if errors.Is(err, ErrResync) {
@@ -305,6 +378,11 @@ func (e *Engine) catchUp(ctx context.Context, feed ChangeFeed) error {
 			if err != nil {
 				return fmt.Errorf("reload all ratings: %w", err)
 			}
+			if cr != nil && e.lacksMovies(len(rs), func(i int) int32 { return rs[i].Movie }) {
+				if err := e.refreshCatalog(ctx, cr); err != nil {
+					return fmt.Errorf("reload all ratings: %w", err)
+				}
+			}
 			e.Reload(rs, v)
 			e.log.Info("ratings reloaded", "ratings", len(rs), logKeyVersion, v, logKeySeconds, time.Since(start).Seconds())
 			continue
@@ -315,14 +393,21 @@ func (e *Engine) catchUp(ctx context.Context, feed ChangeFeed) error {
 		if len(cs) == 0 {
 			return nil
 		}
+		if cr != nil && e.lacksMovies(len(cs), func(i int) int32 { return cs[i].Movie }) {
+			if err := e.refreshCatalog(ctx, cr); err != nil {
+				return fmt.Errorf("apply changes after version %d: %w", e.AppliedVersion(), err)
+			}
+		}
 		e.ApplyChanges(cs)
 	}
 }
 
 // loadLatest publishes the newest stored model when it is newer than the
 // published one (and, with a ranking model, when the ranking model of the
-// same data version is stored too).
-func (e *Engine) loadLatest(ctx context.Context, models ModelSource) error {
+// same data version is stored too). With cr (may be nil) it first adds
+// the movies the model has factors for that the catalog lacks (a trainer
+// that saw an import this process has not caught up with yet).
+func (e *Engine) loadLatest(ctx context.Context, models ModelSource, cr CatalogReader) error {
 	var cur int64 = -1
 	if s := e.Snapshot(); s != nil {
 		cur = s.DataVersion
@@ -356,6 +441,11 @@ func (e *Engine) loadLatest(ctx context.Context, models ModelSource) error {
 		}
 		snap.Ranker, snap.RankerParams, snap.RankerSeconds, snap.RankerError = rs.Model, e.cfg.Ranking, rs.TrainSeconds, rs.TrainRMSE
 	}
+	if cr != nil && e.lacksMovies(len(snap.MovieIDs), func(i int) int32 { return snap.MovieIDs[i] }) {
+		if err := e.refreshCatalog(ctx, cr); err != nil {
+			return fmt.Errorf("publish the model of data version %d: %w", snap.DataVersion, err)
+		}
+	}
 	if err := e.Publish(snap); err != nil {
 		return fmt.Errorf("publish the model of data version %d: %w", snap.DataVersion, err)
 	}
@@ -375,7 +465,8 @@ type RatingsReader interface {
 // ErrResync), and refolds the users whose ratings changed. Users keep
 // their indices, so the published model stays valid; users missing from
 // ratings are left without any. Ratings of movies missing from the
-// catalog are logged and skipped. Local writes applied ahead of the feed
+// catalog are logged and skipped (Follow adds the store's movies first,
+// see catchUp). Local writes applied ahead of the feed
 // are forgotten, so the feed applies them again after version. It is
 // safe to call concurrently with every other method; writes wait for it.
 func (e *Engine) Reload(ratings []Rating, version int64) {
@@ -393,8 +484,9 @@ func (e *Engine) Reload(ratings []Rating, version int64) {
 	// winning.
 	byUser := make(map[int32][]pending)
 	unknown := 0
+	movieIndex := e.cat.Load().indexFunc() // indices hold in every later catalog
 	for _, r := range ratings {
-		ix, ok := e.movieIx[r.Movie]
+		ix, ok := movieIndex(r.Movie)
 		if !ok {
 			unknown++
 			continue
@@ -402,10 +494,14 @@ func (e *Engine) Reload(ratings []Rating, version int64) {
 		byUser[r.User] = append(byUser[r.User], pending{ix: ix, val: r.Value})
 	}
 	if unknown > 0 {
-		e.log.Warn("stored ratings name movies missing from the catalog; skipped (restart to load the new catalog)", "ratings", unknown)
+		e.log.Warn("stored ratings name movies missing from the catalog; skipped", "ratings", unknown)
 	}
-	counts := make([]int32, len(e.movies))
-	sums := make([]float64, len(e.movies))
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cat := e.cat.Load() // current while e.mu is held
+	counts := make([]int32, len(cat.movies))
+	sums := make([]float64, len(cat.movies))
 	newRow := func(ps []pending) row {
 		slices.SortStableFunc(ps, func(a, b pending) int { return cmp.Compare(a.ix, b.ix) })
 		r := row{movies: make([]int32, 0, len(ps)), vals: make([]float32, 0, len(ps))}
@@ -421,8 +517,6 @@ func (e *Engine) Reload(ratings []Rating, version int64) {
 		return r
 	}
 
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var changed []int32
 	for u, id := range e.userIDs {
 		n := newRow(byUser[id])
@@ -437,9 +531,9 @@ func (e *Engine) Reload(ratings []Rating, version int64) {
 		e.rows[u] = newRow(ps)
 		changed = append(changed, u)
 	}
-	for i := range e.movies {
-		e.counts[i].Store(counts[i])
-		e.sums[i].Store(sums[i])
+	for i := range cat.movies {
+		cat.counts[i].Store(counts[i])
+		cat.sums[i].Store(sums[i])
 	}
 	e.eligGen.Add(1) // every count may have moved
 	clear(e.ahead)

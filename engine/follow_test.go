@@ -29,7 +29,9 @@ type sharedStore struct {
 	holder  *fakeLease
 	down    bool
 	watch   []chan struct{}
-	pruned  int64 // Changes after a version below this answer ErrResync
+	pruned  int64          // Changes after a version below this answer ErrResync
+	movies  []engine.Movie // the catalog (Movies); nil in tests that never extend it
+	catalog int64          // the catalog version, bumped by importMovies
 }
 
 func newSharedStore() *sharedStore { return &sharedStore{rows: make(map[[2]int32]float32)} }
@@ -143,6 +145,45 @@ func (s *sharedStore) Ratings(context.Context) ([]engine.Rating, int64, error) {
 		out = append(out, engine.Rating{User: k[0], Movie: k[1], Value: v})
 	}
 	return out, s.version, nil
+}
+
+// importMovies adds movies to the catalog, as an import of a data set
+// that extends it does, and commits ratings (which may name them) as one
+// logged transaction when there are any; it returns that transaction's
+// version (0 without ratings).
+func (s *sharedStore) importMovies(movies []engine.Movie, rs []engine.Rating) int64 {
+	s.mu.Lock()
+	s.movies = append(s.movies, movies...)
+	s.catalog++
+	var v int64
+	if len(rs) > 0 {
+		cs := make([]engine.Change, len(rs))
+		for j, r := range rs {
+			cs[j] = engine.Change{Rating: r}
+		}
+		v = s.commitLocked(cs)
+	}
+	s.mu.Unlock()
+	s.notify()
+	return v
+}
+
+func (s *sharedStore) Movies(context.Context) ([]engine.Movie, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return nil, engine.ErrStoreUnavailable
+	}
+	return slices.Clone(s.movies), nil
+}
+
+func (s *sharedStore) CatalogVersion(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return 0, engine.ErrStoreUnavailable
+	}
+	return s.catalog, nil
 }
 
 func (s *sharedStore) Watch(ctx context.Context, notify func()) error {

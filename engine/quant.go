@@ -260,28 +260,28 @@ func quantizeUser(uq *userQuant, x []float32, k, st int) bool {
 // over them would keep, and a few more (see the derivation above): the
 // list comes out the same. x is the user's vector in p.model, base the
 // user's part of the bias term (Mean + user bias; 0 without biases);
-// rated, minR and genre are as for topScored. It reports false, having
+// c, rated, minR and genre are as for topScored. It reports false, having
 // offered nothing, when the error bound does not cover x or base; the
 // caller then scores every candidate exactly. It allocates nothing once
 // sc has grown.
-func (e *Engine) topQuant(top *topN, sc *scratch, p *quantRows, x []float32, base float32, rated []int32, minR int, genre string) bool {
+func (e *Engine) topQuant(top *topN, sc *scratch, c *catalog, p *quantRows, x []float32, base float32, rated []int32, minR int, genre string) bool {
 	m := p.model
 	k, st := m.Rank, p.stride
 	if !p.exact || nonFinite(base) || !quantizeUser(&sc.uq, x, k, st) {
 		return false
 	}
-	e.siftQuant(top, sc, p, x, base, rated, minR, genre)
+	e.siftQuant(top, sc, c, p, x, base, rated, minR, genre)
 	return true
 }
 
 // siftQuant is topQuant once sc.uq holds the user vector quantised.
-func (e *Engine) siftQuant(top *topN, sc *scratch, p *quantRows, x []float32, base float32, rated []int32, minR int, genre string) {
+func (e *Engine) siftQuant(top *topN, sc *scratch, c *catalog, p *quantRows, x []float32, base float32, rated []int32, minR int, genre string) {
 	m := p.model
 	k, st := m.Rank, p.stride
 	if cap(sc.part) < quantBlock {
 		sc.part = make([]float32, quantBlock)
 	}
-	f := sifter{e: e, p: p, rated: rated, minR: minR, genre: genre, n: top.n,
+	f := sifter{c: c, p: p, rated: rated, minR: minR, genre: genre, n: top.n,
 		lows: sc.lows[:0], kept: sc.kept[:0], thr: float32(math.Inf(-1)),
 		tau: sc.uq.tau, w: sc.uq.W}
 	tau, w := f.tau, f.w
@@ -310,9 +310,9 @@ func (e *Engine) siftQuant(top *topN, sc *scratch, p *quantRows, x []float32, ba
 	}
 	// Score again, exactly, those whose upper bound reaches the final T.
 	gix := sc.gix[:0]
-	for _, c := range f.kept {
-		if c.up >= f.thr {
-			gix = append(gix, p.ix[c.pos])
+	for _, k := range f.kept {
+		if k.up >= f.thr {
+			gix = append(gix, p.ix[k.pos])
 		}
 	}
 	if cap(sc.gsc) < len(gix) {
@@ -326,7 +326,7 @@ func (e *Engine) siftQuant(top *topN, sc *scratch, p *quantRows, x []float32, ba
 			s += base + m.ItemBias[i]
 		}
 		if !top.below(s) {
-			top.push(cand{score: s, id: e.movies[i].ID, ix: i})
+			top.push(cand{score: s, id: c.movies[i].ID, ix: i})
 		}
 	}
 	sc.lows, sc.kept, sc.gix = f.lows, f.kept, gix
@@ -345,7 +345,7 @@ func downBound(t, s, tau, w float32) float32 { return float32(float32(t*tau) - f
 // largest so far, a min-heap whose root is the threshold T once it holds
 // N) and the candidates kept for an exact score.
 type sifter struct {
-	e     *Engine
+	c     *catalog
 	p     *quantRows
 	rated []int32 // the user's rated movies not yet passed
 	minR  int
@@ -371,8 +371,8 @@ func (f *sifter) offer(pos int, t, up, bp float32) {
 	if len(f.rated) > 0 && f.rated[0] == i {
 		return
 	}
-	e := f.e
-	if int(e.counts[i].Load()) < f.minR || f.genre != "" && !hasGenre(e.movies[i].Genres, f.genre) {
+	c := f.c
+	if int(c.counts[i].Load()) < f.minR || f.genre != "" && !hasGenre(c.movies[i].Genres, f.genre) {
 		return
 	}
 	down := downBound(t, f.p.scale[pos], f.tau, f.w)

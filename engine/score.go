@@ -21,7 +21,9 @@ const scoreBlock = 512
 // f32.DotsIdx: a row's score does not depend on the path), and a score
 // below the heap's worst is dropped at once. It allocates nothing once sc
 // has grown.
-func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, qi *quantItems, x []float32, userBias float32, rated []int32, minR int, genre string) {
+//
+// c is the catalog the call reads (userState.cat: it covers m).
+func (e *Engine) topScored(top *topN, sc *scratch, c *catalog, m *als.Model, qi *quantItems, x []float32, userBias float32, rated []int32, minR int, genre string) {
 	if cap(sc.part) < scoreBlock {
 		sc.part = make([]float32, scoreBlock)
 	}
@@ -29,11 +31,11 @@ func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, qi *quantItems,
 	if m.Bias {
 		base = m.Mean + userBias
 	}
-	ix := e.allIx[:min(m.NumItems, len(e.movies))]
+	ix := c.all[:min(m.NumItems, len(c.movies))]
 	gathered := false
-	if el := e.eligibleFor(minR); el != nil {
+	if el := e.eligibleFor(c, minR); el != nil {
 		p := e.quantFor(m, qi, el)
-		if e.topQuant(top, sc, p, x, base, rated, minR, genre) {
+		if e.topQuant(top, sc, c, p, x, base, rated, minR, genre) {
 			return
 		}
 		ix, gathered = p.ix, true
@@ -58,10 +60,10 @@ func (e *Engine) topScored(top *topN, sc *scratch, m *als.Model, qi *quantItems,
 			if m.Bias {
 				s += base + m.ItemBias[i]
 			}
-			if top.below(s) || int(e.counts[i].Load()) < minR || genre != "" && !hasGenre(e.movies[i].Genres, genre) {
+			if top.below(s) || int(c.counts[i].Load()) < minR || genre != "" && !hasGenre(c.movies[i].Genres, genre) {
 				continue
 			}
-			top.push(cand{score: s, id: e.movies[i].ID, ix: i})
+			top.push(cand{score: s, id: c.movies[i].ID, ix: i})
 		}
 	}
 }

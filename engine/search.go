@@ -16,8 +16,8 @@ type Match struct {
 	Average float64 // mean rating of the movie (0 when unrated)
 }
 
-// titleIndex finds movies by words of their titles. It is built once by New
-// and read-only after, so searches need no lock.
+// titleIndex finds movies by words of their titles. It is built with its
+// catalog (New, AddMovies) and read-only after, so searches need no lock.
 //
 // Titles are folded (foldWords) into words; every distinct word is listed
 // once, sorted, with its postings (catalog indices, ascending), so the
@@ -47,14 +47,25 @@ var articles = []string{"a", "an", "the", "das", "de", "den", "der", "det", "die
 
 // newTitleIndex indexes the titles of movies.
 func newTitleIndex(movies []Movie) *titleIndex {
-	ix := &titleIndex{titles: make([]titleInfo, len(movies))}
+	return (&titleIndex{}).with(movies)
+}
+
+// with returns an index of ix's titles followed by those of movies, whose
+// catalog indices follow ix's (AddMovies appends them). ix is left as it
+// is and shares its titles, which are immutable, with the result, so only
+// the new titles are folded: adding a few movies to a catalog of 60,000
+// costs a merge of the word lists, not a new index.
+func (ix *titleIndex) with(movies []Movie) *titleIndex {
+	base := int32(len(ix.titles))
+	nx := &titleIndex{titles: make([]titleInfo, len(ix.titles)+len(movies))}
+	copy(nx.titles, ix.titles)
 	type occ struct {
 		word  string
 		movie int32
 	}
 	var occs []occ
 	for i, m := range movies {
-		t := &ix.titles[i]
+		t := &nx.titles[int(base)+i]
 		t.length = int32(len(m.Title))
 		body, year := splitYear(m.Title)
 		t.words = foldWords(nil, body)
@@ -71,7 +82,7 @@ func newTitleIndex(movies []Movie) *titleIndex {
 			}
 		}
 		for _, w := range t.words {
-			occs = append(occs, occ{w, int32(i)})
+			occs = append(occs, occ{w, base + int32(i)})
 		}
 	}
 	slices.SortFunc(occs, func(a, b occ) int {
@@ -80,18 +91,35 @@ func newTitleIndex(movies []Movie) *titleIndex {
 		}
 		return int(a.movie - b.movie)
 	})
-	for k, o := range occs {
-		if k > 0 && o == occs[k-1] {
-			continue // a word twice in one title
+	// Merge ix's words with the new ones. A word's new postings go after
+	// its old ones: every new index is above every old one, so they stay
+	// ascending.
+	nx.words = make([]string, 0, len(ix.words)+len(occs))
+	nx.start = make([]int32, 0, len(ix.words)+len(occs)+1)
+	nx.post = make([]int32, 0, len(ix.post)+len(occs))
+	w, k := 0, 0
+	for w < len(ix.words) || k < len(occs) {
+		word := ""
+		if k == len(occs) || w < len(ix.words) && ix.words[w] <= occs[k].word {
+			word = ix.words[w]
+		} else {
+			word = occs[k].word
 		}
-		if len(ix.words) == 0 || ix.words[len(ix.words)-1] != o.word {
-			ix.words = append(ix.words, o.word)
-			ix.start = append(ix.start, int32(len(ix.post)))
+		nx.words = append(nx.words, word)
+		nx.start = append(nx.start, int32(len(nx.post)))
+		if w < len(ix.words) && ix.words[w] == word {
+			nx.post = append(nx.post, ix.post[ix.start[w]:ix.start[w+1]]...)
+			w++
 		}
-		ix.post = append(ix.post, o.movie)
+		for ; k < len(occs) && occs[k].word == word; k++ {
+			if k > 0 && occs[k] == occs[k-1] {
+				continue // a word twice in one title
+			}
+			nx.post = append(nx.post, occs[k].movie)
+		}
 	}
-	ix.start = append(ix.start, int32(len(ix.post)))
-	return ix
+	nx.start = append(nx.start, int32(len(nx.post)))
+	return nx
 }
 
 // splitYear splits a MovieLens title into its body and a trailing
@@ -244,7 +272,8 @@ func (e *Engine) SearchMovies(query string, n int) ([]Match, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("%w: limit %d must be at least 1", ErrInvalidInput, n)
 	}
-	ix := e.titles
+	cat := e.cat.Load()
+	ix := cat.titles
 	sc, _ := ix.scratch.Get().(*searchScratch)
 	if sc == nil {
 		sc = &searchScratch{mark: make([]uint32, len(ix.titles))}
@@ -289,7 +318,7 @@ func (e *Engine) SearchMovies(query string, n int) ([]Match, error) {
 		sc.mark[t] = sc.gen
 		ti := &ix.titles[t]
 		c := hit{ordered: true, extra: int32(max(ti.bare-len(q), 0)), length: ti.length,
-			count: e.counts[t].Load(), id: e.movies[t].ID, ix: t}
+			count: cat.counts[t].Load(), id: cat.movies[t].ID, ix: t}
 		// The best this title could rank; the words are checked only when
 		// that would enter the list.
 		c.exact = len(q) == ti.bare || len(q) == len(ti.words)
@@ -343,8 +372,8 @@ func (e *Engine) SearchMovies(query string, n int) ([]Match, error) {
 		h[0] = h[k]
 		h = h[:k]
 		siftDown(h, 0)
-		cnt, avg := e.stats(c.ix)
-		out[k] = Match{Movie: e.movies[c.ix], Count: cnt, Average: avg}
+		cnt, avg := cat.stats(c.ix)
+		out[k] = Match{Movie: cat.movies[c.ix], Count: cnt, Average: avg}
 	}
 	sc.heap = h
 	return out, nil

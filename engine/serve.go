@@ -39,25 +39,20 @@ type RatingInput struct {
 // MovieStats returns the catalog entry of movie id with its rating count and
 // average. The error wraps ErrUnknownMovie.
 func (e *Engine) MovieStats(id int32) (Movie, int, float64, error) {
-	i, ok := e.movieIx[id]
+	c := e.cat.Load()
+	i, ok := c.ix[id]
 	if !ok {
 		return Movie{}, 0, 0, fmt.Errorf("%w %d", ErrUnknownMovie, id)
 	}
-	n, avg := e.stats(i)
-	return e.movies[i], n, avg, nil
-}
-
-func (e *Engine) stats(i int32) (int, float64) {
-	n := int(e.counts[i].Load())
-	if n == 0 {
-		return 0, 0
-	}
-	return n, e.sums[i].Load() / float64(n)
+	n, avg := c.stats(i)
+	return c.movies[i], n, avg, nil
 }
 
 // userState is what serving needs of one user, read under one lock so that
-// the fold-in and the snapshot belong together.
+// the fold-in, the snapshot and the catalog belong together: the catalog
+// covers the snapshot's models and the user's rated movies.
 type userState struct {
+	cat   *catalog
 	snap  *Snapshot
 	rated []int32 // catalog indices, ascending; immutable
 	x     []float32
@@ -70,7 +65,7 @@ type userState struct {
 func (e *Engine) user(id int32) userState {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	st := userState{snap: e.current.Load()}
+	st := userState{cat: e.cat.Load(), snap: e.current.Load()}
 	u, ok := e.userIx[id]
 	if !ok {
 		return st
@@ -122,16 +117,17 @@ func (e *Engine) clamp(v float64) float64 { return e.cfg.Scale.Clamp(v) }
 // personal vector (no ratings) get the movie's average, or the global mean
 // for an unrated movie. Errors wrap ErrUnknownMovie or ErrModelNotReady.
 func (e *Engine) Predict(ctx context.Context, user, movie int32) (Prediction, error) {
-	i, ok := e.movieIx[movie]
+	st := e.user(user)
+	c := st.cat
+	i, ok := c.ix[movie]
 	if !ok {
 		return Prediction{}, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
 	}
-	st := e.user(user)
 	if st.snap == nil {
 		return Prediction{}, ErrModelNotReady
 	}
-	n, avg := e.stats(i)
-	return Prediction{Movie: e.movies[i], Score: e.clamp(e.predicted(&st, i, n, avg)), Count: n, Average: avg}, nil
+	n, avg := c.stats(i)
+	return Prediction{Movie: c.movies[i], Score: e.clamp(e.predicted(&st, i, n, avg)), Count: n, Average: avg}, nil
 }
 
 // Top returns the user's n best movies with the engine's default
@@ -154,13 +150,17 @@ type scratch struct {
 	gsc  []float32
 }
 
-// getScratch returns a scratch buffer sized for the catalog; put it back
-// into e.scratch when done.
-func (e *Engine) getScratch() *scratch {
-	if sc, ok := e.scratch.Get().(*scratch); ok {
-		return sc
+// getScratch returns a scratch buffer whose scores hold n movies (the
+// catalog's); put it back into e.scratch when done.
+func (e *Engine) getScratch(n int) *scratch {
+	sc, ok := e.scratch.Get().(*scratch)
+	if !ok {
+		sc = &scratch{}
 	}
-	return &scratch{scores: make([]float32, len(e.movies))}
+	if cap(sc.scores) < n {
+		sc.scores = make([]float32, n) // the catalog grew (AddMovies)
+	}
+	return sc
 }
 
 // Recommend returns up to q.N movies, best first, that the user has not
@@ -192,25 +192,26 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 	if implicit {
 		m, x, has = st.snap.Ranker, st.rx, st.rhas
 	}
-	sc := e.getScratch()
+	c := st.cat
+	sc := e.getScratch(len(c.movies))
 	defer e.scratch.Put(sc)
 
 	genre := strings.TrimSpace(q.Genre)
 	top := topN{n: q.N, h: sc.heap[:0]}
 	if has {
 		// x·y for the candidates only, on the SIMD kernel (score.go).
-		e.topScored(&top, sc, m, st.snap.quant, x, st.bias, st.rated, minR, genre)
+		e.topScored(&top, sc, c, m, st.snap.quant, x, st.bias, st.rated, minR, genre)
 	} else {
-		scores := sc.scores[:len(e.movies)]
+		scores := sc.scores[:len(c.movies)]
 		if implicit {
 			// No personal vector: the most rated movies first, which
 			// beat the best-rated ones as a list for everyone (see eval).
 			for i := range scores {
-				scores[i] = float32(e.counts[i].Load())
+				scores[i] = float32(c.counts[i].Load())
 			}
 		} else {
 			for i := range scores {
-				_, avg := e.stats(int32(i))
+				_, avg := c.stats(int32(i))
 				scores[i] = float32(avg)
 			}
 		}
@@ -222,22 +223,22 @@ func (e *Engine) Recommend(ctx context.Context, q Query) ([]Prediction, error) {
 			if len(rated) > 0 && rated[0] == int32(i) {
 				continue
 			}
-			if int(e.counts[i].Load()) < minR {
+			if int(c.counts[i].Load()) < minR {
 				continue
 			}
-			if genre != "" && !hasGenre(e.movies[i].Genres, genre) {
+			if genre != "" && !hasGenre(c.movies[i].Genres, genre) {
 				continue
 			}
-			top.push(cand{score: scores[i], id: e.movies[i].ID, ix: int32(i)})
+			top.push(cand{score: scores[i], id: c.movies[i].ID, ix: int32(i)})
 		}
 	}
 	best := top.sorted()
 	sc.heap = best
 	out := make([]Prediction, len(best))
-	for j, c := range best {
-		n, avg := e.stats(c.ix)
-		out[j] = Prediction{Movie: e.movies[c.ix], Score: e.clamp(e.predicted(&st, c.ix, n, avg)),
-			Rank: float64(c.score), Count: n, Average: avg}
+	for j, b := range best {
+		n, avg := c.stats(b.ix)
+		out[j] = Prediction{Movie: c.movies[b.ix], Score: e.clamp(e.predicted(&st, b.ix, n, avg)),
+			Rank: float64(b.score), Count: n, Average: avg}
 	}
 	return out, nil
 }
@@ -266,8 +267,9 @@ func (e *Engine) UserRatings(ctx context.Context, user int32) ([]Rating, error) 
 		return out, nil
 	}
 	r := e.rows[u]
+	c := e.cat.Load()
 	for j, m := range r.movies {
-		out = append(out, Rating{User: user, Movie: e.movies[m].ID, Value: r.vals[j]})
+		out = append(out, Rating{User: user, Movie: c.movies[m].ID, Value: r.vals[j]})
 	}
 	slices.SortFunc(out, func(a, b Rating) int { return int(a.Movie) - int(b.Movie) })
 	return out, nil

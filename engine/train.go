@@ -29,7 +29,7 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	e.running.Store(true)
 	defer e.running.Store(false)
 
-	r, version, userIDs := e.snapshotRatings()
+	r, version, userIDs, movieIDs := e.snapshotRatings()
 	p := e.cfg.Params
 	log := e.log.With(logKeyVersion, version)
 	log.Info("training started", "users", r.NumUsers, "movies", r.NumItems, "ratings", r.NNZ(),
@@ -43,7 +43,7 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 	ratingSnapshot := func() *Snapshot {
 		return &Snapshot{Model: m, Params: p, DataVersion: version, Backend: e.backend(), Device: e.device(),
 			TrainedAt: e.cfg.Now(), TrainSeconds: secs, TrainRMSE: rmse, Ratings: r.NNZ(),
-			UserIDs: userIDs, MovieIDs: e.movieIDs()}
+			UserIDs: userIDs, MovieIDs: movieIDs}
 	}
 	var ranker *als.Model
 	var rankerSecs, rankerErr float64
@@ -174,11 +174,15 @@ func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p al
 
 // snapshotRatings copies the rows' headers under the read lock and builds
 // the CSR outside it. Rows are copy-on-write, so the copy stays consistent.
-func (e *Engine) snapshotRatings() (*als.Ratings, int64, []int32) {
+// It returns the CSR, its data version, and the ids of its rows (users)
+// and columns (the movies of the catalog as it was: a model trained on it
+// has no factors for movies added since).
+func (e *Engine) snapshotRatings() (*als.Ratings, int64, []int32, []int32) {
 	e.mu.RLock()
 	rows := append([]row(nil), e.rows...)
 	userIDs := append([]int32(nil), e.userIDs...)
 	version := e.trainVersionLocked()
+	c := e.cat.Load()
 	e.mu.RUnlock()
 
 	ptr := make([]int64, len(rows)+1)
@@ -191,7 +195,7 @@ func (e *Engine) snapshotRatings() (*als.Ratings, int64, []int32) {
 		copy(idx[ptr[u]:], r.movies)
 		copy(val[ptr[u]:], r.vals)
 	}
-	return als.NewRatingsCSR(len(rows), len(e.movies), ptr, idx, val), version, userIDs
+	return als.NewRatingsCSR(len(rows), len(c.movies), ptr, idx, val), version, userIDs, c.ids()
 }
 
 // RequestRetrain asks the Run loop for a retrain. Requests made while one is

@@ -25,8 +25,9 @@ func (e *Engine) AddRatings(ctx context.Context, user int32, in []RatingInput) (
 	now := e.cfg.Now().Unix()
 	rs := make([]Rating, len(in))
 	seen := make(map[int32]int, len(in))
+	cat := e.cat.Load()
 	for j, r := range in {
-		if _, ok := e.movieIx[r.Movie]; !ok {
+		if _, ok := cat.ix[r.Movie]; !ok {
 			return nil, fmt.Errorf("rating %d: %w %d", j+1, ErrUnknownMovie, r.Movie)
 		}
 		v, ok := e.cfg.Scale.Snap(r.Value)
@@ -70,11 +71,13 @@ type pending struct {
 	val float32
 }
 
-// pendings returns rs as catalog indices and values, sorted by index.
+// pendings returns rs (of movies in the catalog) as catalog indices and
+// values, sorted by index.
 func (e *Engine) pendings(rs []Rating) []pending {
+	ix := e.cat.Load().ix
 	add := make([]pending, len(rs))
 	for j, r := range rs {
-		add[j].ix, add[j].val = e.movieIx[r.Movie], r.Value
+		add[j].ix, add[j].val = ix[r.Movie], r.Value
 	}
 	slices.SortFunc(add, func(a, b pending) int { return int(a.ix) - int(b.ix) })
 	return add
@@ -129,6 +132,7 @@ func (e *Engine) userIndexLocked(user int32) int32 {
 // recording data version v. sets and dels are sorted by catalog index and
 // disjoint. e.mu must be held for writing.
 func (e *Engine) mergeLocked(u int32, sets []pending, dels []int32, v int64) {
+	c := e.cat.Load() // current while e.mu is held: its counts are the live ones
 	old := e.rows[u]
 	n := row{movies: make([]int32, 0, len(old.movies)+len(sets)), vals: make([]float32, 0, len(old.movies)+len(sets))}
 	i, j, d := 0, 0, 0
@@ -140,8 +144,8 @@ func (e *Engine) mergeLocked(u int32, sets []pending, dels []int32, v int64) {
 				d++
 			}
 			if d < len(dels) && dels[d] == m {
-				e.addCount(m, -1)
-				e.sums[m].Add(-toSum(old.vals[i]))
+				e.addCount(c, m, -1)
+				c.sums[m].Add(-toSum(old.vals[i]))
 			} else {
 				n.movies = append(n.movies, m)
 				n.vals = append(n.vals, old.vals[i])
@@ -150,13 +154,13 @@ func (e *Engine) mergeLocked(u int32, sets []pending, dels []int32, v int64) {
 		case i == len(old.movies) || sets[j].ix < old.movies[i]:
 			n.movies = append(n.movies, sets[j].ix)
 			n.vals = append(n.vals, sets[j].val)
-			e.addCount(sets[j].ix, 1)
-			e.sums[sets[j].ix].Add(toSum(sets[j].val))
+			e.addCount(c, sets[j].ix, 1)
+			c.sums[sets[j].ix].Add(toSum(sets[j].val))
 			j++
 		default: // same movie: the new rating replaces the old
 			n.movies = append(n.movies, sets[j].ix)
 			n.vals = append(n.vals, sets[j].val)
-			e.sums[sets[j].ix].Add(toSum(sets[j].val) - toSum(old.vals[i]))
+			c.sums[sets[j].ix].Add(toSum(sets[j].val) - toSum(old.vals[i]))
 			i++
 			j++
 		}
@@ -184,7 +188,7 @@ func (e *Engine) DeleteRating(ctx context.Context, user, movie int32) (Rating, e
 	if user < 0 {
 		return Rating{}, fmt.Errorf("%w: user id %d must not be negative", ErrInvalidInput, user)
 	}
-	i, ok := e.movieIx[movie]
+	i, ok := e.cat.Load().ix[movie]
 	if !ok {
 		return Rating{}, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
 	}
@@ -259,7 +263,7 @@ func (e *Engine) deleteVersioned(user, i int32, v int64) {
 	if v <= e.applied {
 		return
 	}
-	e.ahead[userMovie{user, e.movies[i].ID}] = v
+	e.ahead[userMovie{user, e.cat.Load().movies[i].ID}] = v
 	e.version = max(e.version, v)
 	if u, ok := e.userIx[user]; ok {
 		e.mergeLocked(u, nil, []int32{i}, v)

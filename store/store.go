@@ -49,6 +49,11 @@ type DB interface {
 	ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error)
 	// DataVersion returns the current data version.
 	DataVersion(ctx context.Context) (int64, error)
+	// CatalogVersion returns the catalog's version: it grows with every
+	// Import that adds movies, in that import's transaction, and moves
+	// for nothing else (engine.CatalogVersioner: a replica that sees it
+	// move reads Movies again).
+	CatalogVersion(ctx context.Context) (int64, error)
 	// Scale returns the rating scale recorded by the first import.
 	Scale(ctx context.Context) (engine.Scale, error)
 	// Empty reports whether the catalog is empty (a fresh database).
@@ -57,7 +62,8 @@ type DB interface {
 	// movies and (user, movie) pairs already present are kept as they are.
 	// It records scale when the catalog was empty, returns how many
 	// ratings were added, and bumps the data version when that is
-	// non-zero. Every rating must name a movie of movies or of the stored
+	// non-zero, and the catalog version when it added movies. Every
+	// rating must name a movie of movies or of the stored
 	// catalog (an error wrapping engine.ErrUnknownMovie otherwise, and
 	// nothing is imported). progress (may be nil) is called about once a
 	// second and at the end.

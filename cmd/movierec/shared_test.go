@@ -577,3 +577,152 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("a POST answered 503 was stored: %v", rs)
 	}
 }
+
+// writeDataSet writes a MovieLens data set (movies.csv, ratings.csv) into
+// a new directory and returns it.
+func writeDataSet(t *testing.T, movies, ratings string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"movies.csv":  "movieId,title,genres\n" + movies,
+		"ratings.csv": "userId,movieId,rating,timestamp\n" + ratings,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// getJSON GETs url into v and returns the status (0 when the body is
+// not v's JSON).
+func getJSON(url string, v any) int {
+	code, body := httpGet(url)
+	if json.Unmarshal([]byte(body), v) != nil {
+		return 0
+	}
+	return code
+}
+
+// TestImportReachesReplicas: movies imported while replicas run reach
+// them without a restart: with their ratings (the import's changes), a
+// movie imported without ratings (the catalog version), writes naming
+// them on any replica, and models trained after the import.
+func TestImportReachesReplicas(t *testing.T) {
+	url, _, bin := sharedDB(t)
+	r0 := startRole(t, "r0", bin, true, "serve", "--db", url, "--addr", "127.0.0.1:0") // trains
+	r1 := startRole(t, "r1", bin, true, "serve", "--db", url, "--addr", "127.0.0.1:0", "--train=false")
+	replicas := []*role{r0, r1}
+	waitUntil(t, 60*time.Second, "r1 to serve r0's first model", func() bool {
+		v := modelVersion(r0)
+		return v > 0 && modelVersion(r1) == v
+	})
+
+	type movie struct {
+		Title        string  `json:"title"`
+		RatingsCount int     `json:"ratings_count"`
+		Average      float64 `json:"average_rating"`
+	}
+	importData := func(dir string, want string) {
+		t.Helper()
+		out, err := exec.Command(bin, "import", "--db", url, "--data", dir).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("movierec import --data %s: %v\n%s\nwant %q", dir, err, out, want)
+		}
+	}
+	// A data set that extends the catalog (movie 1 is stored already).
+	movies := "1,Toy Story (1995),Comedy\n" + `300001,"Imported Later, The (2026)",Drama` + "\n" + "300002,Imported Unrated (2026),Comedy\n"
+	ratings := "1,300001,4.5,1700000000\n900001,300001,3.5,1700000000\n900001,1,4.0,1700000000\n"
+	importData(writeDataSet(t, movies, ratings), "imported 3 ")
+	imported := time.Now()
+	for _, r := range replicas {
+		waitUntil(t, 10*time.Second, r.name+" to serve the imported movie with its ratings", func() bool {
+			var m movie
+			return getJSON(r.base+"/api/v1/movies/300001", &m) == 200 && m.RatingsCount == 2 && m.Average == 4 &&
+				m.Title == "Imported Later, The (2026)"
+		})
+		t.Logf("%s serves the imported movie %v after the import exited", r.name, time.Since(imported).Round(time.Millisecond))
+		var m movie
+		if code := getJSON(r.base+"/api/v1/movies/300002", &m); code != 200 || m.RatingsCount != 0 {
+			t.Errorf("%s: GET /api/v1/movies/300002 = %d %+v, want 200 and no ratings", r.name, code, m)
+		}
+		var ur struct {
+			Ratings []struct {
+				MovieID int32   `json:"movie_id"`
+				Title   string  `json:"title"`
+				Rating  float32 `json:"rating"`
+			} `json:"ratings"`
+		}
+		if code := getJSON(r.base+"/api/v1/users/900001/ratings", &ur); code != 200 || len(ur.Ratings) != 2 ||
+			ur.Ratings[1].MovieID != 300001 || ur.Ratings[1].Title != "Imported Later, The (2026)" || ur.Ratings[1].Rating != 3.5 {
+			t.Errorf("%s: GET /api/v1/users/900001/ratings = %d %+v, want movies 1 and 300001 with titles", r.name, code, ur)
+		}
+		// The model trained before the import predicts the average.
+		if code, body := httpGet(r.base + "/1/ratings/300001"); code != 200 || !strings.Contains(body, "Imported Later") {
+			t.Errorf("%s: GET /1/ratings/300001 = %d %s, want 200", r.name, code, body)
+		}
+	}
+
+	// An import that adds a movie and no ratings moves only the catalog.
+	importData(writeDataSet(t, movies+"300003,Imported Alone (2026),Drama\n", ratings), "nothing imported")
+	imported = time.Now()
+	for _, r := range replicas {
+		waitUntil(t, 5*time.Second, r.name+" to serve the movie imported without ratings", func() bool {
+			var m movie
+			return getJSON(r.base+"/api/v1/movies/300003", &m) == 200
+		})
+		t.Logf("%s serves the movie imported alone %v after the import exited", r.name, time.Since(imported).Round(time.Millisecond))
+	}
+	req, err := http.NewRequest(http.MethodPost, r1.base+"/api/v1/users/900002/ratings", strings.NewReader(`[{"movie_id": 300003, "rating": 5}, {"movie_id": 300002, "rating": 2}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("r1: POST ratings of the imported movies = %d %s, want 200", resp.StatusCode, body)
+	}
+	waitUntil(t, 5*time.Second, "r0 to count r1's rating of movie 300003", func() bool {
+		var m movie
+		return getJSON(r0.base+"/api/v1/movies/300003", &m) == 200 && m.RatingsCount == 1
+	})
+
+	// r0 trains on the new data; r1 loads the model, which covers the
+	// imported movies.
+	db, err := postgres.Open(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.DataVersion(t.Context())
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 60*time.Second, fmt.Sprintf("r1 to load a model of data version %d", v), func() bool { return modelVersion(r1) >= v })
+	var sim struct {
+		Similar []struct {
+			MovieID int32 `json:"movie_id"`
+		} `json:"similar"`
+	}
+	if code := getJSON(r1.base+"/api/v1/movies/300003/similar?limit=5&min_ratings=1", &sim); code != 200 || len(sim.Similar) == 0 {
+		t.Errorf("r1: GET /api/v1/movies/300003/similar = %d %+v, want similar movies from a model that has its factors", code, sim)
+	}
+	var recs struct {
+		Recommendations []struct {
+			MovieID int32 `json:"movie_id"`
+		} `json:"recommendations"`
+	}
+	if code := getJSON(r1.base+"/api/v1/users/900002/recommendations?limit=10&min_ratings=0", &recs); code != 200 || len(recs.Recommendations) != 10 {
+		t.Errorf("r1: GET /api/v1/users/900002/recommendations = %d %+v, want 10", code, recs)
+	}
+	for _, r := range replicas {
+		if n := r.logged("changes name movies missing from the catalog; skipped"); n != 0 {
+			t.Errorf("%s skipped changes of imported movies (%d log lines)", r.name, n)
+		}
+	}
+}

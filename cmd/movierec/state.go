@@ -56,12 +56,16 @@ func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bo
 	}
 	start := time.Now()
 	st := &state{db: db}
-	if st.movies, err = db.Movies(ctx); err == nil {
-		if st.ratings, st.version, err = db.ReadRatings(ctx, func(p store.ReadProgress) {
-			log.Info("reading the database", "rows", p.Done, "of", p.Total,
-				"percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
-				"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
-		}); err == nil {
+	// The ratings first, then the catalog: movies are never removed, so
+	// the catalog read after holds every movie the ratings name, even when
+	// another process imports new movies with their ratings in between
+	// (the other order made such a start fail on an unknown movie).
+	if st.ratings, st.version, err = db.ReadRatings(ctx, func(p store.ReadProgress) {
+		log.Info("reading the database", "rows", p.Done, "of", p.Total,
+			"percent", fmt.Sprintf("%.1f", 100*float64(p.Done)/float64(max(p.Total, 1))),
+			"rows_per_second", int(float64(p.Done)/max(p.Elapsed.Seconds(), 1e-9)))
+	}); err == nil {
+		if st.movies, err = db.Movies(ctx); err == nil {
 			if st.scale, err = db.Scale(ctx); err == nil {
 				err = src.checkStored(st.scale, dbPath)
 			}

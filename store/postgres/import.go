@@ -98,7 +98,8 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM movies)`, kind, lo, hi, step); err != nil {
 		return 0, fmt.Errorf("import: record scale: %w", err)
 	}
-	if err := importMovies(ctx, tx, movies); err != nil {
+	newMovies, err := importMovies(ctx, tx, movies)
+	if err != nil {
 		return 0, err
 	}
 	var added int64
@@ -114,7 +115,9 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	}
 	if added == 0 {
 		_, err = tx.Exec(ctx, "UPDATE meta SET data_version = data_version - 1 WHERE id = 1")
-	} else {
+	}
+	if err == nil && (added > 0 || newMovies > 0) {
+		// Followers read the changes and, with new movies, the catalog.
 		_, err = tx.Exec(ctx, sqlNotifyChanges)
 	}
 	if err != nil {
@@ -139,7 +142,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if progress != nil {
 		progress(ImportProgress{Done: len(ratings), Total: len(ratings), Elapsed: time.Since(start)})
 	}
-	d.log.Info("imported", "ratings", added, "of", len(ratings), "seconds", time.Since(start).Seconds())
+	d.log.Info("imported", "ratings", added, "of", len(ratings), "movies", newMovies, "seconds", time.Since(start).Seconds())
 	return added, nil
 }
 
@@ -277,13 +280,15 @@ func merge(ctx context.Context, tx pgx.Tx, from string) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
-// importMovies adds the movies not yet in the catalog.
-func importMovies(ctx context.Context, tx pgx.Tx, movies []engine.Movie) error {
+// importMovies adds the movies not yet in the catalog and, when it added
+// any, increments the catalog version (migrations/0004). It returns how
+// many it added.
+func importMovies(ctx context.Context, tx pgx.Tx, movies []engine.Movie) (int64, error) {
 	if len(movies) == 0 {
-		return nil
+		return 0, nil
 	}
 	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE movies_in (id integer, title text, genres text) ON COMMIT DROP"); err != nil {
-		return fmt.Errorf("import movies: %w", err)
+		return 0, fmt.Errorf("import movies: %w", err)
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"movies_in"}, []string{"id", "title", "genres"},
 		pgx.CopyFromSlice(len(movies), func(i int) ([]any, error) {
@@ -291,12 +296,19 @@ func importMovies(ctx context.Context, tx pgx.Tx, movies []engine.Movie) error {
 			return []any{m.ID, m.Title, strings.Join(m.Genres, "|")}, nil
 		}))
 	if err != nil {
-		return fmt.Errorf("import movies: %w", unavailable(err))
+		return 0, fmt.Errorf("import movies: %w", unavailable(err))
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO movies (id, title, genres) SELECT DISTINCT ON (id) id, title, genres FROM movies_in ON CONFLICT (id) DO NOTHING"); err != nil {
-		return fmt.Errorf("import movies: %w", unavailable(err))
+	tag, err := tx.Exec(ctx, "INSERT INTO movies (id, title, genres) SELECT DISTINCT ON (id) id, title, genres FROM movies_in ON CONFLICT (id) DO NOTHING")
+	if err != nil {
+		return 0, fmt.Errorf("import movies: %w", unavailable(err))
 	}
-	return nil
+	if tag.RowsAffected() == 0 {
+		return 0, nil
+	}
+	if _, err := tx.Exec(ctx, "UPDATE meta SET catalog_version = catalog_version + 1 WHERE id = 1"); err != nil {
+		return 0, fmt.Errorf("import movies: %w", unavailable(err))
+	}
+	return tag.RowsAffected(), nil
 }
 
 // reportImport calls progress about once a second with the encoders'

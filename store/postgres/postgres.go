@@ -71,6 +71,9 @@ var (
 	_ engine.ChangeFeed     = (*DB)(nil)
 	_ engine.ModelSource    = (*DB)(nil)
 	_ engine.TrainerLock    = (*DB)(nil)
+	// A replica following the store adds the movies others import.
+	_ engine.CatalogReader    = (*DB)(nil)
+	_ engine.CatalogVersioner = (*DB)(nil)
 )
 
 // Open connects to the database at url (any libpq URL or keyword/value
@@ -218,6 +221,16 @@ func (d *DB) DataVersion(ctx context.Context) (int64, error) {
 	var v int64
 	if err := d.pool.QueryRow(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&v); err != nil {
 		return 0, fmt.Errorf("read data version: %w", unavailable(err))
+	}
+	return v, nil
+}
+
+// CatalogVersion returns the catalog's version, which every import that
+// adds movies increments (store.DB, engine.CatalogVersioner).
+func (d *DB) CatalogVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := d.pool.QueryRow(ctx, "SELECT catalog_version FROM meta WHERE id = 1").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read catalog version: %w", unavailable(err))
 	}
 	return v, nil
 }

@@ -67,13 +67,22 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}
+	var newMovies int64
 	for _, m := range movies {
-		if _, err := ms.ExecContext(ctx, m.ID, m.Title, strings.Join(m.Genres, "|")); err != nil {
+		res, err := ms.ExecContext(ctx, m.ID, m.Title, strings.Join(m.Genres, "|"))
+		if err != nil {
 			ms.Close()
 			return 0, fmt.Errorf("import movie %d: %w", m.ID, err)
 		}
+		n, _ := res.RowsAffected()
+		newMovies += n
 	}
 	ms.Close()
+	if newMovies > 0 {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET catalog_version = catalog_version + 1 WHERE id = 1"); err != nil {
+			return 0, fmt.Errorf("import: bump catalog version: %w", err)
+		}
+	}
 
 	full := insertSQL(rowsPerInsert)
 	st, err := tx.PrepareContext(ctx, full)

@@ -163,6 +163,16 @@ func (d *DB) DataVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
+// CatalogVersion returns the catalog's version, which every import that
+// adds movies increments (store.DB).
+func (d *DB) CatalogVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := d.read.QueryRowContext(ctx, "SELECT catalog_version FROM meta WHERE id = 1").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read catalog version: %w", err)
+	}
+	return v, nil
+}
+
 // Movies returns the catalog ordered by id.
 func (d *DB) Movies(ctx context.Context) ([]engine.Movie, error) {
 	rows, err := d.read.QueryContext(ctx, "SELECT id, title, genres FROM movies ORDER BY id")

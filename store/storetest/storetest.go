@@ -38,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		{"ImportKeepsPostedRatings", testImportKeepsPostedRatings},
 		{"ImportLastOfDuplicates", testImportLastOfDuplicates},
 		{"ImportRejectsUnknownMovie", testImportRejectsUnknownMovie},
+		{"CatalogVersion", testCatalogVersion},
 		{"Scale", testScale},
 		{"AddRatingsReplaces", testAddRatingsReplaces},
 		{"AllOrNothing", testAllOrNothing},
@@ -216,6 +217,96 @@ func testImportRejectsUnknownMovie(t *testing.T, open Open) {
 	mustImport(t, db, Movies, nil)
 	if added := mustImport(t, db, nil, Ratings); added != 3 {
 		t.Errorf("Import(ratings of stored movies) added %d, want 3", added)
+	}
+}
+
+func catalogVersion(t *testing.T, db store.DB) int64 {
+	t.Helper()
+	v, err := db.CatalogVersion(t.Context())
+	if err != nil {
+		t.Fatalf("CatalogVersion() error = %v", err)
+	}
+	return v
+}
+
+// testCatalogVersion: an import that adds movies moves the catalog
+// version, as another process sees it, and nothing else does; a store
+// with a change feed wakes its watchers on an import that adds movies
+// but no ratings (replicas read the catalog then).
+func testCatalogVersion(t *testing.T, open Open) {
+	db, reopen := opened(t, open)
+	v0 := catalogVersion(t, db)
+	mustImport(t, db, Movies, Ratings)
+	v1 := catalogVersion(t, db)
+	if v1 <= v0 {
+		t.Errorf("CatalogVersion() after the first import = %d, want above %d", v1, v0)
+	}
+	other := reopen(t)
+	mustImport(t, other, Movies, Ratings) // nothing new
+	if err := other.AddRatings(t.Context(), []engine.Rating{{User: 5, Movie: 1, Value: 3, Time: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := catalogVersion(t, db); got != v1 {
+		t.Errorf("CatalogVersion() after an import of known movies and a write = %d, want %d", got, v1)
+	}
+
+	var calls chan struct{}
+	if feed, ok := db.(engine.ChangeFeed); ok {
+		calls = make(chan struct{}, 100)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = feed.Watch(ctx, func() {
+				select {
+				case calls <- struct{}{}:
+				default:
+				}
+			})
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		select {
+		case <-calls: // the call after connecting
+		case <-time.After(5 * time.Second):
+			t.Fatal("Watch made no call within 5 s of starting")
+		}
+		for len(calls) > 0 {
+			<-calls
+		}
+	}
+	dv := version(t, db)
+	added := engine.Movie{ID: 77, Title: "Added Later (2026)", Genres: []string{"Drama"}}
+	start := time.Now()
+	if n := mustImport(t, other, append(slices.Clone(Movies), added), Ratings); n != 0 {
+		t.Errorf("Import() of one new movie and known ratings = %d added, want 0", n)
+	}
+	v2 := catalogVersion(t, db)
+	if v2 <= v1 {
+		t.Errorf("CatalogVersion() after an import of a new movie = %d, want above %d", v2, v1)
+	}
+	if got := version(t, db); got != dv {
+		t.Errorf("DataVersion() after an import of a movie without ratings = %d, want %d (unchanged)", got, dv)
+	}
+	ms, err := db.Movies(t.Context())
+	if err != nil || !slices.ContainsFunc(ms, func(m engine.Movie) bool { return cmp.Equal(m, added) }) {
+		t.Errorf("Movies() = %v, %v; want it to hold %v", ms, err, added)
+	}
+	if calls != nil {
+		select {
+		case <-calls:
+			d := time.Since(start)
+			if d > 1100*time.Millisecond {
+				t.Errorf("Watch called %v after an import of a movie, want within 1 s", d)
+			}
+			t.Logf("Watch called %v after the import of a movie began", d)
+		case <-time.After(5 * time.Second):
+			t.Error("Watch not called after an import of a movie")
+		}
+	}
+	// New movies with ratings of them: one more step.
+	mustImport(t, other, []engine.Movie{{ID: 78, Title: "Rated Newcomer (2026)"}}, []engine.Rating{{User: 9, Movie: 78, Value: 4, Time: 8}})
+	if got := catalogVersion(t, db); got <= v2 {
+		t.Errorf("CatalogVersion() after an import of a rated new movie = %d, want above %d", got, v2)
 	}
 }
 
