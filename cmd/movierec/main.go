@@ -5,7 +5,7 @@
 //	movierec import  import a MovieLens data set into the database
 //	movierec train   train offline and store the model
 //	movierec eval    train on a split; compare the ranking model, the rating model and baselines
-//	movierec tune    pick the ranking model's rank, λ and α by validation NDCG@10
+//	movierec tune    pick the ranking model's rank, λ, α (and iterations) by validation NDCG@10
 //	movierec gen     write a synthetic MovieLens-shaped data set
 //
 // Run "movierec <command> -h" for a command's flags.
@@ -91,7 +91,7 @@ commands:
            while it holds the trainer lock, publishes models (no API; /healthz,
            /readyz, /metrics only)
   eval     train on a split; compare the ranking model, the rating model and baselines
-  tune     pick the ranking model's rank, λ and α by validation NDCG@10 (--model explicit: RMSE)
+  tune     pick the ranking model's rank, λ, α (and iterations) by validation NDCG@10 (--model explicit: RMSE)
   bench    generate or read a data set and measure load, training, RMSE, top-N latency
            (bench --http: load-test a running server)
   gen      write a synthetic MovieLens-shaped data set (presets ml-25m, netflix)
