@@ -312,3 +312,51 @@ func TestAddMoviesConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestAddRatingsSyncsCatalog checks that a following engine accepts a
+// rating of a movie imported elsewhere before it was told of the import
+// (its catalog is brought up to the store's on the spot), and still
+// refuses a movie that exists nowhere.
+func TestAddRatingsSyncsCatalog(t *testing.T) {
+	s := newSharedStore()
+	movies, _ := world(t)
+	s.movies = slices.Clone(movies)
+	e := followEngine(t, s, &foldSolver{}, func(c *engine.Config) { c.Models = s; c.NeverTrain = true })
+	runFollow(t, e, s)
+	if _, err := e.AddRatings(t.Context(), 1, []engine.RatingInput{{Movie: 10, Value: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the follower to start", func() bool { return e.AppliedVersion() >= 1 })
+
+	// An import through another process, not yet notified.
+	s.mu.Lock()
+	s.movies = append(s.movies, newMovies...)
+	s.catalog++
+	s.mu.Unlock()
+
+	got, err := e.AddRatings(t.Context(), 2, []engine.RatingInput{{Movie: 10, Value: 3}, {Movie: 901, Value: 5}})
+	if err != nil {
+		t.Fatalf("AddRatings naming movie 901, imported elsewhere: %v", err)
+	}
+	if len(got) != 2 || got[1].Movie != 901 || got[1].Value != 5 {
+		t.Errorf("AddRatings stored %+v", got)
+	}
+	if m, n, _, err := e.MovieStats(901); err != nil || m.Title != newMovies[1].Title || n != 1 {
+		t.Errorf("MovieStats(901) = %v, %d, %v; want %q with 1 rating", m, n, err, newMovies[1].Title)
+	}
+	// The same for a prediction, after another silent import.
+	s.mu.Lock()
+	s.movies = append(s.movies, engine.Movie{ID: 902, Title: "Third (2026)"})
+	s.catalog++
+	s.mu.Unlock()
+	// (No model is trained here: the movie known, the answer is "not ready".)
+	if _, err := e.Predict(t.Context(), 2, 902); !errors.Is(err, engine.ErrModelNotReady) {
+		t.Errorf("Predict(2, 902), movie imported elsewhere: error %v, want ErrModelNotReady", err)
+	}
+	if m, _, _, err := e.MovieStats(902); err != nil || m.ID != 902 {
+		t.Errorf("MovieStats(902) = %+v, %v", m, err)
+	}
+	if _, err := e.AddRatings(t.Context(), 2, []engine.RatingInput{{Movie: 99999, Value: 3}}); !errors.Is(err, engine.ErrUnknownMovie) {
+		t.Errorf("AddRatings naming movie 99999, which exists nowhere: error %v, want ErrUnknownMovie", err)
+	}
+}

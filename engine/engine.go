@@ -133,6 +133,14 @@ type Engine struct {
 	followMu  sync.Mutex // guards followSt
 	followSt  FollowStatus
 
+	// The catalog's source while following a store that reads and
+	// versions its catalog (set once by Follow, guarded by mu), and the
+	// store's catalog version last read whole, plus one (0: none yet),
+	// which Follow and syncCatalog both move.
+	catReader    CatalogReader
+	catVersioner CatalogVersioner
+	catSeen      atomic.Int64
+
 	leader atomic.Bool                 // holds the trainer lock (Config.Lock)
 	lease  atomic.Pointer[leaseHolder] // the lease held, nil when none
 

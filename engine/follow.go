@@ -271,7 +271,11 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 	_, versioned := models.(ModelVersioner)
 	cr, _ := feed.(CatalogReader)
 	cv, _ := feed.(CatalogVersioner)
-	catVersion := int64(-1) // the store's catalog version last read whole; -1: none yet
+	if cr != nil && cv != nil {
+		e.mu.Lock()
+		e.catReader, e.catVersioner = cr, cv
+		e.mu.Unlock()
+	}
 	poll := time.NewTicker(modelPoll)
 	defer poll.Stop()
 	var retry <-chan time.Time
@@ -289,7 +293,7 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 		}
 		var err error
 		if cr != nil && cv != nil {
-			err = e.followCatalog(ctx, cr, cv, &catVersion)
+			err = e.followCatalog(ctx, cr, cv)
 		}
 		if err == nil {
 			err = e.catchUp(ctx, feed, cr)
@@ -311,14 +315,15 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 }
 
 // followCatalog reads the store's catalog into the engine's (AddMovies)
-// when its catalog version differs from *seen, the version read last,
-// and records the new one there.
-func (e *Engine) followCatalog(ctx context.Context, cr CatalogReader, cv CatalogVersioner, seen *int64) error {
+// when its catalog version differs from the one read last (e.catSeen),
+// and records the new one there. It is safe to call concurrently: Follow
+// and requests that name a movie the catalog lacks (syncCatalog) both do.
+func (e *Engine) followCatalog(ctx context.Context, cr CatalogReader, cv CatalogVersioner) error {
 	v, err := cv.CatalogVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("read the catalog version: %w", err)
 	}
-	if v == *seen {
+	if v+1 == e.catSeen.Load() {
 		return nil
 	}
 	// The version is read before the movies: a change between them is
@@ -326,8 +331,32 @@ func (e *Engine) followCatalog(ctx context.Context, cr CatalogReader, cv Catalog
 	if err := e.refreshCatalog(ctx, cr); err != nil {
 		return err
 	}
-	*seen = v
+	e.catSeen.Store(v + 1)
 	return nil
+}
+
+// syncCatalog is for a request that names a movie the catalog lacks, on
+// an engine that follows a store which reads and versions its catalog: a
+// movie imported through another process may not have reached this one
+// yet (Follow looks on notifications, tens of milliseconds late). It
+// reads the store's catalog version and, when that moved since the
+// catalog was read last, the movies, and reports whether the catalog
+// grew. A request naming a movie that exists nowhere costs one
+// single-row query. Errors are logged and read as "did not grow": the
+// request then fails as it would have.
+func (e *Engine) syncCatalog(ctx context.Context) bool {
+	e.mu.RLock()
+	cr, cv := e.catReader, e.catVersioner
+	e.mu.RUnlock()
+	if cr == nil || cv == nil {
+		return false
+	}
+	n := len(e.cat.Load().movies)
+	if err := e.followCatalog(ctx, cr, cv); err != nil {
+		e.log.Debug("catalog check for an unknown movie failed", logKeyErr, err)
+		return false
+	}
+	return len(e.cat.Load().movies) > n
 }
 
 // refreshCatalog adds the store's movies that the catalog lacks.

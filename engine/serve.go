@@ -120,6 +120,11 @@ func (e *Engine) Predict(ctx context.Context, user, movie int32) (Prediction, er
 	st := e.user(user)
 	c := st.cat
 	i, ok := c.ix[movie]
+	if !ok && e.syncCatalog(ctx) {
+		st = e.user(user) // imported elsewhere, just now
+		c = st.cat
+		i, ok = c.ix[movie]
+	}
 	if !ok {
 		return Prediction{}, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
 	}
@@ -257,7 +262,20 @@ func hasGenre(gs []string, g string) bool {
 // has none.
 func (e *Engine) UserRatings(ctx context.Context, user int32) ([]Rating, error) {
 	if l, ok := e.cfg.Store.(RatingLister); ok {
-		return l.UserRatings(ctx, user)
+		rs, err := l.UserRatings(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		// A shared store may list a rating of a movie imported through
+		// another process that has not reached this catalog yet.
+		cat := e.cat.Load()
+		for _, r := range rs {
+			if _, ok := cat.ix[r.Movie]; !ok {
+				e.syncCatalog(ctx)
+				break
+			}
+		}
+		return rs, nil
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()

@@ -27,6 +27,9 @@ func (e *Engine) AddRatings(ctx context.Context, user int32, in []RatingInput) (
 	seen := make(map[int32]int, len(in))
 	cat := e.cat.Load()
 	for j, r := range in {
+		if _, ok := cat.ix[r.Movie]; !ok && e.syncCatalog(ctx) {
+			cat = e.cat.Load() // imported elsewhere, just now
+		}
 		if _, ok := cat.ix[r.Movie]; !ok {
 			return nil, fmt.Errorf("rating %d: %w %d", j+1, ErrUnknownMovie, r.Movie)
 		}
@@ -189,6 +192,9 @@ func (e *Engine) DeleteRating(ctx context.Context, user, movie int32) (Rating, e
 		return Rating{}, fmt.Errorf("%w: user id %d must not be negative", ErrInvalidInput, user)
 	}
 	i, ok := e.cat.Load().ix[movie]
+	if !ok && e.syncCatalog(ctx) {
+		i, ok = e.cat.Load().ix[movie] // imported elsewhere, just now
+	}
 	if !ok {
 		return Rating{}, fmt.Errorf("%w %d", ErrUnknownMovie, movie)
 	}
