@@ -198,8 +198,10 @@ func positiveWeights(p *als.Params, vals []float32) bool {
 // decomposes it, rotates h.fixed in place, sets h.imp.diag and
 // accumulates the rotation in sc.rot. It rotates when the flops the
 // short rows save exceed those of rotating the fixed side (2k² per row)
-// and of the decomposition (counted as 30k³: gonum's Dsyev is plain Go),
-// and never when the decomposition fails.
+// and of the decomposition (counted as 30k³, set when it was gonum's
+// plain-Go Dsyev; syev now takes about a third of that time, so the
+// count is conservative: not re-measured), and never when the
+// decomposition fails.
 func (k *kernel) rotate(t *team, h *half, sc *implicitScratch) {
 	ih := h.imp
 	ih.rotated = false

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"movierec/als"
+	"movierec/als/alstest"
 )
 
 // testImplicitHalf returns the user half of a rank-k implicit problem
@@ -142,5 +144,52 @@ func TestSolveImplicitRowZeroAllocs(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestFitWoodburyTables fits an implicit model on data shaped like
+// ml-latest-small (few users, many movies with a handful of ratings),
+// whose item half is rotated and solved by Woodbury, with the per-length
+// tables forced on and off: both must match alstest.Reference, and they
+// must differ (float32 against float64 sums), which shows the tables were
+// used.
+func TestFitWoodburyTables(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const users, items = 40, 1200
+	var us, is []int32
+	var vs []float32
+	for i := range items {
+		n := min(users, max(1, int(60/math.Pow(float64(i+1), 0.6))))
+		for _, u := range rng.Perm(users)[:n] {
+			us = append(us, int32(u))
+			is = append(is, int32(i))
+			vs = append(vs, float32(0.5*float64(1+rng.IntN(10))))
+		}
+	}
+	r := als.NewRatings(users, items, us, is, vs)
+	for _, method := range []als.Method{als.Cholesky, als.CG} {
+		t.Run(method.String(), func(t *testing.T) {
+			p := als.DefaultImplicitParams()
+			p.Rank, p.Iterations, p.Solver = 16, 3, method
+			if method == als.CG {
+				p.CGSteps = 32 // converged, to compare with the exact reference
+			}
+			var want als.Model
+			alstest.Reference(&want, r, p)
+			var got [2]als.Model
+			for j, tables := range []float64{0, math.Inf(1)} {
+				s := &Solver{opts: Options{Workers: 2}, kern: defaultKernel}
+				s.kern.tables = tables
+				if err := s.Fit(t.Context(), &got[j], r, p, nil); err != nil {
+					t.Fatal(err)
+				}
+				if d := alstest.MaxRelDiff(&got[j], &want); d > 1e-4 {
+					t.Errorf("tables %v: differs from alstest.Reference by %.3g relative", tables, d)
+				}
+			}
+			if slices.Equal(got[0].ItemFactors, got[1].ItemFactors) {
+				t.Error("the fits with and without tables are identical: the tables were not used")
+			}
+		})
 	}
 }
