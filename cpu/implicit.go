@@ -71,7 +71,7 @@ type implicitHalf struct {
 	saving   float64
 	positive []bool  // per row: every weight c − w₀ > 0
 	lens     []int   // lens[n]: rows of n ratings that short counts (n < woodburyMax(k))
-	order    []int32 // the rows by length (stable), for runHalf
+	order    []int32 // the rows by length, longest first (stable), for runHalf
 
 	// rotated is set by rotate for the current half: the fixed side has
 	// been turned into G's eigenbasis and diag holds w₀Λ (clamped at 0),
@@ -162,23 +162,23 @@ func (k *kernel) countShort(h *half) {
 		fn := float64(n)
 		ih.saving += kk*kk*kk/3 + kk*kk - (fn*fn*kk + fn*fn*fn/3 + 3*fn*kk)
 	}
-	// The rows by length, a counting sort.
-	start := make([]int, 0, 64)
+	// The rows by length, longest first (stable): a counting sort.
+	maxN := 0
 	for row := range ih.positive {
-		n := int(h.ptr[row+1] - h.ptr[row])
-		for len(start) <= n+1 {
-			start = append(start, 0)
-		}
-		start[n+1]++
+		maxN = max(maxN, int(h.ptr[row+1]-h.ptr[row]))
 	}
-	for n := 1; n < len(start); n++ {
-		start[n] += start[n-1]
+	start := make([]int, maxN+2) // start[maxN-n+1]: rows longer than n
+	for row := range ih.positive {
+		start[maxN-int(h.ptr[row+1]-h.ptr[row])+1]++
+	}
+	for j := 1; j < len(start); j++ {
+		start[j] += start[j-1]
 	}
 	ih.order = make([]int32, len(ih.positive))
 	for row := range ih.positive {
-		n := int(h.ptr[row+1] - h.ptr[row])
-		ih.order[start[n]] = int32(row)
-		start[n]++
+		j := maxN - int(h.ptr[row+1]-h.ptr[row])
+		ih.order[start[j]] = int32(row)
+		start[j]++
 	}
 }
 

@@ -193,3 +193,16 @@ func TestFitWoodburyTables(t *testing.T) {
 		})
 	}
 }
+
+// TestRowOrder checks countShort's row order: every row once, longest
+// first, rows of equal length in index order.
+func TestRowOrder(t *testing.T) {
+	lens := []int{3, 0, 7, 3, 1, 7, 0, 12, 3}
+	p := als.DefaultImplicitParams()
+	p.Rank = 8
+	h, _, _ := testImplicitHalf(lens, p, defaultKernel, false, 1)
+	want := []int32{7, 2, 5, 0, 3, 8, 4, 1, 6}
+	if !slices.Equal(h.imp.order, want) {
+		t.Errorf("order = %v, want %v", h.imp.order, want)
+	}
+}

@@ -271,19 +271,26 @@ func maxRowLen(ptr []int64) int {
 // runHalf solves every row of h and returns the number of rows whose
 // system was not positive definite.
 //
-// A rotated implicit half with Woodbury tables (buildTables) takes its rows
-// in h.imp.order, by length, so that the rows reading one length's table
-// follow each other and find it in cache; every row is solved on its own,
-// so the order changes nothing else.
+// An implicit half takes its rows in h.imp.order, longest first: the rows
+// that cost most are handed out first and the workers finish together on
+// short ones, and in a rotated half with Woodbury tables (buildTables)
+// the rows reading one length's table follow each other and find it in
+// cache. Halves of fewer than runSmall rows are handed out runChunk rows
+// at a time instead of chunk, for the same balance. Every row is solved on
+// its own, so neither changes anything but the time.
 func runHalf(kern *kernel, t *team, h *half) int64 {
 	rows := h.rows()
 	var order []int32
-	if h.imp != nil && h.imp.tabOff != nil {
+	if h.imp != nil {
 		order = h.imp.order
 	}
+	step := chunk
+	if rows < runSmall {
+		step = runChunk
+	}
 	var bad atomic.Int64
-	t.parallel((rows+chunk-1)/chunk, func(w, c int) {
-		for i := c * chunk; i < min((c+1)*chunk, rows); i++ {
+	t.parallel((rows+step-1)/step, func(w, c int) {
+		for i := c * step; i < min((c+1)*step, rows); i++ {
 			row := i
 			if order != nil {
 				row = int(order[i])
@@ -295,6 +302,13 @@ func runHalf(kern *kernel, t *team, h *half) int64 {
 	})
 	return bad.Load()
 }
+
+// runChunk is runHalf's chunk of rows for halves of fewer than runSmall
+// rows.
+const (
+	runChunk = 16
+	runSmall = 1 << 14
+)
 
 // rmse is als.RMSE (als.PreferenceRMSE when implicit) computed in
 // parallel, the scores by the sdots kernel: each chunk of users sums its squared errors in the same order
