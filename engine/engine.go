@@ -140,6 +140,7 @@ type Engine struct {
 	catReader    CatalogReader
 	catVersioner CatalogVersioner
 	catSeen      atomic.Int64
+	catSync      sync.Mutex // serialises followCatalog
 
 	leader atomic.Bool                 // holds the trainer lock (Config.Lock)
 	lease  atomic.Pointer[leaseHolder] // the lease held, nil when none

@@ -316,9 +316,14 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 
 // followCatalog reads the store's catalog into the engine's (AddMovies)
 // when its catalog version differs from the one read last (e.catSeen),
-// and records the new one there. It is safe to call concurrently: Follow
-// and requests that name a movie the catalog lacks (syncCatalog) both do.
+// and records the new one there. It is safe to call concurrently (Follow
+// and requests that name a movie the catalog lacks, syncCatalog, both
+// do); calls run one at a time.
 func (e *Engine) followCatalog(ctx context.Context, cr CatalogReader, cv CatalogVersioner) error {
+	// One at a time: requests arriving together after an import then
+	// read the catalog once, and the others find its version read.
+	e.catSync.Lock()
+	defer e.catSync.Unlock()
 	v, err := cv.CatalogVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("read the catalog version: %w", err)
