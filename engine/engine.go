@@ -140,7 +140,7 @@ type Engine struct {
 	catReader    CatalogReader
 	catVersioner CatalogVersioner
 	catSeen      atomic.Int64
-	catSync      sync.Mutex // serialises followCatalog
+	catSync      chan struct{} // one slot: serialises followCatalog
 
 	leader atomic.Bool                 // holds the trainer lock (Config.Lock)
 	lease  atomic.Pointer[leaseHolder] // the lease held, nil when none
@@ -304,6 +304,7 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 		userIx:   make(map[int32]int32),
 		folded:   make(map[int32]folded),
 		kick:     make(chan struct{}, 1),
+		catSync:  make(chan struct{}, 1),
 		lockSeed: maphash.MakeSeed(),
 		version:  cfg.Version,
 		applied:  cfg.Version,

@@ -321,9 +321,14 @@ func (e *Engine) Follow(ctx context.Context, feed ChangeFeed, models ModelSource
 // do); calls run one at a time.
 func (e *Engine) followCatalog(ctx context.Context, cr CatalogReader, cv CatalogVersioner) error {
 	// One at a time: requests arriving together after an import then
-	// read the catalog once, and the others find its version read.
-	e.catSync.Lock()
-	defer e.catSync.Unlock()
+	// read the catalog once, and the others find its version read. A
+	// caller whose ctx ends while it waits gives up.
+	select {
+	case e.catSync <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-e.catSync }()
 	v, err := cv.CatalogVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("read the catalog version: %w", err)
