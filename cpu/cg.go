@@ -44,15 +44,19 @@ type cgScratch struct {
 	x, r, p, q []float64 // kp each: the CG iterate, residual, direction, A·p
 	v32, q32   []float32 // k: a vector for the kernels, and their sum
 	t          []float32 // block (or k): per-rating dot products, then weights
+	w, c       []float32 // implicit: the row's weights c − w₀ and confidences c
 }
 
-// growCG sizes ws's CG scratch for systems of size kp (rank kk) and
-// blocks of k.block ratings.
-func (k *kernel) growCG(ws *workspace, kk, kp int) {
+// growCG sizes ws's CG scratch for systems of size kp (rank kk), blocks
+// of k.block ratings and, with implicit, rows of up to maxN ratings.
+func (k *kernel) growCG(ws *workspace, kk, kp, maxN int, implicit bool) {
 	n := max(k.block, kk)
 	ws.cg = &cgScratch{
 		x: make([]float64, kp), r: make([]float64, kp), p: make([]float64, kp), q: make([]float64, kp),
 		v32: make([]float32, kk), q32: make([]float32, kk), t: make([]float32, n),
+	}
+	if implicit {
+		ws.cg.w, ws.cg.c = make([]float32, maxN), make([]float32, maxN)
 	}
 }
 
@@ -71,30 +75,34 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 		vb = v[kk]
 	}
 	ih := h.imp
-	var w0 float64
-	if ih != nil {
-		w0 = ih.p.Unobserved
-	}
 	for s := lo; s < hi; s += int64(k.block) {
 		nb := int(min(hi-s, int64(k.block)))
 		ids := h.idx[s : s+int64(nb)]
 		t := c.t[:nb]
 		sdots(t, h.fixed, kk, ids, v32)
-		for l, d := range t {
-			var e float64
-			if ih != nil {
-				cf := confidence(&ih.p, h.val[s+int64(l)])
-				e = (cf - w0) * (float64(d) + vb)
-				if residual {
-					e = cf - e
+		if ih != nil {
+			// Implicit (no biases): the row's weights, computed once
+			// per solve (solveRowCG).
+			w := c.w[s-lo : s-lo+int64(nb)]
+			if residual {
+				cf := c.c[s-lo : s-lo+int64(nb)]
+				for l, d := range t {
+					t[l] = cf[l] - w[l]*d
 				}
 			} else {
-				e = float64(d) + vb
-				if residual {
-					// Only b needs the target: the other passes
-					// skip its lookup of the fixed side's bias.
-					e = h.target(s+int64(l)) - e
+				for l, d := range t {
+					t[l] = w[l] * d
 				}
+			}
+			saxpys(q32, h.fixed, kk, ids, t)
+			continue
+		}
+		for l, d := range t {
+			e := float64(d) + vb
+			if residual {
+				// Only b needs the target: the other passes skip its
+				// lookup of the fixed side's bias.
+				e = h.target(s+int64(l)) - e
 			}
 			t[l] = float32(e)
 			qb += e
@@ -171,6 +179,13 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	}
 	if h.bias {
 		x[kk] = float64(h.dstBias[row])
+	}
+	if ih := h.imp; ih != nil {
+		w0 := float32(ih.p.Unobserved)
+		for l, v := range h.val[lo:hi] {
+			cf := float32(confidence(&ih.p, v))
+			c.c[l], c.w[l] = cf, cf-w0
+		}
 	}
 	k.cgApply(ws, h, lo, hi, reg, x, r, true)
 	copy(p, r)

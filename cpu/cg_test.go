@@ -36,7 +36,7 @@ func TestSolveRowCGConverges(t *testing.T) {
 				kern := defaultKernel
 				ws := kern.newWorkspace(h.kp, 1000)
 				kern.growImplicit(ws, k)
-				kern.growCG(ws, k, h.kp)
+				kern.growCG(ws, k, h.kp, 1000, tc.implicit)
 				want := make([][]float64, h.rows())
 				for row := range want {
 					if !kern.solveRow(ws, h, row) {

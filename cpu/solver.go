@@ -147,7 +147,7 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	if p.Solver == als.CG {
 		items.cg, users.cg = p.Steps(), p.Steps()
 		for _, w := range ws {
-			kern.growCG(w, p.Rank, kp)
+			kern.growCG(w, p.Rank, kp, maxN, p.Objective == als.Implicit)
 		}
 	}
 	t := newTeam(ws, opts.Nice, opts.Yield)
