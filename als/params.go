@@ -90,7 +90,8 @@ type Params struct {
 	// out (Ratings.HoldOut, chosen by Seed) to decide when to stop: it
 	// trains on the rest, and stops after the first iteration whose error
 	// on the held-out ratings improved by less than Tolerance relative to
-	// the previous iteration's, or rose (see HeldOutConverged). The served
+	// the previous iteration's, or rose (see HeldOutConverged); when it
+	// rose, the CPU backend returns the iterate before, the best. The served
 	// model then lacks that share of the ratings; one still wants it at
 	// high rank or low λ, where the training error keeps falling after
 	// the held-out error has flattened or turned up (overfitting), so that

@@ -173,8 +173,18 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	}
 
 	prev, prevHeld := math.NaN(), math.NaN() // the previous iteration's training and held-out errors
+	// With a held-out share and a tolerance, the factors before each
+	// iteration, so that a fit stopped because the held-out error rose
+	// returns the iterate before the rise, the best one.
+	var before *als.Model
+	if held.Len() > 0 && p.Tolerance > 0 {
+		before = &als.Model{}
+	}
 	for it := 1; it <= p.Iterations; it++ {
 		start := time.Now()
+		if before != nil {
+			copyFactors(before, dst)
+		}
 		for _, h := range []*half{items, users} {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
@@ -204,6 +214,12 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		if held.Len() > 0 {
 			rep.ValidationRMSE = held.RMSE(dst)
 			stop, rep.Stopped = p.HeldOutConverged(prevHeld, rep.ValidationRMSE)
+			if stop && before != nil && rep.ValidationRMSE > prevHeld {
+				// The report then describes the model returned.
+				copyFactors(dst, before)
+				rep.Stopped += fmt.Sprintf("; kept iteration %d's model", it-1)
+				rep.TrainRMSE, rep.ValidationRMSE = prev, prevHeld
+			}
 			prevHeld = rep.ValidationRMSE
 		} else {
 			stop, rep.Stopped = p.Converged(prev, e)
@@ -349,4 +365,24 @@ func rmse(t *team, partial []float64, m *als.Model, r *als.Ratings, implicit boo
 		se += v
 	}
 	return math.Sqrt(se / float64(r.NNZ()))
+}
+
+// copyFactors sets dst's factors and biases to src's, reusing dst's
+// slices when large enough.
+func copyFactors(dst, src *als.Model) {
+	cp := func(d, s []float32) []float32 {
+		if s == nil {
+			return nil
+		}
+		if cap(d) < len(s) {
+			d = make([]float32, len(s))
+		}
+		d = d[:len(s)]
+		copy(d, s)
+		return d
+	}
+	dst.UserFactors = cp(dst.UserFactors, src.UserFactors)
+	dst.ItemFactors = cp(dst.ItemFactors, src.ItemFactors)
+	dst.UserBias = cp(dst.UserBias, src.UserBias)
+	dst.ItemBias = cp(dst.ItemBias, src.ItemBias)
 }

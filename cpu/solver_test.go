@@ -205,9 +205,16 @@ func TestValidation(t *testing.T) {
 			if len(its) != n {
 				t.Fatalf("Fit(%v) ran %d iterations, want %d (held-out errors %v)", p, len(its), n, errs[:n])
 			}
+			// A rise keeps the iterate before it, the best; the last
+			// report then describes the model returned.
+			rose := errs[n-1] > errs[n-2]
 			for j, it := range its {
-				if it.ValidationRMSE != errs[j] {
-					t.Errorf("iteration %d: ValidationRMSE %v, want %v", it.N, it.ValidationRMSE, errs[j])
+				want := errs[j]
+				if j == n-1 && rose {
+					want = errs[n-2]
+				}
+				if it.ValidationRMSE != want {
+					t.Errorf("iteration %d: ValidationRMSE %v, want %v", it.N, it.ValidationRMSE, want)
 				}
 				if last := j == n-1; last != (it.Stopped != "") {
 					t.Errorf("iteration %d of %d: Stopped %q", it.N, n, it.Stopped)
@@ -219,12 +226,21 @@ func TestValidation(t *testing.T) {
 			t.Logf("stopped after %d: %s", n, its[n-1].Stopped)
 
 			q.Iterations = n
+			if rose {
+				q.Iterations = n - 1
+				if want := fmt.Sprintf("kept iteration %d's model", n-1); !strings.HasSuffix(its[n-1].Stopped, want) {
+					t.Errorf("Stopped = %q, want it to end %q", its[n-1].Stopped, want)
+				}
+			}
 			var want als.Model
 			if err := cpu.New(2).Fit(t.Context(), &want, kept, q, nil); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(&want, &m); diff != "" {
-				t.Errorf("stopped model differs from a %d-iteration fit on the kept ratings (-want +got):\n%s", n, diff)
+				t.Errorf("stopped model differs from a %d-iteration fit on the kept ratings (-want +got):\n%s", q.Iterations, diff)
+			}
+			if got := held.RMSE(&m); got != slices.Min(errs[:n]) {
+				t.Errorf("the model returned has held-out error %v, the best of %v is %v", got, errs[:n], slices.Min(errs[:n]))
 			}
 			// Without progress the fit stops at the same iteration.
 			var quiet als.Model
