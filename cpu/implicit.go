@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"sync/atomic"
 
 	"movierec/als"
 	"movierec/internal/f32"
@@ -79,6 +80,7 @@ type implicitHalf struct {
 	rotated bool
 	diag    []float64 // k
 	dis     []float64 // woodburyMax(k)×k: row n holds D^(−½) for rows of n ratings
+	dis32   []float32 // dis in float32
 
 	// tabs holds, when rotate built them (buildTables), the fixed side
 	// scaled for each row length n that Woodbury takes: the float32
@@ -264,11 +266,13 @@ func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
 	// D^(−½) = (w₀Λ + reg(n))^(−½) for every n that takes Woodbury.
 	wmax := k.woodburyMax(kk)
 	ih.dis = grow(ih.dis, wmax*kk)
+	ih.dis32 = grow32(ih.dis32, wmax*kk)
 	for n := 1; n < wmax; n++ {
 		reg := ih.p.RowReg(n, ih.fixed)
-		dn := ih.dis[n*kk : n*kk+kk]
+		dn, d32 := ih.dis[n*kk:n*kk+kk], ih.dis32[n*kk:n*kk+kk]
 		for l, d := range ih.diag {
 			dn[l] = 1 / math.Sqrt(d+reg)
+			d32[l] = float32(dn[l])
 		}
 	}
 	if h.cg > 0 {
@@ -313,6 +317,7 @@ func (k *kernel) buildTables(t *team, h *half, wmax int) {
 	for j, n := range ns {
 		ih.tabOff[n] = j * rows * kk
 	}
+	tablesBuilt.Add(1)
 	t.parallel(len(ns), func(_, j int) {
 		n := ns[j]
 		dis := ih.dis[n*kk : n*kk+kk]
@@ -336,6 +341,9 @@ func (k *kernel) buildTables(t *team, h *half, wmax int) {
 		}
 	})
 }
+
+// tablesBuilt counts the halves that built Woodbury tables, for tests.
+var tablesBuilt atomic.Int64
 
 // grow32 is grow for float32.
 func grow32(s []float32, n int) []float32 {
@@ -526,46 +534,51 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 // solveWoodbury solves the row lo..hi-1 (n < k ratings, all weights
 // w = c − w₀ positive) of a rotated half, whose system is
 // D + Uᵀ·U with D = h.imp.diag + reg and U the n×k rows √w·ỹ, by the
-// Woodbury identity (see the top of the file): it gathers V = U·D^(−½)
-// into ws.wt (n rows of stride k, written contiguously), forms the lower
-// triangle of S = I + V·Vᵀ by dot products of those rows, solves
-// S·z = c/√w by Cholesky and stores x̃ = D^(−½)·Vᵀ·z = D^(−½)·Σ z_j v_j
-// in x (and in ws.b in float64). D^(−½) comes from the table rotateHalf
-// made. It allocates nothing.
+// Woodbury identity (see the top of the file). With T the fixed rows
+// scaled by D^(−½) (float32), V's rows are √w_j·T[i_j], so S = I + V·Vᵀ
+// takes n float32 dot-product passes over T's rows (sdots: row j against
+// rows 0 … j), S·z = c/√w is an n×n float64 Cholesky, and
+// x̃ = D^(−½)·Σ z_j·√w_j·T[i_j] one float32 axpy pass (saxpys) and a
+// scaling. T's rows come from the per-length table when buildTables made
+// one, else they are scaled into ws.wrows for this row (k multiplications
+// a rating). It allocates nothing.
 //
-// (It formed Vᵀ, k rows of stride n rounded up to 4, and S with
-// gramLower before: the strided writes of that transpose and the plain
-// Go dot products for x̃ were most of its time; with V by rows and the
-// AVX2 dot and axpy kernels, BenchmarkRankingFit at rank 128 went from
-// 0.86–0.94 to 0.77–0.83 CPU s per fit.)
+// (It used float64 rows and n(n+1)/2 float64 dot products, each its own
+// call: per row at k = 128, n = 10, 5.3 µs against 1.8 µs on tables;
+// BenchmarkSolveImplicitRow.)
 func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32) bool {
 	ih := h.imp
 	kk := h.k
 	n := int(hi - lo)
+	idx := h.idx[lo:hi]
+	var src []float32
+	var ids []int32
 	if ih.tabOff != nil && n < len(ih.tabOff) && ih.tabOff[n] >= 0 {
-		return k.solveWoodburyTable(ws, h, lo, hi, x)
+		src, ids = ih.tabs[ih.tabOff[n]:ih.tabOff[n]+ih.fixed*kk], idx
+	} else {
+		d := ih.dis32[n*kk : n*kk+kk]
+		src, ids = ws.wrows[:n*kk], ih.iota[:n]
+		for j, it := range idx {
+			scaleF32(src[j*kk:j*kk+kk], h.fixed[int(it)*kk:int(it)*kk+kk], d)
+		}
 	}
+	dis := ih.dis[n*kk : n*kk+kk]
 	lds := gramDim(n) // ≥ n+1: S in rows 0..n-1, the right-hand side in row n
-	a, v, dis := ws.a, ws.wt[:n*kk], ih.dis[n*kk:n*kk+kk]
+	a := ws.a
 	rhs := a[n*lds : n*lds+n]
 	sw := ws.v[:n]
-	idx, val := h.idx[lo:hi], h.val[lo:hi]
+	t := ws.wt32[:n]
 	w0 := ih.p.Unobserved
-	for j, r := range val {
+	for j, r := range h.val[lo:hi] {
 		c := confidence(&ih.p, r)
 		sw[j] = math.Sqrt(c - w0)
 		rhs[j] = c / sw[j]
 	}
-	for j, it := range idx {
-		f, s := h.fixed[int(it)*kk:int(it)*kk+kk], sw[j]
-		vj := v[j*kk : j*kk+kk]
-		for l, d := range dis[:len(f)] {
-			vj[l] = float64(f[l]) * (s * d)
-		}
-		// Row j of S: v_j·v_i for i ≤ j, plus 1 on the diagonal.
+	for j, it := range ids {
+		sdots(t[:j+1], src, kk, ids[:j+1], src[int(it)*kk:int(it)*kk+kk])
 		sj := a[j*lds : j*lds+j+1]
-		for i := range sj {
-			sj[i] = dotArch(vj, v[i*kk:i*kk+kk])
+		for i, d := range t[:j+1] {
+			sj[i] = sw[i] * sw[j] * float64(d)
 		}
 		sj[j]++
 	}
@@ -573,14 +586,14 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 		clear(x)
 		return false
 	}
-	b := ws.b[:kk] // after row n of S, as n < k
-	clear(b)
 	for j, z := range rhs {
-		axpyArch(z, v[j*kk:j*kk+kk], b)
+		t[j] = float32(z * sw[j])
 	}
+	acc := ws.acc32[:kk]
+	clear(acc)
+	saxpys(acc, src, kk, ids, t)
 	for l, d := range dis {
-		b[l] *= d
-		x[l] = float32(b[l])
+		x[l] = float32(float64(acc[l]) * d)
 	}
 	return true
 }
@@ -606,54 +619,6 @@ func scaleF32(o, f, d []float32) {
 	for ; l < n; l++ {
 		o[l] = f[l] * d[l]
 	}
-}
-
-// solveWoodburyTable is solveWoodbury on the table T = ỹ∘D^(−½) that
-// buildTables made for rows of n ratings: V's rows are √w_j·T[i_j], so
-// S = I + V·Vᵀ takes n float32 dot-product passes over T's rows (sdots:
-// row j against rows 0 … j), and x̃ = D^(−½)·Σ z_j·√w_j·T[i_j] one axpy
-// pass (saxpys) and a scaling, with no per-rating scaling of ỹ and no
-// float64 copy. The n×n system is still float64. It allocates nothing.
-func (k *kernel) solveWoodburyTable(ws *workspace, h *half, lo, hi int64, x []float32) bool {
-	ih := h.imp
-	kk := h.k
-	n := int(hi - lo)
-	tab := ih.tabs[ih.tabOff[n] : ih.tabOff[n]+ih.fixed*kk]
-	dis := ih.dis[n*kk : n*kk+kk]
-	lds := gramDim(n) // ≥ n+1: S in rows 0..n-1, the right-hand side in row n
-	a := ws.a
-	rhs := a[n*lds : n*lds+n]
-	sw := ws.v[:n]
-	t := ws.wt32[:n]
-	idx, val := h.idx[lo:hi], h.val[lo:hi]
-	w0 := ih.p.Unobserved
-	for j, r := range val {
-		c := confidence(&ih.p, r)
-		sw[j] = math.Sqrt(c - w0)
-		rhs[j] = c / sw[j]
-	}
-	for j, it := range idx {
-		sdots(t[:j+1], tab, kk, idx[:j+1], tab[int(it)*kk:int(it)*kk+kk])
-		sj := a[j*lds : j*lds+j+1]
-		for i, d := range t[:j+1] {
-			sj[i] = sw[i] * sw[j] * float64(d)
-		}
-		sj[j]++
-	}
-	if !k.cholesky(a, lds, n) {
-		clear(x)
-		return false
-	}
-	for j, z := range rhs {
-		t[j] = float32(z * sw[j])
-	}
-	acc := ws.acc32[:kk]
-	clear(acc)
-	saxpys(acc, tab, kk, idx, t)
-	for l, d := range dis {
-		x[l] = float32(float64(acc[l]) * d)
-	}
-	return true
 }
 
 // implicitTiled adds Σ (c − w₀) y yᵀ to rows 0..k-1 of ws.a and Σ c y to

@@ -150,9 +150,9 @@ func TestSolveImplicitRowZeroAllocs(t *testing.T) {
 // TestFitWoodburyTables fits an implicit model on data shaped like
 // ml-latest-small (few users, many movies with a handful of ratings),
 // whose item half is rotated and solved by Woodbury, with the per-length
-// tables forced on and off: both must match alstest.Reference, and they
-// must differ (float32 against float64 sums), which shows the tables were
-// used.
+// tables forced on and off: both must match alstest.Reference and each
+// other bit for bit (a table row and a row scaled on the spot are the same
+// float32 products), and the forced fit must have built tables.
 func TestFitWoodburyTables(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const users, items = 40, 1200
@@ -180,15 +180,19 @@ func TestFitWoodburyTables(t *testing.T) {
 			for j, tables := range []float64{0, math.Inf(1)} {
 				s := &Solver{opts: Options{Workers: 2}, kern: defaultKernel}
 				s.kern.tables = tables
+				built := tablesBuilt.Load()
 				if err := s.Fit(t.Context(), &got[j], r, p, nil); err != nil {
 					t.Fatal(err)
+				}
+				if n := tablesBuilt.Load() - built; (n > 0) != (tables > 0) {
+					t.Errorf("tables %v: %d halves built tables", tables, n)
 				}
 				if d := alstest.MaxRelDiff(&got[j], &want); d > 1e-4 {
 					t.Errorf("tables %v: differs from alstest.Reference by %.3g relative", tables, d)
 				}
 			}
-			if slices.Equal(got[0].ItemFactors, got[1].ItemFactors) {
-				t.Error("the fits with and without tables are identical: the tables were not used")
+			if !slices.Equal(got[0].ItemFactors, got[1].ItemFactors) || !slices.Equal(got[0].UserFactors, got[1].UserFactors) {
+				t.Error("the fits with and without tables differ")
 			}
 		})
 	}

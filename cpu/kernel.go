@@ -108,14 +108,14 @@ type workspace struct {
 	v   []float64 // kp+1: one augmented vector (plain-Go path)
 
 	// Implicit fits only (growImplicit): the Woodbury path's scratch.
-	wt  []float64 // k × (woodburyMax(k) rounded up to 4): V transposed
 	dis []float64 // k: D^(−½)
 
 	// rotateRows's rows in (chunk × f32.TileStride(k), zero past column
 	// k; only when that stride is not k) and out (chunk × k).
 	rotIn, rotOut []float32
-	// solveWoodburyTable's dot products (woodburyMax(k)) and sum (k).
-	wt32, acc32 []float32
+	// solveWoodbury's dot products (woodburyMax(k)), sum (k) and scaled
+	// rows (woodburyMax(k) rounded up to 4, × k).
+	wt32, acc32, wrows []float32
 
 	cg *cgScratch // als.CG fits only (growCG)
 
@@ -133,8 +133,8 @@ type workspace struct {
 // growImplicit sizes ws's Woodbury scratch for rank k.
 func (k *kernel) growImplicit(ws *workspace, kk int) {
 	m := (k.woodburyMax(kk) + 3) &^ 3
-	if len(ws.wt) < kk*m {
-		ws.wt = make([]float64, kk*m)
+	if len(ws.wrows) < kk*m {
+		ws.wrows = make([]float32, kk*m)
 	}
 	if len(ws.dis) < kk {
 		ws.dis = make([]float64, kk)
