@@ -276,3 +276,117 @@ func sortByLength(ptr []int64) []int32 {
 	})
 	return perm
 }
+
+// Heavy rows (als_split_gram*, als_split_solve*; kernels/doc.go). A row
+// with more than SplitThreshold ratings is heavy: its assembly is cut into
+// slices of at most SplitSlice ratings, one block each, and a second
+// launch adds the slices' partial systems in slice order and solves the
+// row. The values come from the cost model (gpu/costmodel.go,
+// TestCostModelSplit; bench/RESULTS.md): with one block per row, ML-25M's
+// longest item (≈ 81–91 thousand ratings) alone takes 15–38 ms at ranks
+// 64–128, while the rest of a half is issue- or latency-bound at a few
+// ms; a slice of 2,048 ratings is ≈0.3–0.6 ms of one block's critical
+// path, under a tenth of the halves' estimate at every shape in
+// bench/RESULTS.md, and writing its partial system (ka(ka+1)/2 + kp
+// floats, 33 KB at rank 128) costs ≈3% of gathering its 2,048 factor rows
+// (1 MB). Rows up to 4,096 ratings stay whole: at ≤ 0.9 ms they are off
+// the critical path, and the split's extra pass over A and b is not worth
+// it for them. Slices never straddle rows.
+const (
+	SplitThreshold = 4096 // rows with more ratings are heavy (split)
+	SplitSlice     = 2048 // most ratings per slice of a heavy row
+)
+
+// splitPlan is the launch shape of the heavy-row kernels for one Fit: the
+// assembly (als_split_gram*: Gram's Threads, Passes, Chunk and
+// SharedBytes; the Gram is accumulated in registers and written to the
+// slice's slot in global memory, so only the staging area and b are in
+// shared memory) and the reduce-and-solve (als_split_solve*: the row
+// plan's shared-memory layout, chunk and Gram placement, with
+// SolveThreads threads).
+type splitPlan struct {
+	Threshold    int       // rows with more ratings than this are heavy; 0 turns the split off
+	Slice        int       // most ratings per slice
+	GramKernel   string    // kernels.SplitGram or SplitGramImplicit
+	SolveKernel  string    // kernels.SplitSolve or SplitSolveImplicit
+	Gram         solvePlan // als_split_gram*'s launch shape (its Kernel is GramKernel)
+	SolveThreads int       // als_split_solve*'s block size: a multiple of 32, at most rows.Threads
+	SlotFloats   int       // floats per slice in the partial buffer: ka(ka+1)/2 + kp
+}
+
+func (p splitPlan) String() string {
+	if p.Threshold == 0 {
+		return "split off"
+	}
+	return fmt.Sprintf("split n>%d slice=%d %s threads=%d passes=%d chunk=%d smem=%dB; %s threads=%d", p.Threshold,
+		p.Slice, p.GramKernel, p.Gram.Threads, p.Gram.Passes, p.Gram.Chunk, p.Gram.SharedBytes, p.SolveKernel, p.SolveThreads)
+}
+
+// planSplit plans the heavy-row kernels beside the row plan rows (which
+// fixes ka, the objective, and als_split_solve*'s shared memory), with
+// blocks of at most gramThreads threads for als_split_gram* and
+// solveThreads for als_split_solve* (the post-JIT limits; at least 32),
+// splitting rows above threshold ratings into slices of at most slice
+// (threshold 0: no split). Every rank fits: the assembly keeps no Gram in
+// shared memory.
+func planSplit(rows solvePlan, gramThreads, solveThreads, threshold, slice int) splitPlan {
+	if threshold < 0 || (threshold > 0 && slice < 1) {
+		panic(fmt.Sprintf("gpu: planSplit: threshold %d, slice %d", threshold, slice))
+	}
+	p := splitPlan{Threshold: threshold, Slice: slice, GramKernel: kernels.SplitGram, SolveKernel: kernels.SplitSolve,
+		SlotFloats: rows.GramFloats + rows.Padded}
+	if rows.Implicit {
+		p.GramKernel, p.SolveKernel = kernels.SplitGramImplicit, kernels.SplitSolveImplicit
+	}
+	// The tile plan of a global-Gram row kernel: no Gram in shared memory.
+	g := planRows(rows.KA, gramThreads, rows.Implicit, smemNoOptIn)
+	perRating := g.Padded + 1
+	if rows.Implicit {
+		perRating++
+	}
+	g.Kernel = p.GramKernel
+	g.Chunk = min(maxChunk, (smemNoOptIn/4-g.Padded)/perRating)
+	g.SharedBytes = 4 * (g.Chunk*perRating + g.Padded)
+	p.Gram = g
+	p.SolveThreads = min(rows.Threads, max(32, solveThreads/32*32))
+	return p
+}
+
+// splitRows is one side's heavy rows for a splitPlan: the first Heavy rows
+// of the side's length-sorted permutation (sortByLength: longest first),
+// First[h] … First[h+1]−1 the slices of heavy row h, and Slices three
+// int32 per slice (row, first rating, end), offsets within the row.
+type splitRows struct {
+	Heavy  int
+	First  []int32 // Heavy+1 entries
+	Slices []int32 // 3 per slice
+}
+
+// NumSlices is the number of slices.
+func (s splitRows) NumSlices() int { return len(s.Slices) / 3 }
+
+// splitSide cuts the rows of ptr with more than threshold ratings into
+// slices of at most slice ratings: a row of n ratings into ⌈n/slice⌉
+// slices, slice i being ratings ⌊i·n/m⌋ … ⌊(i+1)·n/m⌋−1 (m slices), so the
+// boundaries, and the order in which the solve adds them, depend on
+// nothing but n. perm is sortByLength(ptr): the heavy rows are its prefix.
+// threshold 0 gives no heavy rows.
+func splitSide(ptr []int64, perm []int32, threshold, slice int) splitRows {
+	s := splitRows{First: []int32{0}}
+	if threshold <= 0 {
+		return s
+	}
+	for _, row := range perm {
+		n := ptr[row+1] - ptr[row]
+		if n <= int64(threshold) {
+			break
+		}
+		m := (n + int64(slice) - 1) / int64(slice)
+		for i := range m {
+			s.Slices = append(s.Slices, row, int32(i*n/m), int32((i+1)*n/m))
+		}
+		s.Heavy++
+		s.First = append(s.First, int32(len(s.Slices)/3))
+	}
+	return s
+}
