@@ -430,7 +430,11 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		s.factorBytes = 4 * int64(len(s.hostF))
 		s.biasBytes = 4 * int64(len(s.hostB))
 		need += s.ptrBytes + 2*s.ratingBytes + 4*s.permLen + s.factorBytes + s.biasBytes
-		s.split = splitSide(s.hostPtr, s.hostPerm, j.split.Threshold, j.split.Slice)
+	}
+	split, slice := splitSides(j.split, [2][]int64{j.users.hostPtr, j.items.hostPtr}, [2][]int32{j.users.hostPerm, j.items.hostPerm})
+	j.split.Slice = slice
+	j.users.split, j.items.split = split[0], split[1]
+	for _, s := range []*side{&j.users, &j.items} {
 		need += 4 * int64(len(s.split.Slices)+len(s.split.First))
 	}
 	partBytes := 4 * int64(max(j.users.split.NumSlices(), j.items.split.NumSlices())) * int64(j.split.SlotFloats)

@@ -279,22 +279,30 @@ func sortByLength(ptr []int64) []int32 {
 
 // Heavy rows (als_split_gram*, als_split_solve*; kernels/doc.go). A row
 // with more than SplitThreshold ratings is heavy: its assembly is cut into
-// slices of at most SplitSlice ratings, one block each, and a second
-// launch adds the slices' partial systems in slice order and solves the
-// row. The values come from the cost model (gpu/costmodel.go,
-// TestCostModelSplit; bench/RESULTS.md): with one block per row, ML-25M's
-// longest item (≈ 81–91 thousand ratings) alone takes 15–38 ms at ranks
-// 64–128, while the rest of a half is issue- or latency-bound at a few
-// ms; a slice of 2,048 ratings is ≈0.3–0.6 ms of one block's critical
-// path, under a tenth of the halves' estimate at every shape in
-// bench/RESULTS.md, and writing its partial system (ka(ka+1)/2 + kp
-// floats, 33 KB at rank 128) costs ≈3% of gathering its 2,048 factor rows
-// (1 MB). Rows up to 4,096 ratings stay whole: at ≤ 0.9 ms they are off
-// the critical path, and the split's extra pass over A and b is not worth
-// it for them. Slices never straddle rows.
+// slices of at most SplitSlice ratings (more if splitPartBudget says so),
+// one block each, and a second launch adds the slices' partial systems in
+// slice order and solves the row. The values come from the cost model
+// (gpu/costmodel.go; TestCostModelSplit, bench/RESULTS.md): with one block
+// per row, a row's critical path is ≈0.14 µs per rating at rank 64, so the
+// published ML-25M's most rated movie (81,491 ratings) alone is ≈12 ms,
+// twice everything else of the item half with CG. Split at any threshold
+// from 1,024 to 4,096 ratings (slices of half that) the estimates of
+// every shape and rank agree within 0.2 ms; at 8,192 and above they grow
+// (a slice's own path starts to show). 4,096/2,048 is the cheapest of the
+// flat range in slices: fewer partial systems to write and read (33 KB
+// each at rank 128, ≈3% of the 1 MB a 2,048-rating slice gathers), and
+// rows up to 4,096 ratings (≤ 0.6 ms at rank 64) keep today's one-launch
+// path. Slices never straddle rows.
 const (
 	SplitThreshold = 4096 // rows with more ratings are heavy (split)
 	SplitSlice     = 2048 // most ratings per slice of a heavy row
+
+	// splitPartBudget bounds the slices' partial systems of one Fit
+	// (device memory, written and read once per half): splitSides
+	// doubles the slice length until the larger side's slices fit. At
+	// Netflix's shape and rank 100 2,048-rating slices would take 0.9 GB
+	// (43 thousand slots of 20 KB), at rank 256 5.7 GB.
+	splitPartBudget = 512 << 20
 )
 
 // splitPlan is the launch shape of the heavy-row kernels for one Fit: the
@@ -389,4 +397,24 @@ func splitSide(ptr []int64, perm []int32, threshold, slice int) splitRows {
 		s.First = append(s.First, int32(len(s.Slices)/3))
 	}
 	return s
+}
+
+// splitSides splits both sides of a Fit (ptrs[i] with perms[i] =
+// sortByLength(ptrs[i])) for sp, doubling sp.Slice until the larger
+// side's partial systems (sp.SlotFloats float32 per slice) fit in
+// splitPartBudget bytes. It returns the splits and the slice length used.
+// The result depends only on the data, the rank and the constants, never
+// on the device, so the sums are the same everywhere.
+func splitSides(sp splitPlan, ptrs [2][]int64, perms [2][]int32) (rows [2]splitRows, slice int) {
+	slice = sp.Slice
+	for {
+		for i := range rows {
+			rows[i] = splitSide(ptrs[i], perms[i], sp.Threshold, slice)
+		}
+		need := 4 * int64(max(rows[0].NumSlices(), rows[1].NumSlices())) * int64(sp.SlotFloats)
+		if need <= splitPartBudget || slice >= 1<<30 {
+			return rows, slice
+		}
+		slice *= 2
+	}
 }

@@ -329,3 +329,32 @@ func TestPlanSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitSides checks the bound on the partial systems: slices double
+// until the larger side's fit splitPartBudget, the same for the same data.
+func TestSplitSides(t *testing.T) {
+	long := []int64{0, 1 << 26, 1<<26 + 10}        // one row of 64 Mi ratings, one of 10
+	short := []int64{0, 5000, 10000, 15000, 20000} // four rows just above the threshold
+	ptrs := [2][]int64{long, short}
+	perms := [2][]int32{sortByLength(long), sortByLength(short)}
+	plan := planSolve(128, maxSolveThreads)
+	sp := planSplit(plan, maxSolveThreads, maxSolveThreads, SplitThreshold, SplitSlice)
+	rows, slice := splitSides(sp, ptrs, perms)
+	slotBytes := 4 * sp.SlotFloats
+	if n := rows[0].NumSlices(); n*slotBytes > splitPartBudget {
+		t.Errorf("%d slices of %d B: over the budget of %d B", n, slotBytes, splitPartBudget)
+	}
+	if want := SplitSlice; slice == want || slice%want != 0 {
+		t.Errorf("slice %d, want a multiple of %d above it (32 Ki slices of 33 KB overflow 512 MiB)", slice, want)
+	}
+	if rows[1].Heavy != 4 || rows[0].Heavy != 1 {
+		t.Errorf("heavy rows %d and %d, want 1 and 4", rows[0].Heavy, rows[1].Heavy)
+	}
+	if _, again := splitSides(sp, ptrs, perms); again != slice {
+		t.Errorf("splitSides gave slice %d, then %d", slice, again)
+	}
+	small := [2][]int64{short, short}
+	if _, s := splitSides(sp, small, [2][]int32{perms[1], perms[1]}); s != SplitSlice {
+		t.Errorf("small problem: slice %d, want %d", s, SplitSlice)
+	}
+}
