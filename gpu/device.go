@@ -806,8 +806,9 @@ func (j *job) gramOf(other *side) error {
 }
 
 // solveImplicit runs one half-iteration of the implicit objective: the
-// Gram matrix of other (gramOf), then every row of s. It synchronises, so
-// a fault is reported against these launches.
+// Gram matrix of other (gramOf), then every row of s as solveExplicit
+// launches them (heavy rows' slices, light rows, heavy rows' solve). It
+// synchronises, so a fault is reported against these launches.
 func (j *job) solveImplicit(s, other *side) error {
 	if err := j.gramOf(other); err != nil {
 		return err

@@ -449,7 +449,7 @@ func TestEmulatedSplitFit(t *testing.T) {
 		{"explicit/cholesky/bias", als.Params{Rank: 8, Iterations: 10, Lambda: 0.05, Seed: 4, Bias: true}},
 		// 3 CG steps (the default) end 0.9–1.2% above the exact fit's
 		// training error on this data set, with or without the split (the
-		// same figure to 3e-7): its heavy rows' systems are less well
+		// same figure within 4e-7): its heavy rows' systems are less well
 		// conditioned than alstest.Synthetic's. 6 steps bring it within
 		// the 0.5%, so the comparison with the exact fit checks something.
 		{"explicit/cg", als.Params{Rank: 8, Iterations: 10, Lambda: 0.05, Seed: 4, Solver: als.CG, CGSteps: 6}},
