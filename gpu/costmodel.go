@@ -20,6 +20,11 @@ import (
 //   - longest row: the critical path of the longest row alone, since one
 //     block owns a row.
 //
+// With the heavy rows split (estimateSplit) a half is three launches in
+// stream order, each bounded as above, whose times add: the heavy rows'
+// slices (one block per slice), the light rows, the heavy rows' reduction
+// and solve.
+//
 // It is pure Go and safe for concurrent use (no state).
 
 // deviceSpec is what the model needs of a GPU.
