@@ -566,3 +566,68 @@ func TestEmulatedSplitFailedRows(t *testing.T) {
 		})
 	}
 }
+
+// TestEmulatedSplitImplicitHalf is TestEmulatedSplitHalf for the implicit
+// objective (als_split_gram_implicit, als_split_solve_implicit), both
+// solvers: plans with several passes (blocks of 32 threads, so the
+// slices restage each chunk's weights per pass), the shared kernel, a
+// solve block smaller than the row kernel's, and the global-Gram kernel. Split and unsplit agree within float32
+// rounding; the Cholesky halves agree with alstest.ReferenceImplicitHalf
+// within implicitTol.
+func TestEmulatedSplitImplicitHalf(t *testing.T) {
+	r := heavyRatings(300, 40, 2500, 45)
+	for _, tc := range []struct {
+		rank, maxT int
+		solveT     int // als_split_solve_implicit's thread limit (its post-JIT one may be lower)
+		cg         bool
+	}{{8, 1024, 1024, false}, {8, 1024, 1024, true}, {33, 32, 32, false}, {33, 32, 32, true}, {64, 1024, 64, false},
+		{64, 1024, 64, true}, {150, 1024, 1024, true}} {
+		t.Run(fmt.Sprintf("rank%d/maxThreads%d,%d/cg=%t", tc.rank, tc.maxT, tc.solveT, tc.cg), func(t *testing.T) {
+			if (testing.Short() || raceEnabled) && tc.rank > 33 {
+				t.Skip("slow emulation: skipped with -short and -race")
+			}
+			p := alstest.ImplicitParams(tc.rank, 1, 0.1, 1, 1, 0.75)
+			if tc.cg {
+				p.Solver = als.CG
+			}
+			plan := planFor(p, tc.maxT, smemNoOptIn)
+			gp := planGram(tc.rank, 1024)
+			k := p.Rank
+			for _, side := range []alstest.Side{alstest.Items, alstest.Users} {
+				var start als.Model
+				als.Prepare(&start, r, p)
+				whole, split := start.Clone(), start.Clone()
+				ptr, idx, val, nfixed := r.ItemPtr, r.ItemIdx, r.ItemVal, r.NumUsers
+				sp := planSplit(plan, tc.maxT, tc.solveT, 100, 61)
+				wY, wX, sY, sX := whole.UserFactors, whole.ItemFactors, split.UserFactors, split.ItemFactors
+				if side == alstest.Users {
+					ptr, idx, val, nfixed = r.UserPtr, r.UserIdx, r.UserVal, r.NumItems
+					sp = planSplit(plan, tc.maxT, tc.solveT, 30, 9)
+					wY, wX, sY, sX = whole.ItemFactors, whole.UserFactors, split.ItemFactors, split.UserFactors
+				}
+				wgram := emulateGram(t, gp, wY, nfixed, k, p.Unobserved)
+				emulateSolve(t, plan, 3, ptr, idx, val, wY, nil, wX, nil, k, k, 0, 0, newImplicitArgs(wgram, p, nfixed))
+				failed, heavy := emulateSplitHalf(t, plan, sp, 3, 4, ptr, idx, val, sY, nil, sX, nil, k, k, 0, 0,
+					newImplicitArgs(wgram, p, nfixed))
+				if len(failed) > 0 {
+					t.Errorf("%v: %d failed rows, want none", side, len(failed))
+				}
+				if heavy.Heavy < 2 || heavy.NumSlices() < 2*heavy.Heavy {
+					t.Fatalf("%v: %d heavy rows in %d slices; the test needs several, each in several slices", side, heavy.Heavy, heavy.NumSlices())
+				}
+				d := alstest.MaxRelDiff(split, whole)
+				if d > 2e-5 {
+					t.Errorf("%v (%v): split differs from whole rows by %.3g relative, want float32 rounding (≤ 2e-5)", side, plan, d)
+				}
+				if !tc.cg {
+					want := start.Clone()
+					alstest.ReferenceImplicitHalf(want, r, p, side)
+					if dr := alstest.MaxRelDiff(split, want); dr > implicitTol {
+						t.Errorf("%v (%v): split differs from ReferenceImplicitHalf by %.3g relative, want ≤ %g", side, plan, dr, implicitTol)
+					}
+				}
+				t.Logf("%v, %v: %d heavy rows, %d slices; split/whole %.2g", side, plan, heavy.Heavy, heavy.NumSlices(), d)
+			}
+		})
+	}
+}
