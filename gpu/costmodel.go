@@ -20,6 +20,11 @@ import (
 //   - longest row: the critical path of the longest row alone, since one
 //     block owns a row.
 //
+// With the heavy rows split (estimateSplit) a half is three launches in
+// stream order, each bounded as above, whose times add: the heavy rows'
+// slices (one block per slice), the light rows, the heavy rows' reduction
+// and solve.
+//
 // It is pure Go and safe for concurrent use (no state).
 
 // deviceSpec is what the model needs of a GPU.
@@ -149,10 +154,18 @@ func rowCost(dev deviceSpec, plan solvePlan, n int) (instr, cycles float64) {
 }
 
 // estimateHalf estimates the half-iteration that solves rows of the given
-// lengths with plan (regs registers per thread, cgSteps as in solveCost).
+// lengths with plan (regs registers per thread, cgSteps as in solveCost),
+// one block per row (no split).
 func estimateHalf(dev deviceSpec, plan solvePlan, regs int, lengths []int32, cgSteps int) halfCost {
-	c := halfCost{Blocks: residentBlocks(dev, plan, regs)}
 	sInstr, sCycles := solveCost(plan, cgSteps)
+	return estimateLaunch(dev, plan, regs, lengths, sInstr, sCycles)
+}
+
+// estimateLaunch is one launch of a row kernel (or of als_split_gram*)
+// with plan over rows (or slices) of the given lengths, each costing its
+// assembly (rowCost) plus sInstr instructions and sCycles cycles.
+func estimateLaunch(dev deviceSpec, plan solvePlan, regs int, lengths []int32, sInstr, sCycles float64) halfCost {
+	c := halfCost{Blocks: residentBlocks(dev, plan, regs)}
 	var instr, cycles, longest float64
 	for _, n := range lengths {
 		if n == 0 {
@@ -163,10 +176,84 @@ func estimateHalf(dev deviceSpec, plan solvePlan, regs int, lengths []int32, cgS
 		cycles += cy + sCycles
 		longest = max(longest, cy+sCycles)
 	}
+	return c.finish(dev, instr, cycles, longest)
+}
+
+// finish turns a launch's totals (warp-instructions, the sum and the
+// largest of the blocks' critical paths in cycles) into the three bounds.
+func (c halfCost) finish(dev deviceSpec, instr, cycles, longest float64) halfCost {
 	hz := dev.ClockHz
 	c.IssueMs = 1e3 * instr / (float64(dev.SMs) * dev.IssuePerSM * hz)
 	c.LatencyMs = 1e3 * cycles / (float64(dev.SMs*c.Blocks) * hz)
 	c.LongestMs = 1e3 * longest / hz
+	return c
+}
+
+// Costs of the heavy-row split (als_split_gram*, als_split_solve*).
+const (
+	slotStoreInstr   = 2.0  // per warp per 32 floats of a slice's slot written (address, store)
+	reduceInstrPerEl = 4.0  // per warp per 32 elements per slice of the solve's reduction (load, convert, add, loop)
+	reduceCyclesPer  = 10.0 // per element per slice on a thread's path: a float64 add chain fed by pipelined L2 loads
+)
+
+// splitCost is the estimate of one half with the heavy rows split: three
+// launches in stream order, so their times add.
+type splitCost struct {
+	Gram, Light, Solve halfCost
+	Heavy, Slices      int
+}
+
+// Ms is the estimate: the three launches' estimates added.
+func (c splitCost) Ms() float64 { return c.Gram.Ms() + c.Light.Ms() + c.Solve.Ms() }
+
+func (c splitCost) String() string {
+	return fmt.Sprintf("%.1f ms = slices %.1f + light rows %.1f (%s) + heavy solve %.1f; %d heavy rows in %d slices",
+		c.Ms(), c.Gram.Ms(), c.Light.Ms(), c.Light.Bound(), c.Solve.Ms(), c.Heavy, c.Slices)
+}
+
+// Bound names what bounds the light rows' launch, the largest part.
+func (c splitCost) Bound() string { return c.Light.Bound() }
+
+// estimateSplit estimates the half that solves rows of the given lengths
+// as device.go launches them with sp: the slices of the rows above
+// sp.Threshold (als_split_gram*, gramRegs registers), the other rows with
+// plan (regs), the heavy rows' reduction and solve (als_split_solve*,
+// solveRegs). With sp.Threshold 0 it is estimateHalf.
+func estimateSplit(dev deviceSpec, plan solvePlan, sp splitPlan, regs, gramRegs, solveRegs int, lengths []int32, cgSteps int) splitCost {
+	var light, slices, perHeavy []int32
+	for _, n := range lengths {
+		if sp.Threshold == 0 || int(n) <= sp.Threshold {
+			light = append(light, n)
+			continue
+		}
+		m := (int64(n) + int64(sp.Slice) - 1) / int64(sp.Slice)
+		for i := range m {
+			slices = append(slices, int32((i+1)*int64(n)/m-i*int64(n)/m))
+		}
+		perHeavy = append(perHeavy, int32(m))
+	}
+	c := splitCost{Light: estimateHalf(dev, plan, regs, light, cgSteps), Heavy: len(perHeavy), Slices: len(slices)}
+	if len(perHeavy) == 0 {
+		return c
+	}
+	slot := float64(sp.SlotFloats)
+	c.Gram = estimateLaunch(dev, sp.Gram, gramRegs, slices, slotStoreInstr*math.Ceil(slot/32), 0)
+
+	sp2 := plan
+	sp2.Threads = sp.SolveThreads
+	sInstr, sCycles := solveCost(sp2, cgSteps)
+	tri := float64(plan.GramFloats)
+	c.Solve = halfCost{Blocks: residentBlocks(dev, sp2, solveRegs)}
+	var instr, cycles, longest float64
+	for _, m := range perHeavy {
+		s := float64(m)
+		i := sInstr + reduceInstrPerEl*s*math.Ceil(slot/32)
+		cy := sCycles + math.Ceil(tri/float64(sp2.Threads))*(dev.MemLatency+reduceCyclesPer*s)
+		instr += i
+		cycles += cy
+		longest = max(longest, cy)
+	}
+	c.Solve = c.Solve.finish(dev, instr, cycles, longest)
 	return c
 }
 

@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,10 @@ const (
 	cgRegs         = 64
 	implicitRegs   = 72
 	implicitCGRegs = 64
+
+	splitGramRegs      = 64 // als_split_gram, als_split_gram_implicit
+	splitSolveRegs     = 56 // als_split_solve
+	splitSolveImplRegs = 64 // als_split_solve_implicit
 )
 
 // costShapes are the data shapes of the estimates in bench/RESULTS.md
@@ -42,41 +47,102 @@ func TestCostModel(t *testing.T) {
 		t.Skip("draws the ml-25m and netflix row lengths: skipped with -short and -race")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n| shape | rank | solver | items half | users half | est. ms/iter | floor ms | × floor |\n")
-	fmt.Fprintf(&b, "| --- | ---: | --- | --- | --- | ---: | ---: | ---: |\n")
+	fmt.Fprintf(&b, "\n| shape | rank | solver | items half, split | users half, split | est. ms/iter, one block per row | est. ms/iter, heavy rows split | floor ms | × floor (split) |\n")
+	fmt.Fprintf(&b, "| --- | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |\n")
 	for _, s := range costShapes {
 		perUser, perMovie, err := dataset.GenRowLengths(t.Context(), dataset.Presets()[s.preset])
 		if err != nil {
 			t.Fatalf("GenRowLengths(%s) = %v", s.preset, err)
 		}
+		type solver struct {
+			name                 string
+			steps, regs, sviRegs int
+		}
+		ptrs := [2][]int64{ptrOf(perUser), ptrOf(perMovie)}
+		perms := [2][]int32{sortByLength(ptrs[0]), sortByLength(ptrs[1])}
+		row := func(k int, plan solvePlan, sv solver) {
+			sp := planSplit(plan, maxSolveThreads, maxSolveThreads, SplitThreshold, SplitSlice)
+			_, sp.Slice = splitSides(sp, ptrs, perms) // as device.go: within splitPartBudget
+			floor := floorMs(h100, perUser, perMovie, k)
+			before := estimateHalf(h100, plan, sv.regs, perMovie, sv.steps).Ms() + estimateHalf(h100, plan, sv.regs, perUser, sv.steps).Ms()
+			items := estimateSplit(h100, plan, sp, sv.regs, splitGramRegs, sv.sviRegs, perMovie, sv.steps)
+			users := estimateSplit(h100, plan, sp, sv.regs, splitGramRegs, sv.sviRegs, perUser, sv.steps)
+			total := items.Ms() + users.Ms()
+			fmt.Fprintf(&b, "| %s | %d | %s | %.1f (%d heavy, slices of ≤ %d) | %.1f (%d heavy) | %.1f | %.1f | %.1f | %.1f× |\n", s.preset, k, sv.name,
+				items.Ms(), items.Heavy, sp.Slice, users.Ms(), users.Heavy, before, total, floor, total/floor)
+			t.Logf("%s rank %d %s: before %.1f ms; items %v; users %v", s.preset, k, sv.name, before, items, users)
+		}
 		for _, k := range s.ranks {
 			plan := planSolve(k, maxSolveThreads)
-			floor := floorMs(h100, perUser, perMovie, k)
-			for _, sv := range []struct {
-				name        string
-				steps, regs int
-			}{{"cholesky", 0, solveRegs}, {fmt.Sprintf("cg (%d steps)", CGSteps), CGSteps, cgRegs}} {
-				items := estimateHalf(h100, plan, sv.regs, perMovie, sv.steps)
-				users := estimateHalf(h100, plan, sv.regs, perUser, sv.steps)
-				total := items.Ms() + users.Ms()
-				fmt.Fprintf(&b, "| %s | %d | %s | %.1f (%s) | %.1f (%s) | %.1f | %.1f | %.1f× |\n", s.preset, k, sv.name,
-					items.Ms(), items.Bound(), users.Ms(), users.Bound(), total, floor, total/floor)
-				t.Logf("%s rank %d %s: items %v; users %v", s.preset, k, sv.name, items, users)
-			}
+			row(k, plan, solver{"cholesky", 0, solveRegs, splitSolveRegs})
+			row(k, plan, solver{fmt.Sprintf("cg (%d steps)", CGSteps), CGSteps, cgRegs, splitSolveRegs})
 		}
 		for _, k := range s.implicitRanks {
 			plan := planImplicit(k, maxSolveThreads)
-			floor := floorMs(h100, perUser, perMovie, k)
-			for _, sv := range []struct {
-				name        string
-				steps, regs int
-			}{{"implicit cholesky", 0, implicitRegs}, {fmt.Sprintf("implicit cg (%d steps)", CGSteps), CGSteps, implicitCGRegs}} {
-				items := estimateHalf(h100, plan, sv.regs, perMovie, sv.steps)
-				users := estimateHalf(h100, plan, sv.regs, perUser, sv.steps)
-				total := items.Ms() + users.Ms()
-				fmt.Fprintf(&b, "| %s | %d | %s | %.1f (%s) | %.1f (%s) | %.1f | %.1f | %.1f× |\n", s.preset, k, sv.name,
-					items.Ms(), items.Bound(), users.Ms(), users.Bound(), total, floor, total/floor)
-				t.Logf("%s rank %d %s: items %v; users %v", s.preset, k, sv.name, items, users)
+			row(k, plan, solver{"implicit cholesky", 0, implicitRegs, splitSolveImplRegs})
+			row(k, plan, solver{fmt.Sprintf("implicit cg (%d steps)", CGSteps), CGSteps, implicitCGRegs, splitSolveImplRegs})
+		}
+	}
+	t.Log(b.String())
+}
+
+// TestCostModelSplit prints the estimates (ms per iteration, both halves)
+// for thresholds around SplitThreshold, each with slices of half the
+// threshold, as SplitSlice is of SplitThreshold: the figures behind the
+// choice of the constants (plan.go). -short and -race skip it.
+func TestCostModelSplit(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("draws the ml-25m and netflix row lengths: skipped with -short and -race")
+	}
+	thresholds := []int{0, 1024, 2048, 4096, 8192, 16384}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| shape | rank | solver |")
+	for _, th := range thresholds {
+		if th == 0 {
+			fmt.Fprintf(&b, " no split |")
+		} else {
+			fmt.Fprintf(&b, " n > %d |", th)
+		}
+	}
+	fmt.Fprintf(&b, "\n|---|---:|---|%s\n", strings.Repeat("---:|", len(thresholds)))
+	// The generated ML-25M shape's most rated movie has 41,558 ratings;
+	// the published data set's (Forrest Gump) 81,491. The second ml-25m
+	// shape puts that head back: the longest-row bound the split removes.
+	type shape struct {
+		name           string
+		ranks          []int
+		perUser, items []int32
+	}
+	var shapes []shape
+	for _, s := range costShapes {
+		perUser, perMovie, err := dataset.GenRowLengths(t.Context(), dataset.Presets()[s.preset])
+		if err != nil {
+			t.Fatalf("GenRowLengths(%s) = %v", s.preset, err)
+		}
+		shapes = append(shapes, shape{s.preset, s.ranks, perUser, perMovie})
+		if s.preset == "ml-25m" {
+			head := slices.Clone(perMovie)
+			head[slices.Index(head, slices.Max(head))] = 81_491
+			shapes = append(shapes, shape{"ml-25m, longest item 81,491", s.ranks, perUser, head})
+		}
+	}
+	for _, s := range shapes {
+		perUser, perMovie := s.perUser, s.items
+		for _, k := range s.ranks {
+			plan := planSolve(k, maxSolveThreads)
+			for _, steps := range []int{0, CGSteps} {
+				name := "cholesky"
+				if steps > 0 {
+					name = fmt.Sprintf("cg (%d steps)", steps)
+				}
+				fmt.Fprintf(&b, "| %s | %d | %s |", s.name, k, name)
+				for _, th := range thresholds {
+					sp := planSplit(plan, maxSolveThreads, maxSolveThreads, th, max(1, th/2))
+					ms := estimateSplit(h100, plan, sp, solveRegs, splitGramRegs, splitSolveRegs, perMovie, steps).Ms() +
+						estimateSplit(h100, plan, sp, solveRegs, splitGramRegs, splitSolveRegs, perUser, steps).Ms()
+					fmt.Fprintf(&b, " %.1f |", ms)
+				}
+				fmt.Fprintf(&b, "\n")
 			}
 		}
 	}
@@ -85,7 +151,8 @@ func TestCostModel(t *testing.T) {
 
 // TestCostModelSanity checks the model's direction on small inputs: more
 // ratings cost more, a CG solve of a few steps costs less than a Cholesky
-// at rank 64, and the longest row bounds a half with one huge row.
+// at rank 64, and the longest row bounds a half with one huge row unless
+// the row is split.
 func TestCostModelSanity(t *testing.T) {
 	plan := planSolve(64, maxSolveThreads)
 	short := make([]int32, 10000)
@@ -111,7 +178,29 @@ func TestCostModelSanity(t *testing.T) {
 	if c := estimateHalf(h100, plan, solveRegs, one, 0); c.Bound() != "longest row" {
 		t.Errorf("one row of 1M ratings: %v, want it bound by the longest row", c)
 	}
+	// Split, the huge row no longer bounds the half: its 489 slices run
+	// side by side (each 2,048 ratings long).
+	sp := planSplit(plan, maxSolveThreads, maxSolveThreads, SplitThreshold, SplitSlice)
+	whole, split := estimateHalf(h100, plan, solveRegs, one, 0), estimateSplit(h100, plan, sp, solveRegs, splitGramRegs, splitSolveRegs, one, 0)
+	if split.Heavy != 1 || split.Slices != (1_000_000+SplitSlice-1)/SplitSlice {
+		t.Errorf("split of one 1M-rating row: %v", split)
+	}
+	if !(split.Ms() < whole.Ms()/10) {
+		t.Errorf("one row of 1M ratings split: %v, whole: %v; want under a tenth", split, whole)
+	}
+	if off := planSplit(plan, maxSolveThreads, maxSolveThreads, 0, 0); estimateSplit(h100, plan, off, solveRegs, splitGramRegs, splitSolveRegs, one, 0).Ms() != whole.Ms() {
+		t.Errorf("estimateSplit with the split off differs from estimateHalf")
+	}
 	if got := residentBlocks(h100, plan, 64); got < 1 || got > h100.BlocksPerSM {
 		t.Errorf("residentBlocks(%v) = %d", plan, got)
 	}
+}
+
+// ptrOf returns CSR row pointers for rows of the given lengths.
+func ptrOf(lengths []int32) []int64 {
+	ptr := make([]int64, len(lengths)+1)
+	for i, n := range lengths {
+		ptr[i+1] = ptr[i] + int64(n)
+	}
+	return ptr
 }

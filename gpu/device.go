@@ -55,11 +55,17 @@ type Device struct {
 	fnGram        cu.Function // implicit objective: Gram of the fixed side
 	fnReduce      cu.Function
 	fnPrefSSE     cu.Function // implicit objective: training error
+	fnSplitGram   cu.Function // heavy rows: slices' partial systems (explicit, then implicit)
+	fnSplitGramI  cu.Function
+	fnSplitSolve  cu.Function // heavy rows: reduce and solve (explicit, then implicit)
+	fnSplitSolveI cu.Function
 	sms           int
 	maxT          map[string]int         // kernel → max threads per block
 	fns           map[string]cu.Function // kernel → function, for the plan's Kernel
 	smem          int                    // dynamic shared memory the row kernels may use per block (opt-in, else 48 KiB)
 	timing        bool                   // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
+	splitAt       int                    // heavy rows: more ratings than this are split (SplitThreshold; 0: off)
+	splitSlice    int                    // most ratings per slice (SplitSlice)
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -87,7 +93,8 @@ func NewDevice(log *slog.Logger, ordinal int) (*Device, error) {
 		maxT: map[string]int{},
 		fns:  map[string]cu.Function{},
 
-		timing: os.Getenv("MOVIEREC_GPU_TIMING") == "1",
+		timing:  os.Getenv("MOVIEREC_GPU_TIMING") == "1",
+		splitAt: SplitThreshold, splitSlice: SplitSlice,
 	}
 	opened := make(chan error, 1)
 	go d.serve(ordinal, opened)
@@ -177,6 +184,8 @@ func (d *Device) open(ordinal int) error {
 		{&d.fnImpShared, kernels.ImplicitShared}, {&d.fnImpGlobal, kernels.ImplicitGlobal},
 		{&d.fnImpCGShared, kernels.ImplicitCGShared}, {&d.fnImpCGGlobal, kernels.ImplicitCGGlobal},
 		{&d.fnGram, kernels.GramPartial}, {&d.fnReduce, kernels.GramReduce}, {&d.fnPrefSSE, kernels.PreferenceSSE},
+		{&d.fnSplitGram, kernels.SplitGram}, {&d.fnSplitGramI, kernels.SplitGramImplicit},
+		{&d.fnSplitSolve, kernels.SplitSolve}, {&d.fnSplitSolveI, kernels.SplitSolveImplicit},
 	} {
 		if *f.fn, err = d.mod.Function(f.name); err != nil {
 			_ = d.mod.Unload()
@@ -201,7 +210,8 @@ func (d *Device) open(ordinal int) error {
 		d.log.Warn("no opt-in shared memory; the row kernels keep 48 KiB", "err", err)
 	} else if optin > smemNoOptIn {
 		ok := true
-		for _, fn := range []cu.Function{d.fnShared, d.fnCGShared, d.fnImpShared, d.fnImpCGShared} {
+		// The heavy rows' solve uses the row kernels' shared memory.
+		for _, fn := range []cu.Function{d.fnShared, d.fnCGShared, d.fnImpShared, d.fnImpCGShared, d.fnSplitSolve, d.fnSplitSolveI} {
 			if err := setMaxDynamicShared(fn, optin); err != nil {
 				d.log.Warn("opt-in shared memory refused; the row kernels keep 48 KiB", "err", err)
 				ok = false
@@ -339,6 +349,11 @@ type side struct {
 	biasBytes         int64
 	ratingBytes       int64
 	ptrBytes, permLen int64
+
+	// Heavy rows (job.split): the first split.Heavy rows of perm, their
+	// slices (3 int32 each) and each row's first slice (Heavy+1 int32).
+	split         splitRows
+	slices, first cu.DevicePtr
 }
 
 // job is one Fit's device state. Its methods run on the device goroutine.
@@ -357,6 +372,11 @@ type job struct {
 	users, items side
 	allocs       []cu.DevicePtr
 
+	// Heavy rows: the plan, and the slices' partial systems (the larger
+	// side's slice count × split.SlotFloats float32), sized once per Fit.
+	split splitPlan
+	part  cu.DevicePtr
+
 	// The implicit objective only (zero for explicit fits): the Gram plan,
 	// the per-stripe partial Grams (gramSlots slots of gram.Len float64,
 	// enough for either side), and w₀·G of the current fixed side
@@ -374,6 +394,11 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	shared, global := rowKernels(p)
 	j.plan = planFor(p, min(d.maxT[shared], d.maxT[global]), d.smem)
 	j.fn = d.fns[j.plan.Kernel]
+	gramK, solveK := kernels.SplitGram, kernels.SplitSolve
+	if j.implicit {
+		gramK, solveK = kernels.SplitGramImplicit, kernels.SplitSolveImplicit
+	}
+	j.split = planSplit(j.plan, d.maxT[gramK], d.maxT[solveK], d.splitAt, d.splitSlice)
 	if j.implicit {
 		j.gram = planGram(j.k, d.maxT[kernels.GramPartial])
 		us, _ := gramStripes(r.NumUsers)
@@ -406,6 +431,14 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		s.biasBytes = 4 * int64(len(s.hostB))
 		need += s.ptrBytes + 2*s.ratingBytes + 4*s.permLen + s.factorBytes + s.biasBytes
 	}
+	split, slice := splitSides(j.split, [2][]int64{j.users.hostPtr, j.items.hostPtr}, [2][]int32{j.users.hostPerm, j.items.hostPerm})
+	j.split.Slice = slice
+	j.users.split, j.items.split = split[0], split[1]
+	for _, s := range []*side{&j.users, &j.items} {
+		need += 4 * int64(len(s.split.Slices)+len(s.split.First))
+	}
+	partBytes := 4 * int64(max(j.users.split.NumSlices(), j.items.split.NumSlices())) * int64(j.split.SlotFloats)
+	need += partBytes
 	wsBytes := 4 * int64(j.slots) * int64(j.plan.GramFloats)
 	failedBytes := 4 * (1 + int64(max(r.NumUsers, r.NumItems)))
 	need += wsBytes + 8 + failedBytes
@@ -420,7 +453,9 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		return nil, fmt.Errorf("gpu: training needs %d MiB of device memory, %d of %d MiB free", need>>20, free>>20, total>>20)
 	}
 	d.log.Info("upload", "users", r.NumUsers, "items", r.NumItems, "ratings", j.nnz,
-		"device_mib", need>>20, "plan", j.plan.String(), "slots", j.slots)
+		"device_mib", need>>20, "plan", j.plan.String(), "slots", j.slots, "split", j.split.String(),
+		"heavy_items", j.items.split.Heavy, "item_slices", j.items.split.NumSlices(),
+		"heavy_users", j.users.split.Heavy, "user_slices", j.users.split.NumSlices())
 	if per, err := j.fn.MaxActiveBlocksPerMultiProcessor(j.plan.Threads, int64(j.plan.SharedBytes)); err == nil {
 		d.log.Info("occupancy", "kernel", j.plan.Kernel, "blocks_per_sm", per, "threads", j.plan.Threads)
 	}
@@ -455,6 +490,14 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 				return nil, err
 			}
 		}
+		if s.split.Heavy > 0 {
+			if s.slices, err = j.alloc(s.name+" heavy-row slices", 4*int64(len(s.split.Slices))); err != nil {
+				return nil, err
+			}
+			if s.first, err = j.alloc(s.name+" heavy-row first slices", 4*int64(len(s.split.First))); err != nil {
+				return nil, err
+			}
+		}
 		for _, c := range []struct {
 			what string
 			dst  cu.DevicePtr
@@ -467,6 +510,8 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 			{"permutation", s.perm, sliceData(s.hostPerm), 4 * s.permLen},
 			{"factors", s.factors, sliceData(s.hostF), s.factorBytes},
 			{"biases", s.biases, sliceData(s.hostB), s.biasBytes},
+			{"heavy-row slices", s.slices, sliceData(s.split.Slices), 4 * int64(len(s.split.Slices))},
+			{"heavy-row first slices", s.first, sliceData(s.split.First), 4 * int64(len(s.split.First))},
 		} {
 			if c.n == 0 || c.dst == 0 {
 				continue
@@ -478,6 +523,11 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	}
 	if j.slots > 0 {
 		if j.ws, err = j.alloc("Gram workspace", wsBytes); err != nil {
+			return nil, err
+		}
+	}
+	if partBytes > 0 {
+		if j.part, err = j.alloc("heavy-row partial systems", partBytes); err != nil {
 			return nil, err
 		}
 	}
@@ -560,26 +610,100 @@ func (j *job) solve(s, other *side) (failed int, err error) {
 	return j.resolveFailed(s, other)
 }
 
-// solveExplicit launches the explicit kernel over s and synchronises.
+// solveExplicit launches the explicit kernels over s and synchronises:
+// the heavy rows' slices (als_split_gram), the row kernel over the light
+// rows (the rest of the permutation), the heavy rows' reduce and solve
+// (als_split_solve), in stream order.
 func (j *job) solveExplicit(s, other *side) error {
-	grid := solveGrid(j.plan, s.rows, j.slots)
-	args := []unsafe.Pointer{
-		unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
-		unsafe.Pointer(&s.perm), unsafe.Pointer(argInt(s.rows)),
-		unsafe.Pointer(&other.factors), unsafe.Pointer(&other.biases),
-		unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
-		unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
-		unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
-		unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+	heavy := s.split.Heavy
+	if heavy > 0 {
+		args := []unsafe.Pointer{
+			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
+			unsafe.Pointer(&s.slices), unsafe.Pointer(argInt(s.split.NumSlices())),
+			unsafe.Pointer(&other.factors), unsafe.Pointer(&other.biases),
+			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)), unsafe.Pointer(argFloat(j.mu)),
+			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(&j.part),
+		}
+		if err := j.splitGram(s, j.d.fnSplitGram, args); err != nil {
+			return err
+		}
 	}
-	if j.plan.CGSteps > 0 {
-		args = append(args, unsafe.Pointer(argInt(j.plan.CGSteps)))
+	if err := j.solveLight(s, func(perm *cu.DevicePtr, nrows *uint64) []unsafe.Pointer {
+		return []unsafe.Pointer{
+			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
+			unsafe.Pointer(perm), unsafe.Pointer(nrows),
+			unsafe.Pointer(&other.factors), unsafe.Pointer(&other.biases),
+			unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
+			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
+			unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+		}
+	}); err != nil {
+		return err
 	}
-	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
-		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)
+	if heavy > 0 {
+		args := []unsafe.Pointer{
+			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.perm), unsafe.Pointer(&s.first), unsafe.Pointer(argInt(heavy)),
+			unsafe.Pointer(&j.part), unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
+			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)), unsafe.Pointer(argFloat(j.lambda)),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.CGSteps)),
+		}
+		if err := j.splitSolve(s, j.d.fnSplitSolve, args); err != nil {
+			return err
+		}
 	}
 	if err := cu.Synchronize(); err != nil {
-		return fmt.Errorf("gpu: %s (%s, grid %d, %v) failed: cuCtxSynchronize: %w", j.plan.Kernel, s.name, grid, j.plan, err)
+		return fmt.Errorf("gpu: %s, %s or %s (%s, %v; %v) failed: cuCtxSynchronize: %w", j.split.GramKernel, j.plan.Kernel,
+			j.split.SolveKernel, s.name, j.plan, j.split, err)
+	}
+	return nil
+}
+
+// solveLight launches the row kernel (j.fn) over the light rows of s: the
+// permutation after its s.split.Heavy heavy rows. args builds the kernel's
+// arguments from the permutation pointer and row count; the CG steps are
+// appended. It does not synchronise.
+func (j *job) solveLight(s *side, args func(perm *cu.DevicePtr, nrows *uint64) []unsafe.Pointer) error {
+	heavy := s.split.Heavy
+	light := s.rows - heavy
+	if light == 0 {
+		return nil
+	}
+	perm := s.perm + cu.DevicePtr(4*heavy)
+	a := args(&perm, argInt(light))
+	if j.plan.CGSteps > 0 {
+		a = append(a, unsafe.Pointer(argInt(j.plan.CGSteps)))
+	}
+	grid := solveGrid(j.plan, light, j.slots)
+	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, a); err != nil {
+		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, %d light rows, grid %d, %v): %w", j.plan.Kernel, s.name, light, grid, j.plan, err)
+	}
+	return nil
+}
+
+// splitGram launches fn (als_split_gram or als_split_gram_implicit) with
+// args over the slices of s's heavy rows, one block per slice. It does
+// not synchronise.
+func (j *job) splitGram(s *side, fn cu.Function, args []unsafe.Pointer) error {
+	g := j.split.Gram
+	grid := min(s.split.NumSlices(), maxGridX)
+	if err := fn.Launch(grid, 1, 1, g.Threads, 1, 1, g.SharedBytes, cu.NoStream, args); err != nil {
+		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, %d heavy rows, %d slices, %v): %w", j.split.GramKernel, s.name,
+			s.split.Heavy, s.split.NumSlices(), j.split, err)
+	}
+	return nil
+}
+
+// splitSolve launches fn (als_split_solve or als_split_solve_implicit)
+// with args over s's heavy rows: the row plan's shared memory and grid
+// (one block per row, or at most the workspace slots), split.SolveThreads
+// threads. It does not synchronise.
+func (j *job) splitSolve(s *side, fn cu.Function, args []unsafe.Pointer) error {
+	grid := solveGrid(j.plan, s.split.Heavy, j.slots)
+	if err := fn.Launch(grid, 1, 1, j.split.SolveThreads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
+		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, %d heavy rows, grid %d, %v): %w", j.split.SolveKernel, s.name,
+			s.split.Heavy, grid, j.split, err)
 	}
 	return nil
 }
@@ -682,31 +806,56 @@ func (j *job) gramOf(other *side) error {
 }
 
 // solveImplicit runs one half-iteration of the implicit objective: the
-// Gram matrix of other (gramOf), then every row of s. It synchronises, so
-// a fault is reported against these launches.
+// Gram matrix of other (gramOf), then every row of s as solveExplicit
+// launches them (heavy rows' slices, light rows, heavy rows' solve). It
+// synchronises, so a fault is reported against these launches.
 func (j *job) solveImplicit(s, other *side) error {
 	if err := j.gramOf(other); err != nil {
 		return err
 	}
-	grid := solveGrid(j.plan, s.rows, j.slots)
-	args := []unsafe.Pointer{
-		unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
-		unsafe.Pointer(&s.perm), unsafe.Pointer(argInt(s.rows)),
-		unsafe.Pointer(&other.factors), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
-		unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Alpha)),
-		unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
-		unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
-		unsafe.Pointer(&j.failed),
+	heavy := s.split.Heavy
+	if heavy > 0 {
+		args := []unsafe.Pointer{
+			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
+			unsafe.Pointer(&s.slices), unsafe.Pointer(argInt(s.split.NumSlices())),
+			unsafe.Pointer(&other.factors), unsafe.Pointer(argInt(j.k)),
+			unsafe.Pointer(argDouble(j.p.Alpha)), unsafe.Pointer(argDouble(j.p.Unobserved)),
+			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(&j.part),
+		}
+		if err := j.splitGram(s, j.d.fnSplitGramI, args); err != nil {
+			return err
+		}
 	}
-	if j.plan.CGSteps > 0 {
-		args = append(args, unsafe.Pointer(argInt(j.plan.CGSteps)))
+	if err := j.solveLight(s, func(perm *cu.DevicePtr, nrows *uint64) []unsafe.Pointer {
+		return []unsafe.Pointer{
+			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.idx), unsafe.Pointer(&s.val),
+			unsafe.Pointer(perm), unsafe.Pointer(nrows),
+			unsafe.Pointer(&other.factors), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
+			unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Alpha)),
+			unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
+			unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+			unsafe.Pointer(&j.failed),
+		}
+	}); err != nil {
+		return err
 	}
-	if err := j.fn.Launch(grid, 1, 1, j.plan.Threads, 1, 1, j.plan.SharedBytes, cu.NoStream, args); err != nil {
-		return fmt.Errorf("gpu: cuLaunchKernel %s (%s, grid %d, %v): %w", j.plan.Kernel, s.name, grid, j.plan, err)
+	if heavy > 0 {
+		args := []unsafe.Pointer{
+			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.perm), unsafe.Pointer(&s.first), unsafe.Pointer(argInt(heavy)),
+			unsafe.Pointer(&j.part), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
+			unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Unobserved)),
+			unsafe.Pointer(argDouble(j.p.RegExponent)), unsafe.Pointer(argInt(other.rows)),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.CGSteps)),
+		}
+		if err := j.splitSolve(s, j.d.fnSplitSolveI, args); err != nil {
+			return err
+		}
 	}
 	if err := cu.Synchronize(); err != nil {
-		return fmt.Errorf("gpu: %s, %s or %s (%s against %s, grid %d, %v) failed: cuCtxSynchronize: %w",
-			kernels.GramPartial, kernels.GramReduce, j.plan.Kernel, s.name, other.name, grid, j.plan, err)
+		return fmt.Errorf("gpu: %s, %s, %s, %s or %s (%s against %s, %v; %v) failed: cuCtxSynchronize: %w",
+			kernels.GramPartial, kernels.GramReduce, j.split.GramKernel, j.plan.Kernel, j.split.SolveKernel,
+			s.name, other.name, j.plan, j.split, err)
 	}
 	return nil
 }

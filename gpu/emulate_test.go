@@ -130,8 +130,16 @@ func newImplicitArgs(wgram []float32, p als.Params, nfixed int) *implicitArgs {
 // not positive, in the order this emulation appended them.
 func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []int32, val []float32,
 	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32, imp *implicitArgs) (failed []int32) {
+	return emulateRows(t, plan, slots, sortByLength(ptr), ptr, idx, val, Y, Yb, X, Xb, k, ka, lambda, mu, imp)
+}
+
+// emulateRows is emulateSolve over the rows perm lists (in that order),
+// as device.go launches the row kernel on the light rows: the suffix of
+// sortByLength(ptr) after the heavy rows (planSplit). Every listed row is
+// solved exactly once.
+func emulateRows(t *testing.T, plan solvePlan, slots int, perm []int32, ptr []int64, idx []int32, val []float32,
+	Y, Yb, X, Xb []float32, k, ka int, lambda, mu float32, imp *implicitArgs) (failed []int32) {
 	T, chunk := plan.Threads, plan.Chunk
-	nwarps := T >> 5
 	implicit := imp != nil
 	if implicit != plan.Implicit {
 		t.Fatalf("plan %v for implicit = %t", plan, implicit)
@@ -161,7 +169,6 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 	} else if want := plan.SharedBytes / 4; smemFloats != want {
 		t.Fatalf("kernel uses %d floats of shared memory, plan gives %d", smemFloats, want)
 	}
-	perm := sortByLength(ptr)
 	nrows := len(perm)
 	grid := solveGrid(plan, nrows, slots)
 	if nrows > 0 && grid < 1 {
@@ -171,7 +178,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 	for i := range blocks {
 		blocks[i] = newBlock(t, G+tri(ka))
 	}
-	seen := make([]bool, nrows)
+	seen := make([]bool, len(ptr)-1)
 
 	for r := 0; r < nrows; r++ { // block blockIdx.x takes r = blockIdx.x, +gridDim.x, …
 		b := blocks[r%grid]
@@ -321,102 +328,7 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 		}
 		b.sync()
 
-		var cgOK bool
-		if plan.CGSteps > 0 {
-			cgOK = emulateCG(b, plan, ys, bs, G, X[row*k:(row+1)*k], Xb, row, k, ka)
-		}
-		for j := 0; plan.CGSteps == 0 && j < ka; j++ {
-			for tid := range T {
-				warp, lane := tid>>5, tid&31
-				d := b.ld(tid, G+tri(j)+j)
-				if tid == 0 {
-					if !(d > 0) {
-						b.st(tid, flag, 1)
-					}
-					b.st(tid, dg+j, float32(math.Sqrt(float64(d))))
-				}
-				if j > 0 {
-					s := 1 / b.ld(tid, dg+j-1)
-					for i := j + tid; i < ka; i += T {
-						a := G + tri(i) + j - 1
-						b.st(tid, a, b.ld(tid, a)*s)
-					}
-				}
-				invd := 1 / d
-				for i := j + 1 + warp; i < ka; i += nwarps {
-					gi := G + tri(i)
-					f := b.ld(tid, gi+j) * invd
-					for l := j + 1 + lane; l <= i; l += 32 {
-						b.st(tid, gi+l, fmaf(-f, b.ld(tid, G+tri(l)+j), b.ld(tid, gi+l)))
-					}
-				}
-			}
-			b.sync()
-		}
-
-		// Warp 0: forward and backward solves; __syncwarp is a barrier.
-		for i := 0; plan.CGSteps == 0 && i < ka; i++ {
-			var part [32]float32
-			var z [32]float32
-			li := G + tri(i)
-			for lane := range 32 {
-				var s float32
-				for c := lane; c < i; c += 32 {
-					s = fmaf(b.ld(lane, li+c), b.ld(lane, bs+c), s)
-				}
-				part[lane] = s
-			}
-			s := warpSum(&part)
-			for lane := range 32 {
-				z[lane] = (b.ld(lane, bs+i) - s) / b.ld(lane, dg+i)
-			}
-			b.sync()
-			b.st(0, bs+i, z[0])
-			b.sync()
-		}
-		for i := ka - 1; plan.CGSteps == 0 && i >= 0; i-- {
-			var part [32]float32
-			var x [32]float32
-			for lane := range 32 {
-				var s float32
-				for q := i + 1 + lane; q < ka; q += 32 {
-					s = fmaf(b.ld(lane, G+tri(q)+i), b.ld(lane, bs+q), s)
-				}
-				part[lane] = s
-			}
-			s := warpSum(&part)
-			for lane := range 32 {
-				x[lane] = (b.ld(lane, bs+i) - s) / b.ld(lane, dg+i)
-			}
-			b.sync()
-			b.st(0, bs+i, x[0])
-			b.sync()
-		}
-		if plan.CGSteps == 0 {
-			b.sync() // x' complete (cg_solve ends with its own)
-		}
-
-		rowOK := cgOK
-		for tid := range T {
-			ok := cgOK
-			if plan.CGSteps == 0 {
-				ok = b.ld(tid, flag) == 0
-				rowOK = ok
-			}
-			for p := tid; p < k; p += T {
-				xo[p] = 0 // ok ? bs[p] : 0.0f (not bs·ok: bs may be NaN when !ok)
-				if ok {
-					xo[p] = b.ld(tid, bs+p)
-				}
-			}
-			if bias && tid == 0 {
-				if ok {
-					Xb[row] = b.ld(tid, bs+k)
-				} else {
-					Xb[row] = 0
-				}
-			}
-		}
+		rowOK := emulateFinish(b, plan, T, ys, bs, dg, flag, G, X, Xb, row, k, ka)
 		if !rowOK { // if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
 			failed = append(failed, int32(row))
 		}
@@ -425,12 +337,119 @@ func emulateSolve(t *testing.T, plan solvePlan, slots int, ptr []int64, idx []in
 			t.Fatalf("row %d: %d races", row, b.races)
 		}
 	}
-	for row, ok := range seen {
-		if !ok {
+	for _, row := range perm {
+		if !seen[row] {
 			t.Fatalf("row %d not solved", row)
 		}
 	}
 	return failed
+}
+
+// emulateFinish is the end of solve_rows (and of split_solve) for one
+// row whose A and b are assembled at G and bs of b: the Cholesky and the
+// warp-0 solves, or emulateCG when plan.CGSteps > 0, then the row's
+// output (zeros when it failed). It reports whether the row was solved.
+func emulateFinish(b *block, plan solvePlan, T, ys, bs, dg, flag, G int, X, Xb []float32, row, k, ka int) (rowOK bool) {
+	nwarps := T >> 5
+	bias := !plan.Implicit && ka > k
+	xo := X[row*k : (row+1)*k]
+	var cgOK bool
+	if plan.CGSteps > 0 {
+		cgOK = emulateCG(b, plan, ys, bs, G, X[row*k:(row+1)*k], Xb, row, k, ka)
+	}
+	for j := 0; plan.CGSteps == 0 && j < ka; j++ {
+		for tid := range T {
+			warp, lane := tid>>5, tid&31
+			d := b.ld(tid, G+tri(j)+j)
+			if tid == 0 {
+				if !(d > 0) {
+					b.st(tid, flag, 1)
+				}
+				b.st(tid, dg+j, float32(math.Sqrt(float64(d))))
+			}
+			if j > 0 {
+				s := 1 / b.ld(tid, dg+j-1)
+				for i := j + tid; i < ka; i += T {
+					a := G + tri(i) + j - 1
+					b.st(tid, a, b.ld(tid, a)*s)
+				}
+			}
+			invd := 1 / d
+			for i := j + 1 + warp; i < ka; i += nwarps {
+				gi := G + tri(i)
+				f := b.ld(tid, gi+j) * invd
+				for l := j + 1 + lane; l <= i; l += 32 {
+					b.st(tid, gi+l, fmaf(-f, b.ld(tid, G+tri(l)+j), b.ld(tid, gi+l)))
+				}
+			}
+		}
+		b.sync()
+	}
+
+	// Warp 0: forward and backward solves; __syncwarp is a barrier.
+	for i := 0; plan.CGSteps == 0 && i < ka; i++ {
+		var part [32]float32
+		var z [32]float32
+		li := G + tri(i)
+		for lane := range 32 {
+			var s float32
+			for c := lane; c < i; c += 32 {
+				s = fmaf(b.ld(lane, li+c), b.ld(lane, bs+c), s)
+			}
+			part[lane] = s
+		}
+		s := warpSum(&part)
+		for lane := range 32 {
+			z[lane] = (b.ld(lane, bs+i) - s) / b.ld(lane, dg+i)
+		}
+		b.sync()
+		b.st(0, bs+i, z[0])
+		b.sync()
+	}
+	for i := ka - 1; plan.CGSteps == 0 && i >= 0; i-- {
+		var part [32]float32
+		var x [32]float32
+		for lane := range 32 {
+			var s float32
+			for q := i + 1 + lane; q < ka; q += 32 {
+				s = fmaf(b.ld(lane, G+tri(q)+i), b.ld(lane, bs+q), s)
+			}
+			part[lane] = s
+		}
+		s := warpSum(&part)
+		for lane := range 32 {
+			x[lane] = (b.ld(lane, bs+i) - s) / b.ld(lane, dg+i)
+		}
+		b.sync()
+		b.st(0, bs+i, x[0])
+		b.sync()
+	}
+	if plan.CGSteps == 0 {
+		b.sync() // x' complete (cg_solve ends with its own)
+	}
+
+	rowOK = cgOK
+	for tid := range T {
+		ok := cgOK
+		if plan.CGSteps == 0 {
+			ok = b.ld(tid, flag) == 0
+			rowOK = ok
+		}
+		for p := tid; p < k; p += T {
+			xo[p] = 0 // ok ? bs[p] : 0.0f (not bs·ok: bs may be NaN when !ok)
+			if ok {
+				xo[p] = b.ld(tid, bs+p)
+			}
+		}
+		if bias && tid == 0 {
+			if ok {
+				Xb[row] = b.ld(tid, bs+k)
+			} else {
+				Xb[row] = 0
+			}
+		}
+	}
+	return rowOK
 }
 
 // emulateCG is cg_solve of als.cu (the als_cg_* kernels) for one row, from

@@ -276,3 +276,145 @@ func sortByLength(ptr []int64) []int32 {
 	})
 	return perm
 }
+
+// Heavy rows (als_split_gram*, als_split_solve*; kernels/doc.go). A row
+// with more than SplitThreshold ratings is heavy: its assembly is cut into
+// slices of at most SplitSlice ratings (more if splitPartBudget says so),
+// one block each, and a second launch adds the slices' partial systems in
+// slice order and solves the row. The values come from the cost model
+// (gpu/costmodel.go; TestCostModelSplit, bench/RESULTS.md): with one block
+// per row, a row's critical path is ≈0.14 µs per rating at rank 64, so the
+// published ML-25M's most rated movie (81,491 ratings) alone is ≈12 ms,
+// twice everything else of the item half with CG. Split at any threshold
+// from 1,024 to 4,096 ratings (slices of half that) the estimates of
+// every shape and rank agree within 0.2 ms; at 8,192 and above they grow
+// (a slice's own path starts to show). 4,096/2,048 is the cheapest of the
+// flat range in slices: fewer partial systems to write and read (33 KB
+// each at rank 128, ≈3% of the 1 MB a 2,048-rating slice gathers), and
+// rows up to 4,096 ratings (≤ 0.6 ms at rank 64) keep today's one-launch
+// path. Slices never straddle rows.
+const (
+	SplitThreshold = 4096 // rows with more ratings are heavy (split)
+	SplitSlice     = 2048 // most ratings per slice of a heavy row
+
+	// splitPartBudget bounds the slices' partial systems of one Fit
+	// (device memory, written and read once per half): splitSides
+	// doubles the slice length until the larger side's slices fit. At
+	// Netflix's shape and rank 100 2,048-rating slices would take 0.9 GB
+	// (43 thousand slots of 20 KB), at rank 256 5.7 GB.
+	splitPartBudget = 512 << 20
+)
+
+// splitPlan is the launch shape of the heavy-row kernels for one Fit: the
+// assembly (als_split_gram*: Gram's Threads, Passes, Chunk and
+// SharedBytes; the Gram is accumulated in registers and written to the
+// slice's slot in global memory, so only the staging area and b are in
+// shared memory) and the reduce-and-solve (als_split_solve*: the row
+// plan's shared-memory layout, chunk and Gram placement, with
+// SolveThreads threads).
+type splitPlan struct {
+	Threshold    int       // rows with more ratings than this are heavy; 0 turns the split off
+	Slice        int       // most ratings per slice
+	GramKernel   string    // kernels.SplitGram or SplitGramImplicit
+	SolveKernel  string    // kernels.SplitSolve or SplitSolveImplicit
+	Gram         solvePlan // als_split_gram*'s launch shape (its Kernel is GramKernel)
+	SolveThreads int       // als_split_solve*'s block size: a multiple of 32, at most rows.Threads
+	SlotFloats   int       // floats per slice in the partial buffer: ka(ka+1)/2 + kp
+}
+
+func (p splitPlan) String() string {
+	if p.Threshold == 0 {
+		return "split off"
+	}
+	return fmt.Sprintf("split n>%d slice=%d %s threads=%d passes=%d chunk=%d smem=%dB; %s threads=%d", p.Threshold,
+		p.Slice, p.GramKernel, p.Gram.Threads, p.Gram.Passes, p.Gram.Chunk, p.Gram.SharedBytes, p.SolveKernel, p.SolveThreads)
+}
+
+// planSplit plans the heavy-row kernels beside the row plan rows (which
+// fixes ka, the objective, and als_split_solve*'s shared memory), with
+// blocks of at most gramThreads threads for als_split_gram* and
+// solveThreads for als_split_solve* (the post-JIT limits; at least 32),
+// splitting rows above threshold ratings into slices of at most slice
+// (threshold 0: no split). Every rank fits: the assembly keeps no Gram in
+// shared memory.
+func planSplit(rows solvePlan, gramThreads, solveThreads, threshold, slice int) splitPlan {
+	if threshold < 0 || (threshold > 0 && slice < 1) {
+		panic(fmt.Sprintf("gpu: planSplit: threshold %d, slice %d", threshold, slice))
+	}
+	p := splitPlan{Threshold: threshold, Slice: slice, GramKernel: kernels.SplitGram, SolveKernel: kernels.SplitSolve,
+		SlotFloats: rows.GramFloats + rows.Padded}
+	if rows.Implicit {
+		p.GramKernel, p.SolveKernel = kernels.SplitGramImplicit, kernels.SplitSolveImplicit
+	}
+	// The tile plan of a global-Gram row kernel: no Gram in shared memory.
+	g := planRows(rows.KA, gramThreads, rows.Implicit, smemNoOptIn)
+	perRating := g.Padded + 1
+	if rows.Implicit {
+		perRating++
+	}
+	g.Kernel = p.GramKernel
+	g.Chunk = min(maxChunk, (smemNoOptIn/4-g.Padded)/perRating)
+	g.SharedBytes = 4 * (g.Chunk*perRating + g.Padded)
+	p.Gram = g
+	p.SolveThreads = min(rows.Threads, max(32, solveThreads/32*32))
+	return p
+}
+
+// splitRows is one side's heavy rows for a splitPlan: the first Heavy rows
+// of the side's length-sorted permutation (sortByLength: longest first),
+// First[h] … First[h+1]−1 the slices of heavy row h, and Slices three
+// int32 per slice (row, first rating, end), offsets within the row.
+type splitRows struct {
+	Heavy  int
+	First  []int32 // Heavy+1 entries
+	Slices []int32 // 3 per slice
+}
+
+// NumSlices is the number of slices.
+func (s splitRows) NumSlices() int { return len(s.Slices) / 3 }
+
+// splitSide cuts the rows of ptr with more than threshold ratings into
+// slices of at most slice ratings: a row of n ratings into ⌈n/slice⌉
+// slices, slice i being ratings ⌊i·n/m⌋ … ⌊(i+1)·n/m⌋−1 (m slices), so the
+// boundaries, and the order in which the solve adds them, depend on
+// nothing but n. perm is sortByLength(ptr): the heavy rows are its prefix.
+// threshold 0 gives no heavy rows.
+func splitSide(ptr []int64, perm []int32, threshold, slice int) splitRows {
+	s := splitRows{First: []int32{0}}
+	if threshold <= 0 {
+		return s
+	}
+	for _, row := range perm {
+		n := ptr[row+1] - ptr[row]
+		if n <= int64(threshold) {
+			break
+		}
+		m := (n + int64(slice) - 1) / int64(slice)
+		for i := range m {
+			s.Slices = append(s.Slices, row, int32(i*n/m), int32((i+1)*n/m))
+		}
+		s.Heavy++
+		s.First = append(s.First, int32(len(s.Slices)/3))
+	}
+	return s
+}
+
+// splitSides splits both sides of a Fit (ptrs[i] with perms[i] =
+// sortByLength(ptrs[i])) for sp, doubling sp.Slice until the larger
+// side's partial systems (sp.SlotFloats float32 per slice) fit in
+// splitPartBudget bytes. It returns the splits and the slice length used.
+// The result depends only on the data, the rank and the constants, never
+// on the device, so the sums are the same everywhere.
+func splitSides(sp splitPlan, ptrs [2][]int64, perms [2][]int32) (rows [2]splitRows, slice int) {
+	slice = sp.Slice
+	for {
+		for i := range rows {
+			rows[i] = splitSide(ptrs[i], perms[i], sp.Threshold, slice)
+		}
+		need := 4 * int64(max(rows[0].NumSlices(), rows[1].NumSlices())) * int64(sp.SlotFloats)
+		if need <= splitPartBudget || slice >= 1<<30 {
+			return rows, slice
+		}
+		slice *= 2
+	}
+}

@@ -1,9 +1,11 @@
 package gpu
 
 import (
+	"slices"
 	"testing"
 
 	"movierec/als"
+	"movierec/als/alstest"
 	"movierec/kernels"
 )
 
@@ -231,5 +233,128 @@ func TestPlanForOptIn(t *testing.T) {
 		if got, want := planFor(als.Params{Rank: k, Lambda: 0.1}, 1024, smemNoOptIn), planSolve(k, 1024); got != want {
 			t.Fatalf("planFor(rank %d, 48 KiB) = %v, want planSolve's %v", k, got, want)
 		}
+	}
+}
+
+// TestSplitSide checks the heavy rows and their slices: exactly the rows
+// above the threshold, in the permutation's order; slices contiguous,
+// covering each row, at most slice ratings, never empty; boundaries that
+// depend on the row's length only; threshold 0 turns the split off.
+func TestSplitSide(t *testing.T) {
+	lengths := []int64{5, 9000, 4096, 4097, 0, 20000, 12}
+	ptr := make([]int64, len(lengths)+1)
+	for i, n := range lengths {
+		ptr[i+1] = ptr[i] + n
+	}
+	perm := sortByLength(ptr)
+	s := splitSide(ptr, perm, SplitThreshold, SplitSlice)
+	if want := []int32{5, 1, 3}; !slices.Equal(perm[:s.Heavy], want) {
+		t.Fatalf("heavy rows %v, want %v (more than %d ratings, longest first)", perm[:s.Heavy], want, SplitThreshold)
+	}
+	if len(s.First) != s.Heavy+1 || s.First[0] != 0 || int(s.First[s.Heavy]) != s.NumSlices() {
+		t.Fatalf("First = %v for %d slices", s.First, s.NumSlices())
+	}
+	for h, row := range perm[:s.Heavy] {
+		n := ptr[row+1] - ptr[row]
+		lo, hi := s.First[h], s.First[h+1]
+		if want := (n + SplitSlice - 1) / SplitSlice; int64(hi-lo) != want {
+			t.Errorf("row %d (%d ratings): %d slices, want %d", row, n, hi-lo, want)
+		}
+		end := int32(0)
+		for i := lo; i < hi; i++ {
+			r, a, b := s.Slices[3*i], s.Slices[3*i+1], s.Slices[3*i+2]
+			if r != row || a != end || b <= a || b-a > SplitSlice {
+				t.Fatalf("row %d slice %d = (%d, %d, %d), want row %d from %d, 1..%d ratings", row, i-lo, r, a, b, row, end, SplitSlice)
+			}
+			end = b
+		}
+		if int64(end) != n {
+			t.Errorf("row %d: slices end at %d of %d ratings", row, end, n)
+		}
+	}
+	// A row of the same length elsewhere gets the same boundaries.
+	other := splitSide([]int64{0, 3, 9003}, []int32{1, 0}, SplitThreshold, SplitSlice)
+	var a, b [][2]int32
+	for i := range other.NumSlices() {
+		a = append(a, [2]int32{other.Slices[3*i+1], other.Slices[3*i+2]})
+	}
+	for i := s.First[1]; i < s.First[2]; i++ { // row 1: 9000 ratings
+		b = append(b, [2]int32{s.Slices[3*i+1], s.Slices[3*i+2]})
+	}
+	if !slices.Equal(a, b) || len(a) != 5 {
+		t.Errorf("slices of a 9000-rating row: %v and %v, want the same 5", a, b)
+	}
+	if off := splitSide(ptr, perm, 0, SplitSlice); off.Heavy != 0 || off.NumSlices() != 0 || len(off.First) != 1 {
+		t.Errorf("threshold 0: %+v, want no heavy rows", off)
+	}
+}
+
+// TestPlanSplit checks the heavy-row kernels' plan at the ranks that
+// matter, for both objectives and solvers: the assembly's tiles cover the
+// triangle with at most the thread limit, its staging and b fit 48 KiB
+// without a Gram in shared memory, a slot holds the packed Gram and b,
+// and the solve keeps the row plan's shared memory and a block size it can
+// run.
+func TestPlanSplit(t *testing.T) {
+	for _, k := range []int{1, 8, 64, 100, 128, 146, 200, 256} {
+		for _, p := range []als.Params{
+			{Rank: k, Bias: true},
+			{Rank: k, Solver: als.CG},
+			alstest.ImplicitParams(k, 1, 0.1, 1, 1, 0.75),
+		} {
+			rows := planFor(p, 512, smemNoOptIn)
+			for _, maxT := range []int{512, 256} {
+				sp := planSplit(rows, maxT, maxT, SplitThreshold, SplitSlice)
+				g := sp.Gram
+				if g.Threads%32 != 0 || g.Threads > maxT || g.Threads*g.Passes < g.Tiles {
+					t.Errorf("%v: split gram %d threads × %d passes for %d tiles (max %d)", rows, g.Threads, g.Passes, g.Tiles, maxT)
+				}
+				if g.SharedBytes > smemNoOptIn || g.Chunk < 1 {
+					t.Errorf("%v: split gram chunk %d, %d B of shared memory", rows, g.Chunk, g.SharedBytes)
+				}
+				if sp.SlotFloats != rows.GramFloats+rows.Padded {
+					t.Errorf("%v: slot of %d floats", rows, sp.SlotFloats)
+				}
+				if sp.SolveThreads%32 != 0 || sp.SolveThreads > min(maxT, rows.Threads) || sp.SolveThreads < 32 {
+					t.Errorf("%v: split solve %d threads (max %d)", rows, sp.SolveThreads, maxT)
+				}
+				wantGram, wantSolve := kernels.SplitGram, kernels.SplitSolve
+				if rows.Implicit {
+					wantGram, wantSolve = kernels.SplitGramImplicit, kernels.SplitSolveImplicit
+				}
+				if sp.GramKernel != wantGram || sp.SolveKernel != wantSolve || g.Kernel != wantGram {
+					t.Errorf("%v: kernels %s, %s", rows, sp.GramKernel, sp.SolveKernel)
+				}
+			}
+		}
+	}
+}
+
+// TestSplitSides checks the bound on the partial systems: slices double
+// until the larger side's fit splitPartBudget, the same for the same data.
+func TestSplitSides(t *testing.T) {
+	long := []int64{0, 1 << 26, 1<<26 + 10}        // one row of 64 Mi ratings, one of 10
+	short := []int64{0, 5000, 10000, 15000, 20000} // four rows just above the threshold
+	ptrs := [2][]int64{long, short}
+	perms := [2][]int32{sortByLength(long), sortByLength(short)}
+	plan := planSolve(128, maxSolveThreads)
+	sp := planSplit(plan, maxSolveThreads, maxSolveThreads, SplitThreshold, SplitSlice)
+	rows, slice := splitSides(sp, ptrs, perms)
+	slotBytes := 4 * sp.SlotFloats
+	if n := rows[0].NumSlices(); n*slotBytes > splitPartBudget {
+		t.Errorf("%d slices of %d B: over the budget of %d B", n, slotBytes, splitPartBudget)
+	}
+	if want := SplitSlice; slice == want || slice%want != 0 {
+		t.Errorf("slice %d, want a multiple of %d above it (32 Ki slices of 33 KB overflow 512 MiB)", slice, want)
+	}
+	if rows[1].Heavy != 4 || rows[0].Heavy != 1 {
+		t.Errorf("heavy rows %d and %d, want 1 and 4", rows[0].Heavy, rows[1].Heavy)
+	}
+	if _, again := splitSides(sp, ptrs, perms); again != slice {
+		t.Errorf("splitSides gave slice %d, then %d", slice, again)
+	}
+	small := [2][]int64{short, short}
+	if _, s := splitSides(sp, small, [2][]int32{perms[1], perms[1]}); s != SplitSlice {
+		t.Errorf("small problem: slice %d, want %d", s, SplitSlice)
 	}
 }

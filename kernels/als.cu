@@ -537,6 +537,270 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_global(
                                  cgsteps);
 }
 
+// Heavy rows split across blocks (als_split_gram*, als_split_solve*).
+//
+// A row with many more ratings than the others (ML-25M's most rated
+// movie: 80–90 thousand) would be the critical path of its half if one
+// block assembled it. The host (gpu/plan.go: planSplit) lists the rows
+// above a threshold, the heavy rows (a prefix of the length-sorted
+// permutation), and cuts each into slices of at most a fixed number of
+// ratings, with boundaries that depend on nothing but the row's length.
+// als_split_gram assembles one slice per block into its own slot of part
+// (the slice's partial packed Σ y'y'ᵀ, then its partial b: tri(ka) + kp
+// floats, no ridge and no w₀·G); the light rows run through the row
+// kernels above, unchanged; then als_split_solve adds, for each heavy row,
+// its slices' slots in slice order (float64; no atomics, so the sum does
+// not depend on scheduling), adds the ridge (and w₀·G), and solves as
+// solve_rows does (Cholesky, or CG from the row's current factors when
+// cgsteps > 0), with the same failed-row list. A second launch rather than
+// "the last block to finish reduces": that would need an atomic counter
+// per row, reset before every half, and a __threadfence between each
+// slice's stores and its count, and it would make the row's solve run in
+// a block shaped for assembly. In stream order the partial slots are
+// complete when the solve starts; the launch costs a few microseconds.
+
+// split_gram is the body of als_split_gram (kImplicit false: targets
+// t = v, or v − μ − c with biases) and als_split_gram_implicit (targets
+// c, weights c − w₀). Shared memory (floats): ys [chunk][kp], tgt [chunk],
+// wt [chunk] (implicit only), bs [kp]. The assembly is solve_rows's:
+// 4×4 register tiles per pass, per-chunk partial sums.
+template <bool kImplicit>
+__device__ __forceinline__ void split_gram(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ slices, int nslices, const float* __restrict__ Y, const float* __restrict__ Ybias,
+    int k, int ka, float mu, int chunk, float* __restrict__ part, double alpha, double w0) {
+    float* smem = reinterpret_cast<float*>(als_smem4);
+    const int tid = threadIdx.x;
+    const int nthreads = blockDim.x;
+    const bool bias = !kImplicit && ka > k;
+    const int kp = (ka + TB - 1) / TB * TB;
+    const int nt = kp / TB;
+    const int ntiles = nt * (nt + 1) / 2;
+    const int npass = (ntiles + nthreads - 1) / nthreads;
+    const long long stride = tri(ka) + kp;
+
+    float* ys = smem;
+    float* tgt = ys + chunk * kp;
+    float* wt = tgt + chunk;
+    float* bs = wt + (kImplicit ? chunk : 0);
+
+    for (long long s = blockIdx.x; s < nslices; s += gridDim.x) {
+        const int row = slices[3 * s];
+        const long long start = ptr[row] + slices[3 * s + 1];
+        const int n = slices[3 * s + 2] - slices[3 * s + 1];
+        float* out = part + s * stride;
+        for (int p = tid; p < kp; p += nthreads) bs[p] = 0.0f;
+
+        for (int pass = 0; pass < npass; ++pass) {
+            const int t = pass * nthreads + tid;
+            const bool own = t < ntiles;
+            int pi = 0, qi = 0;
+            if (own) tile_coords(t, &pi, &qi);
+            float acc[TB][TB];
+#pragma unroll
+            for (int i = 0; i < TB; ++i)
+#pragma unroll
+                for (int j = 0; j < TB; ++j) acc[i][j] = 0.0f;
+
+            for (int c0 = 0; c0 < n; c0 += chunk) {
+                const int cn = min(chunk, n - c0);
+                __syncthreads();  // the previous chunk (or slice) is no longer read
+                for (int e = tid; e < cn * kp; e += nthreads) {
+                    const int c = e / kp;
+                    const int col = e - c * kp;
+                    float v = 0.0f;
+                    if (col < k) {
+                        const int j = idx[start + c0 + c];
+                        v = __ldg(&Y[(long long)j * k + col]);
+                    } else if (bias && col == k) {
+                        v = 1.0f;
+                    }
+                    ys[e] = v;
+                }
+                if (kImplicit) {
+                    for (int c = tid; c < cn; c += nthreads) {
+                        const double conf = fmax(1.0 + alpha * (double)val[start + c0 + c], 0.0);
+                        tgt[c] = (float)conf;
+                        wt[c] = (float)(conf - w0);
+                    }
+                } else if (pass == 0) {
+                    for (int c = tid; c < cn; c += nthreads) {
+                        const long long q = start + c0 + c;
+                        float tv = val[q];
+                        if (bias) tv -= mu + __ldg(&Ybias[idx[q]]);
+                        tgt[c] = tv;
+                    }
+                }
+                __syncthreads();  // the chunk is staged
+
+                if (own) {
+                    float pt[TB][TB];
+#pragma unroll
+                    for (int i = 0; i < TB; ++i)
+#pragma unroll
+                        for (int j = 0; j < TB; ++j) pt[i][j] = 0.0f;
+                    const float* yp = ys + pi * TB;
+                    const float* yq = ys + qi * TB;
+#pragma unroll 4
+                    for (int c = 0; c < cn; ++c) {
+                        const float4 a4 = *reinterpret_cast<const float4*>(yp + c * kp);
+                        const float4 b4 = *reinterpret_cast<const float4*>(yq + c * kp);
+                        float a[TB] = {a4.x, a4.y, a4.z, a4.w};
+                        const float b[TB] = {b4.x, b4.y, b4.z, b4.w};
+                        if (kImplicit) {
+                            const float w = wt[c];
+#pragma unroll
+                            for (int i = 0; i < TB; ++i) a[i] *= w;
+                        }
+#pragma unroll
+                        for (int i = 0; i < TB; ++i)
+#pragma unroll
+                            for (int j = 0; j < TB; ++j) pt[i][j] = fmaf(a[i], b[j], pt[i][j]);
+                    }
+#pragma unroll
+                    for (int i = 0; i < TB; ++i)
+#pragma unroll
+                        for (int j = 0; j < TB; ++j) acc[i][j] += pt[i][j];
+                }
+                if (pass == 0) {
+                    // Thread p owns b[p]: no other thread touches it.
+                    for (int p = tid; p < ka; p += nthreads) {
+                        float sb = 0.0f;
+                        for (int c = 0; c < cn; ++c) sb = fmaf(tgt[c], ys[c * kp + p], sb);
+                        bs[p] += sb;
+                    }
+                }
+            }
+
+            if (own) {
+#pragma unroll
+                for (int i = 0; i < TB; ++i) {
+                    const int P = pi * TB + i;
+#pragma unroll
+                    for (int j = 0; j < TB; ++j) {
+                        const int Q = qi * TB + j;
+                        if (P < ka && Q <= P) out[tri(P) + Q] = acc[i][j];
+                    }
+                }
+            }
+        }
+        // Thread p wrote bs[p] (and zeroed it): no barrier needed before.
+        for (int p = tid; p < kp; p += nthreads) out[tri(ka) + p] = bs[p];
+    }
+}
+
+// split_solve is the body of als_split_solve (kImplicit false) and
+// als_split_solve_implicit: for heavy row h (grid-stride), A and b are the
+// sums of its slices' slots first[h] … first[h+1]−1 of part, in that
+// order and in float64, rounded once to float32, plus the ridge on the
+// diagonal (implicit: after w₀·G, as solve_rows adds them); then
+// cholesky_solve (cgsteps 0) or cg_solve (cgsteps steps from the row's
+// current factors), the row's output and failed entry exactly as
+// solve_rows. Shared memory: solve_rows's layout for the same chunk; the
+// Gram in shared memory (ws null) or in ws slot blockIdx.x (ws non-null).
+// Every row listed has at least one rating (it is heavy).
+template <bool kImplicit>
+__device__ __forceinline__ void split_solve(
+    const long long* __restrict__ ptr, const int* __restrict__ rows, const int* __restrict__ first, int nheavy,
+    const float* __restrict__ part, float* __restrict__ X, float* __restrict__ Xbias, int k, int ka, float lambda,
+    int chunk, float* __restrict__ ws, int* __restrict__ failed, ImplicitArgs im, int cgsteps) {
+    float* smem = reinterpret_cast<float*>(als_smem4);
+    const int tid = threadIdx.x;
+    const int nthreads = blockDim.x;
+    const int lane = tid & 31;
+    const int warp = tid >> 5;
+    const int nwarps = nthreads >> 5;
+    const bool bias = !kImplicit && ka > k;
+    const int kp = (ka + TB - 1) / TB * TB;
+    const long long stride = tri(ka) + kp;
+
+    float* ys = smem;
+    float* tgt = ys + chunk * kp;
+    float* wt = tgt + chunk;
+    float* bs = wt + (kImplicit ? chunk : 0);
+    float* dg = bs + kp;
+    int* flag = reinterpret_cast<int*>(dg + kp);
+    float* G = ws != 0 ? ws + (long long)blockIdx.x * tri(ka) : reinterpret_cast<float*>(flag + 1);
+
+    for (long long h = blockIdx.x; h < nheavy; h += gridDim.x) {
+        const int row = rows[h];
+        const int n = (int)(ptr[row + 1] - ptr[row]);
+        const int s0 = first[h], s1 = first[h + 1];
+        float* xo = X + (long long)row * k;
+        const float reg = kImplicit ? (float)(im.lambda * pow((double)n + im.w0 * (double)im.nfixed, im.nu))
+                                    : lambda * (float)n;
+        // Row P of the packed triangle by warp, its elements by lane.
+        for (int P = warp; P < ka; P += nwarps) {
+            for (int Q = lane; Q <= P; Q += 32) {
+                const int e = tri(P) + Q;
+                double a = 0.0;
+                for (int s = s0; s < s1; ++s) a += (double)part[s * stride + e];
+                float v = (float)a;
+                if (kImplicit) v = __ldg(&im.wgram[e]) + v;
+                G[e] = v + (P == Q ? reg : 0.0f);
+            }
+        }
+        for (int p = tid; p < kp; p += nthreads) {
+            double a = 0.0;
+            if (p < ka)
+                for (int s = s0; s < s1; ++s) a += (double)part[s * stride + tri(ka) + p];
+            bs[p] = (float)a;
+        }
+        if (tid == 0) *flag = 0;
+        __syncthreads();  // A and b complete
+
+        const bool ok = cgsteps > 0 ? cg_solve(G, bs, ys, kp, ka, k, xo, bias ? Xbias + row : 0, cgsteps, tid,
+                                               nthreads, lane, warp, nwarps)
+                                    : cholesky_solve(G, bs, dg, flag, ka, tid, nthreads, lane, warp, nwarps);
+        for (int p = tid; p < k; p += nthreads) xo[p] = ok ? bs[p] : 0.0f;
+        if (bias && tid == 0) Xbias[row] = ok ? bs[k] : 0.0f;
+        if (!ok && tid == 0) failed[1 + atomicAdd(failed, 1)] = row;
+        __syncthreads();  // shared memory is reused by the next row
+    }
+}
+
+// als_split_gram: one slice of a heavy row per block (grid-stride over
+// the nslices slices; slice s is the ratings slices[3s+1] … slices[3s+2]−1
+// of row slices[3s]) into slot s of part (tri(ka) + kp floats: the packed
+// partial Σ y'y'ᵀ, then the partial b). Explicit objective, with or
+// without biases (ka = k+1).
+extern "C" __global__ void als_split_gram(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ slices, int nslices, const float* __restrict__ Y, const float* __restrict__ Ybias,
+    int k, int ka, float mu, int chunk, float* __restrict__ part) {
+    split_gram<false>(ptr, idx, val, slices, nslices, Y, Ybias, k, ka, mu, chunk, part, 0.0, 0.0);
+}
+
+// als_split_gram_implicit: als_split_gram for the implicit objective
+// (ka = k): partial Σ (c − w₀) y yᵀ and Σ c y, c = max(1 + α·v, 0).
+extern "C" __global__ void als_split_gram_implicit(
+    const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
+    const int* __restrict__ slices, int nslices, const float* __restrict__ Y, int k, double alpha, double w0,
+    int chunk, float* __restrict__ part) {
+    split_gram<true>(ptr, idx, val, slices, nslices, Y, 0, k, k, 0.0f, chunk, part, alpha, w0);
+}
+
+// als_split_solve: the heavy rows rows[0 … nheavy−1] of an explicit half
+// from als_split_gram's slots (row h's are first[h] … first[h+1]−1), by
+// Cholesky (cgsteps 0) or cgsteps CG steps, as solve_rows.
+extern "C" __global__ void als_split_solve(
+    const long long* __restrict__ ptr, const int* __restrict__ rows, const int* __restrict__ first, int nheavy,
+    const float* __restrict__ part, float* __restrict__ X, float* __restrict__ Xbias, int k, int ka, float lambda,
+    int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    split_solve<false>(ptr, rows, first, nheavy, part, X, Xbias, k, ka, lambda, chunk, ws, failed, ImplicitArgs{},
+                       cgsteps);
+}
+
+// als_split_solve_implicit: als_split_solve for the implicit objective:
+// A = w₀·G + Σ slots + λ·(n + w₀·N)^ν·I.
+extern "C" __global__ void als_split_solve_implicit(
+    const long long* __restrict__ ptr, const int* __restrict__ rows, const int* __restrict__ first, int nheavy,
+    const float* __restrict__ part, float* __restrict__ X, int k, const float* __restrict__ wgram, double lambda,
+    double w0, double nu, int nfixed, int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    const ImplicitArgs im = {wgram, lambda, 0.0, w0, nu, nfixed};
+    split_solve<true>(ptr, rows, first, nheavy, part, X, 0, k, k, 0.0f, chunk, ws, failed, im, cgsteps);
+}
+
 // als_gram_partial writes the Gram matrix Σ y yᵀ of one stripe of the rows
 // of the factor table Y (nrows × k) into part: block (s, g) sums rows
 // [s·per, min((s+1)·per, nrows)) and thread tid owns the 4×4 register tile

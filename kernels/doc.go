@@ -155,6 +155,83 @@
 // curvature pᵀAp is not positive or whose residual is not finite is zeroed
 // and listed in failed, as a failed pivot.
 //
+// # als_split_gram, als_split_gram_implicit, als_split_solve, als_split_solve_implicit
+//
+// Heavy rows split across blocks. The host (gpu/plan.go: planSplit,
+// splitSide) takes the rows with more than gpu.SplitThreshold ratings, a
+// prefix of the length-sorted permutation, out of the row kernels' launch
+// (which gets the rest: perm + heavy, nrows − heavy) and cuts each into
+// slices of at most gpu.SplitSlice ratings with boundaries fixed by the
+// row's length. One half is then three launches on one stream:
+// als_split_gram* (one block per slice), the row kernel on the light rows,
+// als_split_solve* (one block per heavy row). The solve adds a row's slots
+// in slice order in float64, so results do not depend on scheduling.
+//
+// als_split_gram (explicit; biases when ka = k+1, as als_solve_*):
+//
+//	 0 ptr     *int64    CSR row pointers of the side being solved
+//	 1 idx     *int32    column per rating
+//	 2 val     *float32  rating per rating
+//	 3 slices  *int32    3 per slice: row, first rating, end (offsets within the row)
+//	 4 nslices int32
+//	 5 Y       *float32  fixed factor table, rows × k
+//	 6 Ybias   *float32  fixed side's biases (0 without biases)
+//	 7 k       int32
+//	 8 ka      int32     k, or k+1 with biases
+//	 9 mu      float32   global mean μ (used only with biases)
+//	10 chunk   int32     ratings staged per step
+//	11 part    *float32  nslices slots of ka(ka+1)/2 + kp floats: the slice's packed Σ y'y'ᵀ, then its Σ t·y' (kp, zero padded)
+//
+// als_split_gram_implicit (ka = k; Σ (c − w₀) y yᵀ and Σ c y, c = max(1 + α·v, 0)):
+//
+//	 0 ptr, 1 idx, 2 val, 3 slices, 4 nslices, 5 Y   as als_split_gram
+//	 6 k       int32
+//	 7 alpha   float64
+//	 8 w0      float64
+//	 9 chunk   int32
+//	10 part    *float32  as als_split_gram
+//
+// Launch shape (planSplit's Gram): the register tiles of a row kernel's
+// plan for the same ka (T threads, passes), grid min(nslices, 2³¹−1) with
+// grid-stride; dynamic shared memory 4·(chunk·(kp+1) + kp) bytes
+// (implicit: chunk·(kp+2)); no Gram in shared memory, so every rank fits.
+//
+// als_split_solve:
+//
+//	 0 ptr     *int64    CSR row pointers of the side being solved
+//	 1 rows    *int32    the heavy rows: the permutation's first nheavy entries
+//	 2 first   *int32    nheavy+1 entries: row h's slots are first[h] … first[h+1]−1
+//	 3 nheavy  int32
+//	 4 part    *float32  als_split_gram's slots
+//	 5 X       *float32  output factor table (CG: also the start)
+//	 6 Xbias   *float32  output biases (0 without biases)
+//	 7 k       int32
+//	 8 ka      int32
+//	 9 lambda  float32
+//	10 chunk   int32     the row kernel's chunk (fixes the shared-memory layout)
+//	11 ws      *float32  0: the Gram in shared memory (as als_solve_shared); else gridDim.x slots of ka(ka+1)/2 (als_solve_global)
+//	12 failed  *int32    as als_solve_shared (the same list as the light rows')
+//	13 cgsteps int32     0: Cholesky; > 0: CG steps from X (as als_cg_*)
+//
+// als_split_solve_implicit:
+//
+//	 0 ptr, 1 rows, 2 first, 3 nheavy, 4 part, 5 X   as als_split_solve
+//	 6 k       int32
+//	 7 wgram   *float32  w₀·G (als_gram_reduce)
+//	 8 lambda  float64
+//	 9 w0      float64
+//	10 nu      float64
+//	11 nfixed  int32
+//	12 chunk   int32
+//	13 ws      *float32  as als_split_solve
+//	14 failed  *int32
+//	15 cgsteps int32
+//
+// Launch shape: the row kernel's dynamic shared memory and grid
+// (solveGrid: one block per heavy row with the Gram in shared memory, at
+// most the workspace slots with ws), planSplit's SolveThreads threads (a
+// multiple of 32; the reduction and solve have no tiles).
+//
 // # als_sse, als_preference_sse
 //
 // Adds the sum of squared training errors to *out (which must be zeroed

@@ -27,4 +27,10 @@ const (
 	GramPartial      = "als_gram_partial"
 	GramReduce       = "als_gram_reduce"
 	PreferenceSSE    = "als_preference_sse"
+
+	// Heavy rows split across blocks (gpu/plan.go: planSplit).
+	SplitGram          = "als_split_gram"
+	SplitGramImplicit  = "als_split_gram_implicit"
+	SplitSolve         = "als_split_solve"
+	SplitSolveImplicit = "als_split_solve_implicit"
 )

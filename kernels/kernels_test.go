@@ -24,6 +24,10 @@ func TestPTX(t *testing.T) {
 		".visible .entry " + kernels.GramPartial + "(",
 		".visible .entry " + kernels.GramReduce + "(",
 		".visible .entry " + kernels.PreferenceSSE + "(",
+		".visible .entry " + kernels.SplitGram + "(",
+		".visible .entry " + kernels.SplitGramImplicit + "(",
+		".visible .entry " + kernels.SplitSolve + "(",
+		".visible .entry " + kernels.SplitSolveImplicit + "(",
 	} {
 		if !strings.Contains(ptx, want) {
 			t.Errorf("PTX() lacks %q", want)
@@ -47,18 +51,24 @@ func TestPTXParams(t *testing.T) {
 	implicitCG := append(append([]string(nil), implicit...), "u32")
 	sse := []string{"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "f32", "u64"}
 	want := map[string][]string{
-		kernels.SolveShared:      solve,
-		kernels.SolveGlobal:      solve,
-		kernels.CGShared:         cg,
-		kernels.CGGlobal:         cg,
-		kernels.SSE:              sse,
-		kernels.ImplicitShared:   implicit,
-		kernels.ImplicitGlobal:   implicit,
-		kernels.ImplicitCGShared: implicitCG,
-		kernels.ImplicitCGGlobal: implicitCG,
-		kernels.GramPartial:      {"u64", "u32", "u32", "u32", "u32", "u64"},
-		kernels.GramReduce:       {"u64", "u32", "u32", "f64", "u64"},
-		kernels.PreferenceSSE:    sse,
+		kernels.SolveShared:       solve,
+		kernels.SolveGlobal:       solve,
+		kernels.CGShared:          cg,
+		kernels.CGGlobal:          cg,
+		kernels.SSE:               sse,
+		kernels.ImplicitShared:    implicit,
+		kernels.ImplicitGlobal:    implicit,
+		kernels.ImplicitCGShared:  implicitCG,
+		kernels.ImplicitCGGlobal:  implicitCG,
+		kernels.GramPartial:       {"u64", "u32", "u32", "u32", "u32", "u64"},
+		kernels.GramReduce:        {"u64", "u32", "u32", "f64", "u64"},
+		kernels.PreferenceSSE:     sse,
+		kernels.SplitGram:         {"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u32", "f32", "u32", "u64"},
+		kernels.SplitGramImplicit: {"u64", "u64", "u64", "u64", "u32", "u64", "u32", "f64", "f64", "u32", "u64"},
+		kernels.SplitSolve: {"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u32", "u32", "f32", "u32", "u64", "u64",
+			"u32"},
+		kernels.SplitSolveImplicit: {"u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "u32",
+			"u32", "u64", "u64", "u32"},
 	}
 	ptx := kernels.PTX()
 	for name, types := range want {

@@ -31,7 +31,7 @@ func TestDeviceCheckDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no summary.txt: %v", err)
 	}
-	for _, name := range []string{"0-env", "1-smoke", "2-memcheck", "2-racecheck", "2-synccheck", "3-ranks", "4-suite", "5-bench", "6-service"} {
+	for _, name := range []string{"0-env", "1-smoke", "2-memcheck", "2-memcheck-split", "2-racecheck", "2-synccheck", "3-ranks", "4-suite", "4b-split", "5-bench", "6-service"} {
 		if !strings.Contains(string(summary), "== "+name+" (timeout") {
 			t.Errorf("summary.txt lacks step %s:\n%s", name, summary)
 		}

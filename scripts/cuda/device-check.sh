@@ -20,10 +20,12 @@
 #   0 env      (10)  uname, glibc (the binaries need ≥ 2.34), nvidia-smi -q and clocks/MIG;
 #                    starts generating the ml-25m preset on the CPU for step 6
 #   1 smoke    (45)  TestHalfStep at ranks 1, 8, 64: JIT, launch, first numbers
-#   2 sanitize (90)  compute-sanitizer memcheck (ranks 8, 100 with biases), racecheck and
-#                    synccheck (rank 8), if compute-sanitizer is on PATH (else skipped)
+#   2 sanitize (115) compute-sanitizer memcheck (ranks 8, 100 with biases; the heavy-row
+#                    kernels at rank 8, both solvers), racecheck and synccheck (rank 8),
+#                    if compute-sanitizer is on PATH (else skipped)
 #   3 ranks    (120) TestHalfStep and TestTenIterations at all ranks 1..256, both solvers
 #   4 suite    (90)  TestDeviceConformance and the implicit objective's tests (Cholesky and CG)
+#   4b split   (60)  the heavy-row kernels with a forced low threshold (TestSplit*, -short)
 #   5 bench    (150) BenchmarkIteration/ML25M (both solvers) with per-half times (MOVIEREC_GPU_TIMING=1)
 #                    and post-JIT registers and occupancy (MOVIEREC_GPU_LOG=1)
 #   6 service  (rest) movierec bench --preset ml-25m --ranks 64 --objectives explicit --backends cuda,cpu
@@ -150,6 +152,7 @@ genpid=$!
 gputest 1-smoke 45 -test.v -test.run 'TestHalfStep/^rank(1|8|64)$/'
 if command -v compute-sanitizer >/dev/null; then
 	step 2-memcheck 50 bash -c 'cd gpu && exec compute-sanitizer --tool memcheck --error-exitcode 9 "$0" -test.short -test.run "TestHalfStep/^rank(8|100)$/^bias=true$"' "$dir/gpu.test"
+	step 2-memcheck-split 25 bash -c 'cd gpu && exec compute-sanitizer --tool memcheck --error-exitcode 9 "$0" -test.short -test.run "TestSplitHalfStep/^rank8$/^bias=true$"' "$dir/gpu.test"
 	step 2-racecheck 20 bash -c 'cd gpu && exec compute-sanitizer --tool racecheck --error-exitcode 9 "$0" -test.short -test.run "TestHalfStep/^rank8$/"' "$dir/gpu.test"
 	step 2-synccheck 20 bash -c 'cd gpu && exec compute-sanitizer --tool synccheck --error-exitcode 9 "$0" -test.short -test.run "TestHalfStep/^rank8$/"' "$dir/gpu.test"
 else
@@ -157,6 +160,7 @@ else
 fi
 gputest 3-ranks 120 -test.v -test.run '^(TestHalfStep|TestTenIterations)$'
 gputest 4-suite 90 -test.v -test.run '^(TestDeviceConformance|TestImplicit.*)$'
+gputest 4b-split 60 -test.v -test.short -test.run '^TestSplit'
 step 5-bench 150 env MOVIEREC_GPU_LOG=1 MOVIEREC_GPU_TIMING=1 bash -c 'cd gpu && exec "$0" -test.run "^$" -test.bench "Iteration/ML25M" -test.benchtime 2x' "$dir/gpu.test"
 wait "$genpid" || summary "   (generating $preset failed: see gen.log; movierec bench generates it)"
 step 6-service 400 "$dir/movierec" bench --preset "$preset" --gen-dir "$gendir" --ranks 64 --iterations 3 \
