@@ -101,6 +101,15 @@ type Params struct {
 	// early stopping (the CUDA worker) ignore it and train on every
 	// rating. 0..0.5.
 	Validation float64 `json:",omitempty"`
+
+	// Patience, with Validation, is how many iterations in a row may fail
+	// to improve the best held-out error so far by Tolerance (relative)
+	// before the fit stops; the CPU backend then returns the iterate with
+	// the lowest held-out error. 0 and 1 both stop at the first such
+	// iteration (HeldOutConverged). More rides over a held-out error that
+	// rises for a few iterations before it falls again (a hump seen with
+	// CG at low λ). Needs Validation.
+	Patience int `json:",omitempty"`
 }
 
 // Converged reports whether a fit with p stops after an iteration whose
@@ -141,6 +150,9 @@ func (p Params) HeldOutConverged(prev, cur float64) (stop bool, why string) {
 
 // MaxValidation is the largest Params.Validation.
 const MaxValidation = 0.5
+
+// MaxPatience is the largest Params.Patience.
+const MaxPatience = 1000
 
 // Method selects how a backend solves each row's k×k normal equations.
 // The zero value is Cholesky.
@@ -220,6 +232,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: validation share %v not in 0..%g", ErrInvalidParams, p.Validation, MaxValidation)
 	case p.Validation > 0 && p.Objective == Implicit:
 		return fmt.Errorf("%w: a validation share is for the explicit objective (the implicit one predicts no ratings to hold out)", ErrInvalidParams)
+	case p.Patience < 0 || p.Patience > MaxPatience:
+		return fmt.Errorf("%w: patience %d not in 0..%d", ErrInvalidParams, p.Patience, MaxPatience)
+	case p.Patience > 1 && !(p.Validation > 0):
+		return fmt.Errorf("%w: patience %d without a validation share: it counts iterations without a better held-out error", ErrInvalidParams, p.Patience)
 	case p.Validation > 0 && !(p.Tolerance > 0):
 		return fmt.Errorf("%w: validation share %g without a tolerance: the held-out ratings only serve to stop early, "+
 			"and without a tolerance every iteration runs on fewer ratings for nothing; set a tolerance or no validation share", ErrInvalidParams, p.Validation)
@@ -306,6 +322,9 @@ func (p Params) String() string {
 	}
 	if p.Validation > 0 {
 		s += fmt.Sprintf(" validation=%g", p.Validation)
+	}
+	if p.Patience > 1 {
+		s += fmt.Sprintf(" patience=%d", p.Patience)
 	}
 	return s
 }

@@ -173,18 +173,16 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	}
 
 	prev, prevHeld := math.NaN(), math.NaN() // the previous iteration's training and held-out errors
-	// With a held-out share and a tolerance, the factors before each
-	// iteration, so that a fit stopped because the held-out error rose
-	// returns the iterate before the rise, the best one.
-	var before *als.Model
+	// With a held-out share and a tolerance: the iterate with the lowest
+	// held-out error so far (a copy), which a fit stopped by it returns,
+	// and the iterations since the best improved by the tolerance.
+	var best *als.Model
+	bestHeld, bestTrain, bestIt, stale := math.Inf(1), math.NaN(), 0, 0
 	if held.Len() > 0 && p.Tolerance > 0 {
-		before = &als.Model{}
+		best = &als.Model{}
 	}
 	for it := 1; it <= p.Iterations; it++ {
 		start := time.Now()
-		if before != nil {
-			copyFactors(before, dst)
-		}
 		for _, h := range []*half{items, users} {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
@@ -212,15 +210,36 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		rep := als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d}
 		var stop bool
 		if held.Len() > 0 {
-			rep.ValidationRMSE = held.RMSE(dst)
-			stop, rep.Stopped = p.HeldOutConverged(prevHeld, rep.ValidationRMSE)
-			if stop && before != nil && rep.ValidationRMSE > prevHeld {
-				// The report then describes the model returned.
-				copyFactors(dst, before)
-				rep.Stopped += fmt.Sprintf("; kept iteration %d's model", it-1)
-				rep.TrainRMSE, rep.ValidationRMSE = prev, prevHeld
+			cur := held.RMSE(dst)
+			rep.ValidationRMSE = cur
+			if best != nil {
+				improved := math.IsInf(bestHeld, 1) || (bestHeld-cur)/bestHeld >= p.Tolerance
+				if cur < bestHeld {
+					copyFactors(best, dst)
+					bestHeld, bestTrain, bestIt = cur, e, it
+				}
+				if improved {
+					stale = 0
+				} else {
+					stale++
+				}
+				if stale >= max(p.Patience, 1) {
+					stop = true
+					if p.Patience > 1 {
+						rep.Stopped = fmt.Sprintf("held-out error did not improve by %g%% on its best (%.5g, iteration %d) for %d iterations",
+							100*p.Tolerance, bestHeld, bestIt, stale)
+					} else {
+						_, rep.Stopped = p.HeldOutConverged(prevHeld, cur)
+					}
+					if bestIt != it {
+						// The report then describes the model returned.
+						copyFactors(dst, best)
+						rep.Stopped += fmt.Sprintf("; kept iteration %d's model", bestIt)
+						rep.TrainRMSE, rep.ValidationRMSE = bestTrain, bestHeld
+					}
+				}
 			}
-			prevHeld = rep.ValidationRMSE
+			prevHeld = cur
 		} else {
 			stop, rep.Stopped = p.Converged(prev, e)
 		}

@@ -172,6 +172,10 @@ func TestValidation(t *testing.T) {
 		{"overfits", als.Params{Rank: 16, Iterations: 30, Lambda: 0.001, Seed: 2, Bias: true, Tolerance: 0.0001, Validation: 0.1}, "held-out error rose"},
 		{"overfits cg", als.Params{Rank: 16, Iterations: 30, Lambda: 0.005, Seed: 2, Bias: true, Tolerance: 0.001, Validation: 0.1, Solver: als.CG}, "held-out error rose"},
 		{"converges", als.Params{Rank: 4, Iterations: 30, Lambda: 0.1, Seed: 3, Tolerance: 0.01, Validation: 0.05}, "held-out error improved by"},
+		// With patience the fit runs on past the first rise and returns
+		// the best iterate.
+		{"patience", als.Params{Rank: 16, Iterations: 40, Lambda: 0.001, Seed: 2, Bias: true, Tolerance: 0.0001, Validation: 0.1, Patience: 4}, "held-out error did not improve"},
+		{"patience cg", als.Params{Rank: 16, Iterations: 40, Lambda: 0.005, Seed: 2, Bias: true, Tolerance: 0.001, Validation: 0.1, Solver: als.CG, Patience: 6}, "held-out error did not improve"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -186,15 +190,28 @@ func TestValidation(t *testing.T) {
 			// error after each.
 			kept, held := r.HoldOut(p.Validation, p.Seed)
 			q := p
-			q.Validation, q.Tolerance = 0, 0
+			q.Validation, q.Tolerance, q.Patience = 0, 0, 0
 			var ref als.Model
 			var errs []float64
 			if err := cpu.New(1).Fit(t.Context(), &ref, kept, q, func(als.Iteration) { errs = append(errs, held.RMSE(&ref)) }); err != nil {
 				t.Fatal(err)
 			}
-			n := len(errs)
-			for j := 1; j < len(errs); j++ {
-				if errs[j] > errs[j-1] || (errs[j-1]-errs[j])/errs[j-1] < p.Tolerance {
+			// The rule: stop once Patience iterations in a row (at least
+			// one) failed to improve the best held-out error by the
+			// tolerance; return the best iterate.
+			n, bestIt, stale := len(errs), 0, 0
+			bestHeld := math.Inf(1)
+			for j, cur := range errs {
+				improved := j == 0 || (bestHeld-cur)/bestHeld >= p.Tolerance
+				if cur < bestHeld {
+					bestHeld, bestIt = cur, j+1
+				}
+				if improved {
+					stale = 0
+				} else {
+					stale++
+				}
+				if stale >= max(p.Patience, 1) {
 					n = j + 1
 					break
 				}
@@ -205,13 +222,11 @@ func TestValidation(t *testing.T) {
 			if len(its) != n {
 				t.Fatalf("Fit(%v) ran %d iterations, want %d (held-out errors %v)", p, len(its), n, errs[:n])
 			}
-			// A rise keeps the iterate before it, the best; the last
-			// report then describes the model returned.
-			rose := errs[n-1] > errs[n-2]
+			// The last report describes the model returned.
 			for j, it := range its {
 				want := errs[j]
-				if j == n-1 && rose {
-					want = errs[n-2]
+				if j == n-1 {
+					want = errs[bestIt-1]
 				}
 				if it.ValidationRMSE != want {
 					t.Errorf("iteration %d: ValidationRMSE %v, want %v", it.N, it.ValidationRMSE, want)
@@ -225,10 +240,9 @@ func TestValidation(t *testing.T) {
 			}
 			t.Logf("stopped after %d: %s", n, its[n-1].Stopped)
 
-			q.Iterations = n
-			if rose {
-				q.Iterations = n - 1
-				if want := fmt.Sprintf("kept iteration %d's model", n-1); !strings.HasSuffix(its[n-1].Stopped, want) {
+			q.Iterations = bestIt
+			if bestIt != n {
+				if want := fmt.Sprintf("kept iteration %d's model", bestIt); !strings.HasSuffix(its[n-1].Stopped, want) {
 					t.Errorf("Stopped = %q, want it to end %q", its[n-1].Stopped, want)
 				}
 			}

@@ -47,7 +47,9 @@ import (
 // Version 5 added Validation to a Job's Params (early stopping on a
 // held-out share, which the CUDA worker ignores: it trains on every
 // rating and runs every iteration) and ValidationRMSE to Progress.
-const ProtocolVersion = 5
+// Version 6 added Patience to a Job's Params (early stopping again, which
+// the CUDA worker ignores).
+const ProtocolVersion = 6
 
 // protocolMagic starts every Hello payload.
 const protocolMagic = "MRCW"
@@ -245,13 +247,14 @@ func (e *Encoder) header(t frameType, n uint64) error {
 // A Job's Params on the wire (paramsBytes): rank uint32, iterations uint32,
 // lambda float64, seed int64, bias uint8 (0 or 1), objective uint8, alpha
 // float64, unobserved float64, reg exponent float64, solver uint8, CG steps
-// uint32, tolerance float64, validation float64. The decoder checks only
-// what it must to stay in sync (the bias byte); the values themselves, the
+// uint32, tolerance float64, validation float64, patience uint32. The
+// decoder checks only what it must to stay in sync (the bias byte); the
+// values themselves, the
 // objective included, are checked by als.Params.Validate in the worker, which
 // answers an invalid job with a JobError (CodeInvalidParams) instead of
 // ending the session.
 const (
-	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8 + 1 + 4 + 8 + 8
+	paramsBytes = 4 + 4 + 8 + 8 + 1 + 1 + 8 + 8 + 8 + 1 + 4 + 8 + 8 + 4
 	arrayHdr    = 8
 )
 
@@ -348,6 +351,7 @@ func (e *Encoder) writeJob(j *Job) error {
 	b = binary.LittleEndian.AppendUint32(b, uint32(p.CGSteps))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Tolerance))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Validation))
+	b = binary.LittleEndian.AppendUint32(b, uint32(p.Patience))
 	b = binary.LittleEndian.AppendUint64(b, j.Dataset)
 	b = binary.LittleEndian.AppendUint64(b, j.Version)
 	if d := j.Delta; d != nil {
@@ -755,6 +759,7 @@ func (d *Decoder) job() (*Job, error) {
 		CGSteps:     int(int32(binary.LittleEndian.Uint32(b[51:]))),
 		Tolerance:   math.Float64frombits(binary.LittleEndian.Uint64(b[55:])),
 		Validation:  math.Float64frombits(binary.LittleEndian.Uint64(b[63:])),
+		Patience:    int(int32(binary.LittleEndian.Uint32(b[71:]))),
 	}
 	if b[24] > 1 {
 		return nil, malformed("bias byte %d", b[24])

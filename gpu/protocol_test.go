@@ -143,8 +143,8 @@ func encoded(t *testing.T, m gpu.Message) []byte {
 func TestDecodeErrors(t *testing.T) {
 	job := encoded(t, sampleMessages()[3])
 	hugeUsers := bytes.Clone(job)
-	// users count sits after type(1)+len(8)+id(8)+params(71)+dataset(8)+version(8)+mode(1).
-	const users = 1 + 8 + 8 + 71 + 8 + 8 + 1
+	// users count sits after type(1)+len(8)+id(8)+params(75)+dataset(8)+version(8)+mode(1).
+	const users = 1 + 8 + 8 + 75 + 8 + 8 + 1
 	binary.LittleEndian.PutUint64(hugeUsers[users:], 1<<40)
 	lying := bytes.Clone(job)
 	binary.LittleEndian.PutUint64(lying[users+16:], 1<<30) // nnz larger than the frame holds

@@ -35,7 +35,8 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&m.p.CGSteps, "cg-steps", 0, "CG steps per row and half-iteration with --solver cg (0: 3)")
 	fs.Float64Var(&m.p.Tolerance, "tolerance", 0, "stop the rating model's training once its train error changes by less than this fraction in an iteration (0: run every --iterations; CPU backend)")
 	fs.Float64Var(&m.p.Validation, "validation", 0, "hold out this share (0..0.5) of the rating model's ratings and stop its training by --tolerance on their error, not the train error "+
-		"(which keeps falling when a high rank overfits): once it rises or improves by less; the model then trains without them (0: none; needs --tolerance; CPU backend)")
+		"(which keeps falling when a high rank overfits): once it rises or improves by less, keeping the best iterate; the model then trains without them (0: none; needs --tolerance; CPU backend)")
+	fs.IntVar(&m.p.Patience, "patience", 0, "with --validation: stop only after this many iterations in a row without a held-out error better than the best by --tolerance, keeping the best iterate (0 or 1: the first)")
 	fs.StringVar(&m.backend, "backend", "auto", "training backend: auto (CUDA worker if it works, else CPU), cpu, cuda")
 	fs.StringVar(&m.cudaWorker, "cuda-worker", "", "path of the movierec-cuda worker (default: next to this binary)")
 	fs.IntVar(&m.workers, "train-workers", 0, "CPU training goroutines (0: automatic: serve leaves one core to requests, other commands use every core)")
@@ -43,6 +44,9 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 }
 
 func (m *modelFlags) validate() error {
+	if m.p.Patience > 1 && !(m.p.Validation > 0) {
+		return fmt.Errorf("--patience %d needs --validation: it counts iterations without a better held-out error", m.p.Patience)
+	}
 	if m.p.Validation > 0 && !(m.p.Tolerance > 0) {
 		return fmt.Errorf("--validation %g needs --tolerance: the held-out ratings only serve to stop training early, "+
 			"and without --tolerance every iteration runs, on fewer ratings", m.p.Validation)

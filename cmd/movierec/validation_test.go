@@ -24,6 +24,10 @@ func TestValidationFlag(t *testing.T) {
 		{"no tolerance", []string{"--validation", "0.02"}, nil, 0, []string{"--validation 0.02", "--tolerance"}},
 		{"no tolerance by env", nil, map[string]string{"MOVIEREC_VALIDATION": "0.02"}, 0, []string{"--validation 0.02", "--tolerance"}},
 		{"too large", []string{"--validation", "0.7", "--tolerance", "0.001"}, nil, 0, []string{"validation share 0.7 not in 0..0.5"}},
+		{"patience", []string{"--validation", "0.05", "--tolerance", "0.001", "--patience", "3"}, nil, 0.05, nil},
+		{"patience by env", []string{"--validation", "0.05", "--tolerance", "0.001"}, map[string]string{"MOVIEREC_PATIENCE": "3"}, 0.05, nil},
+		{"patience without validation", []string{"--patience", "3"}, nil, 0, []string{"--patience 3", "--validation"}},
+		{"negative patience", []string{"--validation", "0.05", "--tolerance", "0.001", "--patience", "-1"}, nil, 0, []string{"patience -1 not in"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,6 +50,9 @@ func TestValidationFlag(t *testing.T) {
 			}
 			if err != nil || m.p.Validation != tc.want {
 				t.Errorf("%v: Validation %g, validate() = %v; want %g, nil", tc.args, m.p.Validation, err, tc.want)
+			}
+			if strings.HasPrefix(tc.name, "patience") && m.p.Patience != 3 {
+				t.Errorf("%v: Patience %d, want 3", tc.args, m.p.Patience)
 			}
 		})
 	}
