@@ -105,7 +105,8 @@ type Params struct {
 	// Patience, with Validation, is how many iterations in a row may fail
 	// to improve the best held-out error so far by Tolerance (relative)
 	// before the fit stops; the CPU backend then returns the iterate with
-	// the lowest held-out error. 0 and 1 both stop at the first such
+	// the lowest held-out error (a fit that reaches Iterations returns its
+	// last). 0 and 1 both stop at the first such
 	// iteration (HeldOutConverged). More rides over a held-out error that
 	// rises for a few iterations before it falls again (a hump seen with
 	// CG at low λ). Needs Validation.
