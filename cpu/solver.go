@@ -47,9 +47,10 @@ type Options struct {
 	// only; elsewhere, or when the system refuses, it changes nothing.
 	Nice int
 
-	// Yield makes each worker call runtime.Gosched after every chunk of
-	// rows (64), letting goroutines queued on its processor run without
-	// waiting for the Go scheduler to preempt it.
+	// Yield makes each worker call runtime.Gosched between chunks of
+	// rows, at most every half millisecond, letting goroutines queued on
+	// its processor run without waiting for the Go scheduler to preempt
+	// it.
 	Yield bool
 }
 
