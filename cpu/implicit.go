@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"math"
-	"sync/atomic"
 
 	"movierec/als"
 	"movierec/internal/f32"
@@ -317,7 +316,6 @@ func (k *kernel) buildTables(t *team, h *half, wmax int) {
 	for j, n := range ns {
 		ih.tabOff[n] = j * rows * kk
 	}
-	tablesBuilt.Add(1)
 	t.parallel(len(ns), func(_, j int) {
 		n := ns[j]
 		dis := ih.dis[n*kk : n*kk+kk]
@@ -341,9 +339,6 @@ func (k *kernel) buildTables(t *team, h *half, wmax int) {
 		}
 	})
 }
-
-// tablesBuilt counts the halves that built Woodbury tables, for tests.
-var tablesBuilt atomic.Int64
 
 // grow32 is grow for float32.
 func grow32(s []float32, n int) []float32 {
