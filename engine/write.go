@@ -26,10 +26,16 @@ func (e *Engine) AddRatings(ctx context.Context, user int32, in []RatingInput) (
 	rs := make([]Rating, len(in))
 	seen := make(map[int32]int, len(in))
 	cat := e.cat.Load()
-	for j, r := range in {
-		if _, ok := cat.ix[r.Movie]; !ok && e.syncCatalog(ctx) {
-			cat = e.cat.Load() // imported elsewhere, just now
+	for _, r := range in {
+		if _, ok := cat.ix[r.Movie]; !ok {
+			// Once per request, however many movies it lacks.
+			if e.syncCatalog(ctx) {
+				cat = e.cat.Load() // imported elsewhere, just now
+			}
+			break
 		}
+	}
+	for j, r := range in {
 		if _, ok := cat.ix[r.Movie]; !ok {
 			return nil, fmt.Errorf("rating %d: %w %d", j+1, ErrUnknownMovie, r.Movie)
 		}
