@@ -107,11 +107,9 @@ type workspace struct {
 	b   []float64 // a[kp·ld:][:kp]: right-hand side, then the solution
 	v   []float64 // kp+1: one augmented vector (plain-Go path)
 
-	// Implicit fits only (growImplicit): the Woodbury path's scratch.
-	dis []float64 // k: D^(−½)
-
-	// rotateRows's rows in (chunk × f32.TileStride(k), zero past column
-	// k; only when that stride is not k) and out (chunk × k).
+	// Implicit fits only (growImplicit): rotateRows's rows in (chunk ×
+	// f32.TileStride(k), zero past column k; only when that stride is not
+	// k) and out (chunk × k).
 	rotIn, rotOut []float32
 	// solveWoodbury's dot products (woodburyMax(k)), sum (k) and scaled
 	// rows (woodburyMax(k) rounded up to 4, × k).
@@ -135,9 +133,6 @@ func (k *kernel) growImplicit(ws *workspace, kk int) {
 	m := (k.woodburyMax(kk) + 3) &^ 3
 	if len(ws.wrows) < kk*m {
 		ws.wrows = make([]float32, kk*m)
-	}
-	if len(ws.dis) < kk {
-		ws.dis = make([]float64, kk)
 	}
 	if ld := f32.TileStride(kk); ld != kk && len(ws.rotIn) < chunk*ld {
 		ws.rotIn = make([]float32, chunk*ld)
