@@ -114,6 +114,21 @@ func (d *Delta) Apply(base *als.Ratings) (*als.Ratings, error) {
 // with base). A worker passes the version before base, which saves
 // allocating (and faulting in) a full copy of the ratings per retrain.
 func (d *Delta) ApplyTo(spare, base *als.Ratings) (*als.Ratings, error) {
+	return d.ApplyPatch(spare, base, nil)
+}
+
+// ApplyPatch is ApplyTo that also records in pt (when non-nil) how the
+// result was built from base (see Patch), for a device that holds base to
+// replay instead of receiving the result in full. The recording costs
+// O(runs): the merge already works run by run.
+func (d *Delta) ApplyPatch(spare, base *als.Ratings, pt *Patch) (*als.Ratings, error) {
+	var users, items *CSRPatch
+	if pt != nil {
+		*pt = Patch{Users: pt.Users, Items: pt.Items}
+		pt.Users.reset()
+		pt.Items.reset()
+		users, items = &pt.Users, &pt.Items
+	}
 	if err := d.check(base); err != nil {
 		return nil, err
 	}
@@ -124,7 +139,7 @@ func (d *Delta) ApplyTo(spare, base *als.Ratings) (*als.Ratings, error) {
 	var err error
 	r.UserPtr, r.UserIdx, r.UserVal, err = mergeCSR(spare.UserPtr, spare.UserIdx, spare.UserVal,
 		base.NumUsers, d.NumUsers, base.UserPtr, base.UserIdx, base.UserVal,
-		d.SetUser, d.SetItem, d.SetVal, d.DelUser, d.DelItem)
+		d.SetUser, d.SetItem, d.SetVal, d.DelUser, d.DelItem, users)
 	if err != nil {
 		return nil, err
 	}
@@ -153,9 +168,12 @@ func (d *Delta) ApplyTo(spare, base *als.Ratings) (*als.Ratings, error) {
 	}
 	r.ItemPtr, r.ItemIdx, r.ItemVal, err = mergeCSR(spare.ItemPtr, spare.ItemIdx, spare.ItemVal,
 		base.NumItems, d.NumItems, base.ItemPtr, base.ItemIdx, base.ItemVal,
-		sr, sc, sv, dr, dc)
+		sr, sc, sv, dr, dc, items)
 	if err != nil {
 		return nil, err
+	}
+	if pt != nil {
+		pt.Base, pt.Result = base, r
 	}
 	return r, nil
 }
@@ -163,9 +181,11 @@ func (d *Delta) ApplyTo(spare, base *als.Ratings) (*als.Ratings, error) {
 // mergeCSR returns the CSR of rows rows (oldRows of them in ptr, idx, val;
 // the rest empty) with the ratings (setR, setC) set to setV and (delR,
 // delC) deleted, both lists in ascending (row, column) order. It builds the
-// result in bufP, bufI, bufV where their capacity suffices.
+// result in bufP, bufI, bufV where their capacity suffices, and records in
+// rec (when non-nil) which entries it copied from idx, val and which are
+// set ones.
 func mergeCSR(bufP []int64, bufI []int32, bufV []float32, oldRows, rows int, ptr []int64, idx []int32, val []float32,
-	setR, setC []int32, setV []float32, delR, delC []int32) ([]int64, []int32, []float32, error) {
+	setR, setC []int32, setV []float32, delR, delC []int32, rec *CSRPatch) ([]int64, []int32, []float32, error) {
 	capacity := len(idx) + len(setR)
 	np := bufP[:0]
 	if cap(np) < rows+1 {
@@ -196,6 +216,7 @@ func mergeCSR(bufP []int64, bufI []int32, bufV []float32, oldRows, rows int, ptr
 			for u := row; u < end; u++ {
 				np[u+1] = ptr[u+1] + shift
 			}
+			rec.old(lo, int64(len(ni)), hi-lo)
 			ni, nv = append(ni, idx[lo:hi]...), append(nv, val[lo:hi]...)
 		}
 		for u := max(row, oldRows); u < next; u++ {
@@ -207,8 +228,10 @@ func mergeCSR(bufP []int64, bufI []int32, bufV []float32, oldRows, rows int, ptr
 		// The changed row.
 		var oi []int32
 		var ov []float32
+		var ob int64 // oi's offset in idx
 		if next < oldRows {
-			oi, ov = idx[ptr[next]:ptr[next+1]], val[ptr[next]:ptr[next+1]]
+			ob = ptr[next]
+			oi, ov = idx[ob:ptr[next+1]], val[ob:ptr[next+1]]
 		}
 		// Spans between its changes are copied in bulk, found by binary
 		// search, so a long row with few changes costs O(changes · log).
@@ -235,9 +258,11 @@ func mergeCSR(bufP []int64, bufI []int32, bufV []float32, oldRows, rows int, ptr
 			}
 			pos, found := slices.BinarySearch(oi[a:], c)
 			pos += a
+			rec.old(ob+int64(a), int64(len(ni)), int64(pos-a))
 			ni, nv = append(ni, oi[a:pos]...), append(nv, ov[a:pos]...)
 			a = pos
 			if isSet {
+				rec.own(int64(len(ni)), 1)
 				ni, nv = append(ni, c), append(nv, setV[s])
 				s++
 				if found {
@@ -251,6 +276,7 @@ func mergeCSR(bufP []int64, bufI []int32, bufV []float32, oldRows, rows int, ptr
 			x++
 			a++
 		}
+		rec.old(ob+int64(a), int64(len(ni)), int64(len(oi)-a))
 		ni, nv = append(ni, oi[a:]...), append(nv, ov[a:]...)
 		if x < len(delR) && delR[x] == rr {
 			return nil, nil, nil, fmt.Errorf("gpu: delta deletes rating (%d, %d), which the base lacks", rr, delC[x])

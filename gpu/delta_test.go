@@ -213,3 +213,63 @@ func TestClientSendsDeltas(t *testing.T) {
 		t.Errorf("retrain on a restarted worker sent %d bytes, want a full upload (≥ %d)", n, full)
 	}
 }
+
+// TestPatchReplaysDelta checks that a device holding a version can become
+// the next by replaying the Patch ApplyPatch records: every entry written
+// exactly once, and the arrays equal to the result's, for the same kinds of
+// change as TestDeltaApplyRebuildsExactly, chained over several versions
+// (each replay's arrays the next one's base, as on a device), and that the
+// upload is a small part of a full one.
+func TestPatchReplaysDelta(t *testing.T) {
+	base, _ := alstest.Synthetic(300, 120, 5000, 2, 0.3, 7)
+	held := func(r *als.Ratings) (gpu.ReplayedCSR, gpu.ReplayedCSR) {
+		return gpu.ReplayedCSR{Idx: r.UserIdx, Val: r.UserVal}, gpu.ReplayedCSR{Idx: r.ItemIdx, Val: r.ItemVal}
+	}
+	hu, hi := held(base)
+	cur := base
+	var spare *als.Ratings
+	var pt gpu.Patch // reused across versions, as a worker does
+	for step, tc := range []struct {
+		n, addUsers, addIt int
+	}{{0, 0, 0}, {3, 0, 0}, {20, 0, 0}, {800, 0, 0}, {50, 7, 3}, {0, 2, 2}, {1, 0, 0}} {
+		next := mutate(cur, tc.n, tc.addUsers, tc.addIt, uint64(step+11))
+		var d gpu.Delta
+		if !d.Diff(cur, next, next.NNZ()) {
+			t.Fatal("Diff() = false")
+		}
+		got, err := d.ApplyPatch(spare, cur, &pt)
+		if err != nil {
+			t.Fatalf("step %d: ApplyPatch() = %v", step, err)
+		}
+		if diff := cmp.Diff(next, got); diff != "" {
+			t.Fatalf("step %d: ApplyPatch differs from the next version (-want +got):\n%s", step, diff)
+		}
+		if pt.Base != cur || pt.Result != got {
+			t.Fatalf("step %d: patch names base %p → result %p, want %p → %p", step, pt.Base, pt.Result, cur, got)
+		}
+		ru, ri := gpu.ReplayPatch(t, &pt, hu, hi)
+		for _, c := range []struct {
+			name string
+			got  gpu.ReplayedCSR
+			idx  []int32
+			val  []float32
+		}{{"users", ru, got.UserIdx, got.UserVal}, {"items", ri, got.ItemIdx, got.ItemVal}} {
+			for e, w := range c.got.Writes {
+				if w != 1 {
+					t.Fatalf("step %d (%d changes): %s entry %d written %d times, want once", step, tc.n, c.name, e, w)
+				}
+			}
+			if !slices.Equal(c.got.Idx, c.idx) || !slices.Equal(c.got.Val, c.val) {
+				t.Fatalf("step %d (%d changes): replayed %s arrays differ from the result's", step, tc.n, c.name)
+			}
+		}
+		full := 16*int64(got.NNZ()) + 8*int64(len(got.UserPtr)+len(got.ItemPtr))
+		if up := gpu.PatchUploadBytes(&pt); tc.n <= 20 && tc.addUsers == 0 && up > full/4 {
+			t.Errorf("step %d: a patch of %d changes uploads %d bytes, a full upload %d", step, tc.n, up, full)
+		}
+		// The device now holds the replayed arrays; the worker's spare
+		// is the version before.
+		hu, hi = ru, ri
+		spare, cur = cur, got
+	}
+}

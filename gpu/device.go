@@ -59,6 +59,7 @@ type Device struct {
 	fnSplitGramI  cu.Function
 	fnSplitSolve  cu.Function // heavy rows: reduce and solve (explicit, then implicit)
 	fnSplitSolveI cu.Function
+	fnCopyRuns    cu.Function // resident ratings: a held version patched into the next
 	sms           int
 	maxT          map[string]int         // kernel → max threads per block
 	fns           map[string]cu.Function // kernel → function, for the plan's Kernel
@@ -66,6 +67,19 @@ type Device struct {
 	timing        bool                   // MOVIEREC_GPU_TIMING=1: log each half's time (host-timed around its synchronising launch)
 	splitAt       int                    // heavy rows: more ratings than this are split (SplitThreshold; 0: off)
 	splitSlice    int                    // most ratings per slice (SplitSlice)
+
+	// The ratings kept on the device between Fits (resident.go): held is
+	// the last Fit's, spare the buffers of the version before, which a
+	// patch fills. patchBuf is the patch's host-side plan, reused.
+	held, spare devRatings
+	patchBuf    patchUpload
+
+	// pending is the Patch of the next Fit's ratings (Patched); guarded
+	// by fitMu, taken by the next Fit.
+	pending *Patch
+	// How the last upload got its ratings and the bytes it sent (tests).
+	lastMode residentMode
+	lastSent int64
 }
 
 var _ als.Solver = (*Device)(nil)
@@ -186,6 +200,7 @@ func (d *Device) open(ordinal int) error {
 		{&d.fnGram, kernels.GramPartial}, {&d.fnReduce, kernels.GramReduce}, {&d.fnPrefSSE, kernels.PreferenceSSE},
 		{&d.fnSplitGram, kernels.SplitGram}, {&d.fnSplitGramI, kernels.SplitGramImplicit},
 		{&d.fnSplitSolve, kernels.SplitSolve}, {&d.fnSplitSolveI, kernels.SplitSolveImplicit},
+		{&d.fnCopyRuns, kernels.CopyRuns},
 	} {
 		if *f.fn, err = d.mod.Function(f.name); err != nil {
 			_ = d.mod.Unload()
@@ -277,14 +292,24 @@ func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	}
 	d.fitMu.Lock()
 	defer d.fitMu.Unlock()
+	pt := d.pending
+	d.pending = nil
 	als.Prepare(dst, r, p)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("gpu: fit: %w", err)
 	}
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			// A failed launch may leave the context unusable: hold
+			// nothing. (A cancelled Fit stops between requests, and a
+			// patch is one request, so what is held stays whole.)
+			_ = d.do(func() error { d.held.free(); d.spare.free(); return nil })
+		}
+	}()
 	var j *job
 	if err := d.do(func() error {
 		var err error
-		j, err = d.upload(dst, r, p)
+		j, err = d.upload(dst, r, p, pt)
 		return err
 	}); err != nil {
 		return err
@@ -388,7 +413,7 @@ type job struct {
 	wgram     cu.DevicePtr
 }
 
-func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error) {
+func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params, pt *Patch) (*job, error) {
 	j := &job{d: d, p: p, k: p.Rank, ka: p.AugmentedRank(), nnz: r.NNZ(), lambda: float32(p.Lambda), mu: m.Mean,
 		implicit: p.Objective == als.Implicit}
 	shared, global := rowKernels(p)
@@ -429,7 +454,7 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		s.permLen = int64(len(s.hostPerm))
 		s.factorBytes = 4 * int64(len(s.hostF))
 		s.biasBytes = 4 * int64(len(s.hostB))
-		need += s.ptrBytes + 2*s.ratingBytes + 4*s.permLen + s.factorBytes + s.biasBytes
+		need += 4*s.permLen + s.factorBytes + s.biasBytes // the ratings themselves are resident
 	}
 	split, slice := splitSides(j.split, [2][]int64{j.users.hostPtr, j.items.hostPtr}, [2][]int32{j.users.hostPerm, j.items.hostPerm})
 	j.split.Slice = slice
@@ -445,14 +470,35 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 	gramPartBytes := 8 * int64(j.gramSlots) * int64(j.gram.Len)
 	wgramBytes := 4 * int64(j.gram.Len)
 	need += gramPartBytes + wgramBytes
+	// The ratings first: held, patched or sent in full (resident.go).
+	mode, sent, err := d.resident(r, pt)
+	if err != nil {
+		return nil, err
+	}
+	d.lastMode, d.lastSent = mode, sent
+	for _, s := range []*side{&j.users, &j.items} {
+		h := &d.held.users
+		if s == &j.items {
+			h = &d.held.items
+		}
+		s.ptr, s.idx, s.val = h.ptr, h.idx, h.val
+	}
 	free, total, err := cu.MemInfo()
 	if err != nil {
 		return nil, fmt.Errorf("gpu: cuMemGetInfo: %w", err)
 	}
+	if need > free && d.spare.bytes() > 0 {
+		d.spare.free() // the next retrain sends in full rather than fail this one
+		if free, total, err = cu.MemInfo(); err != nil {
+			return nil, fmt.Errorf("gpu: cuMemGetInfo: %w", err)
+		}
+	}
 	if need > free {
-		return nil, fmt.Errorf("gpu: training needs %d MiB of device memory, %d of %d MiB free", need>>20, free>>20, total>>20)
+		return nil, fmt.Errorf("gpu: training needs %d MiB of device memory beyond the %d MiB of ratings it holds, %d of %d MiB free",
+			need>>20, d.held.bytes()>>20, free>>20, total>>20)
 	}
 	d.log.Info("upload", "users", r.NumUsers, "items", r.NumItems, "ratings", j.nnz,
+		"ratings_upload", string(mode), "ratings_bytes_sent", sent, "resident_mib", (d.held.bytes()+d.spare.bytes())>>20,
 		"device_mib", need>>20, "plan", j.plan.String(), "slots", j.slots, "split", j.split.String(),
 		"heavy_items", j.items.split.Heavy, "item_slices", j.items.split.NumSlices(),
 		"heavy_users", j.users.split.Heavy, "user_slices", j.users.split.NumSlices())
@@ -470,15 +516,6 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 		}
 	}()
 	for _, s := range []*side{&j.users, &j.items} {
-		if s.ptr, err = j.alloc(s.name+" row pointers", s.ptrBytes); err != nil {
-			return nil, err
-		}
-		if s.idx, err = j.alloc(s.name+" indices", s.ratingBytes); err != nil {
-			return nil, err
-		}
-		if s.val, err = j.alloc(s.name+" values", s.ratingBytes); err != nil {
-			return nil, err
-		}
 		if s.perm, err = j.alloc(s.name+" permutation", 4*s.permLen); err != nil {
 			return nil, err
 		}
@@ -504,9 +541,6 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params) (*job, error
 			src  unsafe.Pointer
 			n    int64
 		}{
-			{"row pointers", s.ptr, sliceData(s.hostPtr), s.ptrBytes},
-			{"indices", s.idx, sliceData(s.hostIdx), s.ratingBytes},
-			{"values", s.val, sliceData(s.hostVal), s.ratingBytes},
 			{"permutation", s.perm, sliceData(s.hostPerm), 4 * s.permLen},
 			{"factors", s.factors, sliceData(s.hostF), s.factorBytes},
 			{"biases", s.biases, sliceData(s.hostB), s.biasBytes},

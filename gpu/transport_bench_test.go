@@ -60,8 +60,12 @@ func cpuTime() time.Duration {
 // (protocol 3's only way, with the preallocating decoder) and for a Delta
 // of a few thousand changed ratings. It reports bytes and CPU seconds (both
 // ends, from getrusage) per retrain; the delta's merge reuses the previous
-// retrain's buffers, as the worker does. A GPU worker also copies the ratings to
-// the device (a full upload's bytes over PCIe; see bench/RESULTS.md).
+// retrain's buffers, as the worker does, and records the gpu.Patch a cuda
+// worker's Device replays. pcie-bytes/retrain is what the Device then sends
+// to the GPU (gpu.PatchUploadBytes for a delta, all of both orientations for
+// a full upload), computed from the same plan the Device uses; the kernel
+// time of the replay (two als_copy_runs launches per orientation, a device
+// memory copy of the ratings) is not measured here (no GPU).
 func BenchmarkRetrainTransport(b *testing.B) {
 	for _, s := range transportShapes {
 		var base, next *als.Ratings
@@ -71,21 +75,24 @@ func BenchmarkRetrainTransport(b *testing.B) {
 					base, _ = alstest.Synthetic(s.users, s.items, s.nnz, 10, 0.5, 1)
 					next = changed(base, 5000)
 				}
-				var bytes uint64
+				var bytes, pcie uint64
 				var cpu time.Duration
 				var n int
 				var spare *als.Ratings // the worker's previous version
+				var pt gpu.Patch
 				for b.Loop() {
 					start := cpuTime()
-					sent, err := transport(base, next, mode == "delta", &spare)
+					sent, dev, err := transport(base, next, mode == "delta", &spare, &pt)
 					if err != nil {
 						b.Fatal(err)
 					}
 					cpu += cpuTime() - start
 					bytes += sent
+					pcie += uint64(dev)
 					n++
 				}
 				b.ReportMetric(float64(bytes)/float64(n), "bytes/retrain")
+				b.ReportMetric(float64(pcie)/float64(n), "pcie-bytes/retrain")
 				b.ReportMetric(cpu.Seconds()/float64(n), "cpu-s/retrain")
 			})
 		}
@@ -95,18 +102,19 @@ func BenchmarkRetrainTransport(b *testing.B) {
 // transport sends next to a decoder over an OS pipe, as a Delta from base
 // when delta is set, and rebuilds it on the far side (merging into *spare,
 // as the worker merges into its previous version, and leaving the result
-// there for the next call); it returns the bytes sent.
-func transport(base, next *als.Ratings, delta bool, spare **als.Ratings) (uint64, error) {
+// there for the next call, and recording in pt the Patch the worker hands a
+// Device); it returns the bytes sent and those a Device would send to the GPU.
+func transport(base, next *als.Ratings, delta bool, spare **als.Ratings, pt *gpu.Patch) (uint64, int64, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer pr.Close()
 	job := &gpu.Job{ID: 1, Params: als.DefaultParams(), Ratings: next, Dataset: 1, Version: 2}
 	if delta {
 		var d gpu.Delta
 		if !d.Diff(base, next, next.NNZ()/4) {
-			return 0, errors.New("Diff() = false")
+			return 0, 0, errors.New("Diff() = false")
 		}
 		job.Ratings, job.Delta, job.Base = nil, &d, 1
 	}
@@ -121,23 +129,27 @@ func transport(base, next *als.Ratings, delta bool, spare **als.Ratings) (uint64
 	dec.SetPrealloc(gpu.MaxFrameBytes)
 	m, err := dec.Next()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := <-sent; err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	j := m.(*gpu.Job)
 	r := j.Ratings
+	var pcie int64
 	if j.Delta != nil {
-		if r, err = j.Delta.ApplyTo(*spare, base); err != nil {
-			return 0, err
+		if r, err = j.Delta.ApplyPatch(*spare, base, pt); err != nil {
+			return 0, 0, err
 		}
 		*spare = r
+		pcie = gpu.PatchUploadBytes(pt)
+	} else {
+		pcie = 16*int64(r.NNZ()) + 8*int64(len(r.UserPtr)+len(r.ItemPtr))
 	}
 	if r.NNZ() != next.NNZ() {
-		return 0, fmt.Errorf("rebuilt %d ratings, want %d", r.NNZ(), next.NNZ())
+		return 0, 0, fmt.Errorf("rebuilt %d ratings, want %d", r.NNZ(), next.NNZ())
 	}
-	return cw.n, nil
+	return cw.n, pcie, nil
 }
 
 type counter struct {

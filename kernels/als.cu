@@ -941,3 +941,26 @@ extern "C" __global__ void __launch_bounds__(256) als_preference_sse(
     int k, float mu, double* __restrict__ out) {
     sse<true>(ptr, idx, val, nusers, X, Y, Xbias, Ybias, k, mu, out);
 }
+
+// als_copy_runs copies runs of CSR entries between device arrays: run r is
+// the triplet (src, dst, n) at runs[3r], and dstIdx[dst+e] = srcIdx[src+e],
+// dstVal[dst+e] = srcVal[src+e] for e < n. It is how a device holding one
+// version of the ratings becomes the next without receiving them again
+// (gpu/patch.go): launched once with the held arrays as the source (the
+// clean stretches) and once with the staged new entries. The source and
+// destination must not overlap, and no two runs may write the same entry
+// (the plan covers each entry once), so the order of the copies does not
+// matter. One block per run (grid-stride over runs), its threads striding
+// over the run's entries: coalesced 4-byte loads and stores.
+extern "C" __global__ void __launch_bounds__(256) als_copy_runs(
+    const int* __restrict__ srcIdx, const float* __restrict__ srcVal,
+    int* __restrict__ dstIdx, float* __restrict__ dstVal,
+    const long long* __restrict__ runs, int nruns) {
+    for (long long r = blockIdx.x; r < nruns; r += gridDim.x) {
+        const long long src = runs[3 * r], dst = runs[3 * r + 1], n = runs[3 * r + 2];
+        for (long long e = threadIdx.x; e < n; e += blockDim.x) {
+            dstIdx[dst + e] = __ldg(&srcIdx[src + e]);
+            dstVal[dst + e] = __ldg(&srcVal[src + e]);
+        }
+    }
+}

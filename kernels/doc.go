@@ -253,4 +253,22 @@
 //
 // Launch shape: 256 threads (8 warps), any grid (the plan uses 8 blocks per
 // SM); static shared memory 256 bytes.
+//
+// # als_copy_runs
+//
+// Copies runs of CSR entries (column index and value) from one pair of
+// device arrays to another: how a device holding one version of the
+// ratings becomes the next (gpu/patch.go), launched once from the held
+// arrays and once from the staged new entries.
+//
+//	0 srcIdx *int32    source column indices
+//	1 srcVal *float32  source values
+//	2 dstIdx *int32    destination column indices (not overlapping the source)
+//	3 dstVal *float32  destination values
+//	4 runs   *int64    (src, dst, n) triplets, no two writing the same entry
+//	5 nruns  int32
+//
+// Launch shape: 256 threads, one block per run up to the grid limit
+// (grid-stride over runs); runs are cut to at most 8,192 entries
+// (gpu.patchRun) so that blocks get similar work.
 package kernels

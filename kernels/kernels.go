@@ -33,4 +33,7 @@ const (
 	SplitGramImplicit  = "als_split_gram_implicit"
 	SplitSolve         = "als_split_solve"
 	SplitSolveImplicit = "als_split_solve_implicit"
+
+	// Resident ratings: a held version patched into the next (gpu/patch.go).
+	CopyRuns = "als_copy_runs"
 )

@@ -28,6 +28,7 @@ func TestPTX(t *testing.T) {
 		".visible .entry " + kernels.SplitGramImplicit + "(",
 		".visible .entry " + kernels.SplitSolve + "(",
 		".visible .entry " + kernels.SplitSolveImplicit + "(",
+		".visible .entry " + kernels.CopyRuns + "(",
 	} {
 		if !strings.Contains(ptx, want) {
 			t.Errorf("PTX() lacks %q", want)
@@ -69,6 +70,7 @@ func TestPTXParams(t *testing.T) {
 			"u32"},
 		kernels.SplitSolveImplicit: {"u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "u32",
 			"u32", "u64", "u64", "u32"},
+		kernels.CopyRuns: {"u64", "u64", "u64", "u64", "u64", "u32"},
 	}
 	ptx := kernels.PTX()
 	for name, types := range want {

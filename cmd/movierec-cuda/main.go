@@ -145,45 +145,59 @@ func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string
 }
 
 // resident is the dataset version the worker keeps between jobs (protocol
-// version 4): the ratings of the last job that named a dataset. In the cuda
-// build the Device still uploads them to the GPU on each Fit; what stays
-// resident is the worker's host copy, so that the pipe carries only deltas.
-// Only the main loop touches it.
+// version 4): the ratings of the last job that named a dataset, so that the
+// pipe carries only deltas. In the cuda build the Device also keeps them on
+// the GPU, and a Delta reaches it as a gpu.Patch (gpu.Patcher), so that PCIe
+// carries only the delta too. Only the main loop touches it.
 type resident struct {
 	dataset, version uint64
 	r                *als.Ratings
 	// spare is the version before r, no longer used by any job, whose
-	// buffers the next Delta is merged into (gpu.Delta.ApplyTo).
+	// buffers the next Delta is merged into (gpu.Delta.ApplyPatch).
 	spare *als.Ratings
+	// patch records how the last Delta built r from the version before;
+	// its buffers are reused by the next.
+	patch *gpu.Patch
 }
 
 // ratings resolves j's ratings against h (applying a Delta to the held
 // version) and records what h holds after the job. It returns the error
-// code and error for a job whose data cannot be had.
-func (h *resident) ratings(j *gpu.Job) (*als.Ratings, gpu.ErrorCode, error) {
+// code and error for a job whose data cannot be had, and, for a Delta
+// that changed something, the Patch from the held version (valid until
+// the next call). A Delta without changes (the second model of a retrain
+// trains on the same ratings) returns the held ratings themselves.
+func (h *resident) ratings(j *gpu.Job) (*als.Ratings, *gpu.Patch, gpu.ErrorCode, error) {
 	if j.Delta == nil {
 		if j.Dataset == 0 {
-			return j.Ratings, 0, nil
+			return j.Ratings, nil, 0, nil
 		}
-		*h = resident{dataset: j.Dataset, version: j.Version, r: j.Ratings, spare: h.r}
-		return j.Ratings, 0, nil
+		*h = resident{dataset: j.Dataset, version: j.Version, r: j.Ratings, spare: h.r, patch: h.patch}
+		return j.Ratings, nil, 0, nil
 	}
 	if h.r == nil || h.dataset != j.Dataset || h.version != j.Base {
 		err := fmt.Errorf("delta from version %d of dataset %#x, holding version %d of %#x", j.Base, j.Dataset, h.version, h.dataset)
-		*h = resident{}
-		return nil, gpu.CodeStaleData, err
+		*h = resident{patch: h.patch}
+		return nil, nil, gpu.CodeStaleData, err
+	}
+	if j.Delta.Changes() == 0 && j.Delta.NumUsers == h.r.NumUsers && j.Delta.NumItems == h.r.NumItems {
+		h.version = j.Version
+		return h.r, nil, 0, nil
 	}
 	spare := h.spare
 	if spare == h.r { // never merge into the base itself
 		spare = nil
 	}
-	r, err := j.Delta.ApplyTo(spare, h.r)
-	if err != nil {
-		*h = resident{}
-		return nil, gpu.CodeInvalidJob, err
+	pt := h.patch
+	if pt == nil {
+		pt = new(gpu.Patch)
 	}
-	*h = resident{dataset: j.Dataset, version: j.Version, r: r, spare: h.r}
-	return r, 0, nil
+	r, err := j.Delta.ApplyPatch(spare, h.r, pt)
+	if err != nil {
+		*h = resident{patch: pt}
+		return nil, nil, gpu.CodeInvalidJob, err
+	}
+	*h = resident{dataset: j.Dataset, version: j.Version, r: r, spare: h.r, patch: pt}
+	return r, pt, 0, nil
 }
 
 // job is a decoded job with the context that its Cancel frame cancels.
@@ -264,13 +278,16 @@ func train(ctx context.Context, solver als.Solver, j *gpu.Job, held *resident, p
 	if j.Init != nil {
 		return fail(gpu.CodeInvalidJob, errors.New("initial factors are not supported by this worker"))
 	}
-	ratings, code, err := held.ratings(j)
+	ratings, pt, code, err := held.ratings(j)
 	if err != nil {
 		return fail(code, err)
 	}
 	if err := ratings.Validate(); err != nil {
 		*held = resident{}
 		return fail(gpu.CodeInvalidJob, err)
+	}
+	if p, ok := solver.(gpu.Patcher); ok && pt != nil {
+		p.Patched(pt)
 	}
 	changes := -1
 	if j.Delta != nil {

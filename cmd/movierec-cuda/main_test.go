@@ -3,8 +3,10 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"movierec/als"
@@ -239,5 +241,73 @@ func TestResidentData(t *testing.T) {
 	}
 	if c := code(send(&gpu.Job{ID: 8, Params: p, Dataset: 5, Version: 3, Base: 2, Delta: grow})); c != gpu.CodeStaleData {
 		t.Errorf("delta after a failed one: code %d, want CodeStaleData", c)
+	}
+}
+
+// patchRecorder is a solver that keeps its ratings between Fits, as the
+// cuda Device does: it records what Patched and Fit receive.
+type patchRecorder struct {
+	patches []*gpu.Patch // the argument of each Patched call, nil for a Fit without one
+	fits    []*als.Ratings
+	pending *gpu.Patch
+}
+
+// Patched keeps a copy: the worker reuses pt for the next Delta.
+func (s *patchRecorder) Patched(pt *gpu.Patch) {
+	c := *pt
+	c.Users.Old, c.Users.New = slices.Clone(pt.Users.Old), slices.Clone(pt.Users.New)
+	c.Items.Old, c.Items.New = slices.Clone(pt.Items.Old), slices.Clone(pt.Items.New)
+	s.pending = &c
+}
+
+func (s *patchRecorder) Fit(_ context.Context, _ *als.Model, r *als.Ratings, _ als.Params, _ func(als.Iteration)) error {
+	s.patches = append(s.patches, s.pending)
+	s.fits = append(s.fits, r)
+	s.pending = nil
+	return nil
+}
+
+func (s *patchRecorder) Close() error { return nil }
+
+// TestWorkerPatchesResidentRatings checks what a device that keeps the
+// ratings (gpu.Patcher) is told: nothing for a full upload, a Patch from
+// exactly the ratings of its previous Fit to those of this one for a
+// Delta, and for a Delta without changes (a retrain's second model) the
+// very ratings it holds, so that it sends nothing at all.
+func TestWorkerPatchesResidentRatings(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	s := &patchRecorder{}
+	var held resident
+	p := als.Params{Rank: 2, Iterations: 1, Lambda: 0.1, Seed: 1}
+	r := als.NewRatings(3, 2, []int32{0, 1, 2}, []int32{0, 1, 0}, []float32{4, 3, 5})
+	jobs := []*gpu.Job{
+		{ID: 1, Params: p, Ratings: r, Dataset: 5, Version: 1},
+		{ID: 2, Params: p, Dataset: 5, Version: 2, Base: 1, Delta: &gpu.Delta{NumUsers: 4, NumItems: 2,
+			SetUser: []int32{1, 3}, SetItem: []int32{0, 1}, SetVal: []float32{2, 1}}},
+		{ID: 3, Params: p, Dataset: 5, Version: 3, Base: 2, Delta: &gpu.Delta{NumUsers: 4, NumItems: 2}},
+		{ID: 4, Params: p, Dataset: 5, Version: 4, Base: 3, Delta: &gpu.Delta{NumUsers: 4, NumItems: 2,
+			DelUser: []int32{2}, DelItem: []int32{0}}},
+	}
+	for _, j := range jobs {
+		if m, ok := train(context.Background(), s, j, &held, func(als.Iteration) error { return nil }, log).(*gpu.Result); !ok {
+			t.Fatalf("job %d: %+v, want a Result", j.ID, m)
+		}
+	}
+	if s.fits[0] != r || s.patches[0] != nil {
+		t.Errorf("full upload: Fit got %p with patch %v, want the job's ratings and no patch", s.fits[0], s.patches[0])
+	}
+	if pt := s.patches[1]; pt == nil || pt.Base != s.fits[0] || pt.Result != s.fits[1] {
+		t.Errorf("delta: patch %+v, want one from the previous Fit's ratings to this Fit's", pt)
+	} else if got := pt.Users.Entries() + pt.Items.Entries(); got != 4 {
+		t.Errorf("delta of 2 new ratings: the patch has %d new entries over both orientations, want 4", got)
+	}
+	if s.fits[2] != s.fits[1] || s.patches[2] != nil {
+		t.Errorf("delta without changes: Fit got %p (patch %v), want the held %p and no patch", s.fits[2], s.patches[2], s.fits[1])
+	}
+	if pt := s.patches[3]; pt == nil || pt.Base != s.fits[2] || pt.Result != s.fits[3] {
+		t.Errorf("delta after an unchanged one: patch %+v, want one from the held ratings", pt)
+	}
+	if got := s.fits[3].NNZ(); got != 4 {
+		t.Errorf("after the deletion: %d ratings, want 4", got)
 	}
 }

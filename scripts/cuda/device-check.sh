@@ -159,7 +159,7 @@ else
 	summary "== 2-sanitize: skipped (no compute-sanitizer on PATH)"
 fi
 gputest 3-ranks 120 -test.v -test.run '^(TestHalfStep|TestTenIterations)$'
-gputest 4-suite 90 -test.v -test.run '^(TestDeviceConformance|TestImplicit.*)$'
+gputest 4-suite 90 -test.v -test.run '^(TestDeviceConformance|TestImplicit.*|TestResidentRatings)$'
 gputest 4b-split 60 -test.v -test.short -test.run '^TestSplit'
 step 5-bench 150 env MOVIEREC_GPU_LOG=1 MOVIEREC_GPU_TIMING=1 bash -c 'cd gpu && exec "$0" -test.run "^$" -test.bench "Iteration/ML25M" -test.benchtime 2x' "$dir/gpu.test"
 wait "$genpid" || summary "   (generating $preset failed: see gen.log; movierec bench generates it)"
