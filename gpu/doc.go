@@ -17,7 +17,12 @@
 // happens on a worker's first job, after a restart or a failed job, when
 // the dimensions shrink, when more than a quarter of the ratings changed,
 // and when the worker answers CodeStaleData (a version gap). The cuda
-// build's Device still copies the rebuilt ratings to the GPU on each Fit.
+// build's Device keeps the last Fit's ratings on the GPU too (resident.go):
+// the merge records a Patch (patch.go: runs copied from the previous
+// version, entries that are new), the worker hands it over (Patcher), and
+// the Device builds the new version from the held one with als_copy_runs,
+// sending only the row pointers, the run tables and the new entries. A Fit
+// on the ratings it holds sends nothing.
 //
 // Sentinel errors: ErrNoDevice (no usable device; fall back to the CPU),
 // ErrWorker (the worker process failed), ErrStalled (with ErrWorker: the
