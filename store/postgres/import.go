@@ -53,6 +53,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		return 0, err
 	}
 	rs := lastOfEachKey(ratings)
+	placeholder := int64(0) // the staged snapshot's version (negative), 0 for none
 	var encs []*ratingEncoder
 	stop := func() {}
 	staged := ""
@@ -64,8 +65,22 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		if !has {
 			encs = encoders(rs, min(stageConns, max(int(d.pool.Config().MaxConns)/2, 1)))
 			stop = reportImport(encs, len(ratings), start, progress)
+			// The snapshot is written under a placeholder version while
+			// the key is built (the version is taken by the transaction
+			// below), and renumbered in that transaction.
+			var during func()
+			if useSnapshots && len(rs) >= minSnapshot {
+				placeholder = -1 - time.Now().UnixNano()%(1<<40)
+				defer d.dropSnapshot(placeholder)
+				during = func() {
+					if err := d.writeSnapshotAs(ctx, placeholder, rs); err != nil {
+						d.log.Warn("import: writing the ratings snapshot failed", "err", err)
+						placeholder = 0
+					}
+				}
+			}
 			var err error
-			staged, err = d.stage(ctx, encs)
+			staged, err = d.stage(ctx, encs, during)
 			defer d.dropStaged(staged)
 			if err != nil {
 				stop()
@@ -127,16 +142,22 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if err := tx.QueryRow(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&version); err != nil {
 		return 0, fmt.Errorf("import: %w", unavailable(err))
 	}
+	if swapped && placeholder != 0 {
+		// rs is every rating as of version: the first replica's start
+		// reads the snapshot rather than the table, from the moment
+		// the import commits. (Rows of a reader's snapshot written in
+		// the meantime are older: replaced.)
+		if _, err := tx.Exec(ctx, "DELETE FROM ratings_snapshots WHERE version <> $1", placeholder); err != nil {
+			return 0, fmt.Errorf("import: %w", unavailable(err))
+		}
+		tag, err := tx.Exec(ctx, "UPDATE ratings_snapshots SET version = $1 WHERE version = $2", version, placeholder)
+		if err != nil {
+			return 0, fmt.Errorf("import: %w", unavailable(err))
+		}
+		d.log.Debug("ratings snapshot numbered", "version", version, "chunks", tag.RowsAffected())
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("import: commit: %w", unavailable(err))
-	}
-	if swapped && useSnapshots && len(rs) >= minSnapshot {
-		// rs is every rating as of version: the first replica's start
-		// reads it rather than the table. The import is committed; a
-		// failure here costs that start time, nothing else.
-		if err := d.writeSnapshot(ctx, version, rs); err != nil {
-			d.log.Warn("import: writing the ratings snapshot failed", "version", version, "err", err)
-		}
 	}
 	stop()
 	if progress != nil {
@@ -147,9 +168,18 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 }
 
 // stageConns is how many connections copy a staged import at once (the
-// key is built after, so they do not contend for it). The work is the
-// server's, so the bound is not this process's core count.
-var stageConns = 4
+// key is built after, so they do not contend for it). One, by
+// measurement: several connections copy faster (13–15 s against 15–17 s
+// for 25M ratings on this 2-core box) but interleave their pages, so the
+// key's sort then sorts 25M tuples (6 s) where a heap in key order is
+// found presorted (0.3 s), and only one connection can copy into a table
+// created in its own transaction, frozen (freezeStaged). The import took
+// 31–33 s that way against 41–44 s with 4 connections (bench/RESULTS.md).
+var stageConns = 1
+
+// freezeStaged writes a one-connection staging copy frozen (COPY FREEZE):
+// the key's scan then sets no hint bits and dirties no pages again.
+var freezeStaged = true
 
 // minStagedImport is the least ratings that go through a staging table
 // when the ratings table is empty.
@@ -175,40 +205,102 @@ func encoders(rs []engine.Rating, n int) []*ratingEncoder {
 // Measured on 25M ratings on this 2-core box, under other load: copy then
 // key 36 + 50 s (load average 11), copy into the keyed table on one
 // connection 270 s (load average 16), on two connections more than 380 s.
-func (d *DB) stage(ctx context.Context, encs []*ratingEncoder) (string, error) {
+//
+// during, when non-nil, runs while the key is built (its sort is serial
+// for the data sets that fit keySortSettings' memory, so the other cores
+// are free); stage returns after both.
+func (d *DB) stage(ctx context.Context, encs []*ratingEncoder, during func()) (string, error) {
 	name := fmt.Sprintf("ratings_import_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := d.pool.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings)"); err != nil {
-		return "", err
-	}
 	start := time.Now()
-	errs := make([]error, len(encs))
-	var wg sync.WaitGroup
-	for i, enc := range encs {
-		wg.Go(func() {
-			errs[i] = d.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
-				_, err := c.Conn().PgConn().CopyFrom(ctx, enc, "COPY "+name+" (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary)")
+	if len(encs) == 1 && freezeStaged {
+		// One connection: the table is created in the COPY's transaction,
+		// so the rows can be written frozen (no hint bits for the key's
+		// scan to set, no pages dirtied again).
+		err := d.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+			return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings)"); err != nil {
+					return err
+				}
+				_, err := tx.Conn().PgConn().CopyFrom(ctx, encs[0],
+					"COPY "+name+" (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary, FREEZE)")
 				return err
 			})
 		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return name, fmt.Errorf("copy ratings: %w", err)
+		if err != nil {
+			return name, fmt.Errorf("copy ratings: %w", err)
+		}
+	} else {
+		if _, err := d.pool.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings)"); err != nil {
+			return "", err
+		}
+		errs := make([]error, len(encs))
+		var wg sync.WaitGroup
+		for i, enc := range encs {
+			wg.Go(func() {
+				errs[i] = d.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+					_, err := c.Conn().PgConn().CopyFrom(ctx, enc, "COPY "+name+" (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary)")
+					return err
+				})
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return name, fmt.Errorf("copy ratings: %w", err)
+		}
 	}
 	copied := time.Now()
+	rows := 0
+	for _, enc := range encs {
+		rows += len(enc.rs)
+	}
+	var wg2 sync.WaitGroup
+	if during != nil {
+		wg2.Go(during)
+	}
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '1GB'"); err != nil {
-			return err
+		for _, set := range keySortSettings(rows) {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, "ALTER TABLE "+name+" ADD CONSTRAINT "+name+"_pkey PRIMARY KEY (user_id, movie_id)")
 		return err
 	})
+	keyed := time.Now()
+	wg2.Wait()
 	if err != nil {
 		return name, fmt.Errorf("build the primary key: %w", err)
 	}
-	d.log.Debug("import: staged", "connections", len(encs), "copy_seconds", copied.Sub(start).Seconds(),
-		"key_seconds", time.Since(copied).Seconds())
+	d.log.Debug("import: staged", "waited_after_key_seconds", time.Since(keyed).Seconds(), "connections", len(encs), "copy_seconds", copied.Sub(start).Seconds(),
+		"key_seconds", keyed.Sub(copied).Seconds())
 	return name, nil
+}
+
+// keySortBytes is what PostgreSQL 15's in-memory sort for the key's
+// build takes per rating (72 bytes measured at 25M ratings: the sort slot,
+// the index tuple and its allocation header), with some room.
+const keySortBytes = 80
+
+// maxKeySortMemory caps the sort memory an import asks of the server for
+// the key's build (2 GiB: enough for about 26M ratings in memory).
+const maxKeySortMemory = 2 << 30
+
+// keySortSettings returns the SET LOCAL statements for building the key
+// of rows ratings. When their sort fits in maxKeySortMemory it is asked
+// for, with no parallel workers: PostgreSQL's parallel index builds always
+// sort on disk, and on 25M ratings on this 2-core box the serial in-memory
+// build took 11.7–12.9 s against 17.6 s for the parallel one with 1 GB and
+// 18.4 s serial with 1 GB (bench/RESULTS.md). Larger imports keep 1 GB and
+// the server's parallel build.
+func keySortSettings(rows int) []string {
+	need := int64(rows) * keySortBytes
+	if need > maxKeySortMemory {
+		return []string{"SET LOCAL maintenance_work_mem = '1GB'"}
+	}
+	return []string{
+		fmt.Sprintf("SET LOCAL maintenance_work_mem = '%dkB'", max(need>>10, 64<<10)),
+		"SET LOCAL max_parallel_maintenance_workers = 0",
+	}
 }
 
 // dropStaged drops a staging table that was not swapped in.

@@ -147,6 +147,55 @@ func decodeChunk(dst []engine.Rating, b []byte) error {
 // the ratings snapshot of version, and deletes older snapshots. It does
 // nothing when another process is writing one or a snapshot as new is
 // stored. The snapshot is committed (durable) when it returns nil.
+// writeSnapshotAs writes rs as a snapshot under placeholder, a negative
+// version no reader takes (they take versions at or above the log's
+// floor), without touching other snapshots: Import writes it while the
+// key is built and renumbers it in its transaction. dropSnapshot removes
+// it when the import fails.
+func (d *DB) writeSnapshotAs(ctx context.Context, placeholder int64, rs []engine.Rating) error {
+	start := time.Now()
+	n, err := d.copySnapshot(ctx, d.pool, placeholder, rs)
+	if err != nil {
+		return err
+	}
+	d.log.Debug("ratings snapshot staged", "ratings", len(rs), "chunks", n, "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// dropSnapshot deletes what is left of a placeholder snapshot (nothing
+// once Import renumbered it).
+func (d *DB) dropSnapshot(placeholder int64) {
+	if placeholder >= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := d.pool.Exec(ctx, "DELETE FROM ratings_snapshots WHERE version = $1", placeholder); err != nil {
+		d.log.Warn("import: dropping the staged snapshot failed", "version", placeholder, "err", err)
+	}
+}
+
+// copySnapshot COPYs rs into ratings_snapshots as version, in chunks of
+// snapshotChunk, through q, and returns the number of chunks.
+func (d *DB) copySnapshot(ctx context.Context, q interface {
+	CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error)
+}, version int64, rs []engine.Rating) (int, error) {
+	var buf []byte
+	chunk := 0
+	_, err := q.CopyFrom(ctx, pgx.Identifier{"ratings_snapshots"}, []string{"version", "chunk", "first", "rows", "data"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			lo := chunk * snapshotChunk
+			if lo >= len(rs) {
+				return nil, nil
+			}
+			hi := min(lo+snapshotChunk, len(rs))
+			buf = encodeChunk(buf[:0], rs[lo:hi])
+			chunk++
+			return []any{version, int32(chunk - 1), int64(lo), int32(hi - lo), buf}, nil
+		}))
+	return chunk, err
+}
+
 func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Rating) error {
 	start := time.Now()
 	tx, err := d.pool.Begin(ctx)
@@ -166,19 +215,7 @@ func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Ratin
 	if _, err := tx.Exec(ctx, "DELETE FROM ratings_snapshots"); err != nil {
 		return err
 	}
-	var buf []byte
-	chunk := 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"ratings_snapshots"}, []string{"version", "chunk", "first", "rows", "data"},
-		pgx.CopyFromFunc(func() ([]any, error) {
-			lo := chunk * snapshotChunk
-			if lo >= len(rs) {
-				return nil, nil
-			}
-			hi := min(lo+snapshotChunk, len(rs))
-			buf = encodeChunk(buf[:0], rs[lo:hi])
-			chunk++
-			return []any{version, int32(chunk - 1), int64(lo), int32(hi - lo), buf}, nil
-		}))
+	chunk, err := d.copySnapshot(ctx, tx, version, rs)
 	if err != nil {
 		return err
 	}

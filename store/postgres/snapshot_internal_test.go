@@ -86,6 +86,12 @@ func TestSnapshotRead(t *testing.T) {
 	if v, chunks := newest(); v != v0 || chunks != (len(rs)+6)/7 {
 		t.Fatalf("after Import: snapshot of version %d in %d chunks, want version %d in %d", v, chunks, v0, (len(rs)+6)/7)
 	}
+	// Written under a placeholder while the key was built, renumbered
+	// by the import's transaction: nothing left under the placeholder.
+	var staged int
+	if err := db.pool.QueryRow(t.Context(), "SELECT count(*) FROM ratings_snapshots WHERE version < 0").Scan(&staged); err != nil || staged != 0 {
+		t.Fatalf("after Import: %d chunks under a placeholder version (%v), want 0", staged, err)
+	}
 	read := func(snapshots bool) ([]engine.Rating, int64) {
 		t.Helper()
 		defer func(old bool) { useSnapshots = old }(useSnapshots)
