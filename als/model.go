@@ -56,6 +56,34 @@ func Prepare(dst *Model, r *Ratings, p Params) {
 	}
 }
 
+// PrepareFrom is Prepare followed by a warm start from another model:
+// the factors (and biases) of from's users and items are copied into
+// dst's rows of the same index, for the rows both have; rows beyond
+// from's keep Prepare's random initialisation. from must have p's rank
+// and bias setting (WarmCompatible), and its rows must mean the same
+// users and items as r's first rows (ids appended, never renumbered).
+// dst and from must not share slices.
+func PrepareFrom(dst *Model, r *Ratings, p Params, from *Model) {
+	Prepare(dst, r, p)
+	k := p.Rank
+	nu, ni := min(from.NumUsers, r.NumUsers), min(from.NumItems, r.NumItems)
+	copy(dst.UserFactors[:nu*k], from.UserFactors[:nu*k])
+	copy(dst.ItemFactors[:ni*k], from.ItemFactors[:ni*k])
+	if p.Bias {
+		copy(dst.UserBias[:nu], from.UserBias[:nu])
+		copy(dst.ItemBias[:ni], from.ItemBias[:ni])
+	}
+}
+
+// WarmCompatible reports whether a fit with p can start from m
+// (PrepareFrom): the same rank and bias setting, and factors of the
+// sizes m says.
+func WarmCompatible(m *Model, p Params) bool {
+	return m != nil && m.Rank == p.Rank && m.Bias == p.Bias &&
+		len(m.UserFactors) == m.NumUsers*m.Rank && len(m.ItemFactors) == m.NumItems*m.Rank &&
+		(!m.Bias || len(m.UserBias) == m.NumUsers && len(m.ItemBias) == m.NumItems)
+}
+
 func resize(s []float32, n int) []float32 {
 	if cap(s) >= n {
 		return s[:n]

@@ -43,3 +43,14 @@ type Solver interface {
 	Fit(ctx context.Context, dst *Model, r *Ratings, p Params, progress func(Iteration)) error
 	Close() error
 }
+
+// WarmSolver is a Solver that can also start a fit from another model
+// instead of Prepare's random factors (PrepareFrom): a retrain after a few
+// new ratings starts from the published model and needs fewer iterations
+// to get as far. FitFrom is Fit with that start; from must satisfy
+// WarmCompatible(from, p), is only read, and must not share slices with
+// dst.
+type WarmSolver interface {
+	Solver
+	FitFrom(ctx context.Context, dst, from *Model, r *Ratings, p Params, progress func(Iteration)) error
+}

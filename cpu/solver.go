@@ -118,6 +118,22 @@ func (s *Solver) Close() error { return nil }
 // for non-finite data, an error reporting rows whose system was not
 // positive definite.
 func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	return s.fit(ctx, dst, nil, r, p, progress)
+}
+
+// FitFrom implements als.WarmSolver: Fit starting from from's factors
+// (als.PrepareFrom) instead of random ones. It returns an error wrapping
+// als.ErrInvalidParams when from does not suit p (als.WarmCompatible).
+func (s *Solver) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if !als.WarmCompatible(from, p) {
+		return fmt.Errorf("cpu fit: %w: the starting model does not have rank %d and bias %v", als.ErrInvalidParams, p.Rank, p.Bias)
+	}
+	return s.fit(ctx, dst, from, r, p, progress)
+}
+
+var _ als.WarmSolver = (*Solver)(nil)
+
+func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("cpu fit: %w", err)
 	}
@@ -131,7 +147,11 @@ func (s *Solver) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	if p.Validation > 0 {
 		r, held = r.HoldOut(p.Validation, p.Seed) // train on the rest
 	}
-	als.Prepare(dst, r, p)
+	if from != nil {
+		als.PrepareFrom(dst, r, p, from)
+	} else {
+		als.Prepare(dst, r, p)
+	}
 	if p.Iterations == 0 {
 		return nil
 	}

@@ -2,6 +2,7 @@ package cpu_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -508,5 +509,62 @@ func TestFitRejectsBadIndices(t *testing.T) {
 	var m als.Model
 	if err := cpu.New(1).Fit(t.Context(), &m, good(), als.Params{Rank: 2, Iterations: 2, Lambda: 0.1, Seed: 1, Solver: als.CG}, nil); err != nil {
 		t.Errorf("valid ratings: Fit = %v", err)
+	}
+}
+
+// TestFitFrom checks the warm start: with no iterations the model is the
+// starting one (rows it lacks are Prepare's random ones); a fit from a
+// converged model moves it little; a start of another rank is refused.
+func TestFitFrom(t *testing.T) {
+	r, _ := alstest.Synthetic(60, 40, 900, 3, 0.2, 3)
+	p := als.DefaultImplicitParams()
+	p.Rank, p.Iterations = 8, 10
+	s := cpu.New(2)
+	var conv als.Model
+	if err := s.Fit(t.Context(), &conv, r, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A model of fewer users and items: the first rows copied.
+	small := conv
+	small.NumUsers, small.NumItems = 50, 30
+	small.UserFactors, small.ItemFactors = conv.UserFactors[:50*8], conv.ItemFactors[:30*8]
+	q := p
+	q.Iterations = 0
+	var got, random als.Model
+	if err := s.FitFrom(t.Context(), &got, &small, r, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	als.Prepare(&random, r, p)
+	if !slices.Equal(got.UserFactors[:50*8], small.UserFactors) || !slices.Equal(got.ItemFactors[:30*8], small.ItemFactors) {
+		t.Error("FitFrom with no iterations: the rows the start has differ from it")
+	}
+	if !slices.Equal(got.UserFactors[50*8:], random.UserFactors[50*8:]) || !slices.Equal(got.ItemFactors[30*8:], random.ItemFactors[30*8:]) {
+		t.Error("FitFrom with no iterations: the rows the start lacks are not Prepare's")
+	}
+	// Two more iterations from the converged model stay close to it;
+	// two from random factors do not get as close.
+	q.Iterations = 2
+	var warm, cold als.Model
+	if err := s.FitFrom(t.Context(), &warm, &conv, r, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Fit(t.Context(), &cold, r, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	dist := func(m *als.Model) float64 {
+		var d float64
+		for i := range m.UserFactors {
+			x := float64(m.UserFactors[i] - conv.UserFactors[i])
+			d += x * x
+		}
+		return d
+	}
+	if dw, dc := dist(&warm), dist(&cold); !(dw < dc/10) {
+		t.Errorf("distance from the converged model after 2 iterations: warm %g, cold %g; want warm far smaller", dw, dc)
+	}
+	other := p
+	other.Rank = 4
+	if err := s.FitFrom(t.Context(), &got, &conv, r, other, nil); !errors.Is(err, als.ErrInvalidParams) {
+		t.Errorf("FitFrom with a start of another rank = %v, want ErrInvalidParams", err)
 	}
 }
