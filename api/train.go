@@ -44,6 +44,7 @@ type modelTraining struct {
 	Model      string      `json:"model"`
 	Params     string      `json:"params"`
 	Iterations []iteration `json:"iterations"`
+	WarmStart  int64       `json:"warm_start,omitempty"`
 }
 
 // training is one retrain of the history.
@@ -91,7 +92,7 @@ func (s *Server) v1Trainings(c *gin.Context) {
 			Backend: t.Backend, Device: t.Device, Result: t.Result, Error: t.Error, DataVersion: t.DataVersion,
 			Ratings: t.Ratings, Models: make([]modelTraining, len(t.Models))}
 		for j, m := range t.Models {
-			mt := modelTraining{Model: m.Model, Params: m.Params, Iterations: make([]iteration, len(m.Iterations))}
+			mt := modelTraining{Model: m.Model, Params: m.Params, Iterations: make([]iteration, len(m.Iterations)), WarmStart: m.WarmStart}
 			for k, it := range m.Iterations {
 				mt.Iterations[k] = iteration{N: it.N, Seconds: round6(it.Seconds)}
 				if !math.IsNaN(it.TrainError) && !math.IsInf(it.TrainError, 0) {

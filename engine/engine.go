@@ -62,14 +62,23 @@ type Config struct {
 	// orders every top-N list and similar movies (implicit-feedback ALS,
 	// see DESIGN.md "Two models"). The zero value (Rank 0) means no
 	// ranking model: the rating model ranks too.
-	Ranking    als.Params
-	MinRatings int        // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
-	Scale      Scale      // valid rating values
-	Backend    string     // name of the training backend, for reports
-	Device     string     // what trains, for reports ("2 cores"); a solver's Device() method overrides it; "" means Backend
-	Store      Store      // where ratings are made durable; nil keeps them in memory only
-	Models     ModelSaver // where trained models are kept; nil keeps none
-	Version    int64      // data version of the initial ratings (the store's)
+	Ranking als.Params
+	// RankingWarmIterations, when positive and below Ranking.Iterations,
+	// makes a retrain of the ranking model start from the published one
+	// (its users' and movies' factors, matched by id; new ones start
+	// random) and run this many iterations, when the solver can
+	// (als.WarmSolver), the published ranker was trained with Ranking,
+	// the number of ratings changed by at most a twentieth since, and
+	// fewer than maxWarmChain retrains in a row started warm. Otherwise,
+	// and with 0, every retrain starts from random factors.
+	RankingWarmIterations int
+	MinRatings            int        // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
+	Scale                 Scale      // valid rating values
+	Backend               string     // name of the training backend, for reports
+	Device                string     // what trains, for reports ("2 cores"); a solver's Device() method overrides it; "" means Backend
+	Store                 Store      // where ratings are made durable; nil keeps them in memory only
+	Models                ModelSaver // where trained models are kept; nil keeps none
+	Version               int64      // data version of the initial ratings (the store's)
 
 	// NeverTrain makes the engine a follower that never trains: Run
 	// returns at once when called, RequestRetrain does nothing, and models
@@ -154,15 +163,18 @@ type Engine struct {
 	kick    chan struct{} // retrain requested (cap 1: coalesces)
 	trained chan struct{} // closed and replaced after each swap; for tests and Wait
 	trainMu sync.Mutex    // at most one training at a time
-	running atomic.Bool   // a training holds trainMu
-	waiting atomic.Bool   // Run took a request and waits for RetrainInterval
-	force   atomic.Bool   // the next Run retrain happens even with nothing changed
-	countMu sync.Mutex    // guards counts of trainings
-	histMu  sync.Mutex    // guards history and histID
-	history []Training    // oldest first; without a TrainingLog store
-	histID  int64
-	tcounts map[string]*TrainingCount
-	tmu     sync.Mutex // guards trained
+	// warmChain counts the retrains in a row whose ranking model started
+	// from the published one (guarded by trainMu).
+	warmChain int
+	running   atomic.Bool // a training holds trainMu
+	waiting   atomic.Bool // Run took a request and waits for RetrainInterval
+	force     atomic.Bool // the next Run retrain happens even with nothing changed
+	countMu   sync.Mutex  // guards counts of trainings
+	histMu    sync.Mutex  // guards history and histID
+	history   []Training  // oldest first; without a TrainingLog store
+	histID    int64
+	tcounts   map[string]*TrainingCount
+	tmu       sync.Mutex // guards trained
 }
 
 // row is one user's ratings, movies ascending by catalog index. A row is

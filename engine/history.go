@@ -36,6 +36,10 @@ type ModelTraining struct {
 	Model      string // "rating" or "ranking"
 	Params     string // als.Params.String()
 	Iterations []IterationStat
+	// WarmStart is the data version of the published model the fit
+	// started from (Config.RankingWarmIterations), 0 for a fit from
+	// random factors.
+	WarmStart int64
 }
 
 // IterationStat is one iteration of a fit.

@@ -61,9 +61,17 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 			e.mu.Unlock()
 		}
 		rstart := time.Now()
-		log.Info("training the ranking model", "params", e.cfg.Ranking.String())
-		hist.Models = append(hist.Models, ModelTraining{Model: "ranking", Params: e.cfg.Ranking.String()})
-		ranker, rankerErr, err = e.fit(ctx, log.With("model", "ranking"), r, e.cfg.Ranking, &hist.Models[1])
+		rp := e.cfg.Ranking
+		from, fromVersion := e.warmStart(r, userIDs, movieIDs)
+		if from != nil {
+			rp.Iterations = e.cfg.RankingWarmIterations
+			e.warmChain++
+		} else {
+			e.warmChain = 0
+		}
+		log.Info("training the ranking model", "params", e.cfg.Ranking.String(), "warm_start", fromVersion, "iterations", rp.Iterations)
+		hist.Models = append(hist.Models, ModelTraining{Model: "ranking", Params: e.cfg.Ranking.String(), WarmStart: fromVersion})
+		ranker, rankerErr, err = e.fitFrom(ctx, log.With("model", "ranking"), from, r, rp, &hist.Models[1])
 		rankerSecs = time.Since(rstart).Seconds()
 	}
 	if err == nil && e.cfg.Lock != nil && !e.holdsLease() {
@@ -148,9 +156,15 @@ const logKeyValidation = "validation_rmse"
 // error (als.TrainError), logging progress and appending each iteration
 // to hist.
 func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p als.Params, hist *ModelTraining) (*als.Model, float64, error) {
+	return e.fitFrom(ctx, log, nil, r, p, hist)
+}
+
+// fitFrom is fit starting from from (als.WarmSolver.FitFrom) when from is
+// not nil, which warmStart only returns when the solver can.
+func (e *Engine) fitFrom(ctx context.Context, log *slog.Logger, from *als.Model, r *als.Ratings, p als.Params, hist *ModelTraining) (*als.Model, float64, error) {
 	var m als.Model
 	var last als.Iteration
-	err := e.solver.Fit(ctx, &m, r, p, func(it als.Iteration) {
+	progress := func(it als.Iteration) {
 		last = it
 		hist.Iterations = append(hist.Iterations, IterationStat{N: it.N, TrainError: it.TrainRMSE, Seconds: it.Duration.Seconds()})
 		args := []any{logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of), logKeyRMSE, it.TrainRMSE, logKeySeconds, it.Duration.Seconds()}
@@ -161,7 +175,13 @@ func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p al
 		if it.Stopped != "" {
 			log.Info("training stopped early", logKeyIteration, fmt.Sprintf("%d/%d", it.N, it.Of), logKeyStopped, it.Stopped)
 		}
-	})
+	}
+	var err error
+	if from != nil {
+		err = e.solver.(als.WarmSolver).FitFrom(ctx, &m, from, r, p, progress)
+	} else {
+		err = e.solver.Fit(ctx, &m, r, p, progress)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -170,6 +190,63 @@ func (e *Engine) fit(ctx context.Context, log *slog.Logger, r *als.Ratings, p al
 		errv = als.TrainError(&m, r, p)
 	}
 	return &m, errv, nil
+}
+
+// maxWarmChain is the most retrains in a row whose ranking model starts
+// from the published one (Config.RankingWarmIterations); the next starts
+// from random factors, so that a long-running server's model is never far
+// from one a restart would train.
+const maxWarmChain = 20
+
+// maxWarmChange is the largest change in the number of ratings, as a share
+// of the new number, since the published ranking model was trained that a
+// warm start accepts.
+const maxWarmChange = 0.05
+
+// warmStart returns the model a retrain of the ranking model on r (rows
+// userIDs, columns movieIDs) starts from, and the data version of the
+// published model it comes from; nil and 0 for a start from random
+// factors (see Config.RankingWarmIterations). The model is in r's index
+// space: rows of users and movies the published ranker has hold its
+// factors, the others als.Prepare's random ones. Called with trainMu held.
+func (e *Engine) warmStart(r *als.Ratings, userIDs, movieIDs []int32) (*als.Model, int64) {
+	p := e.cfg.Ranking
+	if e.cfg.RankingWarmIterations <= 0 || e.cfg.RankingWarmIterations >= p.Iterations || e.warmChain >= maxWarmChain {
+		return nil, 0
+	}
+	if _, ok := e.solver.(als.WarmSolver); !ok {
+		return nil, 0
+	}
+	prev := e.current.Load()
+	if prev == nil || prev.Ranker == nil || prev.RankerParams != p || !als.WarmCompatible(prev.Ranker, p) ||
+		len(prev.UserIDs) != prev.Ranker.NumUsers || len(prev.MovieIDs) != prev.Ranker.NumItems {
+		return nil, 0
+	}
+	if d := r.NNZ() - prev.Ratings; float64(max(d, -d)) > maxWarmChange*float64(r.NNZ()) {
+		return nil, 0
+	}
+	var from als.Model
+	als.Prepare(&from, r, p)
+	k, old := p.Rank, prev.Ranker
+	users := make(map[int32]int, len(prev.UserIDs))
+	for i, id := range prev.UserIDs {
+		users[id] = i
+	}
+	for u, id := range userIDs {
+		if i, ok := users[id]; ok {
+			copy(from.UserFactors[u*k:(u+1)*k], old.UserFactors[i*k:(i+1)*k])
+		}
+	}
+	movies := make(map[int32]int, len(prev.MovieIDs))
+	for i, id := range prev.MovieIDs {
+		movies[id] = i
+	}
+	for m, id := range movieIDs {
+		if i, ok := movies[id]; ok {
+			copy(from.ItemFactors[m*k:(m+1)*k], old.ItemFactors[i*k:(i+1)*k])
+		}
+	}
+	return &from, prev.DataVersion
 }
 
 // snapshotRatings copies the rows' headers under the read lock and builds

@@ -68,6 +68,7 @@ type modelTrainingRow struct {
 	Model      string         `json:"model"`
 	Params     string         `json:"params"`
 	Iterations []iterationRow `json:"iterations"`
+	WarmStart  int64          `json:"warm_start,omitempty"`
 }
 
 // iterationRow is one iteration; a train error that is not finite (a
@@ -84,7 +85,7 @@ type iterationRow struct {
 func TrainingModelsJSON(ms []engine.ModelTraining) ([]byte, error) {
 	rows := make([]modelTrainingRow, len(ms))
 	for i, m := range ms {
-		rows[i] = modelTrainingRow{Model: m.Model, Params: m.Params, Iterations: make([]iterationRow, len(m.Iterations))}
+		rows[i] = modelTrainingRow{Model: m.Model, Params: m.Params, Iterations: make([]iterationRow, len(m.Iterations)), WarmStart: m.WarmStart}
 		for j, it := range m.Iterations {
 			rows[i].Iterations[j] = iterationRow{N: it.N, Seconds: it.Seconds}
 			if !math.IsNaN(it.TrainError) && !math.IsInf(it.TrainError, 0) {
@@ -103,7 +104,7 @@ func ParseTrainingModels(js []byte) ([]engine.ModelTraining, error) {
 	}
 	out := make([]engine.ModelTraining, len(rows))
 	for i, m := range rows {
-		out[i] = engine.ModelTraining{Model: m.Model, Params: m.Params, Iterations: make([]engine.IterationStat, len(m.Iterations))}
+		out[i] = engine.ModelTraining{Model: m.Model, Params: m.Params, Iterations: make([]engine.IterationStat, len(m.Iterations)), WarmStart: m.WarmStart}
 		for j, it := range m.Iterations {
 			out[i].Iterations[j] = engine.IterationStat{N: it.N, TrainError: math.NaN(), Seconds: it.Seconds}
 			if it.TrainError != nil {

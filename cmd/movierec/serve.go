@@ -43,7 +43,13 @@ type serveConfig struct {
 	probesOnly bool // the trainer role: /healthz, /readyz and /metrics only
 	model      modelFlags
 	ranking    rankingFlags
+	warmIters  int // --ranking-warm-iterations
 	log        logFlags
+}
+
+// registerWarm registers --ranking-warm-iterations (serve, trainer).
+func registerWarm(fs *flag.FlagSet, v *int) {
+	fs.IntVar(v, "ranking-warm-iterations", 3, "a retrain after few changes (at most 5% more or fewer ratings; every 21st retrain excepted) starts the ranking model from the published one and runs this many iterations instead of --ranking-iterations (CPU backend; 0: always from random factors)")
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,6 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.skipCheck, "skip-check", false, "skip PRAGMA quick_check of the database at start (seconds per GiB)")
 	cfg.model.register(fs)
 	cfg.ranking.register(fs)
+	registerWarm(fs, &cfg.warmIters)
 	cfg.log.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -110,6 +117,9 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	}
 	if err := cfg.ranking.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.warmIters < 0 {
+		return nil, fmt.Errorf("--ranking-warm-iterations %d: want 0 (off) or more", cfg.warmIters)
 	}
 	if err := cfg.data.validate(); err != nil {
 		return nil, err
@@ -245,12 +255,14 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 		Params:     cfg.model.p,
 		Ranking:    ranking,
 		MinRatings: cfg.minRatings,
-		Scale:      st.scale,
-		Backend:    backend,
-		Store:      st.db,
-		Models:     st.db,
-		Version:    st.version,
-		Logger:     log,
+
+		RankingWarmIterations: cfg.warmIters,
+		Scale:                 st.scale,
+		Backend:               backend,
+		Store:                 st.db,
+		Models:                st.db,
+		Version:               st.version,
+		Logger:                log,
 
 		RetrainInterval: cfg.retrainInt,
 	}

@@ -23,6 +23,7 @@ func runTrainer(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.minRatings, "min-ratings", 25, "a movie needs this many ratings to be recommended (the replicas' setting; the trainer serves no lists)")
 	cfg.model.register(fs)
 	cfg.ranking.register(fs)
+	registerWarm(fs, &cfg.warmIters)
 	cfg.log.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err

@@ -525,7 +525,7 @@ func testTrainings(t *testing.T, open Open) {
 			Result: engine.TrainingOK, DataVersion: int64(i), Ratings: 100 + i,
 			Models: []engine.ModelTraining{
 				{Model: "rating", Params: "rank=10", Iterations: []engine.IterationStat{{N: 1, TrainError: 0.9, Seconds: 0.1}, {N: 2, TrainError: 0.8, Seconds: 0.1}}},
-				{Model: "ranking", Params: "objective=implicit", Iterations: []engine.IterationStat{{N: 1, TrainError: 0.3, Seconds: 0.2}}},
+				{Model: "ranking", Params: "objective=implicit", Iterations: []engine.IterationStat{{N: 1, TrainError: 0.3, Seconds: 0.2}}, WarmStart: int64(i)},
 			}}
 		if i == 54 {
 			tr.Result, tr.Error = engine.TrainingFailed, "device lost"
@@ -552,6 +552,8 @@ func testTrainings(t *testing.T, open Open) {
 	}
 	if len(all[1].Models) != 2 {
 		t.Errorf("training 54 has %d models, want 2", len(all[1].Models))
+	} else if got := all[1].Models[1].WarmStart; got != 53 {
+		t.Errorf("training 54's ranking model: WarmStart %d, want 53", got)
 	}
 	if few, err := db.Trainings(t.Context(), 3); err != nil || len(few) != 3 {
 		t.Errorf("Trainings(3) = %d, %v", len(few), err)
