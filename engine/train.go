@@ -227,26 +227,23 @@ func (e *Engine) warmStart(r *als.Ratings, userIDs, movieIDs []int32) (*als.Mode
 	}
 	var from als.Model
 	als.Prepare(&from, r, p)
-	k, old := p.Rank, prev.Ranker
-	users := make(map[int32]int, len(prev.UserIDs))
-	for i, id := range prev.UserIDs {
-		users[id] = i
-	}
-	for u, id := range userIDs {
-		if i, ok := users[id]; ok {
-			copy(from.UserFactors[u*k:(u+1)*k], old.UserFactors[i*k:(i+1)*k])
-		}
-	}
-	movies := make(map[int32]int, len(prev.MovieIDs))
-	for i, id := range prev.MovieIDs {
-		movies[id] = i
-	}
-	for m, id := range movieIDs {
-		if i, ok := movies[id]; ok {
-			copy(from.ItemFactors[m*k:(m+1)*k], old.ItemFactors[i*k:(i+1)*k])
-		}
-	}
+	copyRowsByID(from.UserFactors, userIDs, prev.Ranker.UserFactors, prev.UserIDs, p.Rank)
+	copyRowsByID(from.ItemFactors, movieIDs, prev.Ranker.ItemFactors, prev.MovieIDs, p.Rank)
 	return &from, prev.DataVersion
+}
+
+// copyRowsByID copies each row of src (k floats, ids srcIDs) into the row
+// of dst with the same id (dstIDs); dst's other rows are left alone.
+func copyRowsByID(dst []float32, dstIDs []int32, src []float32, srcIDs []int32, k int) {
+	at := make(map[int32]int, len(srcIDs))
+	for i, id := range srcIDs {
+		at[id] = i
+	}
+	for j, id := range dstIDs {
+		if i, ok := at[id]; ok {
+			copy(dst[j*k:(j+1)*k], src[i*k:(i+1)*k])
+		}
+	}
 }
 
 // snapshotRatings copies the rows' headers under the read lock and builds
