@@ -6,7 +6,10 @@ package gpu
 // another between barriers (__syncthreads, and __syncwarp in the warp-0
 // solves); every shared-memory (and Gram workspace) access is recorded, and
 // two threads touching the same address between two barriers, at least one
-// of them writing, fail the test as a race. The emulated results are
+// of them writing, fail the test as a race. A cp.async copy lands at its
+// thread's wait (cp.async.wait_group 0); until then any access to its
+// destination, by its own thread too, is a race, and so is a copy still in
+// flight at a barrier. The emulated results are
 // compared with alstest.ReferenceHalf, alstest.ReferenceImplicitHalf, als.RMSE
 // and als.PreferenceRMSE. This checks the indexing, the tile
 // mapping, the deferred-scaling Cholesky and the barrier placement; it
@@ -27,19 +30,29 @@ const multi = -2
 // block emulates one thread block's shared memory (and, for the global
 // kernel, its Gram workspace slot, placed after it in mem).
 type block struct {
-	t      *testing.T
-	mem    []float32
-	phase  int
-	wPhase []int
-	wTid   []int
-	rPhase []int
-	rTid   []int
-	races  int
+	t        *testing.T
+	mem      []float32
+	phase    int
+	wPhase   []int
+	wTid     []int
+	rPhase   []int
+	rTid     []int
+	inflight []int               // at the destination of a cp.async not yet waited for: its thread + 1, else 0
+	pending  map[int][]asyncCopy // by thread: its cp.async copies not yet waited for
+	races    int
+}
+
+// asyncCopy is one cp.async: its value (read at issue; the sources are
+// not written during a kernel) lands at address a at the issuing thread's
+// cp_async_wait_all.
+type asyncCopy struct {
+	a int
+	v float32
 }
 
 func newBlock(t *testing.T, n int) *block {
 	b := &block{t: t, mem: make([]float32, n), wPhase: make([]int, n), wTid: make([]int, n),
-		rPhase: make([]int, n), rTid: make([]int, n)}
+		rPhase: make([]int, n), rTid: make([]int, n), inflight: make([]int, n), pending: map[int][]asyncCopy{}}
 	for i := range b.wPhase {
 		b.wPhase[i], b.rPhase[i] = -1, -1
 	}
@@ -54,6 +67,9 @@ func (b *block) race(kind string, tid, other, a int) {
 }
 
 func (b *block) ld(tid, a int) float32 {
+	if b.inflight[a] > 0 {
+		b.race("read of a copy in flight", tid, b.inflight[a]-1, a)
+	}
 	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
 		b.race("write-read", tid, b.wTid[a], a)
 	}
@@ -66,6 +82,9 @@ func (b *block) ld(tid, a int) float32 {
 }
 
 func (b *block) st(tid, a int, v float32) {
+	if b.inflight[a] > 0 {
+		b.race("write to a copy in flight", tid, b.inflight[a]-1, a)
+	}
 	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
 		b.race("write-write", tid, b.wTid[a], a)
 	}
@@ -76,7 +95,49 @@ func (b *block) st(tid, a int, v float32) {
 	b.mem[a] = v
 }
 
-func (b *block) sync() { b.phase++ }
+// cpAsync is cp.async of v to address a by thread tid: the destination
+// may not be touched by any thread, the issuing one included, until the
+// copy lands (waitAll), nor have been accessed by another thread earlier in
+// this phase.
+func (b *block) cpAsync(tid, a int, v float32) {
+	if b.inflight[a] > 0 {
+		b.race("two copies in flight", tid, b.inflight[a]-1, a)
+	}
+	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
+		b.race("write-copy", tid, b.wTid[a], a)
+	}
+	if b.rPhase[a] == b.phase && b.rTid[a] != tid {
+		b.race("read-copy", tid, b.rTid[a], a)
+	}
+	b.inflight[a] = tid + 1
+	b.pending[tid] = append(b.pending[tid], asyncCopy{a, v})
+}
+
+// waitAll is thread tid's cp_async_wait_all (cp.async.wait_group 0): its
+// copies land, as its writes in this phase.
+func (b *block) waitAll(tid int) {
+	for _, c := range b.pending[tid] {
+		b.inflight[c.a] = 0
+		b.st(tid, c.a, c.v)
+	}
+	delete(b.pending, tid)
+}
+
+// sync is __syncthreads. The kernels issue every copy after the last
+// barrier before its wait, so none is in flight at a barrier.
+func (b *block) sync() {
+	for tid, cs := range b.pending {
+		if len(cs) > 0 {
+			b.race("copy in flight at a barrier", tid, tid, cs[0].a)
+		}
+	}
+	b.phase++
+}
+
+// i32bits and bitsI32 store an int32 in a float32 word of shared memory
+// (the kernels' int arrays beside the float ones).
+func i32bits(i int32) float32 { return math.Float32frombits(uint32(i)) }
+func bitsI32(f float32) int32 { return int32(math.Float32bits(f)) }
 
 func fmaf(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
 
