@@ -622,7 +622,7 @@ func (j *job) solveExplicit(s, other *side) error {
 			unsafe.Pointer(&s.slices), unsafe.Pointer(argInt(s.split.NumSlices())),
 			unsafe.Pointer(&other.factors), unsafe.Pointer(&other.biases),
 			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)), unsafe.Pointer(argFloat(j.mu)),
-			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(&j.part),
+			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(argInt(j.split.Gram.Buffers)), unsafe.Pointer(&j.part),
 		}
 		if err := j.splitGram(s, j.d.fnSplitGram, args); err != nil {
 			return err
@@ -636,7 +636,7 @@ func (j *job) solveExplicit(s, other *side) error {
 			unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
 			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
 			unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
-			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
 		}
 	}); err != nil {
 		return err
@@ -646,7 +646,7 @@ func (j *job) solveExplicit(s, other *side) error {
 			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.perm), unsafe.Pointer(&s.first), unsafe.Pointer(argInt(heavy)),
 			unsafe.Pointer(&j.part), unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
 			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)), unsafe.Pointer(argFloat(j.lambda)),
-			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
 			unsafe.Pointer(argInt(j.plan.CGSteps)),
 		}
 		if err := j.splitSolve(s, j.d.fnSplitSolve, args); err != nil {
@@ -820,7 +820,7 @@ func (j *job) solveImplicit(s, other *side) error {
 			unsafe.Pointer(&s.slices), unsafe.Pointer(argInt(s.split.NumSlices())),
 			unsafe.Pointer(&other.factors), unsafe.Pointer(argInt(j.k)),
 			unsafe.Pointer(argDouble(j.p.Alpha)), unsafe.Pointer(argDouble(j.p.Unobserved)),
-			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(&j.part),
+			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(argInt(j.split.Gram.Buffers)), unsafe.Pointer(&j.part),
 		}
 		if err := j.splitGram(s, j.d.fnSplitGramI, args); err != nil {
 			return err
@@ -833,7 +833,7 @@ func (j *job) solveImplicit(s, other *side) error {
 			unsafe.Pointer(&other.factors), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
 			unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Alpha)),
 			unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
-			unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+			unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws),
 			unsafe.Pointer(&j.failed),
 		}
 	}); err != nil {
@@ -845,7 +845,7 @@ func (j *job) solveImplicit(s, other *side) error {
 			unsafe.Pointer(&j.part), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
 			unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Unobserved)),
 			unsafe.Pointer(argDouble(j.p.RegExponent)), unsafe.Pointer(argInt(other.rows)),
-			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
 			unsafe.Pointer(argInt(j.plan.CGSteps)),
 		}
 		if err := j.splitSolve(s, j.d.fnSplitSolveI, args); err != nil {

@@ -26,7 +26,6 @@ func emulateSplitGram(t *testing.T, sp splitPlan, grid int, sr splitRows, ptr []
 	g := sp.Gram
 	T, chunk := g.Threads, g.Chunk
 	implicit := imp != nil
-	bias := !implicit && ka > k
 	kp := (ka + tileSide - 1) / tileSide * tileSide
 	nt := kp / tileSide
 	ntiles := nt * (nt + 1) / 2
@@ -35,15 +34,13 @@ func emulateSplitGram(t *testing.T, sp splitPlan, grid int, sr splitRows, ptr []
 	if stride != sp.SlotFloats {
 		t.Fatalf("slot of %d floats, plan gives %d", stride, sp.SlotFloats)
 	}
-	ys := 0
-	tgt := ys + chunk*kp
-	wt := tgt + chunk
-	bs := wt
-	if implicit {
-		bs += chunk
-	}
+	st := newStager(T, chunk, g.Buffers, k, ka, mu, imp, idx, val, Y, Yb)
+	bs := st.end
 	if want := g.SharedBytes / 4; bs+kp != want {
 		t.Fatalf("split_gram uses %d floats of shared memory, plan gives %d", bs+kp, want)
+	}
+	if chunk > T {
+		t.Fatalf("%v: chunk %d > %d threads", sp, chunk, T)
 	}
 	nslices := sr.NumSlices()
 	part := make([]float32, nslices*stride)
@@ -64,93 +61,8 @@ func emulateSplitGram(t *testing.T, sp splitPlan, grid int, sr splitRows, ptr []
 			}
 		}
 		for pass := range npass {
-			type thread struct {
-				own    bool
-				pi, qi int
-				acc    [tileSide][tileSide]float32
-			}
-			th := make([]thread, T)
-			for tid := range T {
-				tt := pass*T + tid
-				th[tid].own = tt < ntiles
-				if th[tid].own {
-					th[tid].pi, th[tid].qi = tileCoords(tt)
-				}
-			}
-			for c0 := 0; c0 < n; c0 += chunk {
-				cn := min(chunk, n-c0)
-				b.sync()
-				for tid := range T {
-					for e := tid; e < cn*kp; e += T {
-						c := e / kp
-						col := e - c*kp
-						var v float32
-						if col < k {
-							v = Y[int(idx[start+int64(c0+c)])*k+col]
-						} else if bias && col == k {
-							v = 1
-						}
-						b.st(tid, ys+e, v)
-					}
-					if implicit {
-						for c := tid; c < cn; c += T {
-							conf := math.Max(math.FMA(imp.alpha, float64(val[start+int64(c0+c)]), 1), 0)
-							b.st(tid, tgt+c, float32(conf))
-							b.st(tid, wt+c, float32(conf-imp.w0))
-						}
-					} else if pass == 0 {
-						for c := tid; c < cn; c += T {
-							q := start + int64(c0+c)
-							tv := val[q]
-							if bias {
-								tv -= mu + Yb[idx[q]]
-							}
-							b.st(tid, tgt+c, tv)
-						}
-					}
-				}
-				b.sync()
-				for tid := range T {
-					h := &th[tid]
-					if h.own {
-						var pt [tileSide][tileSide]float32
-						yp := ys + h.pi*tileSide
-						yq := ys + h.qi*tileSide
-						for c := range cn {
-							var a, bb [tileSide]float32
-							for i := range tileSide {
-								a[i] = b.ld(tid, yp+c*kp+i)
-								bb[i] = b.ld(tid, yq+c*kp+i)
-							}
-							if implicit {
-								w := b.ld(tid, wt+c)
-								for i := range tileSide {
-									a[i] *= w
-								}
-							}
-							for i := range tileSide {
-								for j := range tileSide {
-									pt[i][j] = fmaf(a[i], bb[j], pt[i][j])
-								}
-							}
-						}
-						for i := range tileSide {
-							for j := range tileSide {
-								h.acc[i][j] += pt[i][j]
-							}
-						}
-					}
-					if pass == 0 {
-						for p := tid; p < ka; p += T {
-							var sb float32
-							for c := range cn {
-								sb = fmaf(b.ld(tid, tgt+c), b.ld(tid, ys+c*kp+p), sb)
-							}
-							b.st(tid, bs+p, b.ld(tid, bs+p)+sb)
-						}
-					}
-				}
-			}
+			th := tileThreads(T, pass, ntiles)
+			st.pass(b, th, start, n, implicit || pass == 0, pass == 0, bs)
 			for tid := range T {
 				h := &th[tid]
 				if !h.own {
@@ -199,11 +111,7 @@ func emulateSplitSolve(t *testing.T, plan solvePlan, sp splitPlan, slots int, ro
 	kp := plan.Padded
 	stride := sp.SlotFloats
 	ys := 0
-	tgt := ys + chunk*kp
-	bs := tgt + chunk
-	if implicit {
-		bs += chunk
-	}
+	bs := stageFloats(plan.Buffers, chunk, kp, implicit)
 	dg := bs + kp
 	flag := dg + kp
 	G := flag + 1
