@@ -67,7 +67,7 @@ const (
 )
 
 // Costs of the pipelined staging (als.cu: assemble_pass; plan.Buffers 1
-// or 2), from the sm_90 SASS of this commit's PTX.
+// or 2), from the sm_90 SASS of the PTX since the pipelined gather.
 const (
 	// gather_chunk's loop per copied unit (a float4 with 16-byte copies,
 	// else a float): index from shared memory, 64-bit address, the

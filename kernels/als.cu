@@ -398,10 +398,10 @@ __device__ __forceinline__ Staging staging(float* smem, int nbuf, int chunk, int
 // issue_chunk starts the copies made while chunk ch (c0 = ch·chunk) is
 // current: chunk ch+1's factor rows (into ys buffer yb) from its staged
 // indices, chunk ch+2's indices and (stage_t) ratings; then commits them.
-__device__ __forceinline__ void issue_chunk(const Staging& st, float* yb, int ch, int c0, int n, const int* __restrict__ idx,
-                                            const float* __restrict__ val, long long start, const float* __restrict__ Y,
-                                            int k, int kp, int chunk, bool bias, bool vec, bool stage_t, int tid,
-                                            int nthreads) {
+__device__ __forceinline__ void issue_chunk(const Staging& st, float* yb, int ch, int c0, int n,
+                                            const int* __restrict__ idx, const float* __restrict__ val, long long start,
+                                            const float* __restrict__ Y, int k, int kp, int chunk, bool bias, bool vec,
+                                            bool stage_t, int tid, int nthreads) {
     const int cur = ch & 1, nxt = cur ^ 1;
     gather_chunk(yb, st.ix + nxt * chunk, min(chunk, n - c0 - chunk), Y, k, kp, bias, vec, tid, nthreads);
     if (tid < min(chunk, n - c0 - 2 * chunk)) {
@@ -641,8 +641,8 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_cg_shared(
     float* __restrict__ X, float* __restrict__ Xbias,
     int k, int ka, float lambda, float mu, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed,
     int cgsteps) {
-    solve_rows<false, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws, failed,
-                                   ImplicitArgs{}, cgsteps);
+    solve_rows<false, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws,
+                                   failed, ImplicitArgs{}, cgsteps);
 }
 
 // als_cg_global: als_cg_shared with the packed Gram in ws, as als_solve_global.
@@ -653,8 +653,8 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_cg_global(
     float* __restrict__ X, float* __restrict__ Xbias,
     int k, int ka, float lambda, float mu, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed,
     int cgsteps) {
-    solve_rows<true, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws, failed,
-                                  ImplicitArgs{}, cgsteps);
+    solve_rows<true, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws,
+                                  failed, ImplicitArgs{}, cgsteps);
 }
 
 // als_implicit_shared: the implicit objective's rows, packed Gram in
@@ -898,7 +898,8 @@ extern "C" __global__ void als_split_solve(
 extern "C" __global__ void als_split_solve_implicit(
     const long long* __restrict__ ptr, const int* __restrict__ rows, const int* __restrict__ first, int nheavy,
     const float* __restrict__ part, float* __restrict__ X, int k, const float* __restrict__ wgram, double lambda,
-    double w0, double nu, int nfixed, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    double w0, double nu, int nfixed, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed,
+    int cgsteps) {
     const ImplicitArgs im = {wgram, lambda, 0.0, w0, nu, nfixed};
     split_solve<true>(ptr, rows, first, nheavy, part, X, 0, k, k, 0.0f, chunk, nbuf, ws, failed, im, cgsteps);
 }
