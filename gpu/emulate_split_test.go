@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"movierec/als"
@@ -537,5 +538,47 @@ func TestEmulatedSplitImplicitHalf(t *testing.T) {
 				t.Logf("%v, %v: %d heavy rows, %d slices; split/whole %.2g", side, plan, heavy.Heavy, heavy.NumSlices(), d)
 			}
 		})
+	}
+}
+
+// TestEmulatedSplitGramBuffers runs split_gram with one and with two
+// staging buffers at the same chunk (the plans always take two; the
+// kernel takes either): the partial systems are the same bit for bit,
+// since the buffers change when rows are copied, not the sums.
+func TestEmulatedSplitGramBuffers(t *testing.T) {
+	r := heavyRatings(300, 40, 2500, 41)
+	for _, tc := range []struct {
+		rank     int
+		bias     bool
+		implicit bool
+		chunk    int
+	}{{5, true, false, 7}, {8, false, false, 32}, {6, false, true, 5}, {12, false, true, 32}} {
+		p := als.Params{Rank: tc.rank, Iterations: 1, Lambda: 0.1, Seed: 3, Bias: tc.bias}
+		if tc.implicit {
+			p = alstest.ImplicitParams(tc.rank, 1, 0.1, 1, 1.2, 0.5)
+		}
+		var m als.Model
+		als.Prepare(&m, r, p)
+		plan := planFor(p, 1024, smemNoOptIn)
+		var imp *implicitArgs
+		if tc.implicit {
+			imp = newImplicitArgs(emulateGram(t, planGram(p.Rank, 1024), m.UserFactors, r.NumUsers, p.Rank, p.Unobserved), p, r.NumUsers)
+		}
+		perm := sortByLength(r.ItemPtr)
+		var parts [2][]float32
+		for i, buffers := range []int{1, 2} {
+			sp := splitFor(plan, 100, 61)
+			g := sp.Gram
+			g.Chunk, g.Buffers = tc.chunk, buffers
+			g.SharedBytes = 4 * (stageFloats(buffers, tc.chunk, g.Padded, tc.implicit) + g.Padded)
+			sp.Gram = g
+			sr := splitSide(r.ItemPtr, perm, sp.Threshold, sp.Slice)
+			parts[i] = emulateSplitGram(t, sp, 4, sr, r.ItemPtr, r.ItemIdx, r.ItemVal, m.UserFactors, m.UserBias,
+				p.Rank, p.AugmentedRank(), m.Mean, imp)
+		}
+		if len(parts[0]) == 0 || !slices.Equal(parts[0], parts[1]) {
+			t.Errorf("rank %d, bias %t, implicit %t, chunk %d: split_gram's slots differ between one and two buffers (%d floats)",
+				tc.rank, tc.bias, tc.implicit, tc.chunk, len(parts[0]))
+		}
 	}
 }
