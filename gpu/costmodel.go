@@ -69,11 +69,11 @@ const (
 // Costs of the pipelined staging (als.cu: assemble_pass; plan.Buffers 1
 // or 2), from the sm_90 SASS of the PTX since the pipelined gather.
 const (
-	// gather_chunk's loop per copied unit (a float4 with 16-byte copies,
+	// gather_rows' loop per copied unit (a float4 with 16-byte copies,
 	// else a float): index from shared memory, 64-bit address, the
-	// padding branch, LDGSTS, the unit/row step. 47 instructions per
-	// thread, so per warp-instruction 32 units.
-	gatherInstrPerUnit = 47.0
+	// padding branch, LDGSTS, the unit/row step. 37 instructions per
+	// thread (36-40 by call site), so per warp-instruction 32 units.
+	gatherInstrPerUnit = 37.0
 	// Per chunk and warp: gather_chunk's setup (two integer divisions).
 	gatherSetupInstr = 40.0
 	// Per chunk, by the first warp: the index and rating copies two chunks

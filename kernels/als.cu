@@ -323,32 +323,29 @@ __device__ __forceinline__ bool gather_vec(const float* Y, int k) {
     return (k & 3) == 0 && (reinterpret_cast<unsigned long long>(Y) & 15) == 0;
 }
 
-// gather_chunk starts the copies of this thread's share of cn factor rows
-// Y[js[c]] into ys (rows of kp floats): y' = [y, 1 (bias), 0 …]. The rows
-// are cut into units (float4 when vec, else float), upr per row, taken by
-// the block's threads round robin: this thread's first unit is (row
-// tid / upr, unit tid % upr), each next one blockDim.x units further.
-__device__ __forceinline__ void gather_chunk(float* ys, const int* js, int cn, const float* __restrict__ Y, int k,
-                                             int kp, bool bias, bool vec, int tid, int nthreads) {
-    const int upr = vec ? kp / 4 : kp;
+// gather_rows is gather_chunk for one unit size (kVec: float4).
+template <bool kVec>
+__device__ __forceinline__ void gather_rows(float* ys, const int* js, int cn, const float* __restrict__ Y, int k,
+                                            int kp, bool bias, int tid, int nthreads) {
+    constexpr int w = kVec ? 4 : 1;  // floats per unit
+    const int upr = kp / w;
     int c = tid / upr, u = tid - c * upr;
     const int dr = nthreads / upr, du = nthreads - dr * upr;
     while (c < cn) {
-        if (vec) {
-            const int col = 4 * u;
-            float* d = ys + c * kp + col;
-            if (col < k) {
-                cp_async16(d, Y + (long long)js[c] * k + col);
+        const int col = w * u;
+        float* d = ys + c * kp + col;
+        if (col < k) {
+            // Column indices are non-negative: an unsigned 32×32→64 product.
+            const float* src = Y + (unsigned long long)(unsigned)js[c] * (unsigned)k + col;
+            if (kVec) {
+                cp_async16(d, src);
             } else {
-                *reinterpret_cast<float4*>(d) = make_float4(bias && col == k ? 1.0f : 0.0f, 0.0f, 0.0f, 0.0f);
+                cp_async4(d, src);
             }
+        } else if (kVec) {
+            *reinterpret_cast<float4*>(d) = make_float4(bias && col == k ? 1.0f : 0.0f, 0.0f, 0.0f, 0.0f);
         } else {
-            float* d = ys + c * kp + u;
-            if (u < k) {
-                cp_async4(d, Y + (long long)js[c] * k + u);
-            } else {
-                *d = bias && u == k ? 1.0f : 0.0f;
-            }
+            *d = bias && col == k ? 1.0f : 0.0f;
         }
         u += du;
         c += dr;
@@ -356,6 +353,20 @@ __device__ __forceinline__ void gather_chunk(float* ys, const int* js, int cn, c
             u -= upr;
             ++c;
         }
+    }
+}
+
+// gather_chunk starts the copies of this thread's share of cn factor rows
+// Y[js[c]] into ys (rows of kp floats): y' = [y, 1 (bias), 0 …]. The rows
+// are cut into units (float4 when vec, else float), upr per row, taken by
+// the block's threads round robin: this thread's first unit is (row
+// tid / upr, unit tid % upr), each next one blockDim.x units further.
+__device__ __forceinline__ void gather_chunk(float* ys, const int* js, int cn, const float* __restrict__ Y, int k,
+                                             int kp, bool bias, bool vec, int tid, int nthreads) {
+    if (vec) {
+        gather_rows<true>(ys, js, cn, Y, k, kp, bias, tid, nthreads);
+    } else {
+        gather_rows<false>(ys, js, cn, Y, k, kp, bias, tid, nthreads);
     }
 }
 
