@@ -51,7 +51,7 @@ var h100 = deviceSpec{Name: "H100 SXM (model)", SMs: 132, ClockHz: 1.98e9, Issue
 
 // Per-operation costs of the kernels (sm_90 SASS, GPU-REVIEW.md §2).
 const (
-	gatherInstrPerElem = 50.0 / 32 // warp-instructions per staged float (index load, address, divide by kp, store)
+	gatherInstrPerElem = 50.0 / 32 // scalar gather (Buffers 0): warp-instructions per staged float (index load, address, divide by kp, store)
 	gramInstrPerRating = 99.0 / 4  // per warp per staged rating: 16 FMA + two float4 loads + loop, 4 ratings per 99
 	rhsInstrPerRating  = 4.0       // per warp of the right-hand side per rating
 	gramCyclesPerRat   = 2 * gramInstrPerRating
@@ -64,6 +64,26 @@ const (
 	cgReduceInstr      = 20.0  // per warp per block reduction
 	cgIterCycles       = 8.0   // per element of a thread's matrix-vector row (unrolled smem loads + FMA)
 	cgReduceCycles     = 150.0 // one block reduction: shuffles, a barrier, a broadcast
+)
+
+// Costs of the pipelined staging (als.cu: assemble_pass; plan.Buffers 1
+// or 2), from the sm_90 SASS of the PTX since the pipelined gather.
+const (
+	// gather_rows' loop per copied unit (a float4 with 16-byte copies,
+	// else a float): index from shared memory, 64-bit address, the
+	// padding branch, LDGSTS, the unit/row step. 37 instructions per
+	// thread (36-40 by call site), so per warp-instruction 32 units.
+	gatherInstrPerUnit = 37.0
+	// Per chunk and warp: gather_chunk's setup (two integer divisions).
+	gatherSetupInstr = 40.0
+	// Per chunk, by the first warp: the index and rating copies two chunks
+	// ahead, the bias load and the target one chunk ahead, commit and wait.
+	stageInstrPerChunk = 60.0
+	// The register-tile loop of assemble_pass: 89 instructions per 4
+	// ratings in the SASS against the scalar-gather kernel's 84 (one more
+	// address per chunk buffer), so the model's figure scaled by 89/84.
+	gramInstrPipelined  = gramInstrPerRating * 89 / 84
+	gramCyclesPipelined = 2 * gramInstrPipelined
 )
 
 // halfCost is the estimate of one half-iteration.
@@ -132,11 +152,24 @@ func solveCost(plan solvePlan, cgSteps int) (instr, cycles float64) {
 }
 
 // rowCost is one row's assembly cost with n ratings (instructions,
-// cycles), without the solve.
+// cycles), without the solve: the pipelined staging of plan.Buffers
+// buffers (rowCostPipelined), or with Buffers 0 the scalar gather of the
+// kernels before it (rowCostScalar, kept to compare).
 func rowCost(dev deviceSpec, plan solvePlan, n int) (instr, cycles float64) {
 	if n == 0 {
 		return 0, 0
 	}
+	if plan.Buffers == 0 {
+		return rowCostScalar(dev, plan, n)
+	}
+	return rowCostPipelined(dev, plan, n)
+}
+
+// rowCostScalar prices the gather of the kernels before the pipelined
+// staging: one scalar __ldg per staged float, each behind its column
+// index (⌈cn·kp/T⌉ dependent round trips per chunk and pass), and two
+// barriers per chunk around the staging, which never overlaps the FMAs.
+func rowCostScalar(dev deviceSpec, plan solvePlan, n int) (instr, cycles float64) {
 	warps := float64(plan.Threads / 32)
 	kp := float64(plan.Padded)
 	chunks := (n + plan.Chunk - 1) / plan.Chunk
@@ -150,6 +183,50 @@ func rowCost(dev deviceSpec, plan solvePlan, n int) (instr, cycles float64) {
 	fn := float64(n)
 	instr = passes*(gatherInstrPerElem*fn*kp+gramInstrPerRating*fn*warps) + rhsInstrPerRating*fn*math.Ceil(float64(plan.KA)/32)
 	cycles = passes*(trips*dev.MemLatency+fn*gramCyclesPerRat+float64(chunks)*2*dev.BarrierCycles) + fn*rhsInstrPerRating*2
+	return instr, cycles
+}
+
+// rowCostPipelined prices assemble_pass: per pass, a barrier and chunk 0's
+// copies behind its indices (one round trip, the pass's only exposed one
+// with two buffers); then per chunk a barrier, the issue of the next
+// chunk's copies (16-byte units when the rank is a multiple of 4: the
+// model takes ka ≡ 0 or 1 mod 4, with or without the bias column, as such)
+// and, with two buffers, the larger of the chunk's FMAs and the copies'
+// latency (they overlap); with one buffer a second barrier, the FMAs and
+// the latency one after another.
+func rowCostPipelined(dev deviceSpec, plan solvePlan, n int) (instr, cycles float64) {
+	warps := float64(plan.Threads / 32)
+	T := float64(plan.Threads)
+	upr := float64(plan.Padded)
+	if plan.KA%4 <= 1 {
+		upr /= 4
+	}
+	fn := float64(n)
+	chunks := (n + plan.Chunk - 1) / plan.Chunk
+	passes := float64(plan.Passes)
+	perPass := gatherInstrPerUnit*fn*upr/32 + float64(chunks)*(stageInstrPerChunk+gatherSetupInstr*warps) +
+		gramInstrPipelined*fn*warps
+	instr = passes*perPass + rhsInstrPerRating*fn*math.Ceil(float64(plan.KA)/32)
+
+	issue := func(cn int) float64 { // one thread's issue of a chunk's copies, on its path
+		return 2 * gatherInstrPerUnit * math.Ceil(float64(cn)*upr/T)
+	}
+	var pass float64
+	pass += dev.BarrierCycles + issue(min(plan.Chunk, n)) + dev.MemLatency // prologue; chunk 0 waited below
+	for c0 := 0; c0 < n; c0 += plan.Chunk {
+		cn := min(plan.Chunk, n-c0)
+		compute := float64(cn) * gramCyclesPipelined
+		next := n - c0 - cn // ratings after this chunk
+		switch {
+		case next == 0:
+			pass += dev.BarrierCycles + compute
+		case plan.Buffers == 2:
+			pass += dev.BarrierCycles + issue(min(plan.Chunk, next)) + max(compute, dev.MemLatency)
+		default:
+			pass += 2*dev.BarrierCycles + compute + issue(min(plan.Chunk, next)) + dev.MemLatency
+		}
+	}
+	cycles = passes*pass + fn*rhsInstrPerRating*2
 	return instr, cycles
 }
 

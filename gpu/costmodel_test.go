@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"movierec/als"
 	"movierec/dataset"
 )
 
@@ -15,12 +16,16 @@ import (
 const (
 	solveRegs      = 64
 	cgRegs         = 64
-	implicitRegs   = 72
+	implicitRegs   = 64
 	implicitCGRegs = 64
 
 	splitGramRegs      = 64 // als_split_gram, als_split_gram_implicit
 	splitSolveRegs     = 56 // als_split_solve
 	splitSolveImplRegs = 64 // als_split_solve_implicit
+
+	// The kernels before the pipelined staging (scalar gather), for
+	// TestCostModelGather's "before": the same, except als_implicit_*.
+	scalarImplicitRegs = 72
 )
 
 // costShapes are the data shapes of the estimates in bench/RESULTS.md
@@ -203,4 +208,102 @@ func ptrOf(lengths []int32) []int64 {
 		ptr[i+1] = ptr[i] + int64(n)
 	}
 	return ptr
+}
+
+// scalarGatherPlan is p (a row kernel's plan within smem bytes) as the
+// kernels before the pipelined staging had it: one staging buffer of chunk
+// rows with its targets (and weights), the chunk the largest up to
+// maxChunk that fits, and Buffers 0, which rowCost prices as the scalar
+// gather. The kernel (shared or global Gram) is p's.
+func scalarGatherPlan(p solvePlan, smem int) solvePlan {
+	per := p.Padded + 1
+	if p.Implicit {
+		per++
+	}
+	fixed := 2*p.Padded + 1
+	if p.sharedKernel() {
+		fixed += p.GramFloats
+	}
+	p.Chunk = min(maxChunk, (max(smem, smemNoOptIn)/4-fixed)/per)
+	p.Buffers = 0
+	p.SharedBytes = 4 * (p.Chunk*per + fixed)
+	return p
+}
+
+// TestCostModelGather prints the estimates (ms per iteration on an H100,
+// both halves, heavy rows split as device.go launches them) of the
+// kernels before the pipelined staging (scalar gather: one dependent
+// index → factor load per staged float, two barriers per chunk) and after
+// it (staged indices, 16-byte cp.async copies, double buffering where the
+// plan has two buffers), with the 48 KiB plans and with the opt-in plans
+// device.go uses on an H100 (227 KiB). bench/RESULTS.md ("pipelined
+// gather") quotes it. -short and -race skip it.
+func TestCostModelGather(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("draws the ml-25m and netflix row lengths: skipped with -short and -race")
+	}
+	const optIn = 227 << 10
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| shape | rank | solver | 48 KiB: before | 48 KiB: after (chunk×buffers) | opt-in: before | opt-in: after (chunk×buffers) | opt-in light rows' latency bound, before → after | floor ms |\n")
+	fmt.Fprintf(&b, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, s := range costShapes {
+		perUser, perMovie, err := dataset.GenRowLengths(t.Context(), dataset.Presets()[s.preset])
+		if err != nil {
+			t.Fatalf("GenRowLengths(%s) = %v", s.preset, err)
+		}
+		ptrs := [2][]int64{ptrOf(perUser), ptrOf(perMovie)}
+		perms := [2][]int32{sortByLength(ptrs[0]), sortByLength(ptrs[1])}
+		// est returns the estimate and the light rows' latency bound (both
+		// halves), the term the pipelining shortens.
+		est := func(plan solvePlan, regs, sviRegs, steps int) (ms, latency float64) {
+			sp := planSplit(plan, maxSolveThreads, maxSolveThreads, SplitThreshold, SplitSlice)
+			_, sp.Slice = splitSides(sp, ptrs, perms)
+			if plan.Buffers == 0 {
+				sp.Gram.Chunk = min(maxChunk, (smemNoOptIn/4-sp.Gram.Padded)/(sp.Gram.Padded+1))
+				sp.Gram.Buffers = 0
+			}
+			items := estimateSplit(h100, plan, sp, regs, splitGramRegs, sviRegs, perMovie, steps)
+			users := estimateSplit(h100, plan, sp, regs, splitGramRegs, sviRegs, perUser, steps)
+			return items.Ms() + users.Ms(), items.Light.LatencyMs + users.Light.LatencyMs
+		}
+		type solver struct {
+			name                 string
+			p                    als.Params
+			regs, oldRegs, sRegs int
+		}
+		var solvers []solver
+		for _, k := range s.ranks {
+			p := als.Params{Rank: k, Lambda: 0.1}
+			solvers = append(solvers, solver{"cholesky", p, solveRegs, solveRegs, splitSolveRegs})
+			p.Solver = als.CG
+			solvers = append(solvers, solver{fmt.Sprintf("cg (%d steps)", p.Steps()), p, cgRegs, cgRegs, splitSolveRegs})
+		}
+		for _, k := range s.implicitRanks {
+			p := als.Params{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 1}
+			solvers = append(solvers, solver{"implicit cholesky", p, implicitRegs, scalarImplicitRegs, splitSolveImplRegs})
+			p.Solver = als.CG
+			solvers = append(solvers, solver{fmt.Sprintf("implicit cg (%d steps)", p.Steps()), p, implicitCGRegs, implicitCGRegs, splitSolveImplRegs})
+		}
+		for _, sv := range solvers {
+			steps := 0
+			if sv.p.Solver == als.CG {
+				steps = sv.p.Steps()
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s |", s.preset, sv.p.Rank, sv.name)
+			var latBefore, latAfter float64
+			for _, smem := range []int{smemNoOptIn, optIn} {
+				plan := planFor(sv.p, maxSolveThreads, smem)
+				before, lb := est(scalarGatherPlan(plan, smem), sv.oldRegs, sv.sRegs, steps)
+				after, la := est(plan, sv.regs, sv.sRegs, steps)
+				if !(after < before) || !(la < lb) {
+					t.Errorf("%s rank %d %s, %v: after %.1f ms (latency %.1f), before %.1f ms (%.1f); want less", s.preset, sv.p.Rank,
+						sv.name, plan, after, la, before, lb)
+				}
+				fmt.Fprintf(&b, " %.1f | **%.1f** (%d×%d) |", before, after, plan.Chunk, plan.Buffers)
+				latBefore, latAfter = lb, la
+			}
+			fmt.Fprintf(&b, " %.1f → %.1f | %.1f |\n", latBefore, latAfter, floorMs(h100, perUser, perMovie, sv.p.AugmentedRank()))
+		}
+	}
+	t.Log(b.String())
 }

@@ -656,7 +656,7 @@ func (j *job) solveExplicit(s, other *side) error {
 			unsafe.Pointer(&s.slices), unsafe.Pointer(argInt(s.split.NumSlices())),
 			unsafe.Pointer(&other.factors), unsafe.Pointer(&other.biases),
 			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)), unsafe.Pointer(argFloat(j.mu)),
-			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(&j.part),
+			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(argInt(j.split.Gram.Buffers)), unsafe.Pointer(&j.part),
 		}
 		if err := j.splitGram(s, j.d.fnSplitGram, args); err != nil {
 			return err
@@ -670,7 +670,7 @@ func (j *job) solveExplicit(s, other *side) error {
 			unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
 			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)),
 			unsafe.Pointer(argFloat(j.lambda)), unsafe.Pointer(argFloat(j.mu)),
-			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
 		}
 	}); err != nil {
 		return err
@@ -680,7 +680,7 @@ func (j *job) solveExplicit(s, other *side) error {
 			unsafe.Pointer(&s.ptr), unsafe.Pointer(&s.perm), unsafe.Pointer(&s.first), unsafe.Pointer(argInt(heavy)),
 			unsafe.Pointer(&j.part), unsafe.Pointer(&s.factors), unsafe.Pointer(&s.biases),
 			unsafe.Pointer(argInt(j.k)), unsafe.Pointer(argInt(j.ka)), unsafe.Pointer(argFloat(j.lambda)),
-			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
 			unsafe.Pointer(argInt(j.plan.CGSteps)),
 		}
 		if err := j.splitSolve(s, j.d.fnSplitSolve, args); err != nil {
@@ -854,7 +854,7 @@ func (j *job) solveImplicit(s, other *side) error {
 			unsafe.Pointer(&s.slices), unsafe.Pointer(argInt(s.split.NumSlices())),
 			unsafe.Pointer(&other.factors), unsafe.Pointer(argInt(j.k)),
 			unsafe.Pointer(argDouble(j.p.Alpha)), unsafe.Pointer(argDouble(j.p.Unobserved)),
-			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(&j.part),
+			unsafe.Pointer(argInt(j.split.Gram.Chunk)), unsafe.Pointer(argInt(j.split.Gram.Buffers)), unsafe.Pointer(&j.part),
 		}
 		if err := j.splitGram(s, j.d.fnSplitGramI, args); err != nil {
 			return err
@@ -867,7 +867,7 @@ func (j *job) solveImplicit(s, other *side) error {
 			unsafe.Pointer(&other.factors), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
 			unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Alpha)),
 			unsafe.Pointer(argDouble(j.p.Unobserved)), unsafe.Pointer(argDouble(j.p.RegExponent)),
-			unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws),
+			unsafe.Pointer(argInt(other.rows)), unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws),
 			unsafe.Pointer(&j.failed),
 		}
 	}); err != nil {
@@ -879,7 +879,7 @@ func (j *job) solveImplicit(s, other *side) error {
 			unsafe.Pointer(&j.part), unsafe.Pointer(&s.factors), unsafe.Pointer(argInt(j.k)),
 			unsafe.Pointer(&j.wgram), unsafe.Pointer(argDouble(j.p.Lambda)), unsafe.Pointer(argDouble(j.p.Unobserved)),
 			unsafe.Pointer(argDouble(j.p.RegExponent)), unsafe.Pointer(argInt(other.rows)),
-			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
+			unsafe.Pointer(argInt(j.plan.Chunk)), unsafe.Pointer(argInt(j.plan.Buffers)), unsafe.Pointer(&j.ws), unsafe.Pointer(&j.failed),
 			unsafe.Pointer(argInt(j.plan.CGSteps)),
 		}
 		if err := j.splitSolve(s, j.d.fnSplitSolveI, args); err != nil {

@@ -286,13 +286,11 @@ func TestEmulatedImplicitPlans(t *testing.T) {
 	alstest.ReferenceImplicitHalf(want, r, p, alstest.Items)
 
 	few := planImplicit(p.Rank, 32)
-	small := few
-	small.Chunk = 5
-	small.SharedBytes = 4 * (small.Chunk*(small.Padded+2) + 2*small.Padded + 1 + small.GramFloats)
+	small := few.withChunk(5, 2)
+	single := few.withChunk(5, 1)
 	global := few
-	global.Chunk = 3
 	global.Kernel = kernels.ImplicitGlobal
-	global.SharedBytes = 4 * (global.Chunk*(global.Padded+2) + 2*global.Padded + 1)
+	global = global.withChunk(3, 1)
 	for _, tc := range []struct {
 		name string
 		plan solvePlan
@@ -300,6 +298,7 @@ func TestEmulatedImplicitPlans(t *testing.T) {
 	}{
 		{"32 threads", few, planGram(p.Rank, 32)},
 		{"32 threads, chunk 5", small, planGram(p.Rank, 64)},
+		{"32 threads, chunk 5, one buffer", single, planGram(p.Rank, 64)},
 		{"global, chunk 3", global, planGram(p.Rank, 1024)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

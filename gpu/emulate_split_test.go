@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"movierec/als"
@@ -26,7 +27,6 @@ func emulateSplitGram(t *testing.T, sp splitPlan, grid int, sr splitRows, ptr []
 	g := sp.Gram
 	T, chunk := g.Threads, g.Chunk
 	implicit := imp != nil
-	bias := !implicit && ka > k
 	kp := (ka + tileSide - 1) / tileSide * tileSide
 	nt := kp / tileSide
 	ntiles := nt * (nt + 1) / 2
@@ -35,15 +35,13 @@ func emulateSplitGram(t *testing.T, sp splitPlan, grid int, sr splitRows, ptr []
 	if stride != sp.SlotFloats {
 		t.Fatalf("slot of %d floats, plan gives %d", stride, sp.SlotFloats)
 	}
-	ys := 0
-	tgt := ys + chunk*kp
-	wt := tgt + chunk
-	bs := wt
-	if implicit {
-		bs += chunk
-	}
+	st := newStager(T, chunk, g.Buffers, k, ka, mu, imp, idx, val, Y, Yb)
+	bs := st.end
 	if want := g.SharedBytes / 4; bs+kp != want {
 		t.Fatalf("split_gram uses %d floats of shared memory, plan gives %d", bs+kp, want)
+	}
+	if chunk > T {
+		t.Fatalf("%v: chunk %d > %d threads", sp, chunk, T)
 	}
 	nslices := sr.NumSlices()
 	part := make([]float32, nslices*stride)
@@ -64,93 +62,8 @@ func emulateSplitGram(t *testing.T, sp splitPlan, grid int, sr splitRows, ptr []
 			}
 		}
 		for pass := range npass {
-			type thread struct {
-				own    bool
-				pi, qi int
-				acc    [tileSide][tileSide]float32
-			}
-			th := make([]thread, T)
-			for tid := range T {
-				tt := pass*T + tid
-				th[tid].own = tt < ntiles
-				if th[tid].own {
-					th[tid].pi, th[tid].qi = tileCoords(tt)
-				}
-			}
-			for c0 := 0; c0 < n; c0 += chunk {
-				cn := min(chunk, n-c0)
-				b.sync()
-				for tid := range T {
-					for e := tid; e < cn*kp; e += T {
-						c := e / kp
-						col := e - c*kp
-						var v float32
-						if col < k {
-							v = Y[int(idx[start+int64(c0+c)])*k+col]
-						} else if bias && col == k {
-							v = 1
-						}
-						b.st(tid, ys+e, v)
-					}
-					if implicit {
-						for c := tid; c < cn; c += T {
-							conf := math.Max(math.FMA(imp.alpha, float64(val[start+int64(c0+c)]), 1), 0)
-							b.st(tid, tgt+c, float32(conf))
-							b.st(tid, wt+c, float32(conf-imp.w0))
-						}
-					} else if pass == 0 {
-						for c := tid; c < cn; c += T {
-							q := start + int64(c0+c)
-							tv := val[q]
-							if bias {
-								tv -= mu + Yb[idx[q]]
-							}
-							b.st(tid, tgt+c, tv)
-						}
-					}
-				}
-				b.sync()
-				for tid := range T {
-					h := &th[tid]
-					if h.own {
-						var pt [tileSide][tileSide]float32
-						yp := ys + h.pi*tileSide
-						yq := ys + h.qi*tileSide
-						for c := range cn {
-							var a, bb [tileSide]float32
-							for i := range tileSide {
-								a[i] = b.ld(tid, yp+c*kp+i)
-								bb[i] = b.ld(tid, yq+c*kp+i)
-							}
-							if implicit {
-								w := b.ld(tid, wt+c)
-								for i := range tileSide {
-									a[i] *= w
-								}
-							}
-							for i := range tileSide {
-								for j := range tileSide {
-									pt[i][j] = fmaf(a[i], bb[j], pt[i][j])
-								}
-							}
-						}
-						for i := range tileSide {
-							for j := range tileSide {
-								h.acc[i][j] += pt[i][j]
-							}
-						}
-					}
-					if pass == 0 {
-						for p := tid; p < ka; p += T {
-							var sb float32
-							for c := range cn {
-								sb = fmaf(b.ld(tid, tgt+c), b.ld(tid, ys+c*kp+p), sb)
-							}
-							b.st(tid, bs+p, b.ld(tid, bs+p)+sb)
-						}
-					}
-				}
-			}
+			th := tileThreads(T, pass, ntiles)
+			st.pass(b, th, start, n, implicit || pass == 0, pass == 0, bs)
 			for tid := range T {
 				h := &th[tid]
 				if !h.own {
@@ -199,11 +112,7 @@ func emulateSplitSolve(t *testing.T, plan solvePlan, sp splitPlan, slots int, ro
 	kp := plan.Padded
 	stride := sp.SlotFloats
 	ys := 0
-	tgt := ys + chunk*kp
-	bs := tgt + chunk
-	if implicit {
-		bs += chunk
-	}
+	bs := stageFloats(plan.Buffers, chunk, kp, implicit)
 	dg := bs + kp
 	flag := dg + kp
 	G := flag + 1
@@ -629,5 +538,47 @@ func TestEmulatedSplitImplicitHalf(t *testing.T) {
 				t.Logf("%v, %v: %d heavy rows, %d slices; split/whole %.2g", side, plan, heavy.Heavy, heavy.NumSlices(), d)
 			}
 		})
+	}
+}
+
+// TestEmulatedSplitGramBuffers runs split_gram with one and with two
+// staging buffers at the same chunk (the plans always take two; the
+// kernel takes either): the partial systems are the same bit for bit,
+// since the buffers change when rows are copied, not the sums.
+func TestEmulatedSplitGramBuffers(t *testing.T) {
+	r := heavyRatings(300, 40, 2500, 41)
+	for _, tc := range []struct {
+		rank     int
+		bias     bool
+		implicit bool
+		chunk    int
+	}{{5, true, false, 7}, {8, false, false, 32}, {6, false, true, 5}, {12, false, true, 32}} {
+		p := als.Params{Rank: tc.rank, Iterations: 1, Lambda: 0.1, Seed: 3, Bias: tc.bias}
+		if tc.implicit {
+			p = alstest.ImplicitParams(tc.rank, 1, 0.1, 1, 1.2, 0.5)
+		}
+		var m als.Model
+		als.Prepare(&m, r, p)
+		plan := planFor(p, 1024, smemNoOptIn)
+		var imp *implicitArgs
+		if tc.implicit {
+			imp = newImplicitArgs(emulateGram(t, planGram(p.Rank, 1024), m.UserFactors, r.NumUsers, p.Rank, p.Unobserved), p, r.NumUsers)
+		}
+		perm := sortByLength(r.ItemPtr)
+		var parts [2][]float32
+		for i, buffers := range []int{1, 2} {
+			sp := splitFor(plan, 100, 61)
+			g := sp.Gram
+			g.Chunk, g.Buffers = tc.chunk, buffers
+			g.SharedBytes = 4 * (stageFloats(buffers, tc.chunk, g.Padded, tc.implicit) + g.Padded)
+			sp.Gram = g
+			sr := splitSide(r.ItemPtr, perm, sp.Threshold, sp.Slice)
+			parts[i] = emulateSplitGram(t, sp, 4, sr, r.ItemPtr, r.ItemIdx, r.ItemVal, m.UserFactors, m.UserBias,
+				p.Rank, p.AugmentedRank(), m.Mean, imp)
+		}
+		if len(parts[0]) == 0 || !slices.Equal(parts[0], parts[1]) {
+			t.Errorf("rank %d, bias %t, implicit %t, chunk %d: split_gram's slots differ between one and two buffers (%d floats)",
+				tc.rank, tc.bias, tc.implicit, tc.chunk, len(parts[0]))
+		}
 	}
 }

@@ -6,7 +6,10 @@ package gpu
 // another between barriers (__syncthreads, and __syncwarp in the warp-0
 // solves); every shared-memory (and Gram workspace) access is recorded, and
 // two threads touching the same address between two barriers, at least one
-// of them writing, fail the test as a race. The emulated results are
+// of them writing, fail the test as a race. A cp.async copy lands at its
+// thread's wait (cp.async.wait_group 0); until then any access to its
+// destination, by its own thread too, is a race, and so is a copy still in
+// flight at a barrier. The emulated results are
 // compared with alstest.ReferenceHalf, alstest.ReferenceImplicitHalf, als.RMSE
 // and als.PreferenceRMSE. This checks the indexing, the tile
 // mapping, the deferred-scaling Cholesky and the barrier placement; it
@@ -27,19 +30,29 @@ const multi = -2
 // block emulates one thread block's shared memory (and, for the global
 // kernel, its Gram workspace slot, placed after it in mem).
 type block struct {
-	t      *testing.T
-	mem    []float32
-	phase  int
-	wPhase []int
-	wTid   []int
-	rPhase []int
-	rTid   []int
-	races  int
+	t        *testing.T
+	mem      []float32
+	phase    int
+	wPhase   []int
+	wTid     []int
+	rPhase   []int
+	rTid     []int
+	inflight []int               // at the destination of a cp.async not yet waited for: its thread + 1, else 0
+	pending  map[int][]asyncCopy // by thread: its cp.async copies not yet waited for
+	races    int
+}
+
+// asyncCopy is one cp.async: its value (read at issue; the sources are
+// not written during a kernel) lands at address a at the issuing thread's
+// cp_async_wait_all.
+type asyncCopy struct {
+	a int
+	v float32
 }
 
 func newBlock(t *testing.T, n int) *block {
 	b := &block{t: t, mem: make([]float32, n), wPhase: make([]int, n), wTid: make([]int, n),
-		rPhase: make([]int, n), rTid: make([]int, n)}
+		rPhase: make([]int, n), rTid: make([]int, n), inflight: make([]int, n), pending: map[int][]asyncCopy{}}
 	for i := range b.wPhase {
 		b.wPhase[i], b.rPhase[i] = -1, -1
 	}
@@ -54,6 +67,9 @@ func (b *block) race(kind string, tid, other, a int) {
 }
 
 func (b *block) ld(tid, a int) float32 {
+	if b.inflight[a] > 0 {
+		b.race("read of a copy in flight", tid, b.inflight[a]-1, a)
+	}
 	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
 		b.race("write-read", tid, b.wTid[a], a)
 	}
@@ -66,6 +82,9 @@ func (b *block) ld(tid, a int) float32 {
 }
 
 func (b *block) st(tid, a int, v float32) {
+	if b.inflight[a] > 0 {
+		b.race("write to a copy in flight", tid, b.inflight[a]-1, a)
+	}
 	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
 		b.race("write-write", tid, b.wTid[a], a)
 	}
@@ -76,7 +95,49 @@ func (b *block) st(tid, a int, v float32) {
 	b.mem[a] = v
 }
 
-func (b *block) sync() { b.phase++ }
+// cpAsync is cp.async of v to address a by thread tid: the destination
+// may not be touched by any thread, the issuing one included, until the
+// copy lands (waitAll), nor have been accessed by another thread earlier in
+// this phase.
+func (b *block) cpAsync(tid, a int, v float32) {
+	if b.inflight[a] > 0 {
+		b.race("two copies in flight", tid, b.inflight[a]-1, a)
+	}
+	if b.wPhase[a] == b.phase && b.wTid[a] != tid {
+		b.race("write-copy", tid, b.wTid[a], a)
+	}
+	if b.rPhase[a] == b.phase && b.rTid[a] != tid {
+		b.race("read-copy", tid, b.rTid[a], a)
+	}
+	b.inflight[a] = tid + 1
+	b.pending[tid] = append(b.pending[tid], asyncCopy{a, v})
+}
+
+// waitAll is thread tid's cp_async_wait_all (cp.async.wait_group 0): its
+// copies land, as its writes in this phase.
+func (b *block) waitAll(tid int) {
+	for _, c := range b.pending[tid] {
+		b.inflight[c.a] = 0
+		b.st(tid, c.a, c.v)
+	}
+	delete(b.pending, tid)
+}
+
+// sync is __syncthreads. The kernels issue every copy after the last
+// barrier before its wait, so none is in flight at a barrier.
+func (b *block) sync() {
+	for tid, cs := range b.pending {
+		if len(cs) > 0 {
+			b.race("copy in flight at a barrier", tid, tid, cs[0].a)
+		}
+	}
+	b.phase++
+}
+
+// i32bits and bitsI32 store an int32 in a float32 word of shared memory
+// (the kernels' int arrays beside the float ones).
+func i32bits(i int32) float32 { return math.Float32frombits(uint32(i)) }
+func bitsI32(f float32) int32 { return int32(math.Float32bits(f)) }
 
 func fmaf(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
 
@@ -117,6 +178,247 @@ func newImplicitArgs(wgram []float32, p als.Params, nfixed int) *implicitArgs {
 	return &implicitArgs{wgram: wgram, lambda: p.Lambda, alpha: p.Alpha, w0: p.Unobserved, nu: p.RegExponent, nfixed: nfixed}
 }
 
+// tileThread is one thread's register tile of an assembly pass.
+type tileThread struct {
+	own    bool
+	pi, qi int
+	acc    [tileSide][tileSide]float32
+}
+
+// tileThreads returns the T threads' tiles of pass pass (ntiles tiles).
+func tileThreads(T, pass, ntiles int) []tileThread {
+	th := make([]tileThread, T)
+	for tid := range T {
+		tt := pass*T + tid
+		th[tid].own = tt < ntiles
+		if th[tid].own {
+			th[tid].pi, th[tid].qi = tileCoords(tt)
+		}
+	}
+	return th
+}
+
+// stager is the staging of als.cu (stage_floats, gather_chunk, put_target,
+// issue_chunk, assemble_pass) for one kernel launch: the layout of its
+// staging area at the start of a block's memory, and the data it reads.
+type stager struct {
+	T, chunk, buffers int
+	k, ka, kp         int
+	bias, vec         bool
+	mu                float32
+	imp               *implicitArgs
+	idx               []int32
+	val, Y, Yb        []float32
+
+	ys, ix, vr, tgt, wt, end int // offsets (floats); end = stage_floats
+}
+
+func newStager(T, chunk, buffers, k, ka int, mu float32, imp *implicitArgs, idx []int32, val, Y, Yb []float32) *stager {
+	s := &stager{T: T, chunk: chunk, buffers: buffers, k: k, ka: ka, kp: (ka + tileSide - 1) / tileSide * tileSide,
+		bias: imp == nil && ka > k, vec: k%4 == 0, mu: mu, imp: imp, idx: idx, val: val, Y: Y, Yb: Yb}
+	s.ix = s.ys + buffers*chunk*s.kp
+	s.vr = s.ix + 2*chunk
+	s.tgt = s.vr + 2*chunk
+	s.wt = s.tgt + 2*chunk
+	s.end = s.wt
+	if imp != nil {
+		s.end += 2 * chunk
+	}
+	if s.end != stageFloats(buffers, chunk, s.kp, imp != nil) {
+		panic(fmt.Sprintf("staging layout %d floats, stageFloats %d", s.end, stageFloats(buffers, chunk, s.kp, imp != nil)))
+	}
+	return s
+}
+
+// gather is gather_chunk for thread tid: cn factor rows, column j(c) of
+// rating c, into ys (cp.async; the bias column and padding plain stores).
+// Y is device memory from cuMemAlloc (16-byte aligned), so the 16-byte
+// copies are taken whenever k is a multiple of 4.
+func (s *stager) gather(b *block, tid, ys int, j func(c int) int, cn int) {
+	upr := s.kp
+	if s.vec {
+		upr = s.kp / 4
+	}
+	c, u := tid/upr, tid%upr
+	dr, du := s.T/upr, s.T%upr
+	for c < cn {
+		if s.vec {
+			col := 4 * u
+			d := ys + c*s.kp + col
+			if col < s.k {
+				row := j(c) * s.k
+				for e := range 4 { // one 16-byte copy
+					b.cpAsync(tid, d+e, s.Y[row+col+e])
+				}
+			} else {
+				var v float32
+				if s.bias && col == s.k {
+					v = 1
+				}
+				b.st(tid, d, v)
+				b.st(tid, d+1, 0)
+				b.st(tid, d+2, 0)
+				b.st(tid, d+3, 0)
+			}
+		} else {
+			d := ys + c*s.kp + u
+			if u < s.k {
+				b.cpAsync(tid, d, s.Y[j(c)*s.k+u])
+			} else {
+				var v float32
+				if s.bias && u == s.k {
+					v = 1
+				}
+				b.st(tid, d, v)
+			}
+		}
+		u += du
+		c += dr
+		if u >= upr {
+			u -= upr
+			c++
+		}
+	}
+}
+
+// putTarget is put_target: rating c's target (and implicit weight) from
+// its value v and, with biases, the fixed side's bias yb.
+func (s *stager) putTarget(b *block, tid, tgt, wt, c int, v, yb float32) {
+	if s.imp != nil {
+		conf := math.Max(math.FMA(s.imp.alpha, float64(v), 1), 0)
+		b.st(tid, tgt+c, float32(conf))
+		b.st(tid, wt+c, float32(conf-s.imp.w0))
+		return
+	}
+	tv := v
+	if s.bias {
+		tv -= s.mu + yb
+	}
+	b.st(tid, tgt+c, tv)
+}
+
+// issue is issue_chunk for thread tid while chunk ch (c0 = ch·chunk) of
+// the n ratings at start is current: chunk ch+1's factor rows into ys
+// buffer yb from its staged indices, chunk ch+2's indices and (stageT)
+// ratings.
+func (s *stager) issue(b *block, tid, yb, ch, c0, n int, start int64, stageT bool) {
+	cur := ch & 1
+	nxt := cur ^ 1
+	s.gather(b, tid, yb, func(c int) int { return int(bitsI32(b.ld(tid, s.ix+nxt*s.chunk+c))) }, min(s.chunk, n-c0-s.chunk))
+	if tid < min(s.chunk, n-c0-2*s.chunk) {
+		q := start + int64(c0+2*s.chunk+tid)
+		b.cpAsync(tid, s.ix+cur*s.chunk+tid, i32bits(s.idx[q]))
+		if stageT {
+			b.cpAsync(tid, s.vr+cur*s.chunk+tid, s.val[q])
+		}
+	}
+}
+
+// pass is assemble_pass: one pass of the assembly of the n ≥ 1 ratings at
+// start into the threads' tiles th (own) and, with rhs, b at bs (bs[p] by
+// thread p); stageT stages the targets. It starts with a barrier.
+func (s *stager) pass(b *block, th []tileThread, start int64, n int, stageT, rhs bool, bs int) {
+	T, chunk, kp := s.T, s.chunk, s.kp
+	implicit := s.imp != nil
+	nch := (n + chunk - 1) / chunk
+	cs := chunk * kp
+	b.sync()
+	for tid := range T {
+		s.gather(b, tid, s.ys, func(c int) int { return int(s.idx[start+int64(c)]) }, min(chunk, n))
+		if tid < min(chunk, n-chunk) {
+			q := start + int64(chunk+tid)
+			b.cpAsync(tid, s.ix+chunk+tid, i32bits(s.idx[q]))
+			if stageT {
+				b.cpAsync(tid, s.vr+chunk+tid, s.val[q])
+			}
+		}
+		if stageT && tid < min(chunk, n) {
+			q := start + int64(tid)
+			var yb float32
+			if s.bias {
+				yb = s.Yb[s.idx[q]]
+			}
+			s.putTarget(b, tid, s.tgt, s.wt, tid, s.val[q], yb)
+		}
+	}
+	for ch := range nch {
+		c0 := ch * chunk
+		cn := min(chunk, n-c0)
+		cur := ch & 1
+		nxt := cur ^ 1
+		yc := s.ys
+		if s.buffers == 2 {
+			yc += cur * cs
+		}
+		tc := s.tgt + cur*chunk
+		wc := s.wt + cur*chunk
+		for tid := range T {
+			b.waitAll(tid)
+		}
+		b.sync()
+		for tid := range T {
+			if s.buffers == 2 && ch+1 < nch {
+				s.issue(b, tid, s.ys+nxt*cs, ch, c0, n, start, stageT)
+			}
+			ldt := stageT && tid < min(chunk, n-c0-chunk)
+			var ybn float32
+			if ldt && s.bias {
+				ybn = s.Yb[bitsI32(b.ld(tid, s.ix+nxt*chunk+tid))]
+			}
+			h := &th[tid]
+			if h.own {
+				var part [tileSide][tileSide]float32
+				yp := yc + h.pi*tileSide
+				yq := yc + h.qi*tileSide
+				for c := range cn {
+					var a, bb [tileSide]float32
+					for i := range tileSide {
+						a[i] = b.ld(tid, yp+c*kp+i)
+						bb[i] = b.ld(tid, yq+c*kp+i)
+					}
+					if implicit {
+						w := b.ld(tid, wc+c)
+						for i := range tileSide {
+							a[i] *= w
+						}
+					}
+					for i := range tileSide {
+						for j := range tileSide {
+							part[i][j] = fmaf(a[i], bb[j], part[i][j])
+						}
+					}
+				}
+				for i := range tileSide {
+					for j := range tileSide {
+						h.acc[i][j] += part[i][j]
+					}
+				}
+			}
+			if rhs {
+				for p := tid; p < s.ka; p += T {
+					var sum float32
+					for c := range cn {
+						sum = fmaf(b.ld(tid, tc+c), b.ld(tid, yc+c*kp+p), sum)
+					}
+					b.st(tid, bs+p, b.ld(tid, bs+p)+sum)
+				}
+			}
+			if ldt {
+				s.putTarget(b, tid, s.tgt+nxt*chunk, s.wt+nxt*chunk, tid, b.ld(tid, s.vr+nxt*chunk+tid), ybn)
+			}
+		}
+		if s.buffers == 1 && ch+1 < nch {
+			b.sync()
+			for tid := range T {
+				s.issue(b, tid, s.ys, ch, c0, n, start, stageT)
+			}
+		}
+	}
+	if len(b.pending) > 0 {
+		b.t.Errorf("assemble_pass left copies in flight")
+	}
+}
+
 // emulateSolve runs solve_rows for every row of one side (rows of ptr/idx/
 // val) against the fixed factors Y (and biases Yb), writing X (and Xb);
 // with imp non-nil, solve_rows<·, true> of the implicit kernels (ka = k,
@@ -150,24 +452,21 @@ func emulateRows(t *testing.T, plan solvePlan, slots int, perm []int32, ptr []in
 	ntiles := nt * (nt + 1) / 2
 	npass := (ntiles + T - 1) / T
 
-	ys := 0
-	tgt := ys + chunk*kp
-	wt := tgt + chunk
-	bs := wt
-	if implicit {
-		bs += chunk
-	}
+	st := newStager(T, chunk, plan.Buffers, k, ka, mu, imp, idx, val, Y, Yb)
+	ys := st.ys
+	bs := st.end
 	dg := bs + kp
 	flag := dg + kp
 	G := flag + 1 // shared variant: right after the flag; global: a separate slot, also after it
 	smemFloats := G
 	if plan.sharedKernel() {
 		smemFloats += tri(ka)
-		if want := plan.SharedBytes / 4; smemFloats != want {
-			t.Fatalf("kernel uses %d floats of shared memory, plan gives %d", smemFloats, want)
-		}
-	} else if want := plan.SharedBytes / 4; smemFloats != want {
+	}
+	if want := plan.SharedBytes / 4; smemFloats != want {
 		t.Fatalf("kernel uses %d floats of shared memory, plan gives %d", smemFloats, want)
+	}
+	if chunk > T {
+		t.Fatalf("%v: chunk %d > %d threads", plan, chunk, T)
 	}
 	nrows := len(perm)
 	grid := solveGrid(plan, nrows, slots)
@@ -215,94 +514,8 @@ func emulateRows(t *testing.T, plan solvePlan, slots int, perm []int32, ptr []in
 		}
 
 		for pass := 0; pass < npass; pass++ {
-			type thread struct {
-				own    bool
-				pi, qi int
-				acc    [tileSide][tileSide]float32
-			}
-			th := make([]thread, T)
-			for tid := range T {
-				tt := pass*T + tid
-				th[tid].own = tt < ntiles
-				if th[tid].own {
-					th[tid].pi, th[tid].qi = tileCoords(tt)
-				}
-			}
-			for c0 := 0; c0 < n; c0 += chunk {
-				cn := min(chunk, n-c0)
-				b.sync()
-				for tid := range T {
-					for e := tid; e < cn*kp; e += T {
-						c := e / kp
-						col := e - c*kp
-						var v float32
-						if col < k {
-							j := int(idx[start+int64(c0+c)])
-							v = Y[j*k+col]
-						} else if bias && col == k {
-							v = 1
-						}
-						b.st(tid, ys+e, v)
-					}
-					if implicit {
-						for c := tid; c < cn; c += T {
-							conf := math.Max(math.FMA(imp.alpha, float64(val[start+int64(c0+c)]), 1), 0)
-							b.st(tid, tgt+c, float32(conf))
-							b.st(tid, wt+c, float32(conf-imp.w0))
-						}
-					} else if pass == 0 {
-						for c := tid; c < cn; c += T {
-							q := start + int64(c0+c)
-							tv := val[q]
-							if bias {
-								tv -= mu + Yb[idx[q]]
-							}
-							b.st(tid, tgt+c, tv)
-						}
-					}
-				}
-				b.sync()
-				for tid := range T {
-					h := &th[tid]
-					if h.own {
-						var part [tileSide][tileSide]float32
-						yp := ys + h.pi*tileSide
-						yq := ys + h.qi*tileSide
-						for c := 0; c < cn; c++ {
-							var a, bb [tileSide]float32
-							for i := range tileSide {
-								a[i] = b.ld(tid, yp+c*kp+i)
-								bb[i] = b.ld(tid, yq+c*kp+i)
-							}
-							if implicit {
-								w := b.ld(tid, wt+c)
-								for i := range tileSide {
-									a[i] *= w
-								}
-							}
-							for i := range tileSide {
-								for j := range tileSide {
-									part[i][j] = fmaf(a[i], bb[j], part[i][j])
-								}
-							}
-						}
-						for i := range tileSide {
-							for j := range tileSide {
-								h.acc[i][j] += part[i][j]
-							}
-						}
-					}
-					if pass == 0 {
-						for p := tid; p < ka; p += T {
-							var s float32
-							for c := 0; c < cn; c++ {
-								s = fmaf(b.ld(tid, tgt+c), b.ld(tid, ys+c*kp+p), s)
-							}
-							b.st(tid, bs+p, b.ld(tid, bs+p)+s)
-						}
-					}
-				}
-			}
+			th := tileThreads(T, pass, ntiles)
+			st.pass(b, th, start, n, implicit || pass == 0, pass == 0, bs)
 			for tid := range T {
 				h := &th[tid]
 				if !h.own {
@@ -595,19 +808,20 @@ func TestEmulatedKernelSmallChunks(t *testing.T) {
 	r, _ := alstest.Synthetic(300, 40, 3000, 4, 0.3, 32)
 	for _, bias := range []bool{false, true} {
 		p := als.Params{Rank: 20, Iterations: 1, Lambda: 0.05, Seed: 4, Bias: bias}
-		var want als.Model
-		als.Prepare(&want, r, p)
-		got := want.Clone()
-		alstest.ReferenceHalf(&want, r, p.Lambda, alstest.Items)
-		plan := planSolve(p.AugmentedRank(), 32)
-		plan.Chunk = 3
-		plan.Kernel = kernels.SolveGlobal
-		kp := plan.Padded
-		plan.SharedBytes = 4 * (plan.Chunk*(kp+1) + 2*kp + 1)
-		emulateSolve(t, plan, 5, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
-			got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean, nil)
-		if d := alstest.MaxRelDiff(got, &want); d > 1e-4 {
-			t.Errorf("bias=%t: emulated %v differs from ReferenceHalf by %.3g relative", bias, plan, d)
+		var init als.Model
+		als.Prepare(&init, r, p)
+		want := init.Clone()
+		alstest.ReferenceHalf(want, r, p.Lambda, alstest.Items)
+		for _, buffers := range []int{1, 2} {
+			plan := planSolve(p.AugmentedRank(), 32)
+			plan.Kernel = kernels.SolveGlobal
+			plan = plan.withChunk(3, buffers)
+			got := init.Clone()
+			emulateSolve(t, plan, 5, r.ItemPtr, r.ItemIdx, r.ItemVal, got.UserFactors, got.UserBias,
+				got.ItemFactors, got.ItemBias, p.Rank, p.AugmentedRank(), float32(p.Lambda), got.Mean, nil)
+			if d := alstest.MaxRelDiff(got, want); d > 1e-4 {
+				t.Errorf("bias=%t: emulated %v differs from ReferenceHalf by %.3g relative", bias, plan, d)
+			}
 		}
 	}
 }

@@ -40,14 +40,15 @@ type solvePlan struct {
 	Tiles       int    // register tiles of the lower triangle
 	Threads     int    // block size, a multiple of 32
 	Passes      int    // ⌈Tiles/Threads⌉
-	Chunk       int    // ratings staged per step
+	Chunk       int    // ratings staged per step, at most Threads (a thread stages rating c of a chunk)
+	Buffers     int    // staged factor-row buffers: 2 (double buffering: chunk c+1 copied while c is multiplied) or 1
 	SharedBytes int    // dynamic shared memory per block
 	GramFloats  int    // packed Gram per block: ka(ka+1)/2
 	CGSteps     int    // als_cg_*: conjugate-gradient steps per row (0: the Cholesky kernels)
 }
 
 func (p solvePlan) String() string {
-	s := fmt.Sprintf("%s ka=%d threads=%d passes=%d chunk=%d smem=%dB", p.Kernel, p.KA, p.Threads, p.Passes, p.Chunk, p.SharedBytes)
+	s := fmt.Sprintf("%s ka=%d threads=%d passes=%d chunk=%d buffers=%d smem=%dB", p.Kernel, p.KA, p.Threads, p.Passes, p.Chunk, p.Buffers, p.SharedBytes)
 	if p.CGSteps > 0 {
 		s += fmt.Sprintf(" cg_steps=%d", p.CGSteps)
 	}
@@ -93,8 +94,8 @@ func asCG(p solvePlan, steps int) solvePlan {
 		p.Kernel = kernels.CGGlobal
 	}
 	p.CGSteps = steps
-	if p.Chunk*p.Padded < 4*p.Padded+64 {
-		panic(fmt.Sprintf("gpu: planSolveCG(%d): staging of %d floats cannot hold the CG vectors", p.KA, p.Chunk*p.Padded))
+	if p.Buffers*p.Chunk*p.Padded < 4*p.Padded+64 {
+		panic(fmt.Sprintf("gpu: planSolveCG(%d): staging of %d floats cannot hold the CG vectors", p.KA, p.Buffers*p.Chunk*p.Padded))
 	}
 	return p
 }
@@ -168,25 +169,67 @@ func planRows(ka, maxThreads int, implicit bool, smem int) solvePlan {
 			break
 		}
 	}
-	// Shared memory in floats: ys chunk×kp, tgt chunk, (implicit: wt
-	// chunk,) bs kp, dg kp, flag 1.
+	// Shared memory in floats: the staging area (stageFloats), bs kp,
+	// dg kp, flag 1, and the Gram for the shared kernel.
 	fixed := 2*p.Padded + 1
-	perRating := p.Padded + 1
 	shared, global := kernels.SolveShared, kernels.SolveGlobal
 	if implicit {
-		perRating++
 		shared, global = kernels.ImplicitShared, kernels.ImplicitGlobal
 	}
 	budget := max(smem, smemNoOptIn) / 4
-	if c := (budget - fixed - p.GramFloats) / perRating; c >= minSharedChunk {
+	if c, b := stageChunk(budget-fixed-p.GramFloats, p.Padded, implicit); c >= minSharedChunk {
 		p.Kernel = shared
-		p.Chunk = min(c, maxChunk)
-		p.SharedBytes = 4 * (p.Chunk*perRating + fixed + p.GramFloats)
-		return p
+		return p.withChunk(c, b)
 	}
 	p.Kernel = global
-	p.Chunk = min(maxChunk, (budget-fixed)/perRating)
-	p.SharedBytes = 4 * (p.Chunk*perRating + fixed)
+	return p.withChunk(stageChunk(budget-fixed, p.Padded, implicit))
+}
+
+// stageFloats is the staging area of the row kernels and als_split_gram*
+// in floats (als.cu: stage_floats): buffers×chunk×kp staged factor rows,
+// then two chunks each of column indices, ratings, targets and (implicit)
+// weights.
+func stageFloats(buffers, chunk, kp int, implicit bool) int {
+	per := 6
+	if implicit {
+		per = 8
+	}
+	return buffers*chunk*kp + per*chunk
+}
+
+// stageChunk chooses the chunk and the number of factor-row buffers of a
+// staging area of at most room floats for padded rank kp: the largest
+// chunk up to maxChunk that one buffer allows, double buffered when two
+// buffers hold that chunk, or at least half of maxChunk (then ≥ 16 ratings
+// of FMAs, ≈ 800 cycles, cover a chunk's ≈ 550-cycle copy); otherwise one
+// buffer and the larger chunk (the 48 KiB plans of ranks ≈ 100–146 beside
+// the Gram). The chunk bounds the per-chunk partial sums, so a plan that
+// keeps its chunk keeps its results bit for bit whatever the buffers.
+func stageChunk(room, kp int, implicit bool) (chunk, buffers int) {
+	per := 6
+	if implicit {
+		per = 8
+	}
+	one := min(maxChunk, room/(kp+per))
+	two := min(maxChunk, room/(2*kp+per))
+	if two == one || two >= maxChunk/2 {
+		return two, 2
+	}
+	return one, 1
+}
+
+// withChunk returns p staging chunk ratings in buffers buffers, its
+// shared memory recomputed (the Gram included for a shared kernel).
+func (p solvePlan) withChunk(chunk, buffers int) solvePlan {
+	if chunk < 1 || chunk > maxChunk || chunk > p.Threads || buffers < 1 || buffers > 2 {
+		panic(fmt.Sprintf("gpu: %v: chunk %d, %d buffers", p, chunk, buffers))
+	}
+	p.Chunk, p.Buffers = chunk, buffers
+	floats := stageFloats(buffers, chunk, p.Padded, p.Implicit) + 2*p.Padded + 1
+	if p.sharedKernel() {
+		floats += p.GramFloats
+	}
+	p.SharedBytes = 4 * floats
 	return p
 }
 
@@ -326,8 +369,8 @@ func (p splitPlan) String() string {
 	if p.Threshold == 0 {
 		return "split off"
 	}
-	return fmt.Sprintf("split n>%d slice=%d %s threads=%d passes=%d chunk=%d smem=%dB; %s threads=%d", p.Threshold,
-		p.Slice, p.GramKernel, p.Gram.Threads, p.Gram.Passes, p.Gram.Chunk, p.Gram.SharedBytes, p.SolveKernel, p.SolveThreads)
+	return fmt.Sprintf("split n>%d slice=%d %s threads=%d passes=%d chunk=%d buffers=%d smem=%dB; %s threads=%d", p.Threshold,
+		p.Slice, p.GramKernel, p.Gram.Threads, p.Gram.Passes, p.Gram.Chunk, p.Gram.Buffers, p.Gram.SharedBytes, p.SolveKernel, p.SolveThreads)
 }
 
 // planSplit plans the heavy-row kernels beside the row plan rows (which
@@ -348,13 +391,9 @@ func planSplit(rows solvePlan, gramThreads, solveThreads, threshold, slice int) 
 	}
 	// The tile plan of a global-Gram row kernel: no Gram in shared memory.
 	g := planRows(rows.KA, gramThreads, rows.Implicit, smemNoOptIn)
-	perRating := g.Padded + 1
-	if rows.Implicit {
-		perRating++
-	}
 	g.Kernel = p.GramKernel
-	g.Chunk = min(maxChunk, (smemNoOptIn/4-g.Padded)/perRating)
-	g.SharedBytes = 4 * (g.Chunk*perRating + g.Padded)
+	g.Chunk, g.Buffers = stageChunk(smemNoOptIn/4-g.Padded, g.Padded, rows.Implicit)
+	g.SharedBytes = 4 * (stageFloats(g.Buffers, g.Chunk, g.Padded, rows.Implicit) + g.Padded)
 	p.Gram = g
 	p.SolveThreads = min(rows.Threads, max(32, solveThreads/32*32))
 	return p

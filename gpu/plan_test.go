@@ -86,8 +86,9 @@ func TestPlanImplicit(t *testing.T) {
 			if p.Passes*p.Threads < p.Tiles || (p.Passes-1)*p.Threads >= p.Tiles {
 				t.Fatalf("planImplicit(%d, %d): %d passes of %d threads for %d tiles", k, maxT, p.Passes, p.Threads, p.Tiles)
 			}
-			// ys, tgt and wt per staged rating; bs, dg, flag; the Gram when shared.
-			want := 4 * (p.Chunk*(p.Padded+2) + 2*p.Padded + 1)
+			// Buffers×kp staged floats, then indices, ratings, targets and
+			// weights for two chunks; bs, dg, flag; the Gram when shared.
+			want := 4 * (p.Buffers*p.Chunk*p.Padded + 8*p.Chunk + 2*p.Padded + 1)
 			switch p.Kernel {
 			case kernels.ImplicitShared:
 				want += 4 * p.GramFloats
@@ -148,8 +149,8 @@ func TestPlanSolveCG(t *testing.T) {
 			if c.Kernel != wantKernel || c.CGSteps != CGSteps || c.SharedBytes != p.SharedBytes || c.Threads != p.Threads {
 				t.Fatalf("planSolveCG(%d, %d) = %v; planSolve = %v", ka, maxT, c, p)
 			}
-			if c.Chunk*c.Padded < 4*c.Padded+64 {
-				t.Fatalf("planSolveCG(%d, %d): staging %d floats < CG vectors %d", ka, maxT, c.Chunk*c.Padded, 4*c.Padded+64)
+			if c.Buffers*c.Chunk*c.Padded < 4*c.Padded+64 {
+				t.Fatalf("planSolveCG(%d, %d): staging %d floats < CG vectors %d", ka, maxT, c.Buffers*c.Chunk*c.Padded, 4*c.Padded+64)
 			}
 		}
 	}
@@ -171,8 +172,8 @@ func TestPlanImplicitCG(t *testing.T) {
 				c.Threads != p.Threads || c.Chunk != p.Chunk || c.sharedKernel() != p.sharedKernel() {
 				t.Fatalf("planImplicitCG(%d, %d) = %v; planImplicit = %v", k, maxT, c, p)
 			}
-			if c.Chunk*c.Padded < 4*c.Padded+64 {
-				t.Fatalf("planImplicitCG(%d, %d): staging %d floats < CG vectors %d", k, maxT, c.Chunk*c.Padded, 4*c.Padded+64)
+			if c.Buffers*c.Chunk*c.Padded < 4*c.Padded+64 {
+				t.Fatalf("planImplicitCG(%d, %d): staging %d floats < CG vectors %d", k, maxT, c.Buffers*c.Chunk*c.Padded, 4*c.Padded+64)
 			}
 		}
 		p := als.Params{Rank: k, Lambda: 0.1, Objective: als.Implicit, Unobserved: 1, Solver: als.CG, CGSteps: 5}
@@ -309,8 +310,9 @@ func TestPlanSplit(t *testing.T) {
 				if g.Threads%32 != 0 || g.Threads > maxT || g.Threads*g.Passes < g.Tiles {
 					t.Errorf("%v: split gram %d threads × %d passes for %d tiles (max %d)", rows, g.Threads, g.Passes, g.Tiles, maxT)
 				}
-				if g.SharedBytes > smemNoOptIn || g.Chunk < 1 {
-					t.Errorf("%v: split gram chunk %d, %d B of shared memory", rows, g.Chunk, g.SharedBytes)
+				if g.SharedBytes > smemNoOptIn || g.Chunk < 1 || g.Chunk > g.Threads || g.Buffers < 1 || g.Buffers > 2 ||
+					g.SharedBytes != 4*(stageFloats(g.Buffers, g.Chunk, g.Padded, rows.Implicit)+g.Padded) {
+					t.Errorf("%v: split gram chunk %d × %d buffers, %d B of shared memory", rows, g.Chunk, g.Buffers, g.SharedBytes)
 				}
 				if sp.SlotFloats != rows.GramFloats+rows.Padded {
 					t.Errorf("%v: slot of %d floats", rows, sp.SlotFloats)
@@ -356,5 +358,78 @@ func TestSplitSides(t *testing.T) {
 	small := [2][]int64{short, short}
 	if _, s := splitSides(sp, small, [2][]int32{perms[1], perms[1]}); s != SplitSlice {
 		t.Errorf("small problem: slice %d, want %d", s, SplitSlice)
+	}
+}
+
+// TestPlanStaging checks the staging area of every row plan (both
+// objectives, every rank, block limits from 32 to 1024, with and without
+// the opt-in): the chunk fits one thread per rating, the shared memory is
+// the layout of als.cu (stage_floats, bs, dg, flag, the Gram when shared)
+// within the limit, and stageChunk's choice: two buffers whenever they
+// hold the chunk one buffer would, or at least half of maxChunk; with the
+// opt-in (what device.go uses on an sm_90) every rank stages 32 ratings in
+// two buffers, the chunk of the kernels before the pipelined staging, so
+// its sums are the same bit for bit.
+func TestPlanStaging(t *testing.T) {
+	const optIn = 227 << 10
+	for ka := 1; ka <= als.MaxRank+1; ka++ {
+		for _, implicit := range []bool{false, true} {
+			if implicit && ka > als.MaxRank {
+				continue
+			}
+			for _, maxT := range []int{32, 96, 512, 1024} {
+				for _, smem := range []int{smemNoOptIn, optIn} {
+					p := planRows(ka, maxT, implicit, smem)
+					if p.Chunk < 1 || p.Chunk > maxChunk || p.Chunk > p.Threads || p.Buffers < 1 || p.Buffers > 2 {
+						t.Fatalf("planRows(%d, %d, %t, %d) = %v", ka, maxT, implicit, smem, p)
+					}
+					want := stageFloats(p.Buffers, p.Chunk, p.Padded, implicit) + 2*p.Padded + 1
+					if p.sharedKernel() {
+						want += p.GramFloats
+					}
+					if p.SharedBytes != 4*want || p.SharedBytes > smem {
+						t.Fatalf("planRows(%d, %d, %t, %d) = %v: want %d B within %d", ka, maxT, implicit, smem, p, 4*want, smem)
+					}
+					room := smem/4 - 2*p.Padded - 1
+					if p.sharedKernel() {
+						room -= p.GramFloats
+					}
+					if c, b := stageChunk(room, p.Padded, implicit); c != p.Chunk || b != p.Buffers {
+						t.Fatalf("planRows(%d, %d, %t, %d) = %v, stageChunk = %d × %d", ka, maxT, implicit, smem, p, c, b)
+					}
+					if smem == optIn && (p.Chunk != maxChunk || p.Buffers != 2 || !p.sharedKernel()) {
+						t.Errorf("planRows(%d, %d, %t, opt-in) = %v, want the shared kernel, chunk %d, two buffers", ka, maxT, implicit, p, maxChunk)
+					}
+				}
+			}
+		}
+	}
+	// stageChunk: the larger chunk of one buffer, unless two buffers hold
+	// it or at least half of maxChunk.
+	for _, tc := range []struct {
+		room, kp       int
+		implicit       bool
+		chunk, buffers int
+	}{
+		{100_000, 64, false, 32, 2},        // room for anything
+		{2*32*64 + 6*32, 64, false, 32, 2}, // exactly two buffers of 32
+		{2*16*64 + 6*16, 64, false, 16, 2}, // two buffers of 16 rather than one of 30
+		{2*15*64 + 6*15, 64, false, 28, 1}, // 15 ratings double buffered: one buffer of 28
+		{8*(128+8) + 5, 128, true, 8, 1},   // the last shared-Gram rank without the opt-in
+	} {
+		if c, b := stageChunk(tc.room, tc.kp, tc.implicit); c != tc.chunk || b != tc.buffers {
+			t.Errorf("stageChunk(%d, %d, %t) = %d × %d, want %d × %d", tc.room, tc.kp, tc.implicit, c, b, tc.chunk, tc.buffers)
+		}
+	}
+	// Without the opt-in, ranks up to 100 keep the chunk of 32 (and so the
+	// sums of the kernels before) in two buffers; rank 128's Gram leaves
+	// one buffer of 28.
+	for _, ka := range []int{1, 8, 11, 32, 64, 65, 100, 101} {
+		if p := planSolve(ka, 1024); p.Chunk != maxChunk || p.Buffers != 2 {
+			t.Errorf("planSolve(%d) = %v, want chunk %d in two buffers", ka, p, maxChunk)
+		}
+	}
+	if p := planSolve(128, 1024); p.Chunk != 28 || p.Buffers != 1 {
+		t.Errorf("planSolve(128) = %v, want chunk 28 in one buffer", p)
 	}
 }

@@ -117,9 +117,9 @@ struct ImplicitArgs {
 // and kCG the conjugate-gradient solve (als_cg_*, als_implicit_cg_*).
 //
 // Shared memory layout (floats), kp = ka rounded up to a multiple of TB:
-//   ys   [chunk][kp]  staged y' rows of the current chunk of ratings (zero padded)
-//   tgt  [chunk]      their targets t_j (implicit: confidences c_j)
-//   wt   [chunk]      implicit only: their weights c_j − w₀
+//   staging            stage_floats(nbuf, chunk, kp, kImplicit): ys [nbuf][chunk][kp]
+//                      (staged y' rows, zero padded), ix, tgt, wt [2][chunk] (see
+//                      assemble_pass); once A is assembled, cg_solve's vectors
 //   bs   [kp]         right-hand side b, then z, then x'
 //   dg   [kp]         diagonal of the Cholesky factor L
 //   flag [1]          non-zero when a pivot was not positive
@@ -270,13 +270,267 @@ __device__ __forceinline__ bool cg_solve(const float* G, float* bs, float* ys, i
     return ok;
 }
 
+// --- Staging of factor rows (solve_rows and split_gram) ---
+//
+// Each chunk of at most chunk ratings of a row is staged in shared memory:
+// its factor rows y' (kp floats each, the bias column and the zero padding
+// included), its targets and (implicit) weights. Layout (floats):
+//   ys  [nbuf][chunk][kp]  staged y' rows; nbuf = 2: double buffer
+//   ix  [2][chunk]         int: column indices of the next chunks
+//   vr  [2][chunk]         ratings of the next chunks
+//   tgt [2][chunk]         targets t_j (implicit: confidences c_j)
+//   wt  [2][chunk]         implicit only: weights c_j − w₀
+// stage_floats is its size; the callers' own arrays follow it. Each ys
+// buffer starts a multiple of 4 floats from the 16-byte aligned base (kp is
+// a multiple of TB), so ys rows take 16-byte copies.
+//
+// Copies from global memory are cp.async (sm_80+): factor rows by 16-byte
+// copies when k is a multiple of 4 and Y is 16-byte aligned (cuMemAlloc;
+// row stride k floats), by 4-byte copies otherwise (the bias column and
+// the padding are plain stores); column indices and ratings by 4-byte
+// copies. A thread's copies complete at its cp_async_wait_all and are
+// visible to the block after the __syncthreads that follows it; every copy
+// is issued after the last barrier before that wait, and nothing else
+// touches its destination in between. Pipeline of chunk i (of a pass):
+// its indices and ratings are copied two chunks ahead, its targets formed
+// one chunk ahead (by thread c for rating c: chunk ≤ blockDim.x; the
+// fixed side's bias, with biases, is loaded before the products and the
+// target stored after them), and its factor rows copied one chunk ahead
+// from the staged indices: with nbuf = 2 while chunk i−1 is multiplied,
+// with nbuf = 1 (the plan's choice when two buffers do not fit) once chunk
+// i−1 is no longer read. So no thread waits on an index → factor round
+// trip except once per pass, for chunk 0.
+__device__ __forceinline__ int stage_floats(int nbuf, int chunk, int kp, bool implicit) {
+    return nbuf * chunk * kp + (implicit ? 8 : 6) * chunk;
+}
+
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+    const unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(src) : "memory");
+}
+
+__device__ __forceinline__ void cp_async4(void* dst, const void* src) {
+    const unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(s), "l"(src) : "memory");
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
+// gather_vec reports whether the factor rows of Y take 16-byte copies.
+__device__ __forceinline__ bool gather_vec(const float* Y, int k) {
+    return (k & 3) == 0 && (reinterpret_cast<unsigned long long>(Y) & 15) == 0;
+}
+
+// gather_rows is gather_chunk for one unit size (kVec: float4).
+template <bool kVec>
+__device__ __forceinline__ void gather_rows(float* ys, const int* js, int cn, const float* __restrict__ Y, int k,
+                                            int kp, bool bias, int tid, int nthreads) {
+    constexpr int w = kVec ? 4 : 1;  // floats per unit
+    const int upr = kp / w;
+    int c = tid / upr, u = tid - c * upr;
+    const int dr = nthreads / upr, du = nthreads - dr * upr;
+    while (c < cn) {
+        const int col = w * u;
+        float* d = ys + c * kp + col;
+        if (col < k) {
+            // Column indices are non-negative: an unsigned 32×32→64 product.
+            const float* src = Y + (unsigned long long)(unsigned)js[c] * (unsigned)k + col;
+            if (kVec) {
+                cp_async16(d, src);
+            } else {
+                cp_async4(d, src);
+            }
+        } else if (kVec) {
+            *reinterpret_cast<float4*>(d) = make_float4(bias && col == k ? 1.0f : 0.0f, 0.0f, 0.0f, 0.0f);
+        } else {
+            *d = bias && col == k ? 1.0f : 0.0f;
+        }
+        u += du;
+        c += dr;
+        if (u >= upr) {
+            u -= upr;
+            ++c;
+        }
+    }
+}
+
+// gather_chunk starts the copies of this thread's share of cn factor rows
+// Y[js[c]] into ys (rows of kp floats): y' = [y, 1 (bias), 0 …]. The rows
+// are cut into units (float4 when vec, else float), upr per row, taken by
+// the block's threads round robin: this thread's first unit is (row
+// tid / upr, unit tid % upr), each next one blockDim.x units further.
+__device__ __forceinline__ void gather_chunk(float* ys, const int* js, int cn, const float* __restrict__ Y, int k,
+                                             int kp, bool bias, bool vec, int tid, int nthreads) {
+    if (vec) {
+        gather_rows<true>(ys, js, cn, Y, k, kp, bias, tid, nthreads);
+    } else {
+        gather_rows<false>(ys, js, cn, Y, k, kp, bias, tid, nthreads);
+    }
+}
+
+// put_target stores rating c's target (and implicit weight) from its value
+// v (and, with biases, the fixed side's bias yb), as the kernels always
+// have: t = v − (μ + c_j); implicit c = max(1 + α·v, 0), w = c − w₀.
+template <bool kImplicit>
+__device__ __forceinline__ void put_target(float* tgt, float* wt, int c, float v, float yb, bool bias, float mu,
+                                           double alpha, double w0) {
+    if (kImplicit) {
+        const double conf = fmax(1.0 + alpha * (double)v, 0.0);
+        tgt[c] = (float)conf;
+        wt[c] = (float)(conf - w0);
+    } else {
+        float tv = v;
+        if (bias) tv -= mu + yb;
+        tgt[c] = tv;
+    }
+}
+
+// Staging is the staging area of one block (see above).
+struct Staging {
+    float* ys;
+    int* ix;
+    float* vr;
+    float* tgt;
+    float* wt;
+};
+
+__device__ __forceinline__ Staging staging(float* smem, int nbuf, int chunk, int kp) {
+    Staging st;
+    st.ys = smem;
+    st.ix = reinterpret_cast<int*>(smem + nbuf * chunk * kp);
+    st.vr = reinterpret_cast<float*>(st.ix + 2 * chunk);
+    st.tgt = st.vr + 2 * chunk;
+    st.wt = st.tgt + 2 * chunk;
+    return st;
+}
+
+// issue_chunk starts the copies made while chunk ch (c0 = ch·chunk) is
+// current: chunk ch+1's factor rows (into ys buffer yb) from its staged
+// indices, chunk ch+2's indices and (stage_t) ratings; then commits them.
+__device__ __forceinline__ void issue_chunk(const Staging& st, float* yb, int ch, int c0, int n,
+                                            const int* __restrict__ idx, const float* __restrict__ val, long long start,
+                                            const float* __restrict__ Y, int k, int kp, int chunk, bool bias, bool vec,
+                                            bool stage_t, int tid, int nthreads) {
+    const int cur = ch & 1, nxt = cur ^ 1;
+    gather_chunk(yb, st.ix + nxt * chunk, min(chunk, n - c0 - chunk), Y, k, kp, bias, vec, tid, nthreads);
+    if (tid < min(chunk, n - c0 - 2 * chunk)) {
+        const long long q = start + c0 + 2 * chunk + tid;
+        cp_async4(st.ix + cur * chunk + tid, idx + q);
+        if (stage_t) cp_async4(st.vr + cur * chunk + tid, val + q);
+    }
+    cp_async_commit();
+}
+
+// assemble_pass is one pass of the assembly of a row (or slice) of n ≥ 1
+// ratings starting at start: this thread's 4×4 register tile (pi, qi)
+// of Σ y'y'ᵀ (own), accumulated chunk by chunk (per-chunk partial sums,
+// added to acc), and with rhs, b (bs[p] by thread p). stage_t stages the
+// targets (the explicit kernels use them in the first pass only; the
+// implicit ones need the weights in every pass). All threads of the block
+// call it; it starts with a barrier and leaves no copy in flight.
+template <bool kImplicit>
+__device__ __forceinline__ void assemble_pass(
+    const int* __restrict__ idx, const float* __restrict__ val, long long start, int n,
+    const float* __restrict__ Y, const float* __restrict__ Ybias, int k, int ka, int kp, float mu, double alpha,
+    double w0, int chunk, int nbuf, const Staging& st, float* bs, bool stage_t, bool rhs, bool own, int pi, int qi,
+    float (&acc)[TB][TB], bool vec, int tid, int nthreads) {
+    const bool bias = !kImplicit && ka > k;
+    const int nch = (n + chunk - 1) / chunk;
+    const int cs = chunk * kp;
+    __syncthreads();  // the staging area is no longer read (previous pass or row)
+    // Prologue: chunk 0's factor rows (indices straight from idx: the one
+    // dependent round trip per pass), chunk 1's indices and ratings, chunk
+    // 0's targets.
+    gather_chunk(st.ys, idx + start, min(chunk, n), Y, k, kp, bias, vec, tid, nthreads);
+    if (tid < min(chunk, n - chunk)) {
+        const long long q = start + chunk + tid;
+        cp_async4(st.ix + chunk + tid, idx + q);
+        if (stage_t) cp_async4(st.vr + chunk + tid, val + q);
+    }
+    cp_async_commit();
+    if (stage_t && tid < min(chunk, n)) {
+        const long long q = start + tid;
+        put_target<kImplicit>(st.tgt, st.wt, tid, val[q], bias ? __ldg(&Ybias[idx[q]]) : 0.0f, bias, mu, alpha, w0);
+    }
+
+    for (int ch = 0; ch < nch; ++ch) {
+        const int c0 = ch * chunk;
+        const int cn = min(chunk, n - c0);
+        const int cur = ch & 1, nxt = cur ^ 1;
+        const float* yc = st.ys + (nbuf == 2 ? cur : 0) * cs;
+        const float* tc = st.tgt + cur * chunk;
+        const float* wc = st.wt + cur * chunk;
+        cp_async_wait_all();
+        __syncthreads();  // chunk ch is staged, and chunk ch+1's indices and ratings
+        if (nbuf == 2 && ch + 1 < nch) {  // chunk ch−1 is no longer read
+            issue_chunk(st, st.ys + nxt * cs, ch, c0, n, idx, val, start, Y, k, kp, chunk, bias, vec, stage_t, tid,
+                        nthreads);
+        }
+        // Chunk ch+1's target: the bias loaded now, stored after the products.
+        const bool ldt = stage_t && tid < min(chunk, n - c0 - chunk);
+        float ybn = 0.0f;
+        if (ldt && bias) ybn = __ldg(&Ybias[st.ix[nxt * chunk + tid]]);
+
+        if (own) {
+            // Per-chunk partial sums keep the float32 error of long
+            // rows at O((chunk + n/chunk)·ε) instead of O(n·ε).
+            float part[TB][TB];
+#pragma unroll
+            for (int i = 0; i < TB; ++i)
+#pragma unroll
+                for (int j = 0; j < TB; ++j) part[i][j] = 0.0f;
+            const float* yp = yc + pi * TB;
+            const float* yq = yc + qi * TB;
+#pragma unroll 4
+            for (int c = 0; c < cn; ++c) {
+                const float4 a4 = *reinterpret_cast<const float4*>(yp + c * kp);
+                const float4 b4 = *reinterpret_cast<const float4*>(yq + c * kp);
+                float a[TB] = {a4.x, a4.y, a4.z, a4.w};
+                const float b[TB] = {b4.x, b4.y, b4.z, b4.w};
+                if (kImplicit) {
+                    const float w = wc[c];
+#pragma unroll
+                    for (int i = 0; i < TB; ++i) a[i] *= w;
+                }
+#pragma unroll
+                for (int i = 0; i < TB; ++i)
+#pragma unroll
+                    for (int j = 0; j < TB; ++j) part[i][j] = fmaf(a[i], b[j], part[i][j]);
+            }
+#pragma unroll
+            for (int i = 0; i < TB; ++i)
+#pragma unroll
+                for (int j = 0; j < TB; ++j) acc[i][j] += part[i][j];
+        }
+        if (rhs) {
+            // Thread p owns b[p]: no other thread touches it.
+            for (int p = tid; p < ka; p += nthreads) {
+                float s = 0.0f;
+                for (int c = 0; c < cn; ++c) s = fmaf(tc[c], yc[c * kp + p], s);
+                bs[p] += s;
+            }
+        }
+
+        if (ldt) {
+            put_target<kImplicit>(st.tgt + nxt * chunk, st.wt + nxt * chunk, tid, st.vr[nxt * chunk + tid], ybn, bias,
+                                  mu, alpha, w0);
+        }
+        if (nbuf == 1 && ch + 1 < nch) {
+            __syncthreads();  // chunk ch is no longer read
+            issue_chunk(st, st.ys, ch, c0, n, idx, val, start, Y, k, kp, chunk, bias, vec, stage_t, tid, nthreads);
+        }
+    }
+}
+
 template <bool kGlobalGram, bool kImplicit, bool kCG = false>
 __device__ __forceinline__ void solve_rows(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    int k, int ka, float lambda, float mu, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed,
     ImplicitArgs im, int cgsteps = 0) {
     float* smem = reinterpret_cast<float*>(als_smem4);
     const int tid = threadIdx.x;
@@ -291,12 +545,12 @@ __device__ __forceinline__ void solve_rows(
     const int ntiles = nt * (nt + 1) / 2;
     const int npass = (ntiles + nthreads - 1) / nthreads;
 
-    float* ys = smem;
-    float* tgt = ys + chunk * kp;
-    float* wt = tgt + chunk;
-    float* bs = wt + (kImplicit ? chunk : 0);
+    const Staging st = staging(smem, nbuf, chunk, kp);
+    float* ys = st.ys;
+    float* bs = smem + stage_floats(nbuf, chunk, kp, kImplicit);
     float* dg = bs + kp;
     int* flag = reinterpret_cast<int*>(dg + kp);
+    const bool vec = gather_vec(Y, k);
     float* G;
     if (kGlobalGram) {
         G = ws + (long long)blockIdx.x * tri(ka);
@@ -332,79 +586,9 @@ __device__ __forceinline__ void solve_rows(
 #pragma unroll
                 for (int j = 0; j < TB; ++j) acc[i][j] = 0.0f;
 
-            for (int c0 = 0; c0 < n; c0 += chunk) {
-                const int cn = min(chunk, n - c0);
-                __syncthreads();  // the previous chunk (or row) is no longer read
-                // Gather cn factor rows, coalesced along the row.
-                for (int e = tid; e < cn * kp; e += nthreads) {
-                    const int c = e / kp;
-                    const int col = e - c * kp;
-                    float v = 0.0f;
-                    if (col < k) {
-                        const int j = idx[start + c0 + c];
-                        v = __ldg(&Y[(long long)j * k + col]);
-                    } else if (bias && col == k) {
-                        v = 1.0f;
-                    }
-                    ys[e] = v;
-                }
-                if (kImplicit) {
-                    // Every pass: the tiles of every pass use the weights.
-                    for (int c = tid; c < cn; c += nthreads) {
-                        const double conf = fmax(1.0 + im.alpha * (double)val[start + c0 + c], 0.0);
-                        tgt[c] = (float)conf;
-                        wt[c] = (float)(conf - im.w0);
-                    }
-                } else if (pass == 0) {
-                    for (int c = tid; c < cn; c += nthreads) {
-                        const long long q = start + c0 + c;
-                        float tv = val[q];
-                        if (bias) tv -= mu + __ldg(&Ybias[idx[q]]);
-                        tgt[c] = tv;
-                    }
-                }
-                __syncthreads();  // the chunk is staged
-
-                if (own) {
-                    // Per-chunk partial sums keep the float32 error of long
-                    // rows at O((chunk + n/chunk)·ε) instead of O(n·ε).
-                    float part[TB][TB];
-#pragma unroll
-                    for (int i = 0; i < TB; ++i)
-#pragma unroll
-                        for (int j = 0; j < TB; ++j) part[i][j] = 0.0f;
-                    const float* yp = ys + pi * TB;
-                    const float* yq = ys + qi * TB;
-#pragma unroll 4
-                    for (int c = 0; c < cn; ++c) {
-                        const float4 a4 = *reinterpret_cast<const float4*>(yp + c * kp);
-                        const float4 b4 = *reinterpret_cast<const float4*>(yq + c * kp);
-                        float a[TB] = {a4.x, a4.y, a4.z, a4.w};
-                        const float b[TB] = {b4.x, b4.y, b4.z, b4.w};
-                        if (kImplicit) {
-                            const float w = wt[c];
-#pragma unroll
-                            for (int i = 0; i < TB; ++i) a[i] *= w;
-                        }
-#pragma unroll
-                        for (int i = 0; i < TB; ++i)
-#pragma unroll
-                            for (int j = 0; j < TB; ++j) part[i][j] = fmaf(a[i], b[j], part[i][j]);
-                    }
-#pragma unroll
-                    for (int i = 0; i < TB; ++i)
-#pragma unroll
-                        for (int j = 0; j < TB; ++j) acc[i][j] += part[i][j];
-                }
-                if (pass == 0) {
-                    // Thread p owns b[p]: no other thread touches it.
-                    for (int p = tid; p < ka; p += nthreads) {
-                        float s = 0.0f;
-                        for (int c = 0; c < cn; ++c) s = fmaf(tgt[c], ys[c * kp + p], s);
-                        bs[p] += s;
-                    }
-                }
-            }
+            assemble_pass<kImplicit>(idx, val, start, n, Y, Ybias, k, ka, kp, mu, im.alpha, im.w0, chunk, nbuf, st, bs,
+                                     kImplicit || pass == 0, pass == 0, own, pi, qi, acc, vec, tid,
+                                     nthreads);
 
             if (own) {
 #pragma unroll
@@ -436,25 +620,25 @@ __device__ __forceinline__ void solve_rows(
 }
 
 // als_solve_shared: the packed Gram lives in dynamic shared memory.
-extern "C" __global__ void als_solve_shared(
+extern "C" __global__ void __launch_bounds__(512, 2) als_solve_shared(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed) {
-    solve_rows<false, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+    int k, int ka, float lambda, float mu, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed) {
+    solve_rows<false, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws, failed,
                              ImplicitArgs{});
 }
 
 // als_solve_global: the packed Gram lives in ws, one slot of ka(ka+1)/2
 // floats per block; gridDim.x must not exceed the number of slots.
-extern "C" __global__ void als_solve_global(
+extern "C" __global__ void __launch_bounds__(512, 2) als_solve_global(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed) {
-    solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
+    int k, int ka, float lambda, float mu, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed) {
+    solve_rows<true, false>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws, failed,
                             ImplicitArgs{});
 }
 
@@ -466,10 +650,10 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_cg_shared(
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    int k, int ka, float lambda, float mu, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed,
     int cgsteps) {
-    solve_rows<false, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
-                                   ImplicitArgs{}, cgsteps);
+    solve_rows<false, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws,
+                                   failed, ImplicitArgs{}, cgsteps);
 }
 
 // als_cg_global: als_cg_shared with the packed Gram in ws, as als_solve_global.
@@ -478,32 +662,32 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_cg_global(
     const int* __restrict__ perm, int nrows,
     const float* __restrict__ Y, const float* __restrict__ Ybias,
     float* __restrict__ X, float* __restrict__ Xbias,
-    int k, int ka, float lambda, float mu, int chunk, float* __restrict__ ws, int* __restrict__ failed,
+    int k, int ka, float lambda, float mu, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed,
     int cgsteps) {
-    solve_rows<true, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, ws, failed,
-                                  ImplicitArgs{}, cgsteps);
+    solve_rows<true, false, true>(ptr, idx, val, perm, nrows, Y, Ybias, X, Xbias, k, ka, lambda, mu, chunk, nbuf, ws,
+                                  failed, ImplicitArgs{}, cgsteps);
 }
 
 // als_implicit_shared: the implicit objective's rows, packed Gram in
 // dynamic shared memory. wgram is als_gram_reduce's w₀·G of Y.
-extern "C" __global__ void als_implicit_shared(
+extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_shared(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws, int* __restrict__ failed) {
+    int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<false, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im);
+    solve_rows<false, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, nbuf, ws, failed, im);
 }
 
 // als_implicit_global: als_implicit_shared with the packed Gram in ws, one
 // slot of k(k+1)/2 floats per block; gridDim.x must not exceed the slots.
-extern "C" __global__ void als_implicit_global(
+extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_global(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws, int* __restrict__ failed) {
+    int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im);
+    solve_rows<true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, nbuf, ws, failed, im);
 }
 
 // als_implicit_cg_shared: als_implicit_shared with cgsteps
@@ -519,9 +703,9 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_shared(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<false, true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im,
+    solve_rows<false, true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, nbuf, ws, failed, im,
                                   cgsteps);
 }
 
@@ -531,9 +715,9 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_global(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ perm, int nrows, const float* __restrict__ Y, float* __restrict__ X, int k,
     const float* __restrict__ wgram, double lambda, double alpha, double w0, double nu, int nfixed,
-    int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
     const ImplicitArgs im = {wgram, lambda, alpha, w0, nu, nfixed};
-    solve_rows<true, true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, ws, failed, im,
+    solve_rows<true, true, true>(ptr, idx, val, perm, nrows, Y, 0, X, 0, k, k, 0.0f, 0.0f, chunk, nbuf, ws, failed, im,
                                  cgsteps);
 }
 
@@ -561,28 +745,26 @@ extern "C" __global__ void __launch_bounds__(512, 2) als_implicit_cg_global(
 
 // split_gram is the body of als_split_gram (kImplicit false: targets
 // t = v, or v − μ − c with biases) and als_split_gram_implicit (targets
-// c, weights c − w₀). Shared memory (floats): ys [chunk][kp], tgt [chunk],
-// wt [chunk] (implicit only), bs [kp]. The assembly is solve_rows's:
-// 4×4 register tiles per pass, per-chunk partial sums.
+// c, weights c − w₀). Shared memory (floats): the staging area of
+// assemble_pass (stage_floats), then bs [kp]. The assembly is solve_rows's:
+// 4×4 register tiles per pass, per-chunk partial sums, the same staging.
 template <bool kImplicit>
 __device__ __forceinline__ void split_gram(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ slices, int nslices, const float* __restrict__ Y, const float* __restrict__ Ybias,
-    int k, int ka, float mu, int chunk, float* __restrict__ part, double alpha, double w0) {
+    int k, int ka, float mu, int chunk, int nbuf, float* __restrict__ part, double alpha, double w0) {
     float* smem = reinterpret_cast<float*>(als_smem4);
     const int tid = threadIdx.x;
     const int nthreads = blockDim.x;
-    const bool bias = !kImplicit && ka > k;
     const int kp = (ka + TB - 1) / TB * TB;
     const int nt = kp / TB;
     const int ntiles = nt * (nt + 1) / 2;
     const int npass = (ntiles + nthreads - 1) / nthreads;
     const long long stride = tri(ka) + kp;
 
-    float* ys = smem;
-    float* tgt = ys + chunk * kp;
-    float* wt = tgt + chunk;
-    float* bs = wt + (kImplicit ? chunk : 0);
+    const Staging st = staging(smem, nbuf, chunk, kp);
+    float* bs = smem + stage_floats(nbuf, chunk, kp, kImplicit);
+    const bool vec = gather_vec(Y, k);
 
     for (long long s = blockIdx.x; s < nslices; s += gridDim.x) {
         const int row = slices[3 * s];
@@ -602,75 +784,8 @@ __device__ __forceinline__ void split_gram(
 #pragma unroll
                 for (int j = 0; j < TB; ++j) acc[i][j] = 0.0f;
 
-            for (int c0 = 0; c0 < n; c0 += chunk) {
-                const int cn = min(chunk, n - c0);
-                __syncthreads();  // the previous chunk (or slice) is no longer read
-                for (int e = tid; e < cn * kp; e += nthreads) {
-                    const int c = e / kp;
-                    const int col = e - c * kp;
-                    float v = 0.0f;
-                    if (col < k) {
-                        const int j = idx[start + c0 + c];
-                        v = __ldg(&Y[(long long)j * k + col]);
-                    } else if (bias && col == k) {
-                        v = 1.0f;
-                    }
-                    ys[e] = v;
-                }
-                if (kImplicit) {
-                    for (int c = tid; c < cn; c += nthreads) {
-                        const double conf = fmax(1.0 + alpha * (double)val[start + c0 + c], 0.0);
-                        tgt[c] = (float)conf;
-                        wt[c] = (float)(conf - w0);
-                    }
-                } else if (pass == 0) {
-                    for (int c = tid; c < cn; c += nthreads) {
-                        const long long q = start + c0 + c;
-                        float tv = val[q];
-                        if (bias) tv -= mu + __ldg(&Ybias[idx[q]]);
-                        tgt[c] = tv;
-                    }
-                }
-                __syncthreads();  // the chunk is staged
-
-                if (own) {
-                    float pt[TB][TB];
-#pragma unroll
-                    for (int i = 0; i < TB; ++i)
-#pragma unroll
-                        for (int j = 0; j < TB; ++j) pt[i][j] = 0.0f;
-                    const float* yp = ys + pi * TB;
-                    const float* yq = ys + qi * TB;
-#pragma unroll 4
-                    for (int c = 0; c < cn; ++c) {
-                        const float4 a4 = *reinterpret_cast<const float4*>(yp + c * kp);
-                        const float4 b4 = *reinterpret_cast<const float4*>(yq + c * kp);
-                        float a[TB] = {a4.x, a4.y, a4.z, a4.w};
-                        const float b[TB] = {b4.x, b4.y, b4.z, b4.w};
-                        if (kImplicit) {
-                            const float w = wt[c];
-#pragma unroll
-                            for (int i = 0; i < TB; ++i) a[i] *= w;
-                        }
-#pragma unroll
-                        for (int i = 0; i < TB; ++i)
-#pragma unroll
-                            for (int j = 0; j < TB; ++j) pt[i][j] = fmaf(a[i], b[j], pt[i][j]);
-                    }
-#pragma unroll
-                    for (int i = 0; i < TB; ++i)
-#pragma unroll
-                        for (int j = 0; j < TB; ++j) acc[i][j] += pt[i][j];
-                }
-                if (pass == 0) {
-                    // Thread p owns b[p]: no other thread touches it.
-                    for (int p = tid; p < ka; p += nthreads) {
-                        float sb = 0.0f;
-                        for (int c = 0; c < cn; ++c) sb = fmaf(tgt[c], ys[c * kp + p], sb);
-                        bs[p] += sb;
-                    }
-                }
-            }
+            assemble_pass<kImplicit>(idx, val, start, n, Y, Ybias, k, ka, kp, mu, alpha, w0, chunk, nbuf, st, bs,
+                                     kImplicit || pass == 0, pass == 0, own, pi, qi, acc, vec, tid, nthreads);
 
             if (own) {
 #pragma unroll
@@ -696,14 +811,14 @@ __device__ __forceinline__ void split_gram(
 // diagonal (implicit: after w₀·G, as solve_rows adds them); then
 // cholesky_solve (cgsteps 0) or cg_solve (cgsteps steps from the row's
 // current factors), the row's output and failed entry exactly as
-// solve_rows. Shared memory: solve_rows's layout for the same chunk; the
+// solve_rows. Shared memory: solve_rows's layout for the same chunk and nbuf; the
 // Gram in shared memory (ws null) or in ws slot blockIdx.x (ws non-null).
 // Every row listed has at least one rating (it is heavy).
 template <bool kImplicit>
 __device__ __forceinline__ void split_solve(
     const long long* __restrict__ ptr, const int* __restrict__ rows, const int* __restrict__ first, int nheavy,
     const float* __restrict__ part, float* __restrict__ X, float* __restrict__ Xbias, int k, int ka, float lambda,
-    int chunk, float* __restrict__ ws, int* __restrict__ failed, ImplicitArgs im, int cgsteps) {
+    int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed, ImplicitArgs im, int cgsteps) {
     float* smem = reinterpret_cast<float*>(als_smem4);
     const int tid = threadIdx.x;
     const int nthreads = blockDim.x;
@@ -715,9 +830,7 @@ __device__ __forceinline__ void split_solve(
     const long long stride = tri(ka) + kp;
 
     float* ys = smem;
-    float* tgt = ys + chunk * kp;
-    float* wt = tgt + chunk;
-    float* bs = wt + (kImplicit ? chunk : 0);
+    float* bs = smem + stage_floats(nbuf, chunk, kp, kImplicit);
     float* dg = bs + kp;
     int* flag = reinterpret_cast<int*>(dg + kp);
     float* G = ws != 0 ? ws + (long long)blockIdx.x * tri(ka) : reinterpret_cast<float*>(flag + 1);
@@ -764,20 +877,20 @@ __device__ __forceinline__ void split_solve(
 // of row slices[3s]) into slot s of part (tri(ka) + kp floats: the packed
 // partial Σ y'y'ᵀ, then the partial b). Explicit objective, with or
 // without biases (ka = k+1).
-extern "C" __global__ void als_split_gram(
+extern "C" __global__ void __launch_bounds__(512, 2) als_split_gram(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ slices, int nslices, const float* __restrict__ Y, const float* __restrict__ Ybias,
-    int k, int ka, float mu, int chunk, float* __restrict__ part) {
-    split_gram<false>(ptr, idx, val, slices, nslices, Y, Ybias, k, ka, mu, chunk, part, 0.0, 0.0);
+    int k, int ka, float mu, int chunk, int nbuf, float* __restrict__ part) {
+    split_gram<false>(ptr, idx, val, slices, nslices, Y, Ybias, k, ka, mu, chunk, nbuf, part, 0.0, 0.0);
 }
 
 // als_split_gram_implicit: als_split_gram for the implicit objective
 // (ka = k): partial Σ (c − w₀) y yᵀ and Σ c y, c = max(1 + α·v, 0).
-extern "C" __global__ void als_split_gram_implicit(
+extern "C" __global__ void __launch_bounds__(512, 2) als_split_gram_implicit(
     const long long* __restrict__ ptr, const int* __restrict__ idx, const float* __restrict__ val,
     const int* __restrict__ slices, int nslices, const float* __restrict__ Y, int k, double alpha, double w0,
-    int chunk, float* __restrict__ part) {
-    split_gram<true>(ptr, idx, val, slices, nslices, Y, 0, k, k, 0.0f, chunk, part, alpha, w0);
+    int chunk, int nbuf, float* __restrict__ part) {
+    split_gram<true>(ptr, idx, val, slices, nslices, Y, 0, k, k, 0.0f, chunk, nbuf, part, alpha, w0);
 }
 
 // als_split_solve: the heavy rows rows[0 … nheavy−1] of an explicit half
@@ -786,8 +899,8 @@ extern "C" __global__ void als_split_gram_implicit(
 extern "C" __global__ void als_split_solve(
     const long long* __restrict__ ptr, const int* __restrict__ rows, const int* __restrict__ first, int nheavy,
     const float* __restrict__ part, float* __restrict__ X, float* __restrict__ Xbias, int k, int ka, float lambda,
-    int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
-    split_solve<false>(ptr, rows, first, nheavy, part, X, Xbias, k, ka, lambda, chunk, ws, failed, ImplicitArgs{},
+    int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    split_solve<false>(ptr, rows, first, nheavy, part, X, Xbias, k, ka, lambda, chunk, nbuf, ws, failed, ImplicitArgs{},
                        cgsteps);
 }
 
@@ -796,9 +909,10 @@ extern "C" __global__ void als_split_solve(
 extern "C" __global__ void als_split_solve_implicit(
     const long long* __restrict__ ptr, const int* __restrict__ rows, const int* __restrict__ first, int nheavy,
     const float* __restrict__ part, float* __restrict__ X, int k, const float* __restrict__ wgram, double lambda,
-    double w0, double nu, int nfixed, int chunk, float* __restrict__ ws, int* __restrict__ failed, int cgsteps) {
+    double w0, double nu, int nfixed, int chunk, int nbuf, float* __restrict__ ws, int* __restrict__ failed,
+    int cgsteps) {
     const ImplicitArgs im = {wgram, lambda, 0.0, w0, nu, nfixed};
-    split_solve<true>(ptr, rows, first, nheavy, part, X, 0, k, k, 0.0f, chunk, ws, failed, im, cgsteps);
+    split_solve<true>(ptr, rows, first, nheavy, part, X, 0, k, k, 0.0f, chunk, nbuf, ws, failed, im, cgsteps);
 }
 
 // als_gram_partial writes the Gram matrix Σ y yᵀ of one stripe of the rows

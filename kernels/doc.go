@@ -32,17 +32,20 @@
 //	10 ka     int32     k, or k+1 with biases
 //	11 lambda float32   ridge weight λ
 //	12 mu     float32   global mean μ (used only with biases)
-//	13 chunk  int32     ratings staged per step
-//	14 ws     *float32  als_solve_global: gridDim.x slots of ka(ka+1)/2 floats; unused (0) by als_solve_shared
-//	15 failed *int32    failed[0] zeroed by the host; each row whose float32 Cholesky meets a pivot ≤ 0 (or NaN)
+//	13 chunk  int32     ratings staged per step, at most the block size
+//	14 nbuf   int32     staged factor-row buffers: 2 (the next chunk is copied while one is multiplied) or 1
+//	15 ws     *float32  als_solve_global: gridDim.x slots of ka(ka+1)/2 floats; unused (0) by als_solve_shared
+//	16 failed *int32    failed[0] zeroed by the host; each row whose float32 Cholesky meets a pivot ≤ 0 (or NaN)
 //	                    gets zeros and is appended: failed[1+atomicAdd(&failed[0], 1)] = row; len ≥ 1 + rows
 //
 // Launch shape (gpu/plan.go computes it from ka): 1-D blocks of T threads,
 // T a multiple of 32, at most 512, chosen so that the ⌈ka/4⌉(⌈ka/4⌉+1)/2
 // register tiles (4×4 entries of the lower triangle of A) spread over as few
 // passes as possible. Dynamic shared memory is
-// 4·(chunk·kp + chunk + 2·kp + 1) bytes, kp = ka rounded up to a multiple of
-// 4, plus 4·ka(ka+1)/2 for als_solve_shared; the plan keeps it within the
+// 4·(nbuf·chunk·kp + 6·chunk + 2·kp + 1) bytes, kp = ka rounded up to a
+// multiple of 4 (the staging area: nbuf chunks of factor rows, two chunks
+// each of column indices, ratings and targets; then b, L's diagonal and a
+// flag), plus 4·ka(ka+1)/2 for als_solve_shared; the plan keeps it within the
 // block's limit: 48 KiB without the opt-in attribute, which holds
 // als_solve_shared up to ka = 146 and leaves larger ranks to
 // als_solve_global; on devices with an opt-in limit (227 KiB on sm_90)
@@ -57,12 +60,12 @@
 // solves replaced by cgsteps conjugate-gradient steps on the assembled
 // A x' = b, started from the row's current factors in X (and Xbias): the
 // previous iteration's solution, so the error shrinks across iterations
-// (als.CG). Same arguments 0–15, then
+// (als.CG). Same arguments 0–16, then
 //
-//	16 cgsteps int32    steps per row (gpu.CGSteps), at least 1
+//	17 cgsteps int32    steps per row (gpu.CGSteps), at least 1
 //
 // Same launch shape and shared memory: once A is assembled the staging
-// area (chunk·kp floats) holds the CG vectors x, r, p, Ap (kp floats each)
+// area (nbuf·chunk·kp floats of factor rows) holds the CG vectors x, r, p, Ap (kp floats each)
 // and two 32-float reduction buffers (gpu/plan.go checks the room). The
 // kernels carry __launch_bounds__(512, 2), which holds them to 64 registers
 // without spills (ptxas sm_90), as the Cholesky kernels. A row
@@ -128,13 +131,14 @@
 //	11 w0     float64   unobserved weight w₀
 //	12 nu     float64   ridge exponent ν
 //	13 nfixed int32     N, the rows of Y
-//	14 chunk  int32     ratings staged per step
-//	15 ws     *float32  als_implicit_global: gridDim.x slots of k(k+1)/2 floats; unused (0) by als_implicit_shared
-//	16 failed *int32    as for als_solve_shared
+//	14 chunk  int32     ratings staged per step, at most the block size
+//	15 nbuf   int32     staged factor-row buffers, as for als_solve_shared
+//	16 ws     *float32  als_implicit_global: gridDim.x slots of k(k+1)/2 floats; unused (0) by als_implicit_shared
+//	17 failed *int32    as for als_solve_shared
 //
-// Launch shape: as als_solve_* for ka = k, with one more float per staged
-// rating (its weight c − w₀): dynamic shared memory is
-// 4·(chunk·(kp + 2) + 2·kp + 1) bytes, plus 4·k(k+1)/2 for
+// Launch shape: as als_solve_* for ka = k, with two more floats per staged
+// rating (its weight c − w₀, two chunks of them): dynamic shared memory is
+// 4·(nbuf·chunk·kp + 8·chunk + 2·kp + 1) bytes, plus 4·k(k+1)/2 for
 // als_implicit_shared (gpu/plan.go: planImplicit).
 //
 // # als_implicit_cg_shared, als_implicit_cg_global
@@ -143,12 +147,12 @@
 // triangular solves replaced by cgsteps conjugate-gradient steps on the
 // assembled A x = b, started from the row's current factors in X (the
 // previous iteration's solution), as als_cg_* for the explicit objective
-// (als.CG with the implicit objective). Same arguments 0–16, then
+// (als.CG with the implicit objective). Same arguments 0–17, then
 //
-//	17 cgsteps int32    steps per row (Params.Steps()), at least 1
+//	18 cgsteps int32    steps per row (Params.Steps()), at least 1
 //
 // Same launch shape and shared memory as als_implicit_*: once A is
-// assembled the staging area (chunk·kp floats) holds the CG vectors and
+// assembled the staging area (nbuf·chunk·kp floats of factor rows) holds the CG vectors and
 // reduction buffers, as for als_cg_* (gpu/plan.go checks the room).
 // __launch_bounds__(512, 2) as als_cg_*: 64 registers on sm_90, with a few
 // bytes of loop-setup spills (kernels/README.md). A row whose
@@ -179,8 +183,9 @@
 //	 7 k       int32
 //	 8 ka      int32     k, or k+1 with biases
 //	 9 mu      float32   global mean μ (used only with biases)
-//	10 chunk   int32     ratings staged per step
-//	11 part    *float32  nslices slots of ka(ka+1)/2 + kp floats: the slice's packed Σ y'y'ᵀ, then its Σ t·y' (kp, zero padded)
+//	10 chunk   int32     ratings staged per step, at most the block size
+//	11 nbuf    int32     staged factor-row buffers, 2 or 1 (as als_solve_*)
+//	12 part    *float32  nslices slots of ka(ka+1)/2 + kp floats: the slice's packed Σ y'y'ᵀ, then its Σ t·y' (kp, zero padded)
 //
 // als_split_gram_implicit (ka = k; Σ (c − w₀) y yᵀ and Σ c y, c = max(1 + α·v, 0)):
 //
@@ -189,12 +194,14 @@
 //	 7 alpha   float64
 //	 8 w0      float64
 //	 9 chunk   int32
-//	10 part    *float32  as als_split_gram
+//	10 nbuf    int32
+//	11 part    *float32  as als_split_gram
 //
 // Launch shape (planSplit's Gram): the register tiles of a row kernel's
 // plan for the same ka (T threads, passes), grid min(nslices, 2³¹−1) with
-// grid-stride; dynamic shared memory 4·(chunk·(kp+1) + kp) bytes
-// (implicit: chunk·(kp+2)); no Gram in shared memory, so every rank fits.
+// grid-stride; dynamic shared memory 4·(nbuf·chunk·kp + 6·chunk + kp) bytes
+// (implicit: 8·chunk), the row kernels' staging area and b; no Gram in
+// shared memory, so every rank fits.
 //
 // als_split_solve:
 //
@@ -208,10 +215,11 @@
 //	 7 k       int32
 //	 8 ka      int32
 //	 9 lambda  float32
-//	10 chunk   int32     the row kernel's chunk (fixes the shared-memory layout)
-//	11 ws      *float32  0: the Gram in shared memory (as als_solve_shared); else gridDim.x slots of ka(ka+1)/2 (als_solve_global)
-//	12 failed  *int32    as als_solve_shared (the same list as the light rows')
-//	13 cgsteps int32     0: Cholesky; > 0: CG steps from X (as als_cg_*)
+//	10 chunk   int32     the row kernel's chunk and nbuf (they fix the shared-memory layout)
+//	11 nbuf    int32
+//	12 ws      *float32  0: the Gram in shared memory (as als_solve_shared); else gridDim.x slots of ka(ka+1)/2 (als_solve_global)
+//	13 failed  *int32    as als_solve_shared (the same list as the light rows')
+//	14 cgsteps int32     0: Cholesky; > 0: CG steps from X (as als_cg_*)
 //
 // als_split_solve_implicit:
 //
@@ -223,9 +231,10 @@
 //	10 nu      float64
 //	11 nfixed  int32
 //	12 chunk   int32
-//	13 ws      *float32  as als_split_solve
-//	14 failed  *int32
-//	15 cgsteps int32
+//	13 nbuf    int32
+//	14 ws      *float32  as als_split_solve
+//	15 failed  *int32
+//	16 cgsteps int32
 //
 // Launch shape: the row kernel's dynamic shared memory and grid
 // (solveGrid: one block per heavy row with the Gram in shared memory, at

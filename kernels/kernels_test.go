@@ -46,9 +46,9 @@ func TestPTX(t *testing.T) {
 // as many bytes as the .param is wide, so a parameter that changes width or
 // position in als.cu must fail here, not on a GPU.
 func TestPTXParams(t *testing.T) {
-	solve := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "u32", "f32", "f32", "u32", "u64", "u64"}
+	solve := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "u32", "f32", "f32", "u32", "u32", "u64", "u64"}
 	cg := append(append([]string(nil), solve...), "u32")
-	implicit := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "f64", "u32", "u32", "u64", "u64"}
+	implicit := []string{"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "f64", "u32", "u32", "u32", "u64", "u64"}
 	implicitCG := append(append([]string(nil), implicit...), "u32")
 	sse := []string{"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u64", "u32", "f32", "u64"}
 	want := map[string][]string{
@@ -64,12 +64,12 @@ func TestPTXParams(t *testing.T) {
 		kernels.GramPartial:       {"u64", "u32", "u32", "u32", "u32", "u64"},
 		kernels.GramReduce:        {"u64", "u32", "u32", "f64", "u64"},
 		kernels.PreferenceSSE:     sse,
-		kernels.SplitGram:         {"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u32", "f32", "u32", "u64"},
-		kernels.SplitGramImplicit: {"u64", "u64", "u64", "u64", "u32", "u64", "u32", "f64", "f64", "u32", "u64"},
-		kernels.SplitSolve: {"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u32", "u32", "f32", "u32", "u64", "u64",
-			"u32"},
+		kernels.SplitGram:         {"u64", "u64", "u64", "u64", "u32", "u64", "u64", "u32", "u32", "f32", "u32", "u32", "u64"},
+		kernels.SplitGramImplicit: {"u64", "u64", "u64", "u64", "u32", "u64", "u32", "f64", "f64", "u32", "u32", "u64"},
+		kernels.SplitSolve: {"u64", "u64", "u64", "u32", "u64", "u64", "u64", "u32", "u32", "f32", "u32", "u32", "u64",
+			"u64", "u32"},
 		kernels.SplitSolveImplicit: {"u64", "u64", "u64", "u32", "u64", "u64", "u32", "u64", "f64", "f64", "f64", "u32",
-			"u32", "u64", "u64", "u32"},
+			"u32", "u32", "u64", "u64", "u32"},
 		kernels.CopyRuns: {"u64", "u64", "u64", "u64", "u64", "u32"},
 	}
 	ptx := kernels.PTX()
