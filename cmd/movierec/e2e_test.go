@@ -59,7 +59,10 @@ func startServer(t *testing.T, cfg serveConfig) (*server, string) {
 		s.Close()
 	})
 	base := "http://" + s.Addr()
-	deadline := time.Now().Add(60 * time.Second)
+	// A first start imports the bundled data and trains before it is
+	// ready: about 20 s under -race on an idle 2-core box, several times
+	// that while other test packages share the cores.
+	deadline := time.Now().Add(180 * time.Second)
 	for {
 		status, _ := get(t, base+"/readyz")
 		if status == http.StatusOK {
@@ -69,7 +72,7 @@ func startServer(t *testing.T, cfg serveConfig) (*server, string) {
 			t.Fatalf("GET /readyz = %d, want 503 then 200", status)
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("server not ready after 60 s")
+			t.Fatal("server not ready after 180 s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
