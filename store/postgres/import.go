@@ -174,7 +174,8 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 // key's sort then sorts 25M tuples (6 s) where a heap in key order is
 // found presorted (0.3 s), and only one connection can copy into a table
 // created in its own transaction, frozen (freezeStaged). The import took
-// 31–33 s that way against 41–44 s with 4 connections (bench/RESULTS.md).
+// 32–34 s that way against 35–37 s with 4 connections on a quiet box, and
+// 31–33 s against 41–43 s on a loaded one (bench/RESULTS.md).
 var stageConns = 1
 
 // freezeStaged writes a one-connection staging copy frozen (COPY FREEZE):
