@@ -154,7 +154,13 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		if err != nil {
 			return 0, fmt.Errorf("import: %w", unavailable(err))
 		}
-		d.log.Debug("ratings snapshot numbered", "version", version, "chunks", tag.RowsAffected())
+		if tag.RowsAffected() == 0 {
+			// A reader's refresh replaced it meanwhile (writeSnapshot
+			// deletes older images): the first start reads the table.
+			d.log.Warn("import: the staged ratings snapshot is gone; the next start reads the table and writes one", "version", version)
+		} else {
+			d.log.Debug("ratings snapshot numbered", "version", version, "chunks", tag.RowsAffected())
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("import: commit: %w", unavailable(err))
