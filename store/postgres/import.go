@@ -179,14 +179,11 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 // for 25M ratings on this 2-core box) but interleave their pages, so the
 // key's sort then sorts 25M tuples (6 s) where a heap in key order is
 // found presorted (0.3 s), and only one connection can copy into a table
-// created in its own transaction, frozen (freezeStaged). The import took
+// created in its own transaction, frozen (COPY FREEZE: the key's scan then
+// sets no hint bits and dirties no pages again). The import took
 // 32–34 s that way against 35–37 s with 4 connections on a quiet box, and
 // 31–33 s against 41–43 s on a loaded one (bench/RESULTS.md).
 var stageConns = 1
-
-// freezeStaged writes a one-connection staging copy frozen (COPY FREEZE):
-// the key's scan then sets no hint bits and dirties no pages again.
-var freezeStaged = true
 
 // minStagedImport is the least ratings that go through a staging table
 // when the ratings table is empty.
@@ -219,7 +216,7 @@ func encoders(rs []engine.Rating, n int) []*ratingEncoder {
 func (d *DB) stage(ctx context.Context, encs []*ratingEncoder, during func()) (string, error) {
 	name := fmt.Sprintf("ratings_import_%d_%d", os.Getpid(), time.Now().UnixNano())
 	start := time.Now()
-	if len(encs) == 1 && freezeStaged {
+	if len(encs) == 1 {
 		// One connection: the table is created in the COPY's transaction,
 		// so the rows can be written frozen (no hint bits for the key's
 		// scan to set, no pages dirtied again).

@@ -143,10 +143,6 @@ func decodeChunk(dst []engine.Rating, b []byte) error {
 	return nil
 }
 
-// writeSnapshot stores rs, every rating as of version in key order, as
-// the ratings snapshot of version, and deletes older snapshots. It does
-// nothing when another process is writing one or a snapshot as new is
-// stored. The snapshot is committed (durable) when it returns nil.
 // writeSnapshotAs writes rs as a snapshot under placeholder, a negative
 // version no reader takes (they take versions at or above the log's
 // floor), without touching other snapshots: Import writes it while the
@@ -154,7 +150,7 @@ func decodeChunk(dst []engine.Rating, b []byte) error {
 // it when the import fails.
 func (d *DB) writeSnapshotAs(ctx context.Context, placeholder int64, rs []engine.Rating) error {
 	start := time.Now()
-	n, err := d.copySnapshot(ctx, d.pool, placeholder, rs)
+	n, err := copySnapshot(ctx, d.pool, placeholder, rs)
 	if err != nil {
 		return err
 	}
@@ -177,7 +173,7 @@ func (d *DB) dropSnapshot(placeholder int64) {
 
 // copySnapshot COPYs rs into ratings_snapshots as version, in chunks of
 // snapshotChunk, through q, and returns the number of chunks.
-func (d *DB) copySnapshot(ctx context.Context, q interface {
+func copySnapshot(ctx context.Context, q interface {
 	CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error)
 }, version int64, rs []engine.Rating) (int, error) {
 	var buf []byte
@@ -196,6 +192,10 @@ func (d *DB) copySnapshot(ctx context.Context, q interface {
 	return chunk, err
 }
 
+// writeSnapshot stores rs, every rating as of version in key order, as
+// the ratings snapshot of version, and deletes older snapshots. It does
+// nothing when another process is writing one or a snapshot as new is
+// stored. The snapshot is committed (durable) when it returns nil.
 func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Rating) error {
 	start := time.Now()
 	tx, err := d.pool.Begin(ctx)
@@ -215,7 +215,7 @@ func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Ratin
 	if _, err := tx.Exec(ctx, "DELETE FROM ratings_snapshots"); err != nil {
 		return err
 	}
-	chunk, err := d.copySnapshot(ctx, tx, version, rs)
+	chunk, err := copySnapshot(ctx, tx, version, rs)
 	if err != nil {
 		return err
 	}
