@@ -36,13 +36,20 @@ type Model struct {
 // (Seed, side, row) so the result does not depend on the number of workers;
 // biases zero; Mean the ratings' mean when p.Bias.
 func Prepare(dst *Model, r *Ratings, p Params) {
+	shape(dst, r, p)
+	InitFactors(dst.UserFactors, p.Rank, p.Seed, 0)
+	InitFactors(dst.ItemFactors, p.Rank, p.Seed, 1)
+}
+
+// shape sizes dst for r and p (reusing its slices when large enough),
+// zeroes its biases and sets its mean, as Prepare does; the factors are
+// left as they were.
+func shape(dst *Model, r *Ratings, p Params) {
 	k := p.Rank
 	dst.Rank = k
 	dst.NumUsers, dst.NumItems = r.NumUsers, r.NumItems
 	dst.UserFactors = resize(dst.UserFactors, r.NumUsers*k)
 	dst.ItemFactors = resize(dst.ItemFactors, r.NumItems*k)
-	InitFactors(dst.UserFactors, k, p.Seed, 0)
-	InitFactors(dst.ItemFactors, k, p.Seed, 1)
 	dst.Bias = p.Bias
 	if p.Bias {
 		dst.Mean = float32(r.Mean())
@@ -56,19 +63,22 @@ func Prepare(dst *Model, r *Ratings, p Params) {
 	}
 }
 
-// PrepareFrom is Prepare followed by a warm start from another model:
-// the factors (and biases) of from's users and items are copied into
-// dst's rows of the same index, for the rows both have; rows beyond
-// from's keep Prepare's random initialisation. from must have p's rank
-// and bias setting (WarmCompatible), and its rows must mean the same
-// users and items as r's first rows (ids appended, never renumbered).
-// dst and from must not share slices.
+// PrepareFrom is Prepare with a warm start from another model: the
+// factors (and biases) of from's users and items are copied into dst's
+// rows of the same index, for the rows both have; only the rows beyond
+// from's get Prepare's random initialisation. from must have p's rank and
+// bias setting (WarmCompatible), and its rows must mean the same users
+// and items as r's first rows (a caller whose ids moved builds from in r's
+// index space, with InitFactorRows for the rows it lacks). dst and from
+// must not share slices.
 func PrepareFrom(dst *Model, r *Ratings, p Params, from *Model) {
-	Prepare(dst, r, p)
+	shape(dst, r, p)
 	k := p.Rank
 	nu, ni := min(from.NumUsers, r.NumUsers), min(from.NumItems, r.NumItems)
 	copy(dst.UserFactors[:nu*k], from.UserFactors[:nu*k])
 	copy(dst.ItemFactors[:ni*k], from.ItemFactors[:ni*k])
+	InitFactorRows(dst.UserFactors, k, p.Seed, 0, nu, r.NumUsers)
+	InitFactorRows(dst.ItemFactors, k, p.Seed, 1, ni, r.NumItems)
 	if p.Bias {
 		copy(dst.UserBias[:nu], from.UserBias[:nu])
 		copy(dst.ItemBias[:ni], from.ItemBias[:ni])
@@ -104,16 +114,21 @@ func InitFactors(dst []float32, k int, seed int64, side uint64) {
 	if k <= 0 || len(dst)%k != 0 {
 		panic(fmt.Sprintf("als: InitFactors len %d not a multiple of rank %d", len(dst), k))
 	}
-	rows := len(dst) / k
-	parts := min(runtime.GOMAXPROCS(0), len(dst)/initParallel)
+	InitFactorRows(dst, k, seed, side, 0, len(dst)/k)
+}
+
+// InitFactorRows is InitFactors on rows lo..hi-1 of dst only: each gets
+// the values InitFactors gives it.
+func InitFactorRows(dst []float32, k int, seed int64, side uint64, lo, hi int) {
+	parts := min(runtime.GOMAXPROCS(0), (hi-lo)*k/initParallel)
 	if parts <= 1 {
-		initRows(dst, k, seed, side, 0, rows)
+		initRows(dst, k, seed, side, lo, hi)
 		return
 	}
 	var wg sync.WaitGroup
 	for p := range parts {
-		lo, hi := rows*p/parts, rows*(p+1)/parts
-		wg.Go(func() { initRows(dst, k, seed, side, lo, hi) })
+		a, b := lo+(hi-lo)*p/parts, lo+(hi-lo)*(p+1)/parts
+		wg.Go(func() { initRows(dst, k, seed, side, a, b) })
 	}
 	wg.Wait()
 }

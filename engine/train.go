@@ -208,7 +208,8 @@ const maxWarmChange = 0.05
 // published model it comes from; nil and 0 for a start from random
 // factors (see Config.RankingWarmIterations). The model is in r's index
 // space: rows of users and movies the published ranker has hold its
-// factors, the others als.Prepare's random ones. Called with trainMu held.
+// factors, the others the random ones als.Prepare would give them. Called
+// with trainMu held.
 func (e *Engine) warmStart(r *als.Ratings, userIDs, movieIDs []int32) (*als.Model, int64) {
 	p := e.cfg.Ranking
 	if e.cfg.RankingWarmIterations <= 0 || e.cfg.RankingWarmIterations >= p.Iterations || e.warmChain >= maxWarmChain {
@@ -225,16 +226,26 @@ func (e *Engine) warmStart(r *als.Ratings, userIDs, movieIDs []int32) (*als.Mode
 	if d := r.NNZ() - prev.Ratings; float64(max(d, -d)) > maxWarmChange*float64(r.NNZ()) {
 		return nil, 0
 	}
-	var from als.Model
-	als.Prepare(&from, r, p)
-	copyRowsByID(from.UserFactors, userIDs, prev.Ranker.UserFactors, prev.UserIDs, p.Rank)
-	copyRowsByID(from.ItemFactors, movieIDs, prev.Ranker.ItemFactors, prev.MovieIDs, p.Rank)
-	return &from, prev.DataVersion
+	k := p.Rank
+	from := &als.Model{Rank: k, NumUsers: r.NumUsers, NumItems: r.NumItems, Bias: p.Bias,
+		UserFactors: make([]float32, r.NumUsers*k), ItemFactors: make([]float32, r.NumItems*k)}
+	random := func(dst []float32, side uint64) func(j int) {
+		return func(j int) { als.InitFactorRows(dst, k, p.Seed, side, j, j+1) }
+	}
+	rowsByID(from.UserFactors, userIDs, prev.Ranker.UserFactors, prev.UserIDs, k, random(from.UserFactors, 0))
+	rowsByID(from.ItemFactors, movieIDs, prev.Ranker.ItemFactors, prev.MovieIDs, k, random(from.ItemFactors, 1))
+	if p.Bias { // new rows' biases start at zero, as Prepare's
+		from.UserBias, from.ItemBias = make([]float32, r.NumUsers), make([]float32, r.NumItems)
+		rowsByID(from.UserBias, userIDs, prev.Ranker.UserBias, prev.UserIDs, 1, nil)
+		rowsByID(from.ItemBias, movieIDs, prev.Ranker.ItemBias, prev.MovieIDs, 1, nil)
+	}
+	return from, prev.DataVersion
 }
 
-// copyRowsByID copies each row of src (k floats, ids srcIDs) into the row
-// of dst with the same id (dstIDs); dst's other rows are left alone.
-func copyRowsByID(dst []float32, dstIDs []int32, src []float32, srcIDs []int32, k int) {
+// rowsByID fills dst (rows of k values, ids dstIDs) with the row of src
+// (ids srcIDs) of the same id; for a row whose id src lacks it calls
+// missing (when non-nil) with the row's index.
+func rowsByID(dst []float32, dstIDs []int32, src []float32, srcIDs []int32, k int, missing func(j int)) {
 	at := make(map[int32]int, len(srcIDs))
 	for i, id := range srcIDs {
 		at[id] = i
@@ -242,6 +253,8 @@ func copyRowsByID(dst []float32, dstIDs []int32, src []float32, srcIDs []int32, 
 	for j, id := range dstIDs {
 		if i, ok := at[id]; ok {
 			copy(dst[j*k:(j+1)*k], src[i*k:(i+1)*k])
+		} else if missing != nil {
+			missing(j)
 		}
 	}
 }
