@@ -360,20 +360,19 @@ func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 // side is one side's device data: its CSR ratings (rows of this side), the
 // permutation of its rows by length, and its factors and biases.
 type side struct {
-	name              string
-	rows              int
-	ptr, idx, val     cu.DevicePtr
-	perm              cu.DevicePtr
-	factors, biases   cu.DevicePtr // biases is 0 without Params.Bias
-	hostF, hostB      []float32
-	hostPtr           []int64
-	hostIdx           []int32
-	hostVal           []float32
-	hostPerm          []int32
-	factorBytes       int64
-	biasBytes         int64
-	ratingBytes       int64
-	ptrBytes, permLen int64
+	name            string
+	rows            int
+	ptr, idx, val   cu.DevicePtr
+	perm            cu.DevicePtr
+	factors, biases cu.DevicePtr // biases is 0 without Params.Bias
+	hostF, hostB    []float32
+	hostPtr         []int64
+	hostIdx         []int32
+	hostVal         []float32
+	hostPerm        []int32
+	factorBytes     int64
+	biasBytes       int64
+	permLen         int64
 
 	// Heavy rows (job.split): the first split.Heavy rows of perm, their
 	// slices (3 int32 each) and each row's first slice (Heavy+1 int32).
@@ -449,8 +448,6 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params, pt *Patch) (
 	need := int64(0)
 	for _, s := range []*side{&j.users, &j.items} {
 		s.hostPerm = sortByLength(s.hostPtr)
-		s.ptrBytes = 8 * int64(len(s.hostPtr))
-		s.ratingBytes = 4 * int64(j.nnz)
 		s.permLen = int64(len(s.hostPerm))
 		s.factorBytes = 4 * int64(len(s.hostF))
 		s.biasBytes = 4 * int64(len(s.hostB))
@@ -476,12 +473,11 @@ func (d *Device) upload(m *als.Model, r *als.Ratings, p als.Params, pt *Patch) (
 		return nil, err
 	}
 	d.lastMode, d.lastSent = mode, sent
-	for _, s := range []*side{&j.users, &j.items} {
-		h := &d.held.users
-		if s == &j.items {
-			h = &d.held.items
-		}
-		s.ptr, s.idx, s.val = h.ptr, h.idx, h.val
+	for _, c := range []struct {
+		s *side
+		h *devCSR
+	}{{&j.users, &d.held.users}, {&j.items, &d.held.items}} {
+		c.s.ptr, c.s.idx, c.s.val = c.h.ptr, c.h.idx, c.h.val
 	}
 	free, total, err := cu.MemInfo()
 	if err != nil {

@@ -166,6 +166,7 @@ func (d *Device) resident(r *als.Ratings, pt *Patch) (residentMode, int64, error
 // synchronises and returns the bytes sent; on error d.spare holds nothing
 // usable (d.held is untouched).
 func (d *Device) patch(r *als.Ratings, pt *Patch) (int64, error) {
+	d.spare.r = nil
 	nnz := int64(r.NNZ())
 	var sent int64
 	for _, c := range []struct {
@@ -179,7 +180,6 @@ func (d *Device) patch(r *als.Ratings, pt *Patch) (int64, error) {
 		{&d.spare.users, &d.held.users, &pt.Users, r.UserPtr, r.UserIdx, r.UserVal, "users"},
 		{&d.spare.items, &d.held.items, &pt.Items, r.ItemPtr, r.ItemIdx, r.ItemVal, "items"},
 	} {
-		d.spare.r = nil
 		if err := c.dst.ensure(int64(len(c.ptr))-1, nnz); err != nil {
 			return 0, err
 		}
