@@ -231,11 +231,13 @@ func (d *ratingDecoder) add(b []byte) error {
 	return nil
 }
 
-// finish reports whether the stream ended with its trailer.
+// finish reports whether the stream ended with its trailer, and readies d
+// for another stream (appending to Out).
 func (d *ratingDecoder) finish() error {
 	d.Done.Store(int64(len(d.Out)))
 	if d.state != decodeEnded {
 		return fmt.Errorf("copy: stream ended without its trailer")
 	}
+	d.state, d.nbuf = decodeHeader, 0
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,20 +34,23 @@ type ImportProgress = store.ImportProgress
 // is imported).
 //
 // The ratings travel by COPY in binary format. A large import into an
-// empty ratings table (a first import) is copied over 4 connections into
-// a new table whose key is built after (one sort instead of millions of
-// index inserts), all before the import's transaction; that transaction
-// then swaps the new table in for the empty
-// one, under an exclusive lock, and raises the change log's floor: those
-// ratings are not logged one by one, and a follower behind the import
-// reloads (engine.ErrResync). A crash before the swap can leave the
-// staging table ratings_import_* behind; it is never read. Other imports
-// go through a temporary table in the transaction, and each added rating
-// is logged as a change. After a first import of at least minSnapshot
-// ratings, and after its commit, the ratings are also stored as the
-// ratings snapshot of the import's version (snapshot.go), which the next
-// ReadRatings reads instead of the table. progress (may be nil) is called about once a
-// second, from another goroutine, and at the end.
+// empty ratings table (a first import) is split by ranges of users into
+// up to stageParts tables, each copied on its own connection into a table
+// created in the COPY's transaction (frozen) and then keyed (one sort
+// instead of millions of index inserts), all at once and before the
+// import's transaction; that transaction then makes them the partitions
+// of ratings in place of its empty ones, under an exclusive lock, and
+// raises the change log's floor: those ratings are not logged one by one,
+// and a follower behind the import reloads (engine.ErrResync). A crash
+// before the swap can leave staging tables ratings_import_* behind; they
+// are never read. Other imports go through a temporary table in the
+// transaction, and each added rating is logged as a change. After a first
+// import of at least minSnapshot ratings the ratings are also stored as
+// the ratings snapshot of the import's version (snapshot.go, written
+// while the keys are built and numbered in the import's transaction),
+// which the next ReadRatings reads instead of the table. progress (may be
+// nil) is called about once a second, from another goroutine, and at the
+// end.
 func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine.Rating, scale engine.Scale, progress func(ImportProgress)) (int64, error) {
 	start := time.Now()
 	if err := d.checkCatalog(ctx, movies, ratings); err != nil {
@@ -56,14 +60,14 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	placeholder := int64(0) // the staged snapshot's version (negative), 0 for none
 	var encs []*ratingEncoder
 	stop := func() {}
-	staged := ""
+	var staged []string
 	if len(rs) >= minStagedImport {
 		var has bool
 		if err := d.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ratings)").Scan(&has); err != nil {
 			return 0, fmt.Errorf("import: %w", unavailable(err))
 		}
 		if !has {
-			encs = encoders(rs, min(stageConns, max(int(d.pool.Config().MaxConns)/2, 1)))
+			encs = encoders(rs, min(stageParts, max(int(d.pool.Config().MaxConns)/2, 1)))
 			stop = reportImport(encs, len(ratings), start, progress)
 			// The snapshot is written under a placeholder version while
 			// the key is built (the version is taken by the transaction
@@ -88,7 +92,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 			}
 		}
 	}
-	if staged == "" {
+	if staged == nil {
 		encs = encoders(rs, 1)
 		stop = reportImport(encs, len(ratings), start, progress)
 	}
@@ -120,8 +124,8 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	var added int64
 	swapped := false
 	switch {
-	case staged != "":
-		added, swapped, err = d.swapOrMerge(ctx, tx, staged, int64(len(rs)))
+	case staged != nil:
+		added, swapped, err = d.swapOrMerge(ctx, tx, staged, encs, int64(len(rs)))
 	case len(rs) > 0:
 		added, err = copyAndMerge(ctx, tx, encs[0])
 	}
@@ -173,111 +177,148 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	return added, nil
 }
 
-// stageConns is how many connections copy a staged import at once (the
-// key is built after, so they do not contend for it). One, by
-// measurement: several connections copy faster (13–15 s against 15–17 s
-// for 25M ratings on this 2-core box) but interleave their pages, so the
-// key's sort then sorts 25M tuples (6 s) where a heap in key order is
-// found presorted (0.3 s), and only one connection can copy into a table
-// created in its own transaction, frozen (COPY FREEZE: the key's scan then
-// sets no hint bits and dirties no pages again). The import took
-// 32–34 s that way against 35–37 s with 4 connections on a quiet box, and
-// 31–33 s against 41–43 s on a loaded one (bench/RESULTS.md).
-var stageConns = 1
+// stageParts is how many partitions a staged import makes (and how many
+// connections copy and key them at once; at most half the pool's). A
+// table's COPY and its key's build each run in one backend, so one table
+// keeps one core busy; each partition is still written in key order by
+// one connection, so its key's sort finds it presorted (several
+// connections into one table interleave their pages, and that sort then
+// sorts). Two, by measurement on this 2-core box with the server on it
+// (25M ratings, quiet: 24–25 s in the store against 27–29 s with four
+// partitions and 32–34 s with one table; bench/RESULTS.md): more parts
+// than the server has cores only add to the I/O the keys' builds end
+// with (each writes and syncs its index).
+var stageParts = 2
 
-// minStagedImport is the least ratings that go through a staging table
+// minStagedImport is the least ratings that go through staging tables
 // when the ratings table is empty.
 var minStagedImport = 200_000
 
-// encoders splits rs into up to n encoders of consecutive ratings, at
-// least minStagedImport/2 each.
+// encoders splits rs, in key order, into up to n encoders of whole users
+// with about as many ratings each, at least minStagedImport/2 each.
 func encoders(rs []engine.Rating, n int) []*ratingEncoder {
-	n = max(min(n, 4, len(rs)/max(minStagedImport/2, 1)), 1)
-	encs := make([]*ratingEncoder, n)
-	for i := range encs {
-		encs[i] = &ratingEncoder{rs: rs[len(rs)*i/n : len(rs)*(i+1)/n]}
+	n = max(min(n, len(rs)/max(minStagedImport/2, 1)), 1)
+	var encs []*ratingEncoder
+	lo := 0
+	for i := 1; i <= n && lo < len(rs); i++ {
+		hi := len(rs) * i / n
+		if hi <= lo {
+			continue
+		}
+		for hi < len(rs) && rs[hi].User == rs[hi-1].User {
+			hi++ // a user's ratings stay in one part
+		}
+		encs = append(encs, &ratingEncoder{rs: rs[lo:hi]})
+		lo = hi
+	}
+	if encs == nil {
+		encs = []*ratingEncoder{{rs: rs}}
 	}
 	return encs
 }
 
-// stage copies the encoders' ratings into a new table, one connection per
-// encoder at once, and then builds its primary key: the work of a first
-// import, done before its transaction and outside the locks writers wait
-// on. The table is committed but no reader knows it; Import swaps it in.
+// partBounds returns the range of users of encs[i] as a partition bound
+// and as the CHECK constraint that proves it (so attaching the table
+// scans nothing); check is "" for a single part. encs are in key order.
+func partBounds(encs []*ratingEncoder, i int) (bound, check string) {
+	from, to := "MINVALUE", "MAXVALUE"
+	var conds []string
+	if i > 0 {
+		from = strconv.Itoa(int(encs[i].rs[0].User))
+		conds = append(conds, "user_id >= "+from)
+	}
+	if i+1 < len(encs) {
+		to = strconv.Itoa(int(encs[i+1].rs[0].User))
+		conds = append(conds, "user_id < "+to)
+	}
+	return "FOR VALUES FROM (" + from + ") TO (" + to + ")", strings.Join(conds, " AND ")
+}
+
+// stage copies each encoder's ratings into a new table on its own
+// connection, all at once, and then builds each table's primary key: the
+// work of a first import, done before its transaction and outside the
+// locks writers wait on. The tables are committed but no reader knows
+// them; Import makes them the partitions of ratings. It returns their
+// names, in encs' order, also on error (for dropStaged).
 //
-// The key is built after the copy (one sort) rather than kept during it.
-// Measured on 25M ratings on this 2-core box, under other load: copy then
-// key 36 + 50 s (load average 11), copy into the keyed table on one
-// connection 270 s (load average 16), on two connections more than 380 s.
+// Each table is created in its COPY's transaction, so the rows are written
+// frozen (no hint bits for the key's scan to set, no pages dirtied again),
+// with a CHECK constraint of its users' range. Its key is built after the
+// copy (one sort) rather than kept during it. Measured on 25M ratings on
+// this 2-core box, under other load: copy then key 36 + 50 s (load
+// average 11), copy into the keyed table on one connection 270 s (load
+// average 16), on two connections more than 380 s.
 //
-// during, when non-nil, runs while the key is built (its sort is serial
-// for the data sets that fit keySortSettings' memory, so the other cores
-// are free); stage returns after both.
-func (d *DB) stage(ctx context.Context, encs []*ratingEncoder, during func()) (string, error) {
-	name := fmt.Sprintf("ratings_import_%d_%d", os.Getpid(), time.Now().UnixNano())
+// during, when non-nil, runs once the first table is copied (alongside
+// the other copies and the keys' builds); stage returns after it.
+func (d *DB) stage(ctx context.Context, encs []*ratingEncoder, during func()) ([]string, error) {
+	base := fmt.Sprintf("ratings_import_%d_%d", os.Getpid(), time.Now().UnixNano())
+	names := make([]string, len(encs))
+	for i := range names {
+		names[i] = fmt.Sprintf("%s_%d", base, i)
+	}
 	start := time.Now()
-	if len(encs) == 1 {
-		// One connection: the table is created in the COPY's transaction,
-		// so the rows can be written frozen (no hint bits for the key's
-		// scan to set, no pages dirtied again).
-		err := d.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
-			return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
-				if _, err := tx.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings)"); err != nil {
-					return err
-				}
-				_, err := tx.Conn().PgConn().CopyFrom(ctx, encs[0],
-					"COPY "+name+" (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary, FREEZE)")
-				return err
-			})
-		})
-		if err != nil {
-			return name, fmt.Errorf("copy ratings: %w", err)
+	var side sync.WaitGroup
+	var once sync.Once
+	startDuring := func() {
+		if during != nil {
+			once.Do(func() { side.Go(during) })
 		}
-	} else {
-		if _, err := d.pool.Exec(ctx, "CREATE TABLE "+name+" (LIKE ratings)"); err != nil {
-			return "", err
-		}
-		errs := make([]error, len(encs))
-		var wg sync.WaitGroup
-		for i, enc := range encs {
-			wg.Go(func() {
-				errs[i] = d.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
-					_, err := c.Conn().PgConn().CopyFrom(ctx, enc, "COPY "+name+" (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary)")
+	}
+	errs := make([]error, len(encs))
+	copySecs := make([]float64, len(encs))
+	keySecs := make([]float64, len(encs))
+	var wg sync.WaitGroup
+	for i, enc := range encs {
+		wg.Go(func() {
+			name := names[i]
+			_, check := partBounds(encs, i)
+			create := "CREATE TABLE " + name + " (LIKE ratings)"
+			if check != "" {
+				create = "CREATE TABLE " + name + " (LIKE ratings, CONSTRAINT " + name + "_range CHECK (" + check + "))"
+			}
+			err := d.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+				return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+					if _, err := tx.Exec(ctx, create); err != nil {
+						return err
+					}
+					_, err := tx.Conn().PgConn().CopyFrom(ctx, enc,
+						"COPY "+name+" (user_id, movie_id, rating, ts) FROM STDIN (FORMAT binary, FREEZE)")
 					return err
 				})
 			})
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return name, fmt.Errorf("copy ratings: %w", err)
-		}
-	}
-	copied := time.Now()
-	rows := 0
-	for _, enc := range encs {
-		rows += len(enc.rs)
-	}
-	var wg2 sync.WaitGroup
-	if during != nil {
-		wg2.Go(during)
-	}
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		for _, set := range keySortSettings(rows) {
-			if _, err := tx.Exec(ctx, set); err != nil {
-				return err
+			if err != nil {
+				errs[i] = fmt.Errorf("copy ratings: %w", err)
+				return
 			}
-		}
-		_, err := tx.Exec(ctx, "ALTER TABLE "+name+" ADD CONSTRAINT "+name+"_pkey PRIMARY KEY (user_id, movie_id)")
-		return err
-	})
-	keyed := time.Now()
-	wg2.Wait()
-	if err != nil {
-		return name, fmt.Errorf("build the primary key: %w", err)
+			copySecs[i] = time.Since(start).Seconds()
+			startDuring()
+			err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+				for _, set := range keySortSettings(len(enc.rs), len(encs)) {
+					if _, err := tx.Exec(ctx, set); err != nil {
+						return err
+					}
+				}
+				_, err := tx.Exec(ctx, "ALTER TABLE "+name+" ADD CONSTRAINT "+name+"_pkey PRIMARY KEY (user_id, movie_id)")
+				return err
+			})
+			if err != nil {
+				errs[i] = fmt.Errorf("build the primary key: %w", err)
+				return
+			}
+			keySecs[i] = time.Since(start).Seconds() - copySecs[i]
+		})
 	}
-	d.log.Debug("import: staged", "waited_after_key_seconds", time.Since(keyed).Seconds(), "connections", len(encs), "copy_seconds", copied.Sub(start).Seconds(),
-		"key_seconds", keyed.Sub(copied).Seconds())
-	return name, nil
+	wg.Wait()
+	keyed := time.Now()
+	side.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return names, err
+	}
+	d.log.Debug("import: staged", "parts", len(encs), "copy_seconds", slices.Max(copySecs),
+		"key_seconds", keyed.Sub(start).Seconds()-slices.Max(copySecs), "waited_after_key_seconds", time.Since(keyed).Seconds(),
+		"part_copy_seconds", copySecs, "part_key_seconds", keySecs)
+	return names, nil
 }
 
 // keySortBytes is what PostgreSQL 15's in-memory sort for the key's
@@ -286,20 +327,23 @@ func (d *DB) stage(ctx context.Context, encs []*ratingEncoder, during func()) (s
 const keySortBytes = 80
 
 // maxKeySortMemory caps the sort memory an import asks of the server for
-// the key's build (2 GiB: enough for about 26M ratings in memory).
+// its keys' builds, all parts together (2 GiB: enough for about 26M
+// ratings in memory).
 const maxKeySortMemory = 2 << 30
 
 // keySortSettings returns the SET LOCAL statements for building the key
-// of rows ratings. When their sort fits in maxKeySortMemory it is asked
-// for, with no parallel workers: PostgreSQL's parallel index builds always
-// sort on disk, and on 25M ratings on this 2-core box the serial in-memory
-// build took 11.7–12.9 s against 17.6 s for the parallel one with 1 GB and
-// 18.4 s serial with 1 GB (bench/RESULTS.md). Larger imports keep 1 GB and
-// the server's parallel build.
-func keySortSettings(rows int) []string {
+// of one of parts partitions, of rows ratings. When its sort fits in its
+// share of maxKeySortMemory that is asked for, with no parallel workers:
+// PostgreSQL's parallel index builds always sort on disk, and on 25M
+// ratings in one table on this 2-core box the serial in-memory build took
+// 11.7–12.9 s against 17.6 s for the parallel one with 1 GB and 18.4 s
+// serial with 1 GB (bench/RESULTS.md). Larger parts keep their share of
+// 1 GB and the server's parallel build.
+func keySortSettings(rows, parts int) []string {
+	parts = max(parts, 1)
 	need := int64(rows) * keySortBytes
-	if need > maxKeySortMemory {
-		return []string{"SET LOCAL maintenance_work_mem = '1GB'"}
+	if need > maxKeySortMemory/int64(parts) {
+		return []string{fmt.Sprintf("SET LOCAL maintenance_work_mem = '%dMB'", max(1024/parts, 64))}
 	}
 	return []string{
 		fmt.Sprintf("SET LOCAL maintenance_work_mem = '%dkB'", max(need>>10, 64<<10)),
@@ -307,23 +351,23 @@ func keySortSettings(rows int) []string {
 	}
 }
 
-// dropStaged drops a staging table that was not swapped in.
-func (d *DB) dropStaged(name string) {
-	if name == "" {
+// dropStaged drops the staging tables that were not swapped in.
+func (d *DB) dropStaged(names []string) {
+	if len(names) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	if _, err := d.pool.Exec(ctx, "DROP TABLE IF EXISTS "+name); err != nil {
-		d.log.Warn("import: dropping the staging table failed", "table", name, "err", err)
+	if _, err := d.pool.Exec(ctx, "DROP TABLE IF EXISTS "+strings.Join(names, ", ")); err != nil {
+		d.log.Warn("import: dropping the staging tables failed", "tables", names, "err", err)
 	}
 }
 
-// swapOrMerge makes the staged table the ratings table when that is still
-// empty (and raises the change log's floor: the import's ratings are not
-// logged one by one), else adds the staged ratings of pairs not stored.
-// swapped tells which.
-func (d *DB) swapOrMerge(ctx context.Context, tx pgx.Tx, staged string, n int64) (added int64, swapped bool, _ error) {
+// swapOrMerge makes the staged tables the partitions of ratings when that
+// is still empty (and raises the change log's floor: the import's ratings
+// are not logged one by one), else adds the staged ratings of pairs not
+// stored. swapped tells which. staged are encs' tables, in their order.
+func (d *DB) swapOrMerge(ctx context.Context, tx pgx.Tx, staged []string, encs []*ratingEncoder, n int64) (added int64, swapped bool, _ error) {
 	if _, err := tx.Exec(ctx, "LOCK TABLE ratings IN ACCESS EXCLUSIVE MODE"); err != nil {
 		return 0, false, err
 	}
@@ -332,15 +376,36 @@ func (d *DB) swapOrMerge(ctx context.Context, tx pgx.Tx, staged string, n int64)
 		return 0, false, err
 	}
 	if has {
-		added, err := merge(ctx, tx, staged)
+		// One statement, so the changes' sequence numbers are unique.
+		from := make([]string, len(staged))
+		for i, name := range staged {
+			from[i] = "SELECT user_id, movie_id, rating, ts FROM " + name
+		}
+		added, err := merge(ctx, tx, "("+strings.Join(from, " UNION ALL ")+") staged")
 		return added, false, err
 	}
-	for _, sql := range []string{
-		"DROP TABLE ratings",
-		"ALTER TABLE " + staged + " RENAME TO ratings",
-		"ALTER TABLE ratings RENAME CONSTRAINT " + staged + "_pkey TO ratings_pkey",
-		"UPDATE meta SET log_floor = data_version WHERE id = 1",
-	} {
+	old, err := partitions(ctx, tx)
+	if err != nil {
+		return 0, false, fmt.Errorf("swap in the imported ratings: %w", err)
+	}
+	var sqls []string
+	for _, p := range old {
+		sqls = append(sqls, "DROP TABLE "+p.name) // empty: ratings has no rows
+	}
+	for i, name := range staged {
+		part := fmt.Sprintf("ratings_p%d", i)
+		bound, check := partBounds(encs, i)
+		sqls = append(sqls,
+			"ALTER TABLE "+name+" RENAME TO "+part,
+			"ALTER TABLE "+part+" RENAME CONSTRAINT "+name+"_pkey TO "+part+"_pkey",
+			"ALTER TABLE ratings ATTACH PARTITION "+part+" "+bound)
+		if check != "" {
+			// Redundant once attached (the partition's bound says it).
+			sqls = append(sqls, "ALTER TABLE "+part+" DROP CONSTRAINT "+name+"_range")
+		}
+	}
+	sqls = append(sqls, "UPDATE meta SET log_floor = data_version WHERE id = 1")
+	for _, sql := range sqls {
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return 0, false, fmt.Errorf("swap in the imported ratings: %w", err)
 		}

@@ -44,10 +44,11 @@ const sqlNoJIT = "SET LOCAL jit = off"
 // more than an eighth as many changes as there are ratings, it writes a
 // new one of what it read afterwards (a few seconds at 25M ratings; one
 // writer at a time; a failure is logged, not returned). Otherwise the
-// ratings table is read through COPY in binary
-// format, split by heap pages (TID range scans) over up to 4 connections
-// (at most half the pool), all in one REPEATABLE READ snapshot (exported
-// by the first and imported by the others), so the parts and the version
+// ratings table's partitions are read through COPY in binary
+// format, in user order, split by heap pages (TID range scans where a
+// part takes only some of a partition's) over up to 4 connections (at
+// most half the pool), all in one REPEATABLE READ snapshot (exported by
+// the first and imported by the others), so the parts and the version
 // agree. progress (may be nil) is called about once a second from another
 // goroutine, never after ReadRatings returns. The error wraps
 // engine.ErrStoreUnavailable when the database cannot be reached.
@@ -65,13 +66,75 @@ func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 	return rs, v, nil
 }
 
-// readPart is one stretch of heap pages [lo, hi) of a parallel read; hi 0
-// means to the end.
+// readPart is one connection of a parallel read and the stretches of
+// heap pages it reads, in order.
 type readPart struct {
 	conn   *pgxpool.Conn
 	tx     pgx.Tx
-	lo, hi int64
+	pieces []piece
 	dec    ratingDecoder
+}
+
+// piece is the heap pages [lo, hi) of one partition of ratings; hi 0
+// means to its end.
+type piece struct {
+	table  string
+	lo, hi int64
+}
+
+// partition is one partition of ratings.
+type partition struct {
+	name   string  // as a regclass prints it: quoted, qualified where needed
+	pages  int64   // heap pages
+	tuples float64 // the planner's row count, -1 for a table never analyzed
+}
+
+// partitions lists the partitions of ratings in user order (by name:
+// ratings_p0, ratings_p1, … as the migration and Import name them; a
+// reader sorts what it finds out of key order).
+func partitions(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) ([]partition, error) {
+	rows, err := q.Query(ctx, `SELECT c.oid::regclass::text, pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.reltuples
+		FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'ratings'::regclass ORDER BY length(c.relname), c.relname`)
+	if err != nil {
+		return nil, err
+	}
+	var out []partition
+	var p partition
+	_, err = pgx.ForEachRow(rows, []any{&p.name, &p.pages, &p.tuples}, func() error {
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// splitPages divides the pages of parts (in order) into n stretches of
+// about as many pages each, as the pieces each of n connections reads.
+func splitPages(parts []partition, n int) [][]piece {
+	var total int64
+	for _, p := range parts {
+		total += p.pages
+	}
+	out := make([][]piece, n)
+	var at int64 // pages of the partitions before p
+	for _, p := range parts {
+		for i := range out {
+			lo, hi := total*int64(i)/int64(n), total*int64(i+1)/int64(n)
+			lo, hi = max(lo-at, 0), min(hi-at, p.pages)
+			if lo >= hi {
+				continue
+			}
+			pc := piece{table: p.name, lo: lo, hi: hi}
+			if hi == p.pages {
+				pc.hi = 0 // to its end, with rows added since the count
+			}
+			out[i] = append(out[i], pc)
+		}
+		at += p.pages
+	}
+	return out
 }
 
 // readRatings reads every rating and the version they make up, from the
@@ -105,23 +168,30 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) (_ []
 	}
 	var (
 		version  int64
-		estimate float64 // the planner's row count: -1 for a table never analyzed
-		pages    int64
 		snapshot string
 		floor    int64 // the change log holds every change after it
 		snap     int64 // the newest ratings snapshot's version, -1 for none
 	)
-	if err := first.tx.QueryRow(ctx, `SELECT data_version, (SELECT reltuples FROM pg_class WHERE oid = 'ratings'::regclass),
-		pg_relation_size('ratings') / current_setting('block_size')::bigint, pg_export_snapshot(),
+	if err := first.tx.QueryRow(ctx, `SELECT data_version, pg_export_snapshot(),
 		log_floor, coalesce((SELECT max(version) FROM ratings_snapshots), -1)
-		FROM meta WHERE id = 1`).Scan(&version, &estimate, &pages, &snapshot, &floor, &snap); err != nil {
+		FROM meta WHERE id = 1`).Scan(&version, &snapshot, &floor, &snap); err != nil {
 		return nil, 0, false, err
 	}
-	estimate = max(estimate, 0)
+	parted, err := partitions(ctx, first.tx)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	var estimate float64 // the planner's row count
+	var pages int64
+	for _, p := range parted {
+		estimate += max(p.tuples, 0)
+		pages += p.pages
+	}
 	n := int(min(readParts, max(int64(d.pool.Config().MaxConns)/2, 1), max(pages/minPartPages, 1)))
+	pieces := splitPages(parted, n)
+	first.pieces = pieces[0]
 	for i := 1; i < n; i++ {
-		p := &readPart{lo: pages * int64(i) / int64(n)}
-		parts[i-1].hi = p.lo
+		p := &readPart{pieces: pieces[i]}
 		parts = append(parts, p)
 		if p.conn, err = d.pool.Acquire(ctx); err != nil {
 			return nil, 0, false, err
@@ -174,7 +244,7 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) (_ []
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i, p := range parts {
-		wg.Go(func() { errs[i] = p.copy(ctx, len(parts) == 1) })
+		wg.Go(func() { errs[i] = p.copy(ctx) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -192,20 +262,25 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) (_ []
 	return out, version, useSnapshots && len(out) >= minSnapshot, nil
 }
 
-// copy reads the part's pages (or the whole table) into p.dec.
-func (p *readPart) copy(ctx context.Context, whole bool) error {
-	sql := "COPY ratings (user_id, movie_id, rating, ts) TO STDOUT (FORMAT binary)"
-	if !whole {
-		where := fmt.Sprintf("ctid >= '(%d,0)'", p.lo)
-		if p.hi > 0 {
-			where += fmt.Sprintf(" AND ctid < '(%d,0)'", p.hi)
+// copy reads the part's pieces into p.dec, in order.
+func (p *readPart) copy(ctx context.Context) error {
+	for _, pc := range p.pieces {
+		sql := "COPY " + pc.table + " (user_id, movie_id, rating, ts) TO STDOUT (FORMAT binary)"
+		if pc.lo > 0 || pc.hi > 0 {
+			where := fmt.Sprintf("ctid >= '(%d,0)'", pc.lo)
+			if pc.hi > 0 {
+				where += fmt.Sprintf(" AND ctid < '(%d,0)'", pc.hi)
+			}
+			sql = "COPY (SELECT user_id, movie_id, rating, ts FROM " + pc.table + " WHERE " + where + ") TO STDOUT (FORMAT binary)"
 		}
-		sql = "COPY (SELECT user_id, movie_id, rating, ts FROM ratings WHERE " + where + ") TO STDOUT (FORMAT binary)"
+		if _, err := p.conn.Conn().PgConn().CopyTo(ctx, &p.dec, sql); err != nil {
+			return err
+		}
+		if err := p.dec.finish(); err != nil {
+			return err
+		}
 	}
-	if _, err := p.conn.Conn().PgConn().CopyTo(ctx, &p.dec, sql); err != nil {
-		return err
-	}
-	return p.dec.finish()
+	return nil
 }
 
 // compareKey orders ratings by user, then movie.

@@ -3,10 +3,13 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	"movierec/engine"
 	"movierec/store/postgres/pgtest"
@@ -52,19 +55,22 @@ func TestParallelRead(t *testing.T) {
 	}
 }
 
-// TestStagedImport imports through the staging table (parallel COPY, the
-// table swapped in) and checks the result, the change log's floor, and
-// that a second import through the same path adds nothing.
+// TestStagedImport imports through staging tables (one per partition,
+// copied at once, swapped in as the partitions of ratings) and checks the
+// result, the partitions, the change log's floor, that a second import
+// through the same path adds nothing, and that an import after every
+// rating was deleted replaces the partitions.
 func TestStagedImport(t *testing.T) {
-	defer func(old, conns int) { minStagedImport, stageConns = old, conns }(minStagedImport, stageConns)
+	defer func(old, parts int, pages int64) { minStagedImport, stageParts, minPartPages = old, parts, pages }(minStagedImport, stageParts, minPartPages)
 	minStagedImport = 100
-	for _, conns := range []int{1, 2} {
-		stageConns = conns
-		t.Run(fmt.Sprintf("%d connections", conns), testStagedImport)
+	minPartPages = 1 // reads in parts that cross the partitions' edges
+	for _, parts := range []int{1, 2, 3} {
+		stageParts = parts
+		t.Run(fmt.Sprintf("%d parts", parts), func(t *testing.T) { testStagedImport(t, parts) })
 	}
 }
 
-func testStagedImport(t *testing.T) {
+func testStagedImport(t *testing.T, parts int) {
 	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,10 +102,68 @@ func testStagedImport(t *testing.T) {
 	if got, _ := db.UserRatings(t.Context(), 3); len(got) != 2 || got[0].Value != 1 {
 		t.Errorf("UserRatings(3) after a rerate = %v", got)
 	}
-	var leftovers int
-	db.pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ratings_import_%'").Scan(&leftovers)
-	if leftovers != 0 {
-		t.Errorf("%d staging tables left behind", leftovers)
+	checkParts := func(want int) {
+		t.Helper()
+		ps, err := partitions(t.Context(), db.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range ps {
+			names = append(names, p.name)
+			// The staging tables' range constraints are dropped once
+			// attached; the key remains.
+			var checks, keys int
+			if err := db.pool.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE contype = 'c'), count(*) FILTER (WHERE contype = 'p')
+				FROM pg_constraint WHERE conrelid = $1::regclass`, p.name).Scan(&checks, &keys); err != nil {
+				t.Fatal(err)
+			}
+			if checks != 0 || keys != 1 {
+				t.Errorf("partition %s: %d check and %d key constraints, want 0 and 1", p.name, checks, keys)
+			}
+		}
+		var wantNames []string
+		for i := range want {
+			wantNames = append(wantNames, fmt.Sprintf("ratings_p%d", i))
+		}
+		if !cmp.Equal(names, wantNames) {
+			t.Errorf("partitions = %v, want %v", names, wantNames)
+		}
+		var leftovers int
+		db.pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ratings_import_%'").Scan(&leftovers)
+		if leftovers != 0 {
+			t.Errorf("%d staging tables left behind", leftovers)
+		}
+	}
+	checkParts(parts)
+	// A user's ratings are in one partition, whichever: rerates and
+	// new pairs of users at the partitions' edges land where they belong.
+	want := slices.Clone(rs)
+	want[6] = engine.Rating{User: 3, Movie: 1, Value: 1, Time: 9} // the rerate above
+	for _, u := range []int32{0, 166, 167, 250, 333, 334, 499, 500, 10_000} {
+		r := engine.Rating{User: u, Movie: 2, Value: 5, Time: 7}
+		if err := db.AddRatings(t.Context(), []engine.Rating{r}); err != nil {
+			t.Fatal(err)
+		}
+		if u < 500 {
+			want[2*u+1] = r
+		} else {
+			want = append(want, r) // new users
+		}
+	}
+	if got, _, err := db.ReadRatings(t.Context(), nil); err != nil || !cmp.Equal(got, want) {
+		t.Errorf("ReadRatings() after rerates: %v; mismatch: %s", err, cmp.Diff(want, got))
+	}
+	// With every rating deleted, the next import swaps in new partitions.
+	if _, err := db.pool.Exec(t.Context(), "DELETE FROM ratings"); err != nil {
+		t.Fatal(err)
+	}
+	if added, err := db.Import(t.Context(), movies, rs[:400], engine.MovieLensScale, nil); err != nil || added != 400 {
+		t.Fatalf("Import() into the emptied table = %d, %v, want 400", added, err)
+	}
+	checkParts(min(parts, 400/(minStagedImport/2)))
+	if got, _, err := db.ReadRatings(t.Context(), nil); err != nil || !cmp.Equal(got, rs[:400]) {
+		t.Errorf("ReadRatings() after the second staged import: %v; mismatch: %s", err, cmp.Diff(rs[:400], got))
 	}
 }
 
@@ -145,5 +209,64 @@ func TestAutoPrune(t *testing.T) {
 	}
 	if cs, err := db.Changes(t.Context(), last-2, 10); err != nil || len(cs) != 2 {
 		t.Errorf("Changes(%d) = %v, %v, want the 2 newest", last-2, cs, err)
+	}
+}
+
+// TestMigratePartitions migrates a database of schema version 4, with
+// ratings in its plain table, to the partitioned table of migration 5:
+// the ratings stay, in one partition whose key is the parent's.
+func TestMigratePartitions(t *testing.T) {
+	url := pgtest.NewDB(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	for _, name := range names[:4] {
+		src, err := migrations.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(t.Context(), string(src)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for _, sql := range []string{
+		"CREATE TABLE schema_version (version integer NOT NULL)",
+		"INSERT INTO schema_version VALUES (4)",
+		"INSERT INTO movies VALUES (1, 'a', ''), (2, 'b', '')",
+		"INSERT INTO ratings VALUES (1, 1, 4, 10), (1, 2, 3, 11), (2, 2, 5, 12)",
+		"UPDATE meta SET data_version = 1",
+	} {
+		if _, err := conn.Exec(t.Context(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	db, err := Open(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ps, err := partitions(t.Context(), db.pool)
+	if err != nil || len(ps) != 1 || ps[0].name != "ratings_p0" {
+		t.Fatalf("partitions after migrating = %v, %v, want ratings_p0", ps, err)
+	}
+	want := []engine.Rating{{User: 1, Movie: 1, Value: 4, Time: 10}, {User: 1, Movie: 2, Value: 3, Time: 11}, {User: 2, Movie: 2, Value: 5, Time: 12}}
+	if got, v, err := db.ReadRatings(t.Context(), nil); err != nil || v != 1 || !cmp.Equal(got, want) {
+		t.Fatalf("ReadRatings() after migrating = %v, %d, %v, want %v at version 1", got, v, err, want)
+	}
+	// The key holds: a rerate replaces.
+	r := engine.Rating{User: 2, Movie: 2, Value: 1, Time: 13}
+	if err := db.AddRatings(t.Context(), []engine.Rating{r}); err != nil {
+		t.Fatal(err)
+	}
+	want[2] = r
+	if got, _, err := db.ReadRatings(t.Context(), nil); err != nil || !cmp.Equal(got, want) {
+		t.Errorf("ReadRatings() after a rerate = %v, %v, want %v", got, err, want)
 	}
 }

@@ -57,9 +57,9 @@ func TestChunkRoundTrip(t *testing.T) {
 // deletions, new pairs), the same as the COPY read at the same version;
 // and, once the log is pruned past it, the COPY read and a new snapshot.
 func TestSnapshotRead(t *testing.T) {
-	defer func(mi, sc, ms, ch int) { minStagedImport, stageConns, minSnapshot, snapshotChunk = mi, sc, ms, ch }(
-		minStagedImport, stageConns, minSnapshot, snapshotChunk)
-	minStagedImport, stageConns, minSnapshot, snapshotChunk = 100, 2, 1, 7
+	defer func(mi, sc, ms, ch int) { minStagedImport, stageParts, minSnapshot, snapshotChunk = mi, sc, ms, ch }(
+		minStagedImport, stageParts, minSnapshot, snapshotChunk)
+	minStagedImport, stageParts, minSnapshot, snapshotChunk = 100, 2, 1, 7
 	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -175,11 +175,11 @@ func TestSnapshotRead(t *testing.T) {
 // snapshotKeepShare of its ratings (so a start still reads the snapshot),
 // and prunes past it once they are more.
 func TestPruneKeepsSnapshotChanges(t *testing.T) {
-	defer func(mi, sc, ms, ch int) { minStagedImport, stageConns, minSnapshot, snapshotChunk = mi, sc, ms, ch }(
-		minStagedImport, stageConns, minSnapshot, snapshotChunk)
+	defer func(mi, sc, ms, ch int) { minStagedImport, stageParts, minSnapshot, snapshotChunk = mi, sc, ms, ch }(
+		minStagedImport, stageParts, minSnapshot, snapshotChunk)
 	defer func(k, e int64, s float64) { keepChangeVersions, pruneEvery, snapshotKeepShare = k, e, s }(
 		keepChangeVersions, pruneEvery, snapshotKeepShare)
-	minStagedImport, stageConns, minSnapshot, snapshotChunk = 10, 2, 1, 7
+	minStagedImport, stageParts, minSnapshot, snapshotChunk = 10, 2, 1, 7
 	keepChangeVersions, pruneEvery, snapshotKeepShare = 2, 1, 0.25
 	db, err := Open(t.Context(), pgtest.NewDB(t), nil)
 	if err != nil {
