@@ -63,8 +63,9 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(float64(b.N)*float64(len(rs))/total.Seconds(), "rows/s")
 }
 
-// BenchmarkReadRatings reads -pg.ratings ratings through binary COPY and
-// reports rows/s.
+// BenchmarkReadRatings reads -pg.ratings ratings, as a replica's start
+// does, from the ratings snapshot the import wrote and, without it,
+// through binary COPY of the table's partitions, and reports rows/s.
 func BenchmarkReadRatings(b *testing.B) {
 	c := pgtest.Shared(b)
 	movies, rs := synth(*benchRatings)
@@ -72,14 +73,20 @@ func BenchmarkReadRatings(b *testing.B) {
 	if _, err := db.Import(b.Context(), movies, rs, engine.MovieLensScale, nil); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		got, _, err := db.Ratings(b.Context())
-		if err != nil || len(got) != len(rs) {
-			b.Fatalf("Ratings() = %d ratings, %v, want %d", len(got), err, len(rs))
-		}
+	for _, snapshots := range []bool{true, false} {
+		from := map[bool]string{true: "snapshot", false: "copy"}[snapshots]
+		b.Run("from="+from, func(b *testing.B) {
+			defer postgres.UseSnapshots(postgres.UseSnapshots(snapshots))
+			b.ReportAllocs()
+			for b.Loop() {
+				got, _, err := db.Ratings(b.Context())
+				if err != nil || len(got) != len(rs) {
+					b.Fatalf("Ratings() = %d ratings, %v, want %d", len(got), err, len(rs))
+				}
+			}
+			b.ReportMetric(float64(b.N)*float64(len(rs))/b.Elapsed().Seconds(), "rows/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)*float64(len(rs))/b.Elapsed().Seconds(), "rows/s")
 }
 
 var benchDBs int
