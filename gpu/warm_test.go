@@ -9,6 +9,7 @@ import (
 	"movierec/als"
 	"movierec/als/alstest"
 	"movierec/cpu"
+	"movierec/engine"
 	"movierec/gpu"
 )
 
@@ -130,5 +131,47 @@ func TestClientFitFromOldWorker(t *testing.T) {
 	}
 	if diff := cmp.Diff(cpuFit(t, next, p), &got); diff != "" {
 		t.Errorf("Fit after the refusal differs from the CPU's (-cpu +worker):\n%s", diff)
+	}
+}
+
+// TestEngineWarmStartsThroughWorker: on the worker backend the engine's
+// retrain after a POST starts the ranking model from the published one
+// (the history records the warm start and its iterations), and the
+// worker gets the ratings as a Delta with it.
+func TestEngineWarmStartsThroughWorker(t *testing.T) {
+	ms, rs := engineWorld(400, 120)
+	c := start(t)
+	cfg := engine.Config{
+		Params:                als.Params{Rank: 4, Iterations: 2, Lambda: 0.1, Seed: 5},
+		Ranking:               alstest.ImplicitParams(4, 6, 0.5, 1, 0.5, 0),
+		RankingWarmIterations: 2,
+		MinRatings:            1,
+		Scale:                 engine.MovieLensScale,
+	}
+	e, err := engine.New(cfg, c, ms, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.Retrain(t.Context())
+	if err != nil {
+		t.Fatalf("Retrain() = %v", err)
+	}
+	if _, err := e.AddRatings(t.Context(), 9999, []engine.RatingInput{{Movie: 3, Value: 4}, {Movie: 7, Value: 2.5}}); err != nil {
+		t.Fatalf("AddRatings() = %v", err)
+	}
+	deltas := c.DeltaJobs()
+	if _, err := e.Retrain(t.Context()); err != nil {
+		t.Fatalf("Retrain() = %v", err)
+	}
+	hist, err := e.Trainings(t.Context(), 1)
+	if err != nil || len(hist) != 1 || len(hist[0].Models) != 2 {
+		t.Fatalf("Trainings() = %+v, %v", hist, err)
+	}
+	if m := hist[0].Models[1]; m.WarmStart != first.DataVersion || len(m.Iterations) != cfg.RankingWarmIterations {
+		t.Errorf("ranking model after a POST: warm start from version %d in %d iterations, want %d in %d",
+			m.WarmStart, len(m.Iterations), first.DataVersion, cfg.RankingWarmIterations)
+	}
+	if got := c.DeltaJobs() - deltas; got != 2 {
+		t.Errorf("the retrain after a POST sent %d jobs as a Delta, want both models'", got)
 	}
 }
