@@ -2,6 +2,7 @@ package als
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -50,7 +51,17 @@ type Solver interface {
 // to get as far. FitFrom is Fit with that start; from must satisfy
 // WarmCompatible(from, p), is only read, and must not share slices with
 // dst.
+//
+// A backend that finds only at run time that it cannot start from a model
+// (the gpu client talking to a worker built before warm starts) returns an
+// error wrapping ErrNoWarmStart without having trained; the caller then
+// fits from random factors with Fit, and with as many iterations as a
+// cold fit needs (p's were chosen for a warm start).
 type WarmSolver interface {
 	Solver
 	FitFrom(ctx context.Context, dst, from *Model, r *Ratings, p Params, progress func(Iteration)) error
 }
+
+// ErrNoWarmStart is wrapped by a WarmSolver's FitFrom when the backend
+// cannot start from a model after all; nothing was trained.
+var ErrNoWarmStart = errors.New("als: this solver cannot start from a model")

@@ -70,7 +70,9 @@ type Config struct {
 	// (als.WarmSolver), the published ranker was trained with Ranking,
 	// the number of ratings changed by at most a twentieth since, and
 	// fewer than maxWarmChain retrains in a row started warm. Otherwise,
-	// and with 0, every retrain starts from random factors.
+	// and with 0, every retrain starts from random factors; so does one
+	// whose FitFrom answers als.ErrNoWarmStart (a CUDA worker built before
+	// warm starts), with all of Ranking.Iterations.
 	RankingWarmIterations int
 	MinRatings            int        // a movie needs this many ratings to be recommended (default 0 = no floor; main sets 25)
 	Scale                 Scale      // valid rating values

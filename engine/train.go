@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -72,6 +73,14 @@ func (e *Engine) Retrain(ctx context.Context) (*Snapshot, error) {
 		log.Info("training the ranking model", "params", e.cfg.Ranking.String(), "warm_start", fromVersion, "iterations", rp.Iterations)
 		hist.Models = append(hist.Models, ModelTraining{Model: "ranking", Params: e.cfg.Ranking.String(), WarmStart: fromVersion})
 		ranker, rankerErr, err = e.fitFrom(ctx, log.With("model", "ranking"), from, r, rp, &hist.Models[1])
+		if from != nil && errors.Is(err, als.ErrNoWarmStart) {
+			// The backend found it cannot start from a model (a CUDA
+			// worker built before warm starts): train cold, all iterations.
+			log.Info("the solver cannot start from the published model; training the ranking model from random factors", logKeyErr, err)
+			e.warmChain = 0
+			hist.Models[1] = ModelTraining{Model: "ranking", Params: e.cfg.Ranking.String()}
+			ranker, rankerErr, err = e.fitFrom(ctx, log.With("model", "ranking"), nil, r, e.cfg.Ranking, &hist.Models[1])
+		}
 		rankerSecs = time.Since(rstart).Seconds()
 	}
 	if err == nil && e.cfg.Lock != nil && !e.holdsLease() {

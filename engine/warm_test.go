@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -181,3 +182,55 @@ func (c coldOnly) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als
 }
 
 func (coldOnly) Close() error { return nil }
+
+// refuser is a warmRecorder whose FitFrom records the attempt and refuses
+// it, as the gpu client does with a worker built before warm starts.
+type refuser struct{ *warmRecorder }
+
+func (s refuser) FitFrom(_ context.Context, _, _ *als.Model, _ *als.Ratings, p als.Params, _ func(als.Iteration)) error {
+	s.fits = append(s.fits, warmFit{warm: true, iterations: p.Iterations})
+	return fmt.Errorf("gpu: fit: %w", als.ErrNoWarmStart)
+}
+
+// TestRankingWarmStartRefused: when the solver's FitFrom answers
+// als.ErrNoWarmStart, the retrain trains the ranking model cold with all
+// of Ranking's iterations, publishes it, and records no warm start.
+func TestRankingWarmStartRefused(t *testing.T) {
+	ctx := t.Context()
+	movies, rs := world(t)
+	cfg := engine.Config{
+		Params:                als.Params{Rank: 4, Iterations: 3, Lambda: 0.1, Seed: 5},
+		Ranking:               alstest.ImplicitParams(3, 6, 0.5, 1, 0.5, 0),
+		RankingWarmIterations: 2,
+		Scale:                 engine.MovieLensScale,
+	}
+	s := refuser{&warmRecorder{cpu: cpu.New(1)}}
+	e, err := engine.New(cfg, s, movies, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Retrain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.AddRatings(ctx, 3, []engine.RatingInput{{Movie: 39, Value: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := e.Retrain(ctx)
+	if err != nil {
+		t.Fatalf("Retrain() after a refused warm start = %v", err)
+	}
+	want := []warmFit{{iterations: 6}, {warm: true, iterations: 2}, {iterations: 6}}
+	if got := s.fits; !slices.EqualFunc(got, want, func(a, b warmFit) bool { return a.warm == b.warm && a.iterations == b.iterations }) {
+		t.Errorf("ranking fits %+v, want a cold one, a refused warm one and a cold one of 6 iterations", got)
+	}
+	if snap.Ranker == nil || snap.DataVersion != e.Snapshot().DataVersion {
+		t.Errorf("Retrain() published %+v, want the new ranking model", snap)
+	}
+	hist, err := e.Trainings(ctx, 1)
+	if err != nil || len(hist) != 1 || len(hist[0].Models) != 2 {
+		t.Fatalf("Trainings() = %+v, %v", hist, err)
+	}
+	if m := hist[0].Models[1]; m.WarmStart != 0 || len(m.Iterations) != 6 {
+		t.Errorf("history: ranking WarmStart %d with %d iterations, want 0 and 6", m.WarmStart, len(m.Iterations))
+	}
+}

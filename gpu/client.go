@@ -33,7 +33,7 @@ const (
 	watchdogFactor       = 20
 )
 
-// Client is an als.Solver that trains in a worker process (cmd/movierec-cuda)
+// Client is an als.WarmSolver that trains in a worker process (cmd/movierec-cuda)
 // speaking this package's protocol over its stdin and stdout. The worker
 // keeps running between fits. When it dies, the Fit in progress returns an
 // error wrapping ErrWorker and the next Fit starts a new worker (once; if
@@ -80,7 +80,7 @@ type held struct {
 // change is sent as a full upload rather than a Delta.
 const deltaShare = 4 // a Delta of at most nnz/4 changes
 
-var _ als.Solver = (*Client)(nil)
+var _ als.WarmSolver = (*Client)(nil)
 
 // StartWorker starts the worker at path with args and waits for its Hello.
 // ctx bounds the start and handshake only; the worker then lives until
@@ -163,6 +163,40 @@ func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	if err := p.ValidateFloat32(); err != nil {
 		return err
 	}
+	return c.fitFrom(ctx, dst, nil, r, p, progress)
+}
+
+// FitFrom implements als.WarmSolver: Fit starting from from's factors and
+// biases (als.PrepareFrom) instead of random ones. The starting model
+// travels in the Job (Job.Init): when from's rows are not r's, FitFrom
+// first builds one of r's shape with als.PrepareFrom (allocated per call);
+// otherwise from itself is sent, read only.
+//
+// It returns an error wrapping als.ErrInvalidParams when from does not
+// suit p (als.WarmCompatible), and one wrapping als.ErrNoWarmStart,
+// having trained nothing, when the worker rejects initial factors (a
+// worker built before warm starts answers CodeInvalidJob): the client
+// logs it, remembers it for that worker, and answers its later FitFrom
+// calls the same way at once; the caller fits cold instead (Fit, with a
+// cold fit's iterations, which the client does not know). The worker
+// still holds the ratings it held, so the next Fit sends only a Delta.
+func (c *Client) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if err := p.ValidateFloat32(); err != nil {
+		return err
+	}
+	if !als.WarmCompatible(from, p) {
+		return fmt.Errorf("gpu: fit: %w: the starting model does not have rank %d and bias %v", als.ErrInvalidParams, p.Rank, p.Bias)
+	}
+	init := from
+	if from.NumUsers != r.NumUsers || from.NumItems != r.NumItems {
+		init = new(als.Model)
+		als.PrepareFrom(init, r, p, from)
+	}
+	return c.fitFrom(ctx, dst, init, r, p, progress)
+}
+
+// fitFrom is Fit (init nil) or FitFrom, with init of r's shape.
+func (c *Client) fitFrom(ctx context.Context, dst, init *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed.Load() {
@@ -184,7 +218,20 @@ func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 		c.w = w
 		c.live.Store(w)
 	}
-	return c.fit(ctx, dst, r, p, progress)
+	if init == nil {
+		return c.fit(ctx, dst, nil, r, p, progress)
+	}
+	w := c.w
+	if w.noInit {
+		return fmt.Errorf("gpu: fit: %w: the worker rejected initial factors before", als.ErrNoWarmStart)
+	}
+	err := c.fit(ctx, dst, init, r, p, progress)
+	if errors.Is(err, errInvalidJob) && c.w == w {
+		w.noInit = true
+		c.log.Warn("the worker rejects initial factors (built before warm starts?); its fits start from random factors", "err", err)
+		return fmt.Errorf("%w: %w", als.ErrNoWarmStart, err)
+	}
+	return err
 }
 
 // drop stops the current worker (killing it) and forgets it, so that the
@@ -203,22 +250,28 @@ func (c *Client) drop() {
 // worker, dimensions that only grow, at most nnz/deltaShare changes), else
 // in full; a worker that answers CodeStaleData gets a full resend within
 // the same Fit. After a Result the worker holds r as the new version; after
+// a job with init that the worker rejects (CodeInvalidJob: it checks Init
+// before it touches its ratings) it holds what it held before; after
 // anything else the client assumes it holds nothing (the next Fit sends in
 // full).
-func (c *Client) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+func (c *Client) fit(ctx context.Context, dst, init *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	w := c.w
 	c.version++
-	job := &Job{Params: p, Ratings: r, Dataset: c.dataset, Version: c.version}
+	job := &Job{Params: p, Ratings: r, Init: init, Dataset: c.dataset, Version: c.version}
 	if c.held.w == w && c.held.r != nil && c.delta.Diff(c.held.r, r, r.NNZ()/deltaShare) {
 		job.Ratings, job.Delta, job.Base = nil, &c.delta, c.held.version
 	}
+	prev := c.held
 	c.held = held{}
 	err := c.fitJob(ctx, dst, r, p, progress, job)
 	if errors.Is(err, errStaleData) && c.w == w {
 		c.log.Warn("worker lacks the delta's base; resending all ratings", "err", err)
 		c.version++
-		job = &Job{Params: p, Ratings: r, Dataset: c.dataset, Version: c.version}
+		job = &Job{Params: p, Ratings: r, Init: init, Dataset: c.dataset, Version: c.version}
 		err = c.fitJob(ctx, dst, r, p, progress, job)
+	}
+	if init != nil && errors.Is(err, errInvalidJob) && c.w == w {
+		c.held = prev
 	}
 	if err == nil && c.w == w {
 		c.held = held{w: w, version: job.Version, r: r}
@@ -285,10 +338,12 @@ func (c *Client) fitJob(ctx context.Context, dst *als.Model, r *als.Ratings, p a
 			if sending {
 				<-sent
 			}
-			if errors.Is(err, ErrWorker) || errors.Is(err, errInternal) {
+			if errors.Is(err, ErrWorker) || errors.Is(err, errInternal) ||
+				errors.Is(err, errInvalidJob) && job.Init == nil {
 				// A protocol breach, or a solver failure that may have left
 				// the device unusable (a faulted CUDA context stays faulted):
-				// the next Fit starts a fresh worker.
+				// the next Fit starts a fresh worker. (A worker that rejects
+				// a job's Init is fine, and keeps what it held.)
 				c.drop()
 			}
 			return err
@@ -332,6 +387,8 @@ func (c *Client) handle(m Message, id uint64, dst *als.Model, r *als.Ratings, p 
 			return true, fmt.Errorf("gpu: worker: %w: %s", context.Canceled, m.Message)
 		case CodeStaleData:
 			return true, fmt.Errorf("gpu: worker: %w: %s", errStaleData, m.Message)
+		case CodeInvalidJob:
+			return true, fmt.Errorf("gpu: worker: %w: %s", errInvalidJob, m.Message)
 		default:
 			return true, fmt.Errorf("gpu: worker: %w: %s", errInternal, m.Message)
 		}
@@ -421,6 +478,9 @@ func (cw countingWriter) Write(b []byte) (int, error) {
 // errInternal marks a JobError of code CodeInternal.
 var errInternal = errors.New("training failed")
 
+// errInvalidJob marks a JobError of code CodeInvalidJob.
+var errInvalidJob = errors.New("invalid job")
+
 // errStaleData marks a JobError of code CodeStaleData.
 var errStaleData = errors.New("worker does not hold the delta's base")
 
@@ -439,6 +499,10 @@ type worker struct {
 	waitErr error         // valid once exited is closed
 	stderr  *tail
 	stdout  *prefix
+
+	// noInit is set (with the Client's mu held) once the worker rejected a
+	// Job's Init: it was built before warm starts.
+	noInit bool
 }
 
 func (c *Client) start(ctx context.Context) (*worker, error) {

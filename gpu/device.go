@@ -82,7 +82,7 @@ type Device struct {
 	lastSent int64
 }
 
-var _ als.Solver = (*Device)(nil)
+var _ als.WarmSolver = (*Device)(nil)
 
 // ErrClosed is returned by a Device's methods after Close.
 var ErrClosed = errors.New("gpu: device closed")
@@ -275,7 +275,18 @@ func (d *Device) Close() error {
 // runs all p.Iterations, ignoring p.Tolerance and p.Validation (whose
 // ValidationRMSE it reports as 0).
 func (d *Device) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
-	return d.fit(ctx, dst, r, p, progress, false)
+	return d.fit(ctx, dst, nil, r, p, progress, false)
+}
+
+// FitFrom implements als.WarmSolver: Fit starting from from's factors and
+// biases (als.PrepareFrom on the host, then the same upload as Fit's)
+// instead of als.Prepare's. It returns an error wrapping
+// als.ErrInvalidParams when from does not suit p (als.WarmCompatible).
+func (d *Device) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if !als.WarmCompatible(from, p) {
+		return fmt.Errorf("gpu: fit: %w: the starting model does not have rank %d and bias %v", als.ErrInvalidParams, p.Rank, p.Bias)
+	}
+	return d.fit(ctx, dst, from, r, p, progress, false)
 }
 
 // HalfStep runs only the first half of the first iteration (the items
@@ -283,10 +294,11 @@ func (d *Device) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 // factors (and biases) are solved, the user side is still als.Prepare's. It
 // exists for tests that compare one half-step with the CPU.
 func (d *Device) HalfStep(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params) error {
-	return d.fit(ctx, dst, r, p, nil, true)
+	return d.fit(ctx, dst, nil, r, p, nil, true)
 }
 
-func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), half bool) (err error) {
+// fit is Fit (from nil) or FitFrom.
+func (d *Device) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), half bool) (err error) {
 	if err := p.ValidateFloat32(); err != nil {
 		return err
 	}
@@ -294,7 +306,11 @@ func (d *Device) fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 	defer d.fitMu.Unlock()
 	pt := d.pending
 	d.pending = nil
-	als.Prepare(dst, r, p)
+	if from != nil {
+		als.PrepareFrom(dst, r, p, from)
+	} else {
+		als.Prepare(dst, r, p)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("gpu: fit: %w", err)
 	}

@@ -24,6 +24,14 @@
 // sending only the row pointers, the run tables and the new entries. A Fit
 // on the ratings it holds sends nothing.
 //
+// Warm starts: Client and Device are als.WarmSolvers. Client.FitFrom sends
+// the starting model in the Job (Job.Init, rank×(users+items)×4 bytes over
+// the pipe), the worker checks it and fits from it (als.PrepareFrom, then
+// the same upload as a cold fit), so a retrain after a few new ratings runs
+// a warm start's few iterations on the GPU too. A worker built before warm
+// starts refuses Init; FitFrom then returns als.ErrNoWarmStart and the
+// caller fits cold.
+//
 // Sentinel errors: ErrNoDevice (no usable device; fall back to the CPU),
 // ErrWorker (the worker process failed), ErrStalled (with ErrWorker: the
 // Client's watchdog killed a worker that stopped reporting progress),

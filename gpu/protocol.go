@@ -103,10 +103,22 @@ type Hello struct {
 	Message string
 }
 
-// Job is one training request. Init, when non-nil, is a model of the shape
-// Params and Ratings imply to start from instead of als.Prepare's
-// initialisation; workers of this version reject it (CodeInvalidJob): it is
-// reserved for warm starts.
+// Job is one training request.
+//
+// Init, when non-nil, is the model to start from instead of als.Prepare's
+// random factors (a warm start, als.WarmSolver: the engine's retrain of
+// the ranking model from the published one): the worker fits with
+// als.PrepareFrom(dst, ratings, Params, Init). It must suit Params
+// (als.WarmCompatible) and have exactly a row per user and per item of the
+// job's ratings (after its Delta); the worker checks that before it
+// touches the ratings it holds, and answers CodeInvalidJob otherwise.
+// Init travels over the pipe in full, rank×(users+items)×4 bytes (~113 MB
+// for ML-25M at rank 128, tens of milliseconds): far less than the seven
+// GPU iterations a warm start saves. The wire format has carried Init
+// since version 1; workers built before warm starts (also version 6)
+// answer any Init with CodeInvalidJob, and the Client then reports
+// als.ErrNoWarmStart (see Client.FitFrom) rather than refuse the worker
+// altogether, which a new version would make it do.
 //
 // Resident data: a Job with a non-zero Dataset asks the worker to keep its
 // ratings as version Version of that dataset after the job (replacing what

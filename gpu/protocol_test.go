@@ -57,6 +57,12 @@ func sampleMessages() []gpu.Message {
 		// TestDecodeErrors takes from this list by index.)
 		&gpu.Job{ID: 16, Params: als.Params{Objective: als.Implicit, Rank: 64, Iterations: 10, Lambda: 0.1, Alpha: 1,
 			Unobserved: 1, RegExponent: 0.75, Seed: 5, Solver: als.CG, CGSteps: 7}, Ratings: r},
+		// A warm start after a POST: Init of the Delta's shape, without
+		// biases (the ranking model).
+		&gpu.Job{ID: 17, Params: als.Params{Objective: als.Implicit, Rank: 3, Iterations: 3, Lambda: 0.1, Alpha: 1,
+			Unobserved: 1, RegExponent: 0.75, Seed: 5}, Dataset: 77, Version: 5, Base: 4, Delta: &gpu.Delta{
+			NumUsers: 7, NumItems: 5, SetUser: []int32{6}, SetItem: []int32{2}, SetVal: []float32{3.5},
+			DelUser: []int32{}, DelItem: []int32{}}, Init: sampleModel(false)},
 		&gpu.Cancel{ID: 1 << 60},
 		&gpu.Progress{ID: 4, Iteration: als.Iteration{N: 3, Of: 10, TrainRMSE: 0.8125, Duration: 1500 * time.Millisecond, FailedRows: 7, ValidationRMSE: 0.875}},
 		&gpu.Result{ID: 5, Model: sampleModel(false)},

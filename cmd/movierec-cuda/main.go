@@ -7,6 +7,8 @@
 // device" in its hello when it finds none; without the tag it trains with
 // package cpu and reports the device "cpu (no cuda tag)", which is what CI
 // uses to test the protocol, the fallback and crash handling without a GPU.
+// Either solver can start from a Job's Init (a warm start, als.WarmSolver),
+// which the worker checks first (checkInit).
 //
 // Note that the cuda build links gorgonia.org/cu, whose package init exits
 // the process (printing to stdout) when the CUDA driver is missing or finds
@@ -17,7 +19,9 @@
 // MOVIEREC_WORKER_STALL_AFTER=N makes it hang (sending nothing more and
 // ignoring Cancel, as a hung kernel would) right after writing its N-th
 // progress event, or before the first with N=0;
-// MOVIEREC_WORKER_NO_DEVICE=1 makes it report no device.
+// MOVIEREC_WORKER_NO_DEVICE=1 makes it report no device;
+// MOVIEREC_WORKER_NO_INIT=1 makes it reject every Job.Init (CodeInvalidJob)
+// as workers built before warm starts do.
 //
 // Usage:
 //
@@ -87,6 +91,9 @@ func run(stdin io.Reader, stdout io.Writer, log *slog.Logger, getenv func(string
 		return 0
 	}
 	defer solver.Close()
+	if getenv("MOVIEREC_WORKER_NO_INIT") == "1" {
+		solver = coldOnly{solver}
+	}
 	if err := enc.Write(&gpu.Hello{Version: gpu.ProtocolVersion, Status: gpu.HelloOK, Device: name}); err != nil {
 		log.Error("write hello", "err", err)
 		return 2
@@ -276,7 +283,9 @@ func train(ctx context.Context, solver als.Solver, j *gpu.Job, held *resident, p
 		return fail(gpu.CodeInvalidParams, err)
 	}
 	if j.Init != nil {
-		return fail(gpu.CodeInvalidJob, errors.New("initial factors are not supported by this worker"))
+		if err := checkInit(solver, j); err != nil {
+			return fail(gpu.CodeInvalidJob, err)
+		}
 	}
 	ratings, pt, code, err := held.ratings(j)
 	if err != nil {
@@ -294,15 +303,21 @@ func train(ctx context.Context, solver als.Solver, j *gpu.Job, held *resident, p
 		changes = j.Delta.Changes()
 	}
 	log.Info("job", "job", j.ID, "params", j.Params.String(), "users", ratings.NumUsers,
-		"items", ratings.NumItems, "ratings", ratings.NNZ(), "dataset", j.Dataset, "version", j.Version, "delta", changes)
+		"items", ratings.NumItems, "ratings", ratings.NNZ(), "dataset", j.Dataset, "version", j.Version, "delta", changes,
+		"warm", j.Init != nil)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var model als.Model
-	err = solver.Fit(ctx, &model, ratings, j.Params, func(it als.Iteration) {
+	report := func(it als.Iteration) {
 		if err := progress(it); err != nil {
 			cancel(fmt.Errorf("write progress: %w", err))
 		}
-	})
+	}
+	if j.Init != nil {
+		err = solver.(als.WarmSolver).FitFrom(ctx, &model, j.Init, ratings, j.Params, report)
+	} else {
+		err = solver.Fit(ctx, &model, ratings, j.Params, report)
+	}
 	switch {
 	case err == nil:
 		return &gpu.Result{ID: j.ID, Model: &model}
@@ -312,5 +327,43 @@ func train(ctx context.Context, solver als.Solver, j *gpu.Job, held *resident, p
 		return fail(gpu.CodeCanceled, err)
 	default:
 		return fail(gpu.CodeInternal, err)
+	}
+}
+
+// checkInit checks a job's initial model, before the job touches the held
+// ratings (so that a rejected job leaves them as they were): the solver
+// must be able to start from it (als.WarmSolver), and it must suit the
+// job's parameters (als.WarmCompatible) and have exactly a row per user
+// and per item of the job's ratings (the client sends it in that shape,
+// see gpu.Job).
+func checkInit(solver als.Solver, j *gpu.Job) error {
+	if _, ok := solver.(als.WarmSolver); !ok {
+		return errors.New("initial factors are not supported by this worker")
+	}
+	m := j.Init
+	if !als.WarmCompatible(m, j.Params) {
+		return fmt.Errorf("initial model of rank %d, bias %t (%d user factors, %d item factors for %d×%d) does not suit rank %d, bias %t",
+			m.Rank, m.Bias, len(m.UserFactors), len(m.ItemFactors), m.NumUsers, m.NumItems, j.Params.Rank, j.Params.Bias)
+	}
+	users, items := 0, 0
+	switch {
+	case j.Delta != nil:
+		users, items = j.Delta.NumUsers, j.Delta.NumItems
+	case j.Ratings != nil:
+		users, items = j.Ratings.NumUsers, j.Ratings.NumItems
+	}
+	if m.NumUsers != users || m.NumItems != items {
+		return fmt.Errorf("initial model of %d users × %d items for ratings of %d × %d", m.NumUsers, m.NumItems, users, items)
+	}
+	return nil
+}
+
+// coldOnly hides a solver's FitFrom (MOVIEREC_WORKER_NO_INIT), and passes
+// a Patch on to it when it keeps its ratings (gpu.Patcher).
+type coldOnly struct{ als.Solver }
+
+func (c coldOnly) Patched(pt *gpu.Patch) {
+	if p, ok := c.Solver.(gpu.Patcher); ok {
+		p.Patched(pt)
 	}
 }

@@ -9,8 +9,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"movierec/als"
 	"movierec/als/alstest"
+	"movierec/cpu"
 	"movierec/gpu"
 )
 
@@ -65,8 +69,15 @@ func TestJobs(t *testing.T) {
 	broken := *r
 	broken.UserIdx = append([]int32(nil), r.UserIdx...)
 	broken.UserIdx[0] = 1000
+	// A start unlike Prepare's: a fit from it differs from a cold one.
 	init := &als.Model{}
-	als.Prepare(init, r, good)
+	als.Prepare(init, r, als.Params{Rank: 3, Seed: 99})
+	otherRank := &als.Model{}
+	als.Prepare(otherRank, r, als.Params{Rank: 2, Seed: 99})
+	fewer := &als.Model{}
+	als.Prepare(fewer, als.NewRatings(r.NumUsers-1, r.NumItems, nil, nil, nil), good)
+	biased := good
+	biased.Bias = true
 	implicit := alstest.ImplicitParams(3, 2, 0.1, 1, 0.5, 0.5)
 	implicitBias := implicit
 	implicitBias.Bias = true
@@ -84,7 +95,10 @@ func TestJobs(t *testing.T) {
 		{"unknown objective", gpu.Job{Params: unknownObjective, Ratings: r}, gpu.CodeInvalidParams},
 		{"invalid params", gpu.Job{Params: als.Params{Rank: 0, Iterations: 1, Lambda: 0.1}, Ratings: r}, gpu.CodeInvalidParams},
 		{"malformed ratings", gpu.Job{Params: good, Ratings: &broken}, gpu.CodeInvalidJob},
-		{"initial factors", gpu.Job{Params: good, Ratings: r, Init: init}, gpu.CodeInvalidJob},
+		{"initial factors", gpu.Job{Params: good, Ratings: r, Init: init}, 255},
+		{"initial factors of another rank", gpu.Job{Params: good, Ratings: r, Init: otherRank}, gpu.CodeInvalidJob},
+		{"initial factors without biases", gpu.Job{Params: biased, Ratings: r, Init: init}, gpu.CodeInvalidJob},
+		{"initial factors for fewer users", gpu.Job{Params: good, Ratings: r, Init: fewer}, gpu.CodeInvalidJob},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,9 +120,20 @@ func TestJobs(t *testing.T) {
 						t.Errorf("%d progress frames, want %d", progress, tc.job.Params.Iterations)
 					}
 					want := &als.Model{}
-					alstest.Reference(want, r, tc.job.Params)
+					if tc.job.Init != nil {
+						if err := cpu.New(1).FitFrom(t.Context(), want, tc.job.Init, r, tc.job.Params, nil); err != nil {
+							t.Fatal(err)
+						}
+						cold := &als.Model{}
+						alstest.Reference(cold, r, tc.job.Params)
+						if d := alstest.MaxRelDiff(m.Model, cold); d < 1e-2 {
+							t.Errorf("result from initial factors is within %.3g of a cold fit: the start was not used", d)
+						}
+					} else {
+						alstest.Reference(want, r, tc.job.Params)
+					}
 					if d := alstest.MaxRelDiff(m.Model, want); d > 1e-4 {
-						t.Errorf("result differs from alstest.Reference by %.3g", d)
+						t.Errorf("result differs from the CPU's by %.3g", d)
 					}
 				case *gpu.JobError:
 					if m.Code != tc.code || m.ID != tc.job.ID {
@@ -309,5 +334,115 @@ func TestWorkerPatchesResidentRatings(t *testing.T) {
 	}
 	if got := s.fits[3].NNZ(); got != 4 {
 		t.Errorf("after the deletion: %d ratings, want 4", got)
+	}
+}
+
+// warmRecorder is a patchRecorder that can also start from a model
+// (als.WarmSolver), as the cuda Device does: it records a copy of what
+// each FitFrom starts from (nil for a Fit).
+type warmRecorder struct {
+	patchRecorder
+	froms []*als.Model
+}
+
+func (s *warmRecorder) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	s.froms = append(s.froms, nil)
+	return s.patchRecorder.Fit(ctx, dst, r, p, progress)
+}
+
+func (s *warmRecorder) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	c := *from
+	c.UserFactors, c.ItemFactors = slices.Clone(from.UserFactors), slices.Clone(from.ItemFactors)
+	c.UserBias, c.ItemBias = slices.Clone(from.UserBias), slices.Clone(from.ItemBias)
+	s.froms = append(s.froms, &c)
+	return s.patchRecorder.Fit(ctx, dst, r, p, progress)
+}
+
+// TestWorkerWarmStart checks what the worker does with a Job's Init: a
+// solver that can start from a model (als.WarmSolver) gets exactly the
+// Init factors, with a full upload or with a Delta (whose Patch still
+// reaches it); an Init that does not suit the job's parameters or the
+// shape of its ratings after the Delta, or a solver without FitFrom, gets
+// CodeInvalidJob without a fit, and the held ratings stay as they were
+// (the next Delta from them applies).
+func TestWorkerWarmStart(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	p := als.Params{Rank: 2, Iterations: 1, Lambda: 0.1, Seed: 1}
+	pb := p
+	pb.Bias = true
+	r := als.NewRatings(3, 2, []int32{0, 1, 2}, []int32{0, 1, 0}, []float32{4, 3, 5})
+	grow := &gpu.Delta{NumUsers: 4, NumItems: 2, SetUser: []int32{1, 3}, SetItem: []int32{0, 1}, SetVal: []float32{2, 1}}
+	model := func(users, items int, p als.Params) *als.Model {
+		m := &als.Model{}
+		als.Prepare(m, als.NewRatings(users, items, nil, nil, nil), als.Params{Rank: p.Rank, Seed: 42, Bias: p.Bias})
+		for i := range m.UserBias {
+			m.UserBias[i] = float32(i) + 0.5
+		}
+		return m
+	}
+	broken := model(3, 2, p)
+	broken.ItemFactors = broken.ItemFactors[:2]
+
+	tests := []struct {
+		name    string
+		cold    bool // the solver has no FitFrom
+		job     gpu.Job
+		code    gpu.ErrorCode // of the JobError; 255: want a Result
+		patched bool          // the fit gets a Patch
+	}{
+		{name: "full upload", job: gpu.Job{Params: p, Ratings: r, Dataset: 5, Version: 2, Init: model(3, 2, p)}, code: 255},
+		{name: "full upload with biases", job: gpu.Job{Params: pb, Ratings: r, Dataset: 5, Version: 2, Init: model(3, 2, pb)}, code: 255},
+		{name: "delta", job: gpu.Job{Params: p, Dataset: 5, Version: 2, Base: 1, Delta: grow, Init: model(4, 2, p)}, code: 255, patched: true},
+		{name: "another rank", job: gpu.Job{Params: p, Ratings: r, Dataset: 5, Version: 2, Init: model(3, 2, als.Params{Rank: 3})}, code: gpu.CodeInvalidJob},
+		{name: "no biases", job: gpu.Job{Params: pb, Ratings: r, Dataset: 5, Version: 2, Init: model(3, 2, p)}, code: gpu.CodeInvalidJob},
+		{name: "short factors", job: gpu.Job{Params: p, Ratings: r, Dataset: 5, Version: 2, Init: broken}, code: gpu.CodeInvalidJob},
+		{name: "more users than the ratings", job: gpu.Job{Params: p, Ratings: r, Dataset: 5, Version: 2, Init: model(4, 2, p)}, code: gpu.CodeInvalidJob},
+		{name: "the base's shape, not the delta's", job: gpu.Job{Params: p, Dataset: 5, Version: 2, Base: 1, Delta: grow, Init: model(3, 2, p)}, code: gpu.CodeInvalidJob},
+		{name: "solver without FitFrom", cold: true, job: gpu.Job{Params: p, Dataset: 5, Version: 2, Base: 1, Delta: grow, Init: model(4, 2, p)}, code: gpu.CodeInvalidJob},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &warmRecorder{}
+			var s als.Solver = w
+			if tc.cold {
+				s = &w.patchRecorder
+			}
+			var held resident
+			ok := func(als.Iteration) error { return nil }
+			// The worker holds version 1 of dataset 5.
+			if m, isResult := train(t.Context(), s, &gpu.Job{ID: 1, Params: p, Ratings: r, Dataset: 5, Version: 1}, &held, ok, log).(*gpu.Result); !isResult {
+				t.Fatalf("first job: %+v, want a Result", m)
+			}
+			tc.job.ID = 2
+			m := train(t.Context(), s, &tc.job, &held, ok, log)
+			if tc.code != 255 {
+				if e, isErr := m.(*gpu.JobError); !isErr || e.Code != tc.code {
+					t.Fatalf("train() = %+v, want a JobError of code %d", m, tc.code)
+				}
+				if len(w.fits) != 1 {
+					t.Errorf("%d fits, want none after the first job's", len(w.fits)-1)
+				}
+				// The held version 1 is intact: a Delta from it applies.
+				if m, isResult := train(t.Context(), s, &gpu.Job{ID: 3, Params: p, Dataset: 5, Version: 3, Base: 1, Delta: grow}, &held, ok, log).(*gpu.Result); !isResult {
+					t.Fatalf("a delta from the version held before the rejected job: %+v, want a Result", m)
+				}
+				return
+			}
+			if _, isResult := m.(*gpu.Result); !isResult {
+				t.Fatalf("train() = %+v, want a Result", m)
+			}
+			if len(w.froms) != 2 || w.froms[0] != nil {
+				t.Fatalf("starts %v, want a cold fit, then one from Init", w.froms)
+			}
+			if diff := cmp.Diff(tc.job.Init, w.froms[1], cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("FitFrom started from a model other than the job's Init (-init +got):\n%s", diff)
+			}
+			if got := w.fits[1]; got.NumUsers != tc.job.Init.NumUsers || got.NumItems != tc.job.Init.NumItems {
+				t.Errorf("FitFrom got ratings of %d×%d, want %d×%d", got.NumUsers, got.NumItems, tc.job.Init.NumUsers, tc.job.Init.NumItems)
+			}
+			if pt := w.patches[1]; (pt != nil) != tc.patched || tc.patched && (pt.Base != w.fits[0] || pt.Result != w.fits[1]) {
+				t.Errorf("patch %+v, want one from the first fit's ratings to this fit's: %t", pt, tc.patched)
+			}
+		})
 	}
 }

@@ -118,7 +118,7 @@ type fallback struct {
 	onFallback         func(reason string)
 }
 
-var _ als.Solver = (*fallback)(nil)
+var _ als.WarmSolver = (*fallback)(nil)
 
 func newFallback(primary, secondary als.Solver, log *slog.Logger) *fallback {
 	return &fallback{primary: primary, secondary: secondary, log: log, breaker: newBreaker(time.Now)}
@@ -126,17 +126,31 @@ func newFallback(primary, secondary als.Solver, log *slog.Logger) *fallback {
 
 // Fit implements als.Solver.
 func (f *fallback) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	return f.fit(ctx, dst, nil, r, p, progress)
+}
+
+// FitFrom implements als.WarmSolver: as Fit, from the same start on either
+// backend, so that a fall back still runs only a warm start's iterations.
+// An error wrapping als.ErrNoWarmStart (a worker built before warm starts)
+// is returned as is, like bad parameters, and trips no breaker: the caller
+// fits cold, on the GPU.
+func (f *fallback) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	return f.fit(ctx, dst, from, r, p, progress)
+}
+
+// fit is Fit (from nil) or FitFrom.
+func (f *fallback) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
 	if ok, wait := f.breaker.allow(); !ok {
 		f.log.Info("CUDA worker failed recently; training on the CPU", "retry_in", wait.Round(time.Second))
-		return f.onCPU(ctx, dst, r, p, progress, "circuit_open")
+		return f.onCPU(ctx, dst, from, r, p, progress, "circuit_open")
 	}
-	err := f.primary.Fit(ctx, dst, r, p, progress)
+	err := fitWith(ctx, f.primary, dst, from, r, p, progress)
 	if err == nil {
 		f.breaker.succeed()
 		f.setLast("cuda")
 		return nil
 	}
-	if ctx.Err() != nil || errors.Is(err, als.ErrInvalidParams) {
+	if ctx.Err() != nil || errors.Is(err, als.ErrInvalidParams) || errors.Is(err, als.ErrNoWarmStart) {
 		return err
 	}
 	reason := "failed"
@@ -146,19 +160,33 @@ func (f *fallback) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p al
 	wait := f.breaker.fail()
 	f.log.Warn("CUDA training failed; training on the CPU instead", "err", err, "reason", reason,
 		"gpu_retry_in", wait)
-	return f.onCPU(ctx, dst, r, p, progress, reason)
+	return f.onCPU(ctx, dst, from, r, p, progress, reason)
 }
 
-// onCPU trains with secondary after the GPU was skipped or failed for reason.
-func (f *fallback) onCPU(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), reason string) error {
+// onCPU trains with secondary (from from when non-nil) after the GPU was
+// skipped or failed for reason.
+func (f *fallback) onCPU(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), reason string) error {
 	if f.onFallback != nil {
 		f.onFallback(reason)
 	}
-	if err := f.secondary.Fit(ctx, dst, r, p, progress); err != nil {
+	if err := fitWith(ctx, f.secondary, dst, from, r, p, progress); err != nil {
 		return err
 	}
 	f.setLast("cpu")
 	return nil
+}
+
+// fitWith is s.Fit when from is nil, else s.FitFrom; an error wrapping
+// als.ErrNoWarmStart when s has no FitFrom.
+func fitWith(ctx context.Context, s als.Solver, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if from == nil {
+		return s.Fit(ctx, dst, r, p, progress)
+	}
+	w, ok := s.(als.WarmSolver)
+	if !ok {
+		return fmt.Errorf("%T: %w", s, als.ErrNoWarmStart)
+	}
+	return w.FitFrom(ctx, dst, from, r, p, progress)
 }
 
 func (f *fallback) setLast(s string) { f.last.Store(&s) }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +150,101 @@ func cpuSolverFor(t *testing.T) als.Solver {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// warmFake is a fakeSolver that can also start from a model: fitFrom is
+// its FitFrom, and froms records each FitFrom's start.
+type warmFake struct {
+	fakeSolver
+	fitFrom func(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error
+	froms   []*als.Model
+}
+
+var _ als.WarmSolver = (*warmFake)(nil)
+
+func (f *warmFake) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	f.froms = append(f.froms, from)
+	return f.fitFrom(ctx, dst, from, r, p, progress)
+}
+
+// TestFallbackFitFrom: the fall-back's FitFrom starts from the same model
+// on either backend: the GPU's FitFrom when it trains, the CPU's FitFrom
+// (never a cold Fit) when the GPU fails or the breaker is open; a GPU that
+// cannot start from a model (als.ErrNoWarmStart) gets that error back to
+// the caller, which fits cold, without a fall-back or a breaker trip.
+func TestFallbackFitFrom(t *testing.T) {
+	r, _ := alstest.Synthetic(30, 20, 200, 2, 0.1, 1)
+	p := als.Params{Rank: 2, Iterations: 1, Lambda: 0.1, Seed: 1}
+	from := &als.Model{}
+	als.Prepare(from, r, als.Params{Rank: 2, Seed: 9})
+	prepareFrom := func(_ context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, _ func(als.Iteration)) error {
+		als.PrepareFrom(dst, r, p, from)
+		return nil
+	}
+	prepare := func(_ context.Context, dst *als.Model, r *als.Ratings, p als.Params, _ func(als.Iteration)) error {
+		als.Prepare(dst, r, p)
+		return nil
+	}
+	fails := func(err error) func(context.Context, *als.Model, *als.Model, *als.Ratings, als.Params, func(als.Iteration)) error {
+		return func(context.Context, *als.Model, *als.Model, *als.Ratings, als.Params, func(als.Iteration)) error {
+			return err
+		}
+	}
+	for _, tc := range []struct {
+		name                   string
+		gpu                    error // what the GPU's FitFrom returns; nil: it trains
+		open                   bool  // the breaker is open
+		wantErr                error
+		wantGPU, wantCPU       int // FitFrom calls
+		wantName, wantFallback string
+		wantOpen               bool // the breaker keeps the GPU off after the call
+	}{
+		{name: "gpu trains", wantGPU: 1, wantName: "cuda"},
+		{name: "gpu fails", gpu: fmt.Errorf("%w: device lost", gpu.ErrWorker), wantGPU: 1, wantCPU: 1, wantName: "cpu", wantFallback: "failed", wantOpen: true},
+		{name: "breaker open", open: true, wantCPU: 1, wantName: "cpu", wantFallback: "circuit_open", wantOpen: true},
+		{name: "old worker", gpu: fmt.Errorf("gpu: fit: %w", als.ErrNoWarmStart), wantErr: als.ErrNoWarmStart, wantGPU: 1, wantName: "cuda"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			primary := &warmFake{fakeSolver: fakeSolver{fit: prepare}, fitFrom: prepareFrom}
+			if tc.gpu != nil {
+				primary.fitFrom = fails(tc.gpu)
+			}
+			secondary := &warmFake{fakeSolver: fakeSolver{fit: prepare}, fitFrom: prepareFrom}
+			f := newFallback(primary, secondary, slog.New(slog.DiscardHandler))
+			if tc.open {
+				f.breaker.fail()
+			}
+			var reasons []string
+			f.onFallback = func(reason string) { reasons = append(reasons, reason) }
+			var m als.Model
+			err := f.FitFrom(t.Context(), &m, from, r, p, nil)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("FitFrom() = %v, want %v", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatalf("FitFrom() = %v", err)
+			} else if !slices.Equal(m.UserFactors, from.UserFactors) {
+				t.Error("FitFrom's model does not start from the given one")
+			}
+			if len(primary.froms) != tc.wantGPU || len(secondary.froms) != tc.wantCPU || primary.calls+secondary.calls != 0 {
+				t.Errorf("FitFrom on the GPU %d times, on the CPU %d, Fit %d; want %d, %d and no Fit",
+					len(primary.froms), len(secondary.froms), primary.calls+secondary.calls, tc.wantGPU, tc.wantCPU)
+			}
+			for _, s := range append(primary.froms, secondary.froms...) {
+				if s != from {
+					t.Error("a backend got another start than the caller's")
+				}
+			}
+			if f.Name() != tc.wantName {
+				t.Errorf("Name() = %q, want %q", f.Name(), tc.wantName)
+			}
+			if got := strings.Join(reasons, ","); got != tc.wantFallback {
+				t.Errorf("fall-backs %q, want %q", got, tc.wantFallback)
+			}
+			if ok, _ := f.breaker.allow(); ok == tc.wantOpen {
+				t.Errorf("after the call the breaker allows the GPU: %t, want %t", ok, !tc.wantOpen)
+			}
+		})
+	}
 }

@@ -49,7 +49,7 @@ type serveConfig struct {
 
 // registerWarm registers --ranking-warm-iterations (serve, trainer).
 func registerWarm(fs *flag.FlagSet, v *int) {
-	fs.IntVar(v, "ranking-warm-iterations", 3, "a retrain after few changes (at most 5% more or fewer ratings; every 21st retrain excepted) starts the ranking model from the published one and runs this many iterations instead of --ranking-iterations (CPU backend; 0: always from random factors)")
+	fs.IntVar(v, "ranking-warm-iterations", 3, "a retrain after few changes (at most 5% more or fewer ratings; every 21st retrain excepted) starts the ranking model from the published one and runs this many iterations instead of --ranking-iterations (0: always from random factors)")
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
