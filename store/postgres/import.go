@@ -184,8 +184,8 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 // one connection, so its key's sort finds it presorted (several
 // connections into one table interleave their pages, and that sort then
 // sorts). Two, by measurement on this 2-core box with the server on it
-// (25M ratings, quiet: 24–25 s in the store against 27–29 s with four
-// partitions and 32–34 s with one table; bench/RESULTS.md): more parts
+// (25M ratings: 24–27 s in the store against 27–29 s with four
+// partitions and 34–38 s with one table; bench/RESULTS.md): more parts
 // than the server has cores only add to the I/O the keys' builds end
 // with (each writes and syncs its index).
 var stageParts = 2
