@@ -15,9 +15,10 @@ type FoldIn struct {
 
 // Solve writes user factors for the ratings (items[j], vals[j]) into x
 // (len m.Rank) and returns the user's bias (0 without m.Bias). The ridge term
-// is lambda·len(items), as in training. ok is false when items is empty or
-// the system is not positive definite; x is then zeroed.
-func (f *FoldIn) Solve(x []float32, m *Model, items []int32, vals []float32, lambda float64) (bias float32, ok bool) {
+// is p.Ridge(len(items)), as in training (p is the parameters m was trained
+// with: the explicit objective's). ok is false when items is empty or the
+// system is not positive definite; x is then zeroed.
+func (f *FoldIn) Solve(x []float32, m *Model, items []int32, vals []float32, p Params) (bias float32, ok bool) {
 	k := m.Rank
 	n := k
 	if m.Bias {
@@ -53,7 +54,7 @@ func (f *FoldIn) Solve(x []float32, m *Model, items []int32, vals []float32, lam
 			b[p] += r * yp
 		}
 	}
-	reg := lambda * float64(len(items))
+	reg := p.Ridge(len(items))
 	for p := 0; p < n; p++ {
 		a[p*n+p] += reg
 	}

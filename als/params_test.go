@@ -107,3 +107,44 @@ func TestHeldOutConverged(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateRegOffset(t *testing.T) {
+	explicit := als.Params{Rank: 8, Iterations: 10, Lambda: 0.1}
+	with := func(p als.Params, f func(*als.Params)) als.Params { f(&p); return p }
+	tests := []struct {
+		name string
+		p    als.Params
+		want string // in the error; "" for none
+	}{
+		{"none", explicit, ""},
+		{"40", with(explicit, func(p *als.Params) { p.RegOffset = 40 }), ""},
+		{"negative", with(explicit, func(p *als.Params) { p.RegOffset = -1 }), "ridge offset -1 must be non-negative"},
+		{"NaN", with(explicit, func(p *als.Params) { p.RegOffset = math.NaN() }), "ridge offset NaN"},
+		{"infinite", with(explicit, func(p *als.Params) { p.RegOffset = math.Inf(1) }), "ridge offset +Inf"},
+		{"implicit", with(als.DefaultImplicitParams(), func(p *als.Params) { p.RegOffset = 5 }), "for the explicit objective"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.p.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("Validate(%v) = %v, want nil", tc.p, err)
+				}
+				return
+			}
+			if !errors.Is(err, als.ErrInvalidParams) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate(%v) = %v, want ErrInvalidParams containing %q", tc.p, err, tc.want)
+			}
+		})
+	}
+	p := with(explicit, func(p *als.Params) { p.RegOffset = 40 })
+	if got := p.String(); !strings.HasSuffix(got, " bias=false reg_offset=40") {
+		t.Errorf("String() = %q, want it to end in reg_offset=40", got)
+	}
+	if got, want := p.Ridge(10), 0.1*50; math.Abs(got-want) > 1e-12 {
+		t.Errorf("Ridge(10) = %v, want %v", got, want)
+	}
+	if got := explicit.String(); strings.Contains(got, "reg_offset") {
+		t.Errorf("String() without an offset = %q, want no reg_offset", got)
+	}
+}

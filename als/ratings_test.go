@@ -88,7 +88,7 @@ func TestFoldInMatchesNormalEquations(t *testing.T) {
 		ItemFactors: []float32{1, 0, 0, 1, 1, 1}}
 	var f als.FoldIn
 	x := make([]float32, 2)
-	_, ok := f.Solve(x, m, []int32{0, 2}, []float32{4, 2}, 0.5)
+	_, ok := f.Solve(x, m, []int32{0, 2}, []float32{4, 2}, als.Params{Lambda: 0.5})
 	if !ok {
 		t.Fatal("Solve ok = false")
 	}
@@ -96,10 +96,18 @@ func TestFoldInMatchesNormalEquations(t *testing.T) {
 	if d := x[0] - 2; d*d > 1e-10 || x[1]*x[1] > 1e-10 {
 		t.Errorf("Solve x = %v, want [2 0]", x)
 	}
-	if allocs := testing.AllocsPerRun(100, func() { f.Solve(x, m, []int32{0, 2}, []float32{4, 2}, 0.5) }); allocs != 0 {
+	if allocs := testing.AllocsPerRun(100, func() { f.Solve(x, m, []int32{0, 2}, []float32{4, 2}, als.Params{Lambda: 0.5}) }); allocs != 0 {
 		t.Errorf("Solve allocs = %v, want 0", allocs)
 	}
-	if _, ok := f.Solve(x, m, nil, nil, 0.5); ok {
+	if _, ok := f.Solve(x, m, nil, nil, als.Params{Lambda: 0.5}); ok {
 		t.Error("Solve(no ratings) ok = true, want false")
+	}
+	// With a ridge offset of 2: λ·(2 + 2) = 2 on the diagonal, A = [[4,1],[1,3]]
+	// → x = [16/11, 2/11].
+	if _, ok := f.Solve(x, m, []int32{0, 2}, []float32{4, 2}, als.Params{Lambda: 0.5, RegOffset: 2}); !ok {
+		t.Fatal("Solve with an offset: ok = false")
+	}
+	if d0, d1 := float64(x[0])-16.0/11, float64(x[1])-2.0/11; d0*d0 > 1e-10 || d1*d1 > 1e-10 {
+		t.Errorf("Solve with an offset: x = %v, want [%v %v]", x, 16.0/11, 2.0/11)
 	}
 }

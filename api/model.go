@@ -15,6 +15,7 @@ type modelParams struct {
 	Rank       int     `json:"rank"`
 	Iterations int     `json:"iterations"`
 	Lambda     float64 `json:"lambda"`
+	RegOffset  float64 `json:"reg_offset"` // the ridge is λ·(n + reg_offset); 0: ALS-WR's λ·n
 	Seed       int64   `json:"seed"`
 	Bias       bool    `json:"bias"`
 }
@@ -132,7 +133,7 @@ func describeModel(snap *engine.Snapshot) *modelInfo {
 		RankedBy:     rankedBy,
 		Ranking:      ranking,
 		DataVersion:  snap.DataVersion,
-		Params:       modelParams{Rank: p.Rank, Iterations: p.Iterations, Lambda: p.Lambda, Seed: p.Seed, Bias: p.Bias},
+		Params:       modelParams{Rank: p.Rank, Iterations: p.Iterations, Lambda: p.Lambda, RegOffset: p.RegOffset, Seed: p.Seed, Bias: p.Bias},
 		Backend:      snap.Backend,
 		Device:       device,
 		TrainedAt:    snap.TrainedAt.UTC().Format(time.RFC3339),

@@ -27,7 +27,7 @@ func TestV1(t *testing.T) {
 		{"movie unrated", get("/api/v1/movies/8"), 200, `"genres":[],"ratings_count":0,"average_rating":0}`},
 		{"similar", get("/api/v1/movies/1/similar?limit=3"), 200, `{"movie_id":1,"similar":[{"movie_id":`},
 		{"popular", get("/api/v1/movies/popular?limit=3&min_ratings=1"), 200, `{"movies":[{"movie_id":`},
-		{"model", get("/api/v1/model"), 200, `"params":{"rank":3,"iterations":3,"lambda":0.1,"seed":1,"bias":false},"backend":"tiny"`},
+		{"model", get("/api/v1/model"), 200, `"params":{"rank":3,"iterations":3,"lambda":0.1,"reg_offset":0,"seed":1,"bias":false},"backend":"tiny"`},
 		{"post", jsonPost("/api/v1/users/42/ratings", `[{"movie_id":1,"rating":4.5},{"movie_id":8,"rating":2}]`), 200, `{"user_id":42,"stored":[{"movie_id":1,"rating":4.5,"timestamp":`},
 		{"post charset", request{method: "POST", path: "/api/v1/users/42/ratings", contentType: "application/json; charset=utf-8", body: ` [ {"rating": 3, "movie_id": 2} ] `}, 200, `"stored":[{"movie_id":2,"rating":3,`},
 		{"tutorial top", get("/1/ratings/top/2"), 200, `[["`},

@@ -154,7 +154,7 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	if h.imp != nil {
 		reg = h.imp.p.RowReg(n, h.imp.fixed)
 	} else {
-		reg = h.lambda * float64(n)
+		reg = h.lambda * (float64(n) + h.offset)
 	}
 	c := ws.cg
 	x, r, p, q := c.x[:kp], c.r[:kp], c.p[:kp], c.q[:kp]

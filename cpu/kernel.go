@@ -35,7 +35,8 @@ type half struct {
 	kp     int     // augmented rank: k, or k+1 with bias
 	bias   bool    // learn biases: the fixed vectors get a trailing 1
 	mean   float64 // global mean μ subtracted from targets with bias
-	lambda float64 // ALS-WR ridge weight; row u's diagonal gets lambda·n_u
+	lambda float64 // ALS-WR ridge weight; row u's diagonal gets lambda·(n_u + offset)
+	offset float64 // als.Params.RegOffset
 
 	imp *implicitHalf // the implicit objective's state; nil for explicit
 	cg  int           // CG steps per row (als.CG, cg.go); 0 solves by Cholesky
@@ -229,7 +230,7 @@ func (k *kernel) solveRow(ws *workspace, h *half, row int) bool {
 	default:
 		k.gramTiled(ws, h, lo, hi)
 	}
-	reg := h.lambda * float64(n)
+	reg := h.lambda * (float64(n) + h.offset)
 	for j := 0; j < kp; j++ {
 		a[j*ld+j] += reg
 	}

@@ -305,13 +305,13 @@ func newHalves(dst *als.Model, r *als.Ratings, p als.Params) (items, users *half
 		ptr: r.ItemPtr, idx: r.ItemIdx, val: r.ItemVal,
 		fixed: dst.UserFactors, fixedBias: dst.UserBias,
 		dst: dst.ItemFactors, dstBias: dst.ItemBias,
-		k: p.Rank, kp: p.AugmentedRank(), bias: p.Bias, mean: float64(dst.Mean), lambda: p.Lambda,
+		k: p.Rank, kp: p.AugmentedRank(), bias: p.Bias, mean: float64(dst.Mean), lambda: p.Lambda, offset: p.RegOffset,
 	}
 	users = &half{
 		ptr: r.UserPtr, idx: r.UserIdx, val: r.UserVal,
 		fixed: dst.ItemFactors, fixedBias: dst.ItemBias,
 		dst: dst.UserFactors, dstBias: dst.UserBias,
-		k: p.Rank, kp: p.AugmentedRank(), bias: p.Bias, mean: float64(dst.Mean), lambda: p.Lambda,
+		k: p.Rank, kp: p.AugmentedRank(), bias: p.Bias, mean: float64(dst.Mean), lambda: p.Lambda, offset: p.RegOffset,
 	}
 	return items, users
 }

@@ -555,7 +555,7 @@ func (e *Engine) foldLocked(f *als.FoldIn, u int32, s *Snapshot, v int64) {
 	r := e.rows[u]
 	ms, vs := covered(r, s.Model.NumItems)
 	x := make([]float32, s.Model.Rank)
-	b, ok := f.Solve(x, s.Model, ms, vs, s.Params.Lambda)
+	b, ok := f.Solve(x, s.Model, ms, vs, s.Params)
 	if !ok {
 		delete(e.folded, u)
 		return

@@ -82,6 +82,20 @@ const deltaShare = 4 // a Delta of at most nnz/4 changes
 
 var _ als.WarmSolver = (*Client)(nil)
 
+// checkParams is p.ValidateFloat32 and what this backend lacks: the
+// explicit objective's ridge offset (als.Params.RegOffset) is the CPU
+// backend's only, and the protocol does not carry it, so a fit with one is
+// refused (an error wrapping als.ErrInvalidParams), never run without it.
+func checkParams(p als.Params) error {
+	if err := p.ValidateFloat32(); err != nil {
+		return err
+	}
+	if p.RegOffset != 0 {
+		return fmt.Errorf("%w: the CUDA backend has no ridge offset (reg offset %g): train with the CPU backend", als.ErrInvalidParams, p.RegOffset)
+	}
+	return nil
+}
+
 // StartWorker starts the worker at path with args and waits for its Hello.
 // ctx bounds the start and handshake only; the worker then lives until
 // Close. log receives the worker's stderr, line by line; nil discards it.
@@ -160,7 +174,7 @@ func (c *Client) Device() string {
 // it (see the package doc); so a server holds its previous Ratings one
 // retrain longer than it otherwise would.
 func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
-	if err := p.ValidateFloat32(); err != nil {
+	if err := checkParams(p); err != nil {
 		return err
 	}
 	return c.fitFrom(ctx, dst, nil, r, p, progress)
@@ -181,7 +195,7 @@ func (c *Client) Fit(ctx context.Context, dst *als.Model, r *als.Ratings, p als.
 // cold fit's iterations, which the client does not know). The worker
 // still holds the ratings it held, so the next Fit sends only a Delta.
 func (c *Client) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
-	if err := p.ValidateFloat32(); err != nil {
+	if err := checkParams(p); err != nil {
 		return err
 	}
 	if !als.WarmCompatible(from, p) {

@@ -299,7 +299,7 @@ func (d *Device) HalfStep(ctx context.Context, dst *als.Model, r *als.Ratings, p
 
 // fit is Fit (from nil) or FitFrom.
 func (d *Device) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration), half bool) (err error) {
-	if err := p.ValidateFloat32(); err != nil {
+	if err := checkParams(p); err != nil {
 		return err
 	}
 	d.fitMu.Lock()

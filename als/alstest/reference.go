@@ -46,8 +46,8 @@ func referenceIteration(m *als.Model, r *als.Ratings, p als.Params) {
 		ReferenceImplicitHalf(m, r, p, Users)
 		return
 	}
-	ReferenceHalf(m, r, p.Lambda, Items)
-	ReferenceHalf(m, r, p.Lambda, Users)
+	referenceHalf(m, r, p, Items)
+	referenceHalf(m, r, p, Users)
 }
 
 // ReferenceHalf solves, in place, every row of side of m against the
@@ -57,12 +57,17 @@ func referenceIteration(m *als.Model, r *als.Ratings, p als.Params) {
 // with als.CholeskySolve. Rows without ratings (or, with non-finite data,
 // whose system is not positive definite) get zeros.
 func ReferenceHalf(m *als.Model, r *als.Ratings, lambda float64, side Side) {
+	referenceHalf(m, r, als.Params{Lambda: lambda}, side)
+}
+
+// referenceHalf is ReferenceHalf with p's explicit ridge, p.Ridge(n).
+func referenceHalf(m *als.Model, r *als.Ratings, p als.Params, side Side) {
 	rows := m.NumItems
 	if side == Users {
 		rows = m.NumUsers
 	}
 	for row := 0; row < rows; row++ {
-		a, b, n := normalEquations(m, r, lambda, side, row)
+		a, b, n := normalEquations(m, r, p, side, row)
 		x, bias := solved(m, side, row)
 		clear(x)
 		if bias != nil {
@@ -96,11 +101,11 @@ func solved(m *als.Model, side Side, row int) ([]float32, *float32) {
 }
 
 // normalEquations returns the full (both triangles) k'×k' matrix
-// Σ y yᵀ + λ·n·I and the vector Σ t y of row of side, where y runs over the
+// Σ y yᵀ + pr.Ridge(n)·I and the vector Σ t y of row of side, where y runs over the
 // other side's vectors of the row's ratings (with a trailing 1 when
 // m.Bias) and t over their targets (the rating, less the mean and the
 // other side's bias when m.Bias); n is the row's rating count.
-func normalEquations(m *als.Model, r *als.Ratings, lambda float64, side Side, row int) (a, b []float64, n int) {
+func normalEquations(m *als.Model, r *als.Ratings, pr als.Params, side Side, row int) (a, b []float64, n int) {
 	k := m.Rank
 	kp := k
 	if m.Bias {
@@ -147,7 +152,7 @@ func normalEquations(m *als.Model, r *als.Ratings, lambda float64, side Side, ro
 	}
 	n = len(idx)
 	for p := 0; p < kp; p++ {
-		a[p*kp+p] += lambda * float64(n)
+		a[p*kp+p] += pr.Ridge(n)
 	}
 	return a, b, n
 }

@@ -58,6 +58,7 @@ func Run(t *testing.T, newSolver func(t *testing.T) als.Solver) {
 		{"InvalidParams", testInvalidParams},
 		{"RMSEDecreases", testRMSEDecreases},
 		{"NormalEquations", testNormalEquations},
+		{"RegOffset", testRegOffset},
 		{"Bias", testBias},
 		{"ZeroRatingRows", testZeroRatingRows},
 		{"EmptyRatings", testEmptyRatings},
@@ -182,14 +183,14 @@ func testNormalEquations(t *testing.T, s als.Solver) {
 			// Item half: items against the initial users.
 			half := init.Clone()
 			half.ItemFactors, half.ItemBias = m.ItemFactors, m.ItemBias
-			checkResiduals(t, half, r, p.Lambda, Items)
+			checkResiduals(t, half, r, p, Items)
 			ref := init.Clone()
 			ReferenceHalf(ref, r, p.Lambda, Items)
 			if d := MaxRelDiff(half, ref); d > 1e-3 {
 				t.Errorf("item half differs from ReferenceHalf by %.3g relative", d)
 			}
 			// User half: users against the new items.
-			checkResiduals(t, m, r, p.Lambda, Users)
+			checkResiduals(t, m, r, p, Users)
 			ReferenceHalf(half, r, p.Lambda, Users)
 			if d := MaxRelDiff(m, half); d > 1e-3 {
 				t.Errorf("user half differs from ReferenceHalf by %.3g relative", d)
@@ -198,10 +199,57 @@ func testNormalEquations(t *testing.T, s als.Solver) {
 	}
 }
 
+// testRegOffset checks the smoothed ridge λ·(n + c) (Params.RegOffset):
+// after one iteration, and after two from the same start, the model
+// equals the reference's with the same parameters, and differs from
+// the one without the offset. A backend may refuse the offset (an error
+// wrapping als.ErrInvalidParams) but never ignore it.
+func testRegOffset(t *testing.T, s als.Solver) {
+	r, _ := SyntheticBias(150, 100, 3000, 3, 0.3, 3)
+	for _, tc := range []struct {
+		name       string
+		rank       int
+		bias       bool
+		iterations int
+	}{
+		{"rank 4", 4, false, 1},
+		{"rank 5 bias", 5, true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := params(tc.rank, tc.iterations, 0.05, tc.bias)
+			p.RegOffset = 7
+			var m als.Model
+			err := s.Fit(t.Context(), &m, r, p, nil)
+			if errors.Is(err, als.ErrInvalidParams) {
+				t.Logf("the backend refuses a ridge offset: %v", err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Fit(%v) = %v", p, err)
+			}
+			if p.Iterations == 1 {
+				checkResiduals(t, &m, r, p, Users)
+			}
+			var want als.Model
+			Reference(&want, r, p)
+			if d := MaxRelDiff(&m, &want); d > 1e-3 {
+				t.Errorf("Fit with offset %g differs from Reference by %.3g relative", p.RegOffset, d)
+			}
+			plain := p
+			plain.RegOffset = 0
+			var without als.Model
+			Reference(&without, r, plain)
+			if d := MaxRelDiff(&m, &without); d < 1e-2 {
+				t.Errorf("Fit with offset %g is within %.3g of the fit without it: the offset was ignored", p.RegOffset, d)
+			}
+		})
+	}
+}
+
 // checkResiduals fails t for each row of side whose solution x (with its
 // bias) leaves ‖A x − b‖∞ > 1e-4 (‖A‖∞‖x‖∞ + ‖b‖∞), a float32-level
 // backward error; rows without ratings must be zero.
-func checkResiduals(t *testing.T, m *als.Model, r *als.Ratings, lambda float64, side Side) {
+func checkResiduals(t *testing.T, m *als.Model, r *als.Ratings, p als.Params, side Side) {
 	t.Helper()
 	rows := m.NumItems
 	if side == Users {
@@ -209,7 +257,7 @@ func checkResiduals(t *testing.T, m *als.Model, r *als.Ratings, lambda float64, 
 	}
 	bad := 0
 	for row := 0; row < rows; row++ {
-		a, b, n := normalEquations(m, r, lambda, side, row)
+		a, b, n := normalEquations(m, r, p, side, row)
 		xf, bias := solved(m, side, row)
 		x := make([]float64, len(b))
 		for c, v := range xf {

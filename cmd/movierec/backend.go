@@ -70,6 +70,10 @@ func newSolverFor(ctx context.Context, m modelFlags, o cpu.Options, log *slog.Lo
 	if m.backend == "cpu" {
 		return c, "cpu", nil
 	}
+	if m.backend == "cuda" && m.p.RegOffset != 0 {
+		c.Close()
+		return nil, "", fmt.Errorf("--backend cuda: the CUDA backend has no --reg-offset (%g): use --backend cpu or auto (which trains that model on the CPU)", m.p.RegOffset)
+	}
 	path := m.cudaWorker
 	if path == "" {
 		if exe, err := os.Executable(); err == nil {
@@ -140,6 +144,15 @@ func (f *fallback) FitFrom(ctx context.Context, dst, from *als.Model, r *als.Rat
 
 // fit is Fit (from nil) or FitFrom.
 func (f *fallback) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, p als.Params, progress func(als.Iteration)) error {
+	if p.RegOffset != 0 {
+		// The CUDA backend has no ridge offset (gpu refuses it): such a
+		// model trains on the CPU, which is no failure of the GPU.
+		if err := fitWith(ctx, f.secondary, dst, from, r, p, progress); err != nil {
+			return err
+		}
+		f.setLast("cpu")
+		return nil
+	}
 	if ok, wait := f.breaker.allow(); !ok {
 		f.log.Info("CUDA worker failed recently; training on the CPU", "retry_in", wait.Round(time.Second))
 		return f.onCPU(ctx, dst, from, r, p, progress, "circuit_open")

@@ -194,6 +194,7 @@ func TestFallbackFitFrom(t *testing.T) {
 		name                   string
 		gpu                    error // what the GPU's FitFrom returns; nil: it trains
 		open                   bool  // the breaker is open
+		offset                 float64
 		wantErr                error
 		wantGPU, wantCPU       int // FitFrom calls
 		wantName, wantFallback string
@@ -203,6 +204,8 @@ func TestFallbackFitFrom(t *testing.T) {
 		{name: "gpu fails", gpu: fmt.Errorf("%w: device lost", gpu.ErrWorker), wantGPU: 1, wantCPU: 1, wantName: "cpu", wantFallback: "failed", wantOpen: true},
 		{name: "breaker open", open: true, wantCPU: 1, wantName: "cpu", wantFallback: "circuit_open", wantOpen: true},
 		{name: "old worker", gpu: fmt.Errorf("gpu: fit: %w", als.ErrNoWarmStart), wantErr: als.ErrNoWarmStart, wantGPU: 1, wantName: "cuda"},
+		// The CUDA backend has no ridge offset: the CPU trains, no failure.
+		{name: "ridge offset", offset: 5, wantCPU: 1, wantName: "cpu"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			primary := &warmFake{fakeSolver: fakeSolver{fit: prepare}, fitFrom: prepareFrom}
@@ -217,6 +220,8 @@ func TestFallbackFitFrom(t *testing.T) {
 			var reasons []string
 			f.onFallback = func(reason string) { reasons = append(reasons, reason) }
 			var m als.Model
+			p := p
+			p.RegOffset = tc.offset
 			err := f.FitFrom(t.Context(), &m, from, r, p, nil)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
