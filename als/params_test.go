@@ -49,11 +49,7 @@ func TestValidateValidation(t *testing.T) {
 	with := func(p als.Params, f func(*als.Params)) als.Params { f(&p); return p }
 	implicit := als.DefaultImplicitParams()
 	implicit.Tolerance = 0.001
-	tests := []struct {
-		name string
-		p    als.Params
-		want string // in the error; "" for none
-	}{
+	tests := []validateCase{
 		{"none", explicit, ""},
 		{"2%", with(explicit, func(p *als.Params) { p.Validation = 0.02 }), ""},
 		{"half", with(explicit, func(p *als.Params) { p.Validation = 0.5 }), ""},
@@ -63,20 +59,7 @@ func TestValidateValidation(t *testing.T) {
 		{"implicit", with(implicit, func(p *als.Params) { p.Validation = 0.02 }), "explicit objective"},
 		{"no tolerance", with(explicit, func(p *als.Params) { p.Validation, p.Tolerance = 0.02, 0 }), "without a tolerance"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.p.Validate()
-			if tc.want == "" {
-				if err != nil {
-					t.Errorf("Validate(%v) = %v, want nil", tc.p, err)
-				}
-				return
-			}
-			if !errors.Is(err, als.ErrInvalidParams) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Validate(%v) = %v, want ErrInvalidParams containing %q", tc.p, err, tc.want)
-			}
-		})
-	}
+	checkValidate(t, tests)
 	if got := with(explicit, func(p *als.Params) { p.Validation = 0.02 }).String(); !strings.HasSuffix(got, " tolerance=0.001 validation=0.02") {
 		t.Errorf("String() = %q, want it to end in tolerance=0.001 validation=0.02", got)
 	}
@@ -111,11 +94,7 @@ func TestHeldOutConverged(t *testing.T) {
 func TestValidateRegOffset(t *testing.T) {
 	explicit := als.Params{Rank: 8, Iterations: 10, Lambda: 0.1}
 	with := func(p als.Params, f func(*als.Params)) als.Params { f(&p); return p }
-	tests := []struct {
-		name string
-		p    als.Params
-		want string // in the error; "" for none
-	}{
+	tests := []validateCase{
 		{"none", explicit, ""},
 		{"40", with(explicit, func(p *als.Params) { p.RegOffset = 40 }), ""},
 		{"negative", with(explicit, func(p *als.Params) { p.RegOffset = -1 }), "ridge offset -1 must be non-negative"},
@@ -123,6 +102,29 @@ func TestValidateRegOffset(t *testing.T) {
 		{"infinite", with(explicit, func(p *als.Params) { p.RegOffset = math.Inf(1) }), "ridge offset +Inf"},
 		{"implicit", with(als.DefaultImplicitParams(), func(p *als.Params) { p.RegOffset = 5 }), "for the explicit objective"},
 	}
+	checkValidate(t, tests)
+	p := with(explicit, func(p *als.Params) { p.RegOffset = 40 })
+	if got := p.String(); !strings.HasSuffix(got, " bias=false reg_offset=40") {
+		t.Errorf("String() = %q, want it to end in reg_offset=40", got)
+	}
+	if got, want := p.Ridge(10), 0.1*50; math.Abs(got-want) > 1e-12 {
+		t.Errorf("Ridge(10) = %v, want %v", got, want)
+	}
+	if got := explicit.String(); strings.Contains(got, "reg_offset") {
+		t.Errorf("String() without an offset = %q, want no reg_offset", got)
+	}
+}
+
+// validateCase is a Params and what its Validate error says.
+type validateCase struct {
+	name string
+	p    als.Params
+	want string // in the error; "" for none
+}
+
+// checkValidate runs each case's Validate.
+func checkValidate(t *testing.T, tests []validateCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.p.Validate()
@@ -136,15 +138,5 @@ func TestValidateRegOffset(t *testing.T) {
 				t.Errorf("Validate(%v) = %v, want ErrInvalidParams containing %q", tc.p, err, tc.want)
 			}
 		})
-	}
-	p := with(explicit, func(p *als.Params) { p.RegOffset = 40 })
-	if got := p.String(); !strings.HasSuffix(got, " bias=false reg_offset=40") {
-		t.Errorf("String() = %q, want it to end in reg_offset=40", got)
-	}
-	if got, want := p.Ridge(10), 0.1*50; math.Abs(got-want) > 1e-12 {
-		t.Errorf("Ridge(10) = %v, want %v", got, want)
-	}
-	if got := explicit.String(); strings.Contains(got, "reg_offset") {
-		t.Errorf("String() without an offset = %q, want no reg_offset", got)
 	}
 }

@@ -41,6 +41,17 @@ func (s *warmRecorder) FitFrom(ctx context.Context, dst, from *als.Model, r *als
 
 func (s *warmRecorder) Close() error { return nil }
 
+// warmConfig is the engine configuration of the warm-start tests: a
+// ranking model of 6 iterations that warm-starts with 2.
+func warmConfig() engine.Config {
+	return engine.Config{
+		Params:                als.Params{Rank: 4, Iterations: 3, Lambda: 0.1, Seed: 5},
+		Ranking:               alstest.ImplicitParams(3, 6, 0.5, 1, 0.5, 0),
+		RankingWarmIterations: 2,
+		Scale:                 engine.MovieLensScale,
+	}
+}
+
 // TestRankingWarmStart checks when a retrain's ranking model starts from
 // the published one (Config.RankingWarmIterations): not the first
 // training; after a few new ratings yes, with the warm iterations, from
@@ -51,12 +62,7 @@ func (s *warmRecorder) Close() error { return nil }
 func TestRankingWarmStart(t *testing.T) {
 	ctx := t.Context()
 	movies, rs := world(t)
-	cfg := engine.Config{
-		Params:                als.Params{Rank: 4, Iterations: 3, Lambda: 0.1, Seed: 5},
-		Ranking:               alstest.ImplicitParams(3, 6, 0.5, 1, 0.5, 0),
-		RankingWarmIterations: 2,
-		Scale:                 engine.MovieLensScale,
-	}
+	cfg := warmConfig()
 	s := &warmRecorder{cpu: cpu.New(1)}
 	e, err := engine.New(cfg, s, movies, rs)
 	if err != nil {
@@ -198,12 +204,7 @@ func (s refuser) FitFrom(_ context.Context, _, _ *als.Model, _ *als.Ratings, p a
 func TestRankingWarmStartRefused(t *testing.T) {
 	ctx := t.Context()
 	movies, rs := world(t)
-	cfg := engine.Config{
-		Params:                als.Params{Rank: 4, Iterations: 3, Lambda: 0.1, Seed: 5},
-		Ranking:               alstest.ImplicitParams(3, 6, 0.5, 1, 0.5, 0),
-		RankingWarmIterations: 2,
-		Scale:                 engine.MovieLensScale,
-	}
+	cfg := warmConfig()
 	s := refuser{&warmRecorder{cpu: cpu.New(1)}}
 	e, err := engine.New(cfg, s, movies, rs)
 	if err != nil {
