@@ -33,7 +33,8 @@ const (
 type tuneRun struct {
 	Rank           int     `json:"rank"`
 	Lambda         float64 `json:"lambda"`
-	Alpha          float64 `json:"alpha,omitempty"` // implicit only
+	Alpha          float64 `json:"alpha,omitempty"`      // implicit only
+	RegOffset      float64 `json:"reg_offset,omitempty"` // explicit only
 	Iterations     int     `json:"iterations"`
 	ValidationRMSE float64 `json:"validation_rmse,omitempty"` // explicit only
 	ValidationNDCG float64 `json:"validation_ndcg"`
@@ -72,7 +73,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		sf                          splitFlags
 		model                       string
 		ranksArg, lambdasA, alphasA string
-		itersArg                    string
+		itersArg, offsetsA          string
 		p                           = als.DefaultParams()
 		src                         dataSource
 		asJSON                      bool
@@ -84,6 +85,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&ranksArg, "ranks", "", "comma-separated factor ranks to try (default "+tuneImplicitRanks+" implicit, "+tuneExplicitRanks+" explicit)")
 	fs.StringVar(&lambdasA, "lambdas", "", "comma-separated regularisation λ values to try (default "+tuneImplicitLambdas+" implicit, "+tuneExplicitLambdas+" explicit)")
 	fs.StringVar(&alphasA, "alphas", tuneImplicitAlphas, "comma-separated confidence slopes α to try (implicit only)")
+	fs.StringVar(&offsetsA, "reg-offsets", "0", "comma-separated ridge offsets c to try: λ·(n + c) on each row's diagonal (explicit only; 0: ALS-WR's λ·n)")
 	fs.StringVar(&itersArg, "iteration-counts", "", "comma-separated iteration counts to try (default: the model's --ranking-iterations or --iterations alone)")
 	fs.BoolVar(&p.Bias, "bias", false, "learn user and movie biases (explicit only)")
 	fs.IntVar(&p.Iterations, "iterations", p.Iterations, "ALS iterations of the explicit model")
@@ -113,6 +115,9 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("--%s: tune searches --ranks, --lambdas and --alphas instead", f)
 		}
 	}
+	if set["reg-offsets"] && model != "explicit" {
+		return fmt.Errorf("--reg-offsets: the ridge offset is the explicit model's (--model explicit)")
+	}
 	if set["iteration-counts"] && (set["ranking-iterations"] || set["iterations"]) {
 		return fmt.Errorf("--iteration-counts: give it, or --iterations/--ranking-iterations, not both")
 	}
@@ -141,6 +146,10 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	offsets, err := parseList(offsetsA, "--reg-offsets", parseFloat)
+	if err != nil {
+		return err
+	}
 	base := p
 	if model == "implicit" {
 		base, _ = rf.params(p.Seed)
@@ -159,17 +168,21 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var grid []als.Params
 	for _, r := range ranks {
 		for _, l := range lambdas {
-			for _, a := range alphas {
-				for _, it := range iters {
-					q := base
-					q.Rank, q.Lambda, q.Iterations = r, l, it
-					if model == "implicit" {
-						q.Alpha = a
+			for _, c := range offsets {
+				for _, a := range alphas {
+					for _, it := range iters {
+						q := base
+						q.Rank, q.Lambda, q.Iterations = r, l, it
+						if model == "implicit" {
+							q.Alpha = a
+						} else {
+							q.RegOffset = c
+						}
+						if err := q.Validate(); err != nil {
+							return err
+						}
+						grid = append(grid, q)
 					}
-					if err := q.Validate(); err != nil {
-						return err
-					}
-					grid = append(grid, q)
 				}
 			}
 		}
@@ -209,7 +222,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		run := tuneRun{Rank: q.Rank, Lambda: q.Lambda, Alpha: q.Alpha, Iterations: q.Iterations, Seconds: secs,
+		run := tuneRun{Rank: q.Rank, Lambda: q.Lambda, Alpha: q.Alpha, RegOffset: q.RegOffset, Iterations: q.Iterations, Seconds: secs,
 			ValidationNDCG: valTask.RankModel(m).NDCGAt}
 		if model == "explicit" {
 			run.ValidationRMSE = eval.Score(m, ix, ds.Scale, validation).RMSE
@@ -248,13 +261,13 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		rep.Model, rep.Criterion, rep.Split, rep.TrainRatings, rep.ValidationRatings, rep.TestRatings)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	if model == "explicit" {
-		fmt.Fprintf(tw, "rank\tlambda\titerations\tvalidation RMSE\tvalidation NDCG@%d\tseconds\n", tuneK)
+		fmt.Fprintf(tw, "rank\tlambda\treg offset\titerations\tvalidation RMSE\tvalidation NDCG@%d\tseconds\n", tuneK)
 	} else {
 		fmt.Fprintf(tw, "rank\tlambda\talpha\titerations\tvalidation NDCG@%d\tseconds\n", tuneK)
 	}
 	for _, r := range rep.Runs {
 		if model == "explicit" {
-			fmt.Fprintf(tw, "%d\t%g\t%d\t%.4f\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.Iterations, r.ValidationRMSE, r.ValidationNDCG, r.Seconds)
+			fmt.Fprintf(tw, "%d\t%g\t%g\t%d\t%.4f\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.RegOffset, r.Iterations, r.ValidationRMSE, r.ValidationNDCG, r.Seconds)
 		} else {
 			fmt.Fprintf(tw, "%d\t%g\t%g\t%d\t%.4f\t%.2f\n", r.Rank, r.Lambda, r.Alpha, r.Iterations, r.ValidationNDCG, r.Seconds)
 		}

@@ -24,8 +24,42 @@ func TestTuneExplicit(t *testing.T) {
 			t.Errorf("tune output lacks %q:\n%s", want, s)
 		}
 	}
-	if n := regexp.MustCompile(`(?m)^[24] +0\.1 +2 +\d\.\d{4} +\d\.\d{4} `).FindAllString(s, -1); len(n) != 2 {
+	if n := regexp.MustCompile(`(?m)^[24] +0\.1 +0 +2 +\d\.\d{4} +\d\.\d{4} `).FindAllString(s, -1); len(n) != 2 {
 		t.Errorf("tune table has %d runs, want 2:\n%s", len(n), s)
+	}
+}
+
+// TestTuneRegOffsets searches the explicit model's ridge offset: each
+// offset is a run, the report names the chosen one, and a large offset
+// changes the validation error.
+func TestTuneRegOffsets(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := runTune(t.Context(), []string{"--model", "explicit", "--ranks", "4", "--lambdas", "0.1", "--reg-offsets", "0,20,200", "--iterations", "2", "--json"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("tune error: %v\nstderr: %s", err, errOut.String())
+	}
+	var rep tuneReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("tune --json output %q: %v", out.String(), err)
+	}
+	if len(rep.Runs) != 3 {
+		t.Fatalf("tune ran %d points, want 3: %+v", len(rep.Runs), rep.Runs)
+	}
+	best := rep.Runs[0]
+	for i, r := range rep.Runs {
+		if want := []float64{0, 20, 200}[i]; r.RegOffset != want {
+			t.Errorf("run %d offset %g, want %g", i, r.RegOffset, want)
+		}
+		if r.ValidationRMSE < best.ValidationRMSE {
+			best = r
+		}
+	}
+	if rep.Runs[0].ValidationRMSE == rep.Runs[2].ValidationRMSE {
+		t.Errorf("offsets 0 and 200 give the same validation RMSE %v: the offset is not applied", rep.Runs[0].ValidationRMSE)
+	}
+	if want := fmt.Sprintf("reg_offset=%g", best.RegOffset); best.RegOffset != 0 && !strings.Contains(rep.Chosen, want) ||
+		best.RegOffset == 0 && strings.Contains(rep.Chosen, "reg_offset") {
+		t.Errorf("chosen %q, want the best run's offset %g", rep.Chosen, best.RegOffset)
 	}
 }
 
@@ -127,6 +161,9 @@ func TestTuneBadFlags(t *testing.T) {
 		{"--model", "implicit", "--ranking", "explicit"},
 		{"--ranking-rank", "8"},
 		{"--iteration-counts", "2,x"},
+		{"--reg-offsets", "10"}, // the implicit model's tune
+		{"--model", "explicit", "--reg-offsets", "-1"},
+		{"--model", "explicit", "--reg-offsets", "x"},
 		{"--iteration-counts", "0"},
 		{"--iteration-counts", "3", "--ranking-iterations", "3"},
 		{"--split", "user"},
