@@ -70,8 +70,8 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 			encs = encoders(rs, min(stageParts, max(int(d.pool.Config().MaxConns)/2, 1)))
 			stop = reportImport(encs, len(ratings), start, progress)
 			// The snapshot is written under a placeholder version while
-			// the key is built (the version is taken by the transaction
-			// below), and renumbered in that transaction.
+			// the parts are copied and keyed (the version is taken by the
+			// transaction below), and renumbered in that transaction.
 			var during func()
 			if useSnapshots && len(rs) >= minSnapshot {
 				placeholder = -1 - time.Now().UnixNano()%(1<<40)
