@@ -15,8 +15,11 @@ import (
 // implicit objective as in benfred/implicit). The k×k matrix Σ w y yᵀ is
 // never formed: A·v is two float32 passes over the row's gathered
 // factor rows, straight from the factor table: t = Y·v (sdots), then
-// Yᵀ·(w∘t) (saxpys), float32 AVX2/FMA kernels (internal/f32), each in blocks of kernel.block rows so the second
-// pass finds them in cache. S·v is one more sdots over the rows of a
+// Yᵀ·(w∘t) (saxpys), float32 AVX2/FMA kernels (internal/f32), each in
+// blocks of kernel.block rows so the second pass finds them in cache; for
+// the implicit objective the two passes are one fused kernel (sdotsAxpys)
+// that adds each group of four rows right after the next group's dot
+// products, while the rows are in L1. S·v is one more sdots over the rows of a
 // float32 copy of S. The CG recurrences (x, r, p and their dot
 // products) are float64 over k' elements.
 //
@@ -37,6 +40,14 @@ func sdots(t, src []float32, k int, idx []int32, p []float32) {
 
 func saxpys(dst, src []float32, k int, idx []int32, t []float32) {
 	f32.AxpysIdxUnchecked(dst, src, k, idx, t)
+}
+
+// sdotsAxpys is the f32 kernel that fuses the two: dst += Σ s_j·y_j with
+// y_j = src[idx[j]·k:][:k] and s_j = w[j]·(y_j·p), or c[j] − w[j]·(y_j·p)
+// when c is not nil; bit for bit sdots, the float32 weights and saxpys
+// (f32.DotsAxpysIdx). Unchecked, as those.
+func sdotsAxpys(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	f32.DotsAxpysIdxUnchecked(dst, src, k, idx, p, w, c)
 }
 
 // cgScratch is one worker's CG scratch, sized once per Fit by growCG.
@@ -75,39 +86,35 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 		vb = v[kk]
 	}
 	ih := h.imp
-	for s := lo; s < hi; s += int64(k.block) {
-		nb := int(min(hi-s, int64(k.block)))
-		ids := h.idx[s : s+int64(nb)]
-		t := c.t[:nb]
-		sdots(t, h.fixed, kk, ids, v32)
-		if ih != nil {
-			// Implicit (no biases): the row's weights, computed once
-			// per solve (solveRowCG).
-			w := c.w[s-lo : s-lo+int64(nb)]
-			if residual {
-				cf := c.c[s-lo : s-lo+int64(nb)]
-				for l, d := range t {
-					t[l] = cf[l] - w[l]*d
+	if ih != nil {
+		// Implicit (no biases): t = w∘(Y·v) (or c − that for the
+		// residual) and Yᵀ·t in one pass over the rows, each row's
+		// product added while it is in L1 (the weights are computed
+		// once per solve, solveRowCG).
+		n := hi - lo
+		var cf []float32
+		if residual {
+			cf = c.c[:n]
+		}
+		sdotsAxpys(q32, h.fixed, kk, h.idx[lo:hi], v32, c.w[:n], cf)
+	} else {
+		for s := lo; s < hi; s += int64(k.block) {
+			nb := int(min(hi-s, int64(k.block)))
+			ids := h.idx[s : s+int64(nb)]
+			t := c.t[:nb]
+			sdots(t, h.fixed, kk, ids, v32)
+			for l, d := range t {
+				e := float64(d) + vb
+				if residual {
+					// Only b needs the target: the other passes skip its
+					// lookup of the fixed side's bias.
+					e = h.target(s+int64(l)) - e
 				}
-			} else {
-				for l, d := range t {
-					t[l] = w[l] * d
-				}
+				t[l] = float32(e)
+				qb += e
 			}
 			saxpys(q32, h.fixed, kk, ids, t)
-			continue
 		}
-		for l, d := range t {
-			e := float64(d) + vb
-			if residual {
-				// Only b needs the target: the other passes skip its
-				// lookup of the fixed side's bias.
-				e = h.target(s+int64(l)) - e
-			}
-			t[l] = float32(e)
-			qb += e
-		}
-		saxpys(q32, h.fixed, kk, ids, t)
 	}
 	sign := 1.0
 	if residual {
