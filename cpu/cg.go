@@ -77,8 +77,10 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 	c := ws.cg
 	kk := h.k
 	v32, q32 := c.v32[:kk], c.q32[:kk]
-	for i := range v32 {
-		v32[i] = float32(v[i])
+	// The O(k) loops here are resliced to kk so that they run without
+	// bounds checks: together they were 4% of the ranking fit at k = 128.
+	for i, x := range v[:len(v32)] {
+		v32[i] = float32(x)
 	}
 	clear(q32)
 	var vb, qb float64 // the bias coordinate of v and of the sum
@@ -122,8 +124,9 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 	}
 	if ih != nil && ih.rotated {
 		// In the eigenbasis of G, S = w₀G is the diagonal ih.diag.
+		qq, d, vv := q[:len(q32)], ih.diag[:len(q32)], v[:len(q32)]
 		for i, s := range q32 {
-			q[i] = float64(s) + sign*(ih.diag[i]+reg)*v[i]
+			qq[i] = float64(s) + sign*(d[i]+reg)*vv[i]
 		}
 	} else if ih != nil {
 		// S·v = Σ v_i S_i over the rows of the symmetric S: one axpy
@@ -131,8 +134,9 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 		t := c.t[:kk]
 		clear(t)
 		saxpys(t, ih.g32, kk, ih.iota, v32)
+		qq, q3, vv := q[:len(t)], q32[:len(t)], v[:len(t)]
 		for i, s := range t {
-			q[i] = float64(q32[i]) + sign*(float64(s)+reg*v[i])
+			qq[i] = float64(q3[i]) + sign*(float64(s)+reg*vv[i])
 		}
 	} else {
 		for i, s := range q32 {
