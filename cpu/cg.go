@@ -17,8 +17,9 @@ import (
 // factor rows, straight from the factor table: t = Y·v (sdots), then
 // Yᵀ·(w∘t) (saxpys), float32 AVX2/FMA kernels (internal/f32), each in
 // blocks of kernel.block rows so the second pass finds them in cache; for
-// the implicit objective the two passes are one fused kernel (sdotsAxpys)
-// that adds each group of four rows right after the next group's dot
+// the implicit objective against a fixed table that fits in cache
+// (kernel.fused) the two passes are one fused kernel (sdotsAxpys) that
+// adds each group of four rows right after the next group's dot
 // products, while the rows are in L1. S·v is one more sdots over the rows of a
 // float32 copy of S. The CG recurrences (x, r, p and their dot
 // products) are float64 over k' elements.
@@ -88,7 +89,7 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 		vb = v[kk]
 	}
 	ih := h.imp
-	if ih != nil {
+	if ih != nil && len(h.fixed)*4 <= k.fused {
 		// Implicit (no biases): t = w∘(Y·v) (or c − that for the
 		// residual) and Yᵀ·t in one pass over the rows, each row's
 		// product added while it is in L1 (the weights are computed
@@ -105,6 +106,23 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 			ids := h.idx[s : s+int64(nb)]
 			t := c.t[:nb]
 			sdots(t, h.fixed, kk, ids, v32)
+			if ih != nil {
+				// The fused kernel's weights, rounded alike (the
+				// conversion keeps the product from being fused).
+				w := c.w[s-lo : s-lo+int64(nb)]
+				if residual {
+					cf := c.c[s-lo : s-lo+int64(nb)]
+					for l, d := range t {
+						t[l] = cf[l] - float32(w[l]*d)
+					}
+				} else {
+					for l, d := range t {
+						t[l] = w[l] * d
+					}
+				}
+				saxpys(q32, h.fixed, kk, ids, t)
+				continue
+			}
 			for l, d := range t {
 				e := float64(d) + vb
 				if residual {

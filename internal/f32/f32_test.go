@@ -392,14 +392,14 @@ func BenchmarkAxpysIdx(b *testing.B) {
 // a factorisation as cpu's CG meets them: a row of n ratings drawn from a
 // table of the given number of rows (610 × 128: ml-latest-small's user
 // factors, in L2 cache; 9,000 × 128: its item factors, 4.6 MB, in L3;
-// 160,000 × 128: 82 MB, from memory, as at ml-25m),
+// 30,000 × 128: 15 MB; 160,000 × 128: 82 MB, from memory, as at ml-25m),
 // four products per row (the residual and three steps), each op the next
 // row of a long random list. fused is DotsAxpysIdx; two-pass is DotsIdx,
 // the weights and AxpysIdx over blocks of 128 ratings (cpu's kernel.block),
 // as cpu's CG did before. ns/pass is per rating and product.
 func BenchmarkDotsAxpysIdx(b *testing.B) {
 	const k, products = 128, 4
-	for _, rows := range []int{610, 9000, 160_000} {
+	for _, rows := range []int{610, 9000, 30_000, 160_000} {
 		src := make([]float32, rows*k)
 		rng := rand.New(rand.NewPCG(1, 2))
 		for j := range src {
