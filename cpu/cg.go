@@ -15,8 +15,12 @@ import (
 // implicit objective as in benfred/implicit). The k×k matrix Σ w y yᵀ is
 // never formed: A·v is two float32 passes over the row's gathered
 // factor rows, straight from the factor table: t = Y·v (sdots), then
-// Yᵀ·(w∘t) (saxpys), float32 AVX2/FMA kernels (internal/f32), each in blocks of kernel.block rows so the second
-// pass finds them in cache. S·v is one more sdots over the rows of a
+// Yᵀ·(w∘t) (saxpys), float32 AVX2/FMA kernels (internal/f32), each in
+// blocks of kernel.block rows so the second pass finds them in cache; for
+// the implicit objective against a fixed table that fits in cache
+// (kernel.fused) the two passes are one fused kernel (sdotsAxpys) that
+// adds each group of four rows right after the next group's dot
+// products, while the rows are in L1. S·v is one more sdots over the rows of a
 // float32 copy of S. The CG recurrences (x, r, p and their dot
 // products) are float64 over k' elements.
 //
@@ -37,6 +41,14 @@ func sdots(t, src []float32, k int, idx []int32, p []float32) {
 
 func saxpys(dst, src []float32, k int, idx []int32, t []float32) {
 	f32.AxpysIdxUnchecked(dst, src, k, idx, t)
+}
+
+// sdotsAxpys is the f32 kernel that fuses the two: dst += Σ s_j·y_j with
+// y_j = src[idx[j]·k:][:k] and s_j = w[j]·(y_j·p), or c[j] − w[j]·(y_j·p)
+// when c is not nil; bit for bit sdots, the float32 weights and saxpys
+// (f32.DotsAxpysIdx). Unchecked, as those.
+func sdotsAxpys(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	f32.DotsAxpysIdxUnchecked(dst, src, k, idx, p, w, c)
 }
 
 // cgScratch is one worker's CG scratch, sized once per Fit by growCG.
@@ -66,8 +78,10 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 	c := ws.cg
 	kk := h.k
 	v32, q32 := c.v32[:kk], c.q32[:kk]
-	for i := range v32 {
-		v32[i] = float32(v[i])
+	// The O(k) loops here are resliced to kk so that they run without
+	// bounds checks: together they were 4% of the ranking fit at k = 128.
+	for i, x := range v[:len(v32)] {
+		v32[i] = float32(x)
 	}
 	clear(q32)
 	var vb, qb float64 // the bias coordinate of v and of the sum
@@ -75,39 +89,52 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 		vb = v[kk]
 	}
 	ih := h.imp
-	for s := lo; s < hi; s += int64(k.block) {
-		nb := int(min(hi-s, int64(k.block)))
-		ids := h.idx[s : s+int64(nb)]
-		t := c.t[:nb]
-		sdots(t, h.fixed, kk, ids, v32)
-		if ih != nil {
-			// Implicit (no biases): the row's weights, computed once
-			// per solve (solveRowCG).
-			w := c.w[s-lo : s-lo+int64(nb)]
-			if residual {
-				cf := c.c[s-lo : s-lo+int64(nb)]
-				for l, d := range t {
-					t[l] = cf[l] - w[l]*d
+	if ih != nil && len(h.fixed)*4 <= k.fused {
+		// Implicit (no biases): t = w∘(Y·v) (or c − that for the
+		// residual) and Yᵀ·t in one pass over the rows, each row's
+		// product added while it is in L1 (the weights are computed
+		// once per solve, solveRowCG).
+		n := hi - lo
+		var cf []float32
+		if residual {
+			cf = c.c[:n]
+		}
+		sdotsAxpys(q32, h.fixed, kk, h.idx[lo:hi], v32, c.w[:n], cf)
+	} else {
+		for s := lo; s < hi; s += int64(k.block) {
+			nb := int(min(hi-s, int64(k.block)))
+			ids := h.idx[s : s+int64(nb)]
+			t := c.t[:nb]
+			sdots(t, h.fixed, kk, ids, v32)
+			if ih != nil {
+				// The fused kernel's weights, rounded alike (the
+				// conversion keeps the product from being fused).
+				w := c.w[s-lo : s-lo+int64(nb)]
+				if residual {
+					cf := c.c[s-lo : s-lo+int64(nb)]
+					for l, d := range t {
+						t[l] = cf[l] - float32(w[l]*d)
+					}
+				} else {
+					for l, d := range t {
+						t[l] = w[l] * d
+					}
 				}
-			} else {
-				for l, d := range t {
-					t[l] = w[l] * d
+				saxpys(q32, h.fixed, kk, ids, t)
+				continue
+			}
+			for l, d := range t {
+				e := float64(d) + vb
+				if residual {
+					// Only b needs the target: the other passes skip its
+					// lookup of the fixed side's bias.
+					e = h.target(s+int64(l)) - e
 				}
+				t[l] = float32(e)
+				qb += e
 			}
 			saxpys(q32, h.fixed, kk, ids, t)
-			continue
 		}
-		for l, d := range t {
-			e := float64(d) + vb
-			if residual {
-				// Only b needs the target: the other passes skip its
-				// lookup of the fixed side's bias.
-				e = h.target(s+int64(l)) - e
-			}
-			t[l] = float32(e)
-			qb += e
-		}
-		saxpys(q32, h.fixed, kk, ids, t)
 	}
 	sign := 1.0
 	if residual {
@@ -115,8 +142,9 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 	}
 	if ih != nil && ih.rotated {
 		// In the eigenbasis of G, S = w₀G is the diagonal ih.diag.
+		qq, d, vv := q[:len(q32)], ih.diag[:len(q32)], v[:len(q32)]
 		for i, s := range q32 {
-			q[i] = float64(s) + sign*(ih.diag[i]+reg)*v[i]
+			qq[i] = float64(s) + sign*(d[i]+reg)*vv[i]
 		}
 	} else if ih != nil {
 		// S·v = Σ v_i S_i over the rows of the symmetric S: one axpy
@@ -124,8 +152,9 @@ func (k *kernel) cgApply(ws *workspace, h *half, lo, hi int64, reg float64, v, q
 		t := c.t[:kk]
 		clear(t)
 		saxpys(t, ih.g32, kk, ih.iota, v32)
+		qq, q3, vv := q[:len(t)], q32[:len(t)], v[:len(t)]
 		for i, s := range t {
-			q[i] = float64(q32[i]) + sign*(float64(s)+reg*v[i])
+			qq[i] = float64(q3[i]) + sign*(float64(s)+reg*vv[i])
 		}
 	} else {
 		for i, s := range q32 {
@@ -149,12 +178,6 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	if n == 0 {
 		k.store(dst, h, row, nil)
 		return true
-	}
-	var reg float64
-	if h.imp != nil {
-		reg = h.imp.p.RowReg(n, h.imp.fixed)
-	} else {
-		reg = h.lambda * (float64(n) + h.offset)
 	}
 	c := ws.cg
 	x, r, p, q := c.x[:kp], c.r[:kp], c.p[:kp], c.q[:kp]
@@ -180,6 +203,14 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	if h.bias {
 		x[kk] = float64(h.dstBias[row])
 	}
+	// The ridge, after the Woodbury rows have gone: its math.Pow for
+	// every row was 2% of the ranking fit on ml-latest-small.
+	var reg float64
+	if h.imp != nil {
+		reg = h.imp.p.RowReg(n, h.imp.fixed)
+	} else {
+		reg = h.lambda * (float64(n) + h.offset)
+	}
 	if ih := h.imp; ih != nil {
 		w0 := float32(ih.p.Unobserved)
 		for l, v := range h.val[lo:hi] {
@@ -189,20 +220,22 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	}
 	k.cgApply(ws, h, lo, hi, reg, x, r, true)
 	copy(p, r)
-	rs := dotGo(r, r)
+	// The recurrences on the AVX2 float64 kernels (chol.go's): the
+	// plain-Go loops were 5% of the ranking fit at k = 128.
+	rs := dotArch(r, r)
 	for range h.cg {
 		if !(rs > 1e-30) {
 			break
 		}
 		k.cgApply(ws, h, lo, hi, reg, p, q, false)
-		pq := dotGo(p, q)
+		pq := dotArch(p, q)
 		if !(pq > 0) {
 			break
 		}
 		alpha := rs / pq
-		axpyGo(alpha, p, x)
-		axpyGo(-alpha, q, r)
-		rn := dotGo(r, r)
+		axpyArch(alpha, p, x)
+		axpyArch(-alpha, q, r)
+		rn := dotArch(r, r)
 		beta := rn / rs
 		for i, v := range r {
 			p[i] = v + beta*p[i]

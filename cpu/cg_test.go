@@ -77,3 +77,41 @@ func TestSolveRowCGConverges(t *testing.T) {
 		}
 	}
 }
+
+// TestCGFusedMatchesTwoPass checks that an implicit CG row solve gives
+// the same factors bit for bit with the fused kernel and with the two
+// passes by blocks (kernel.fused), in a rotated and a plain half.
+func TestCGFusedMatchesTwoPass(t *testing.T) {
+	lens := []int{0, 1, 3, 17, 40, 100, 129, 250}
+	for _, k := range []int{8, 33, 64} {
+		for _, rotated := range []bool{false, true} {
+			t.Run(fmt.Sprintf("k=%d/rotated=%t", k, rotated), func(t *testing.T) {
+				p := als.DefaultImplicitParams()
+				p.Rank = k
+				var got [2][]float32
+				for j, fused := range []int{0, math.MaxInt} {
+					kern := defaultKernel
+					kern.fused = fused
+					kern.block = 16 // several blocks a row
+					h, ws, _ := testImplicitHalf(lens, p, kern, rotated, 3)
+					h.cg = 3
+					if !rotated {
+						cgShared(h)
+					}
+					kern.growCG(ws[0], k, h.kp, 250, true)
+					for row := range lens {
+						if !kern.solveRow(ws[0], h, row) {
+							t.Fatalf("row %d: CG failed", row)
+						}
+					}
+					got[j] = append([]float32(nil), h.dst...)
+				}
+				for i := range got[0] {
+					if got[0][i] != got[1][i] {
+						t.Fatalf("factor %d: %v with two passes, %v fused", i, got[0][i], got[1][i])
+					}
+				}
+			})
+		}
+	}
+}

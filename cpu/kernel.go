@@ -81,6 +81,12 @@ type kernel struct {
 	// scaled copies of the fixed side when they cost at most tables
 	// times the per-rating scaling they save; 0 never.
 	tables float64
+	// fused: implicit CG products over a fixed table of at most fused
+	// bytes take the fused kernel (sdotsAxpys); larger tables, and 0
+	// always, the two passes by blocks, whose software prefetch of the
+	// dot pass measured faster from memory (BenchmarkDotsAxpysIdx with
+	// 160,000 rows). Both give the same results bit for bit.
+	fused int
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
@@ -92,7 +98,12 @@ type kernel struct {
 // rank 8 stays Spark-exact; from it the float32 assembly, about twice
 // the float64 one's speed (BenchmarkGramLower32), whose error the
 // conformance suite and TestGram32Error bound.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, tables: 1}
+//
+// fused = 8 MiB: a quarter of the 32 MiB L3 cache; the fused kernel was
+// 15-30% faster with the table in L2 (0.3 MB) and, for rows of 130 and
+// 600 ratings, in L3 (4.6 MB; about even at 30), mixed at 15 MB and
+// 10-30% slower from memory (82 MB).
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, tables: 1, fused: 8 << 20}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.

@@ -80,6 +80,38 @@ func AxpysIdxUnchecked(dst, src []float32, k int, idx []int32, t []float32) {
 	axpysIdxArch(dst[:k], src, k, idx, t)
 }
 
+// DotsAxpysIdx adds Σ_j s_j·y_j to dst[:k], where y_j = src[idx[j]·k:][:k]
+// are the indexed rows of the row-major table src (stride k) and
+//
+//	s_j = w[j]·(y_j·p), or s_j = c[j] − w[j]·(y_j·p) when c is not nil,
+//
+// the product rounded to float32 before the subtraction. It is the two
+// passes of a weighted Gram product Σ w y yᵀ p (or c − …: a residual) in
+// one pass over the rows, each row added into dst right after its dot
+// product, while it is still in L1 cache. Its result is, bit for bit,
+// DotsIdx into t, then t[j] = float32(w[j]·t[j]) (c[j] − that with c),
+// then AxpysIdx. w (and c when not nil) must be at least len(idx) long;
+// dst must not overlap p.
+func DotsAxpysIdx(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	checkRows("DotsAxpysIdx", src, k, idx)
+	DotsAxpysIdxUnchecked(dst, src, k, idx, p, w, c)
+}
+
+// DotsAxpysIdxUnchecked is DotsAxpysIdx without the check of idx against
+// src, as DotsIdxUnchecked.
+func DotsAxpysIdxUnchecked(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	if k <= 0 || len(dst) < k || len(p) < k || len(w) < len(idx) || (c != nil && len(c) < len(idx)) {
+		panic("f32: DotsAxpysIdxUnchecked: bad dimensions or short slice")
+	}
+	if len(idx) == 0 {
+		return
+	}
+	if c != nil {
+		c = c[:len(idx)]
+	}
+	dotsAxpysIdxArch(dst[:k], src, k, idx, p[:k], w[:len(idx)], c)
+}
+
 // checkRows panics unless every idx[j] names a whole row of the stride-k
 // table src.
 func checkRows(name string, src []float32, k int, idx []int32) {
@@ -129,6 +161,27 @@ func axpysIdxGo(dst, src []float32, k int, idx []int32, t []float32) {
 		w := t[j]
 		for c, v := range row {
 			dst[c] += w * v
+		}
+	}
+}
+
+// dotsAxpysIdxGo is DotsAxpysIdx in plain Go. Its arguments are checked
+// by DotsAxpysIdx. The explicit conversion keeps the compiler from fusing
+// the weight's product and subtraction.
+func dotsAxpysIdxGo(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	dst, p = dst[:k], p[:k]
+	for j, it := range idx {
+		row := src[int(it)*k : int(it)*k+k]
+		var d float32
+		for l, v := range row {
+			d += v * p[l]
+		}
+		s := float32(w[j] * d)
+		if c != nil {
+			s = c[j] - s
+		}
+		for l, v := range row {
+			dst[l] += s * v
 		}
 	}
 }

@@ -22,6 +22,13 @@ func dotsIdxAVX2(t, src []float32, k int, idx []int32, p []float32)
 //go:noescape
 func axpysIdxAVX2(dst, src []float32, k int, idx []int32, t []float32)
 
+// dotsAxpysIdxAVX2 is implemented in f32_amd64.s; it computes what
+// dotsAxpysIdxGo does, bit for bit with the other AVX2 kernels (see
+// DotsAxpysIdx). Its arguments are checked by DotsAxpysIdxUnchecked.
+//
+//go:noescape
+func dotsAxpysIdxAVX2(dst, src []float32, k int, idx []int32, p, w, c []float32)
+
 // dotsInt8AVX2 is implemented in f32_amd64.s; it computes what dotsInt8Go
 // does, bit for bit. Its arguments are checked by DotsInt8.
 //
@@ -50,6 +57,14 @@ func axpysIdxArch(dst, src []float32, k int, idx []int32, t []float32) {
 		return
 	}
 	axpysIdxGo(dst, src, k, idx, t)
+}
+
+func dotsAxpysIdxArch(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	if useAVX2 {
+		dotsAxpysIdxAVX2(dst, src, k, idx, p, w, c)
+		return
+	}
+	dotsAxpysIdxGo(dst, src, k, idx, p, w, c)
 }
 
 func dotsInt8Arch(t []float32, src []int8, scale []float32, k int, p []int16) {

@@ -39,6 +39,48 @@ GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 	PREFETCHT0 128(SI)(AX*1);    \
 	PREFETCHT0 192(SI)(AX*1)
 
+// AXPY4 adds the rows R10..R13 times Y10..Y13 into dst[:k] (AX = &dst[0]),
+// exactly as axpysIdxAVX2 adds a group of four (BX, Y0..Y4 scratch).
+#define AXPY4(lc, lt, ln) \
+	XORQ        BX, BX;               \
+lc:                                   \
+	CMPQ        BX, CX;               \
+	JGE         lt;                   \
+	VMOVUPS     (AX)(BX*1), Y0;       \
+	VFMADD231PS (R10)(BX*1), Y10, Y0; \
+	VFMADD231PS (R11)(BX*1), Y11, Y0; \
+	VFMADD231PS (R12)(BX*1), Y12, Y0; \
+	VFMADD231PS (R13)(BX*1), Y13, Y0; \
+	VMOVUPS     Y0, (AX)(BX*1);       \
+	ADDQ        $32, BX;              \
+	JMP         lc;                   \
+lt:                                   \
+	CMPQ        BX, R14;              \
+	JEQ         ln;                   \
+	VMASKMOVPS  (AX)(BX*1), Y15, Y0;  \
+	VMASKMOVPS  (R10)(BX*1), Y15, Y1; \
+	VMASKMOVPS  (R11)(BX*1), Y15, Y2; \
+	VMASKMOVPS  (R12)(BX*1), Y15, Y3; \
+	VMASKMOVPS  (R13)(BX*1), Y15, Y4; \
+	VFMADD231PS Y1, Y10, Y0;          \
+	VFMADD231PS Y2, Y11, Y0;          \
+	VFMADD231PS Y3, Y12, Y0;          \
+	VFMADD231PS Y4, Y13, Y0;          \
+	VMASKMOVPS  Y0, Y15, (AX)(BX*1);  \
+ln:
+
+// PREVROWS sets R10..R13 to the rows of the previous group of four (at
+// idx[j-4:j]) and Y10..Y13 to their weights, kept at 0(SP) (AX scratch).
+#define PREVROWS \
+	ROW(-16, R10);           \
+	ROW(-12, R11);           \
+	ROW(-8, R12);            \
+	ROW(-4, R13);            \
+	VBROADCASTSS (SP), Y10;  \
+	VBROADCASTSS 4(SP), Y11; \
+	VBROADCASTSS 8(SP), Y12; \
+	VBROADCASTSS 12(SP), Y13
+
 // func dotsIdxAVX2(t []float32, src []float32, k int, idx []int32, p []float32)
 //
 // dotsIdxAVX2 is dotsIdxGo (f32.go): t[j] = src[idx[j]·k:][:k]·p. Rows are
@@ -316,6 +358,234 @@ a1n:
 	JMP  a1
 
 adone:
+	VZEROUPPER
+	RET
+
+// func dotsAxpysIdxAVX2(dst []float32, src []float32, k int, idx []int32, p []float32, w []float32, c []float32)
+//
+// dotsAxpysIdxAVX2 is dotsAxpysIdxGo (f32.go): dst += Σ_j s_j·y_j with
+// y_j = src[idx[j]·k:][:k], s_j = w[j]·(y_j·p) (subtracted from c[j] when
+// c is not nil). Rows are taken four at a time: their dot products
+// exactly as dotsIdxAVX2 sums them (the same accumulators, steps and
+// reduction), the four weights in one SSE multiply (and subtract); then
+// the previous group of four, whose weights wait at 0(SP), is added into
+// dst exactly as axpysIdxAVX2 adds a group (in order j). Adding the
+// previous group rather than this one leaves this group's reduction and
+// weights, a long chain of dependent instructions, to finish while the
+// additions run, and the previous group's rows are still in L1. The last
+// group is added after the loop; then the last rows mod 4 one at a time,
+// as those kernels' single-row paths. So the result is bit for bit
+// theirs.
+//
+// Registers: DI = &w[j], SI = &src[0], R8 = &idx[j], DX = rows left,
+// R9 = &p[0], R14 = 4·k, CX = 4·(k &^ 7), BX = column offset in bytes,
+// AX scratch, then &dst[0] while adding, R10..R13 = the rows, Y15 = tail
+// mask, Y14 = p's masked tail, X5 = this group's weights.
+TEXT ·dotsAxpysIdxAVX2(SB), NOSPLIT, $16-152
+	MOVQ       src_base+24(FP), SI
+	MOVQ       k+48(FP), CX
+	MOVQ       idx_base+56(FP), R8
+	MOVQ       idx_len+64(FP), DX
+	MOVQ       p_base+80(FP), R9
+	MOVQ       w_base+104(FP), DI
+	MOVQ       CX, R14
+	SHLQ       $2, R14
+	MOVQ       CX, AX
+	ANDQ       $7, AX
+	SHLQ       $2, AX
+	LEAQ       sTailMask<>+32(SB), BX
+	SUBQ       AX, BX
+	VMOVDQU    (BX), Y15
+	ANDQ       $-8, CX
+	SHLQ       $2, CX
+	VMASKMOVPS (R9)(CX*1), Y15, Y14
+
+f4:
+	CMPQ DX, $4
+	JLT  f4end
+	ROW(0, R10)
+	ROW(4, R11)
+	ROW(8, R12)
+	ROW(12, R13)
+
+	// No software prefetch: asking for the rows two groups ahead (four
+	// lines each, or all eight at k = 128) measured slower with the
+	// table in L2 or L3 and no faster from memory (BenchmarkDotsAxpysIdx).
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+f4c16:
+	CMPQ        BX, AX
+	JGE         f4c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	VFMADD231PS 32(R11)(BX*1), Y5, Y7
+	VFMADD231PS 32(R12)(BX*1), Y5, Y8
+	VFMADD231PS 32(R13)(BX*1), Y5, Y9
+	ADDQ        $64, BX
+	JMP         f4c16
+
+f4c:
+	CMPQ        BX, CX
+	JGE         f4t
+	VMOVUPS     (R9)(BX*1), Y4
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS (R11)(BX*1), Y4, Y1
+	VFMADD231PS (R12)(BX*1), Y4, Y2
+	VFMADD231PS (R13)(BX*1), Y4, Y3
+	ADDQ        $32, BX
+	JMP         f4c
+
+f4t:
+	// The masked tail: each row's terms in dotsIdxAVX2's order.
+	CMPQ        BX, R14
+	JEQ         f4r
+	VMASKMOVPS  (R10)(BX*1), Y15, Y10
+	VMASKMOVPS  (R11)(BX*1), Y15, Y11
+	VMASKMOVPS  (R12)(BX*1), Y15, Y12
+	VMASKMOVPS  (R13)(BX*1), Y15, Y13
+	VFMADD231PS Y10, Y14, Y0
+	VFMADD231PS Y11, Y14, Y1
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y13, Y14, Y3
+
+f4r:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+
+	// This group's weights s = w·d, or c − w·d, into X5.
+	VMOVUPS (DI), X5
+	VMULPS  X0, X5, X5
+	MOVQ    c_base+128(FP), BX
+	TESTQ   BX, BX
+	JZ      f4w
+	MOVQ    DI, AX
+	SUBQ    w_base+104(FP), AX
+	VMOVUPS (BX)(AX*1), X1
+	VSUBPS  X5, X1, X5
+
+f4w:
+	// The previous group, if any, into dst.
+	CMPQ DI, w_base+104(FP)
+	JEQ  f4s
+	PREVROWS
+	MOVQ dst_base+0(FP), AX
+	AXPY4(f4ac, f4at, f4an)
+
+f4s:
+	VMOVUPS X5, (SP)
+	ADDQ    $16, DI
+	ADDQ    $16, R8
+	SUBQ    $4, DX
+	JMP     f4
+
+f4end:
+	// The last group, if any.
+	CMPQ DI, w_base+104(FP)
+	JEQ  f1
+	PREVROWS
+	MOVQ dst_base+0(FP), AX
+	AXPY4(f4lc, f4lt, f4ln)
+
+f1:
+	TESTQ  DX, DX
+	JZ     fdone
+	ROW(0, R10)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y6, Y6, Y6
+	XORQ   BX, BX
+	LEAQ   -32(CX), AX
+
+f1c16:
+	CMPQ        BX, AX
+	JGE         f1c
+	VMOVUPS     (R9)(BX*1), Y4
+	VMOVUPS     32(R9)(BX*1), Y5
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6
+	ADDQ        $64, BX
+	JMP         f1c16
+
+f1c:
+	CMPQ        BX, CX
+	JGE         f1t
+	VMOVUPS     (R9)(BX*1), Y4
+	VFMADD231PS (R10)(BX*1), Y4, Y0
+	ADDQ        $32, BX
+	JMP         f1c
+
+f1t:
+	CMPQ        BX, R14
+	JEQ         f1r
+	VMASKMOVPS  (R10)(BX*1), Y15, Y5
+	VFMADD231PS Y5, Y14, Y0
+
+f1r:
+	VADDPS       Y6, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       (DI), X1
+	VMULSS       X0, X1, X0
+	MOVQ         c_base+128(FP), BX
+	TESTQ        BX, BX
+	JZ           f1w
+	MOVQ         DI, AX
+	SUBQ         w_base+104(FP), AX
+	VMOVSS       (BX)(AX*1), X1
+	VSUBSS       X0, X1, X0
+
+f1w:
+	VBROADCASTSS X0, Y10
+	MOVQ         dst_base+0(FP), AX
+	XORQ         BX, BX
+
+f1a:
+	CMPQ        BX, CX
+	JGE         f1at
+	VMOVUPS     (AX)(BX*1), Y0
+	VFMADD231PS (R10)(BX*1), Y10, Y0
+	VMOVUPS     Y0, (AX)(BX*1)
+	ADDQ        $32, BX
+	JMP         f1a
+
+f1at:
+	CMPQ        BX, R14
+	JEQ         f1n
+	VMASKMOVPS  (AX)(BX*1), Y15, Y0
+	VMASKMOVPS  (R10)(BX*1), Y15, Y1
+	VFMADD231PS Y1, Y10, Y0
+	VMASKMOVPS  Y0, Y15, (AX)(BX*1)
+
+f1n:
+	ADDQ $4, DI
+	ADDQ $4, R8
+	DECQ DX
+	JMP  f1
+
+fdone:
 	VZEROUPPER
 	RET
 

@@ -15,6 +15,10 @@ func axpysIdxArch(dst, src []float32, k int, idx []int32, t []float32) {
 	axpysIdxGo(dst, src, k, idx, t)
 }
 
+func dotsAxpysIdxArch(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	dotsAxpysIdxGo(dst, src, k, idx, p, w, c)
+}
+
 func dotsInt8Arch(t []float32, src []int8, scale []float32, k int, p []int16) {
 	dotsInt8Go(t, src, scale, k, p)
 }
