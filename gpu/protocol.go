@@ -320,6 +320,11 @@ func checkDelta(d *Delta) {
 }
 
 func (e *Encoder) writeJob(j *Job) error {
+	if j.Params.RegOffset != 0 {
+		// The wire has no field for it, as the CUDA backend has no ridge
+		// offset; the client refuses such fits (checkParams) before this.
+		return fmt.Errorf("gpu: encode job: %w: the protocol does not carry a ridge offset (%g)", als.ErrInvalidParams, j.Params.RegOffset)
+	}
 	r := j.Ratings
 	if j.Delta != nil {
 		if r != nil || j.Dataset == 0 {

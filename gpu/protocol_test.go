@@ -95,6 +95,14 @@ func TestParamsEveryField(t *testing.T) {
 			default:
 				t.Fatalf("als.Params.%s has kind %v: teach the wire format and this test about it", f.Name, v.Kind())
 			}
+			if f.Name == "RegOffset" {
+				// No field on the wire (the CUDA backend has no ridge
+				// offset): refused, never dropped.
+				if err := gpu.NewEncoder(io.Discard).Write(&gpu.Job{ID: 1, Params: p, Ratings: r}); !errors.Is(err, als.ErrInvalidParams) {
+					t.Errorf("encoding a job with a ridge offset = %v, want an error wrapping ErrInvalidParams", err)
+				}
+				return
+			}
 			m, err := gpu.NewDecoder(bytes.NewReader(encoded(t, &gpu.Job{ID: 1, Params: p, Ratings: r}))).Next()
 			if err != nil {
 				t.Fatalf("Next() = %v", err)
