@@ -69,6 +69,108 @@ lt:                                   \
 	VMASKMOVPS  Y0, Y15, (AX)(BX*1);  \
 ln:
 
+// DOT4 sums the rows R10..R13 times p (R9) over k columns (CX: k rounded
+// down to 8, in bytes; R14: k in bytes; Y14, Y15: p's tail and its mask)
+// into X0's four lanes, in the order every dot kernel here uses: 16
+// columns a step into two accumulators per row (eight independent FMA
+// chains, enough for both FMA pipes), then 8, then the masked tail, then
+// the two accumulators added and the rows reduced (AX, BX, Y0..Y13
+// scratch). The labels are the caller's.
+#define DOT4(lc16, lc, lt, lr) \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	XORQ   BX, BX; \
+	LEAQ   -32(CX), AX; \
+lc16: \
+	CMPQ        BX, AX; \
+	JGE         lc; \
+	VMOVUPS     (R9)(BX*1), Y4; \
+	VMOVUPS     32(R9)(BX*1), Y5; \
+	VFMADD231PS (R10)(BX*1), Y4, Y0; \
+	VFMADD231PS (R11)(BX*1), Y4, Y1; \
+	VFMADD231PS (R12)(BX*1), Y4, Y2; \
+	VFMADD231PS (R13)(BX*1), Y4, Y3; \
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6; \
+	VFMADD231PS 32(R11)(BX*1), Y5, Y7; \
+	VFMADD231PS 32(R12)(BX*1), Y5, Y8; \
+	VFMADD231PS 32(R13)(BX*1), Y5, Y9; \
+	ADDQ        $64, BX; \
+	JMP         lc16; \
+lc: \
+	CMPQ        BX, CX; \
+	JGE         lt; \
+	VMOVUPS     (R9)(BX*1), Y4; \
+	VFMADD231PS (R10)(BX*1), Y4, Y0; \
+	VFMADD231PS (R11)(BX*1), Y4, Y1; \
+	VFMADD231PS (R12)(BX*1), Y4, Y2; \
+	VFMADD231PS (R13)(BX*1), Y4, Y3; \
+	ADDQ        $32, BX; \
+	JMP         lc; \
+lt: \
+	CMPQ        BX, R14; \
+	JEQ         lr; \
+	VMASKMOVPS  (R10)(BX*1), Y15, Y10; \
+	VMASKMOVPS  (R11)(BX*1), Y15, Y11; \
+	VMASKMOVPS  (R12)(BX*1), Y15, Y12; \
+	VMASKMOVPS  (R13)(BX*1), Y15, Y13; \
+	VFMADD231PS Y10, Y14, Y0; \
+	VFMADD231PS Y11, Y14, Y1; \
+	VFMADD231PS Y12, Y14, Y2; \
+	VFMADD231PS Y13, Y14, Y3; \
+lr: \
+	VADDPS       Y6, Y0, Y0; \
+	VADDPS       Y7, Y1, Y1; \
+	VADDPS       Y8, Y2, Y2; \
+	VADDPS       Y9, Y3, Y3; \
+	VHADDPS      Y1, Y0, Y0; \
+	VHADDPS      Y3, Y2, Y2; \
+	VHADDPS      Y2, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS       X1, X0, X0
+
+// DOT1 is DOT4 for the one row R10, into X0's low lane, summed exactly as
+// a row of a group of four (the same accumulators, column steps and
+// reduction order), so that a row's result does not depend on its
+// position.
+#define DOT1(lc16, lc, lt, lr) \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y6, Y6, Y6; \
+	XORQ   BX, BX; \
+	LEAQ   -32(CX), AX; \
+lc16: \
+	CMPQ        BX, AX; \
+	JGE         lc; \
+	VMOVUPS     (R9)(BX*1), Y4; \
+	VMOVUPS     32(R9)(BX*1), Y5; \
+	VFMADD231PS (R10)(BX*1), Y4, Y0; \
+	VFMADD231PS 32(R10)(BX*1), Y5, Y6; \
+	ADDQ        $64, BX; \
+	JMP         lc16; \
+lc: \
+	CMPQ        BX, CX; \
+	JGE         lt; \
+	VMOVUPS     (R9)(BX*1), Y4; \
+	VFMADD231PS (R10)(BX*1), Y4, Y0; \
+	ADDQ        $32, BX; \
+	JMP         lc; \
+lt: \
+	CMPQ        BX, R14; \
+	JEQ         lr; \
+	VMASKMOVPS  (R10)(BX*1), Y15, Y5; \
+	VFMADD231PS Y5, Y14, Y0; \
+lr: \
+	VADDPS       Y6, Y0, Y0; \
+	VHADDPS      Y0, Y0, Y0; \
+	VHADDPS      Y0, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS       X1, X0, X0
+
 // PREVROWS sets R10..R13 to the rows of the previous group of four (at
 // idx[j-4:j]) and Y10..Y13 to their weights, kept at 0(SP) (AX scratch).
 #define PREVROWS \
@@ -132,68 +234,7 @@ d4:
 	PREF(60)
 
 d4z:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	XORQ   BX, BX
-	LEAQ   -32(CX), AX
-
-d4c16:
-	// 16 columns a step into two accumulators per row: eight
-	// independent FMA chains, enough to keep both FMA pipes busy.
-	CMPQ        BX, AX
-	JGE         d4c
-	VMOVUPS     (R9)(BX*1), Y4
-	VMOVUPS     32(R9)(BX*1), Y5
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS (R11)(BX*1), Y4, Y1
-	VFMADD231PS (R12)(BX*1), Y4, Y2
-	VFMADD231PS (R13)(BX*1), Y4, Y3
-	VFMADD231PS 32(R10)(BX*1), Y5, Y6
-	VFMADD231PS 32(R11)(BX*1), Y5, Y7
-	VFMADD231PS 32(R12)(BX*1), Y5, Y8
-	VFMADD231PS 32(R13)(BX*1), Y5, Y9
-	ADDQ        $64, BX
-	JMP         d4c16
-
-d4c:
-	CMPQ        BX, CX
-	JGE         d4t
-	VMOVUPS     (R9)(BX*1), Y4
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS (R11)(BX*1), Y4, Y1
-	VFMADD231PS (R12)(BX*1), Y4, Y2
-	VFMADD231PS (R13)(BX*1), Y4, Y3
-	ADDQ        $32, BX
-	JMP         d4c
-
-d4t:
-	CMPQ        BX, R14
-	JEQ         d4r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y10
-	VMASKMOVPS  (R11)(BX*1), Y15, Y11
-	VMASKMOVPS  (R12)(BX*1), Y15, Y12
-	VMASKMOVPS  (R13)(BX*1), Y15, Y13
-	VFMADD231PS Y10, Y14, Y0
-	VFMADD231PS Y11, Y14, Y1
-	VFMADD231PS Y12, Y14, Y2
-	VFMADD231PS Y13, Y14, Y3
-
-d4r:
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y7, Y1, Y1
-	VADDPS       Y8, Y2, Y2
-	VADDPS       Y9, Y3, Y3
-	VHADDPS      Y1, Y0, Y0
-	VHADDPS      Y3, Y2, Y2
-	VHADDPS      Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
+	DOT4(d4c16, d4c, d4t, d4r)
 	VMOVUPS      X0, (DI)
 	ADDQ         $16, DI
 	ADDQ         $16, R8
@@ -207,41 +248,7 @@ d1:
 	TESTQ  DX, DX
 	JZ     ddone
 	ROW(0, R10)
-	VXORPS Y0, Y0, Y0
-	VXORPS Y6, Y6, Y6
-	XORQ   BX, BX
-	LEAQ   -32(CX), AX
-
-d1c16:
-	CMPQ        BX, AX
-	JGE         d1c
-	VMOVUPS     (R9)(BX*1), Y4
-	VMOVUPS     32(R9)(BX*1), Y5
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS 32(R10)(BX*1), Y5, Y6
-	ADDQ        $64, BX
-	JMP         d1c16
-
-d1c:
-	CMPQ        BX, CX
-	JGE         d1t
-	VMOVUPS     (R9)(BX*1), Y4
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	ADDQ        $32, BX
-	JMP         d1c
-
-d1t:
-	CMPQ        BX, R14
-	JEQ         d1r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y5
-	VFMADD231PS Y5, Y14, Y0
-
-d1r:
-	VADDPS       Y6, Y0, Y0
-	VHADDPS      Y0, Y0, Y0
-	VHADDPS      Y0, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
+	DOT1(d1c16, d1c, d1t, d1r)
 	VMOVSS       X0, (DI)
 	ADDQ         $4, DI
 	ADDQ         $4, R8
@@ -412,67 +419,7 @@ f4:
 	// lines each, or all eight at k = 128) measured slower with the
 	// table in L2 or L3 and no faster from memory (BenchmarkDotsAxpysIdx).
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	XORQ   BX, BX
-	LEAQ   -32(CX), AX
-
-f4c16:
-	CMPQ        BX, AX
-	JGE         f4c
-	VMOVUPS     (R9)(BX*1), Y4
-	VMOVUPS     32(R9)(BX*1), Y5
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS (R11)(BX*1), Y4, Y1
-	VFMADD231PS (R12)(BX*1), Y4, Y2
-	VFMADD231PS (R13)(BX*1), Y4, Y3
-	VFMADD231PS 32(R10)(BX*1), Y5, Y6
-	VFMADD231PS 32(R11)(BX*1), Y5, Y7
-	VFMADD231PS 32(R12)(BX*1), Y5, Y8
-	VFMADD231PS 32(R13)(BX*1), Y5, Y9
-	ADDQ        $64, BX
-	JMP         f4c16
-
-f4c:
-	CMPQ        BX, CX
-	JGE         f4t
-	VMOVUPS     (R9)(BX*1), Y4
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS (R11)(BX*1), Y4, Y1
-	VFMADD231PS (R12)(BX*1), Y4, Y2
-	VFMADD231PS (R13)(BX*1), Y4, Y3
-	ADDQ        $32, BX
-	JMP         f4c
-
-f4t:
-	// The masked tail: each row's terms in dotsIdxAVX2's order.
-	CMPQ        BX, R14
-	JEQ         f4r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y10
-	VMASKMOVPS  (R11)(BX*1), Y15, Y11
-	VMASKMOVPS  (R12)(BX*1), Y15, Y12
-	VMASKMOVPS  (R13)(BX*1), Y15, Y13
-	VFMADD231PS Y10, Y14, Y0
-	VFMADD231PS Y11, Y14, Y1
-	VFMADD231PS Y12, Y14, Y2
-	VFMADD231PS Y13, Y14, Y3
-
-f4r:
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y7, Y1, Y1
-	VADDPS       Y8, Y2, Y2
-	VADDPS       Y9, Y3, Y3
-	VHADDPS      Y1, Y0, Y0
-	VHADDPS      Y3, Y2, Y2
-	VHADDPS      Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
+	DOT4(f4c16, f4c, f4t, f4r)
 
 	// This group's weights s = w·d, or c − w·d, into X5.
 	VMOVUPS (DI), X5
@@ -512,41 +459,7 @@ f1:
 	TESTQ  DX, DX
 	JZ     fdone
 	ROW(0, R10)
-	VXORPS Y0, Y0, Y0
-	VXORPS Y6, Y6, Y6
-	XORQ   BX, BX
-	LEAQ   -32(CX), AX
-
-f1c16:
-	CMPQ        BX, AX
-	JGE         f1c
-	VMOVUPS     (R9)(BX*1), Y4
-	VMOVUPS     32(R9)(BX*1), Y5
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS 32(R10)(BX*1), Y5, Y6
-	ADDQ        $64, BX
-	JMP         f1c16
-
-f1c:
-	CMPQ        BX, CX
-	JGE         f1t
-	VMOVUPS     (R9)(BX*1), Y4
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	ADDQ        $32, BX
-	JMP         f1c
-
-f1t:
-	CMPQ        BX, R14
-	JEQ         f1r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y5
-	VFMADD231PS Y5, Y14, Y0
-
-f1r:
-	VADDPS       Y6, Y0, Y0
-	VHADDPS      Y0, Y0, Y0
-	VHADDPS      Y0, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
+	DOT1(f1c16, f1c, f1t, f1r)
 	VMOVSS       (DI), X1
 	VMULSS       X0, X1, X0
 	MOVQ         c_base+128(FP), BX
@@ -626,68 +539,7 @@ c4:
 	LEAQ   (R10)(R14*1), R11
 	LEAQ   (R11)(R14*1), R12
 	LEAQ   (R12)(R14*1), R13
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	XORQ   BX, BX
-	LEAQ   -32(CX), AX
-
-c4c16:
-	// 16 columns a step into two accumulators per row: eight
-	// independent FMA chains, enough to keep both FMA pipes busy.
-	CMPQ        BX, AX
-	JGE         c4c
-	VMOVUPS     (R9)(BX*1), Y4
-	VMOVUPS     32(R9)(BX*1), Y5
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS (R11)(BX*1), Y4, Y1
-	VFMADD231PS (R12)(BX*1), Y4, Y2
-	VFMADD231PS (R13)(BX*1), Y4, Y3
-	VFMADD231PS 32(R10)(BX*1), Y5, Y6
-	VFMADD231PS 32(R11)(BX*1), Y5, Y7
-	VFMADD231PS 32(R12)(BX*1), Y5, Y8
-	VFMADD231PS 32(R13)(BX*1), Y5, Y9
-	ADDQ        $64, BX
-	JMP         c4c16
-
-c4c:
-	CMPQ        BX, CX
-	JGE         c4t
-	VMOVUPS     (R9)(BX*1), Y4
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS (R11)(BX*1), Y4, Y1
-	VFMADD231PS (R12)(BX*1), Y4, Y2
-	VFMADD231PS (R13)(BX*1), Y4, Y3
-	ADDQ        $32, BX
-	JMP         c4c
-
-c4t:
-	CMPQ        BX, R14
-	JEQ         c4r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y10
-	VMASKMOVPS  (R11)(BX*1), Y15, Y11
-	VMASKMOVPS  (R12)(BX*1), Y15, Y12
-	VMASKMOVPS  (R13)(BX*1), Y15, Y13
-	VFMADD231PS Y10, Y14, Y0
-	VFMADD231PS Y11, Y14, Y1
-	VFMADD231PS Y12, Y14, Y2
-	VFMADD231PS Y13, Y14, Y3
-
-c4r:
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y7, Y1, Y1
-	VADDPS       Y8, Y2, Y2
-	VADDPS       Y9, Y3, Y3
-	VHADDPS      Y1, Y0, Y0
-	VHADDPS      Y3, Y2, Y2
-	VHADDPS      Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
+	DOT4(c4c16, c4c, c4t, c4r)
 	VMOVUPS      X0, (DI)
 	ADDQ         $16, DI
 	LEAQ         (R13)(R14*1), SI
@@ -701,41 +553,7 @@ c1:
 	TESTQ  DX, DX
 	JZ     cdone
 	MOVQ   SI, R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y6, Y6, Y6
-	XORQ   BX, BX
-	LEAQ   -32(CX), AX
-
-c1c16:
-	CMPQ        BX, AX
-	JGE         c1c
-	VMOVUPS     (R9)(BX*1), Y4
-	VMOVUPS     32(R9)(BX*1), Y5
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	VFMADD231PS 32(R10)(BX*1), Y5, Y6
-	ADDQ        $64, BX
-	JMP         c1c16
-
-c1c:
-	CMPQ        BX, CX
-	JGE         c1t
-	VMOVUPS     (R9)(BX*1), Y4
-	VFMADD231PS (R10)(BX*1), Y4, Y0
-	ADDQ        $32, BX
-	JMP         c1c
-
-c1t:
-	CMPQ        BX, R14
-	JEQ         c1r
-	VMASKMOVPS  (R10)(BX*1), Y15, Y5
-	VFMADD231PS Y5, Y14, Y0
-
-c1r:
-	VADDPS       Y6, Y0, Y0
-	VHADDPS      Y0, Y0, Y0
-	VHADDPS      Y0, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
+	DOT1(c1c16, c1c, c1t, c1r)
 	VMOVSS       X0, (DI)
 	ADDQ         $4, DI
 	ADDQ         R14, SI
