@@ -16,14 +16,8 @@ func TestDotsAxpys(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for k := 1; k <= 260; k++ {
 		const rows = 40
-		src := make([]float32, rows*k)
-		for j := range src {
-			src[j] = float32(rng.NormFloat64())
-		}
-		p := make([]float32, k)
-		for j := range p {
-			p[j] = float32(rng.NormFloat64())
-		}
+		src := normals(rng, rows*k)
+		p := normals(rng, k)
 		for _, n := range []int{0, 1, 3, 4, 5, 9} {
 			idx := make([]int32, n)
 			for j := range idx {
@@ -32,10 +26,7 @@ func TestDotsAxpys(t *testing.T) {
 			if n > 0 {
 				idx[n-1] = rows - 1
 			}
-			w := make([]float32, n)
-			for j := range w {
-				w[j] = float32(rng.NormFloat64())
-			}
+			w := normals(rng, n)
 			// float64 references and the error scales Σ|terms|.
 			wantT := make([]float64, n)
 			scaleT := make([]float64, n)
@@ -96,14 +87,8 @@ func TestDotsAxpysIdx(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for k := 1; k <= 260; k++ {
 		const rows = 40
-		src := make([]float32, rows*k)
-		for j := range src {
-			src[j] = float32(rng.NormFloat64())
-		}
-		p := make([]float32, k)
-		for j := range p {
-			p[j] = float32(rng.NormFloat64())
-		}
+		src := normals(rng, rows*k)
+		p := normals(rng, k)
 		for _, n := range []int{0, 1, 3, 4, 5, 8, 9, 13, 17} {
 			idx := make([]int32, n)
 			for j := range idx {
@@ -218,14 +203,8 @@ func TestDots(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for k := 1; k <= 260; k++ {
 		for _, n := range []int{0, 1, 3, 4, 7, 8, 13} {
-			src := make([]float32, n*k)
-			for j := range src {
-				src[j] = float32(rng.NormFloat64())
-			}
-			p := make([]float32, k)
-			for j := range p {
-				p[j] = float32(rng.NormFloat64())
-			}
+			src := normals(rng, n*k)
+			p := normals(rng, k)
 			idx := make([]int32, n)
 			for j := range idx {
 				idx[j] = int32(j)
@@ -264,14 +243,8 @@ func TestDotsRowAlone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for k := 1; k <= 260; k++ {
 		const n = 11 // two groups of four and three left over
-		src := make([]float32, n*k)
-		for j := range src {
-			src[j] = float32(rng.NormFloat64())
-		}
-		p := make([]float32, k)
-		for j := range p {
-			p[j] = float32(rng.NormFloat64())
-		}
+		src := normals(rng, n*k)
+		p := normals(rng, k)
 		all := make([]float32, n)
 		Dots(all, src, k, p)
 		// Each row alone, and the rows in reverse through DotsIdx, which
@@ -409,10 +382,7 @@ func BenchmarkDotsAxpysIdx(b *testing.B) {
 		for j := range idx {
 			idx[j] = int32(rng.IntN(rows))
 		}
-		p := make([]float32, k)
-		for j := range p {
-			p[j] = float32(rng.NormFloat64())
-		}
+		p := normals(rng, k)
 		for _, n := range []int{30, 130, 600} {
 			w, c := make([]float32, n), make([]float32, n)
 			for j := range w {
@@ -463,15 +433,9 @@ func BenchmarkDotsAxpysIdx(b *testing.B) {
 func TestUnchecked(t *testing.T) {
 	const k, rows = 19, 40
 	rng := rand.New(rand.NewPCG(7, 8))
-	src := make([]float32, rows*k)
-	for i := range src {
-		src[i] = float32(rng.NormFloat64())
-	}
+	src := normals(rng, rows*k)
 	idx := []int32{0, 39, 5, 5, 17, 2, 33}
-	p := make([]float32, k)
-	for i := range p {
-		p[i] = float32(rng.NormFloat64())
-	}
+	p := normals(rng, k)
 	want, got := make([]float32, len(idx)), make([]float32, len(idx))
 	DotsIdx(want, src, k, idx, p)
 	DotsIdxUnchecked(got, src, k, idx, p)
@@ -484,4 +448,13 @@ func TestUnchecked(t *testing.T) {
 	if !slices.Equal(gotA, wantA) {
 		t.Errorf("AxpysIdxUnchecked = %v, AxpysIdx = %v", gotA, wantA)
 	}
+}
+
+// normals returns n draws of rng's standard normal, as float32s.
+func normals(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for j := range x {
+		x[j] = float32(rng.NormFloat64())
+	}
+	return x
 }
