@@ -39,25 +39,26 @@ GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 	PREFETCHT0 128(SI)(AX*1);    \
 	PREFETCHT0 192(SI)(AX*1)
 
-// AXPY4 adds the rows R10..R13 times Y10..Y13 into dst[:k] (AX = &dst[0]),
-// exactly as axpysIdxAVX2 adds a group of four (BX, Y0..Y4 scratch).
-#define AXPY4(lc, lt, ln) \
+// AXPY4 adds the rows R10..R13 times Y10..Y13 into dst[:k] (the register
+// dst = &dst[0]), in order, 8 columns a step, then the masked tail (BX,
+// Y0..Y4 scratch). The labels are the caller's.
+#define AXPY4(dst, lc, lt, ln) \
 	XORQ        BX, BX;               \
 lc:                                   \
 	CMPQ        BX, CX;               \
 	JGE         lt;                   \
-	VMOVUPS     (AX)(BX*1), Y0;       \
+	VMOVUPS     (dst)(BX*1), Y0;       \
 	VFMADD231PS (R10)(BX*1), Y10, Y0; \
 	VFMADD231PS (R11)(BX*1), Y11, Y0; \
 	VFMADD231PS (R12)(BX*1), Y12, Y0; \
 	VFMADD231PS (R13)(BX*1), Y13, Y0; \
-	VMOVUPS     Y0, (AX)(BX*1);       \
+	VMOVUPS     Y0, (dst)(BX*1);       \
 	ADDQ        $32, BX;              \
 	JMP         lc;                   \
 lt:                                   \
 	CMPQ        BX, R14;              \
 	JEQ         ln;                   \
-	VMASKMOVPS  (AX)(BX*1), Y15, Y0;  \
+	VMASKMOVPS  (dst)(BX*1), Y15, Y0;  \
 	VMASKMOVPS  (R10)(BX*1), Y15, Y1; \
 	VMASKMOVPS  (R11)(BX*1), Y15, Y2; \
 	VMASKMOVPS  (R12)(BX*1), Y15, Y3; \
@@ -66,7 +67,27 @@ lt:                                   \
 	VFMADD231PS Y2, Y11, Y0;          \
 	VFMADD231PS Y3, Y12, Y0;          \
 	VFMADD231PS Y4, Y13, Y0;          \
-	VMASKMOVPS  Y0, Y15, (AX)(BX*1);  \
+	VMASKMOVPS  Y0, Y15, (dst)(BX*1);  \
+ln:
+
+// AXPY1 is AXPY4 for the one row R10 times Y10.
+#define AXPY1(dst, lc, lt, ln) \
+	XORQ        BX, BX;               \
+lc:                                   \
+	CMPQ        BX, CX;               \
+	JGE         lt;                   \
+	VMOVUPS     (dst)(BX*1), Y0;      \
+	VFMADD231PS (R10)(BX*1), Y10, Y0; \
+	VMOVUPS     Y0, (dst)(BX*1);      \
+	ADDQ        $32, BX;              \
+	JMP         lc;                   \
+lt:                                   \
+	CMPQ        BX, R14;              \
+	JEQ         ln;                   \
+	VMASKMOVPS  (dst)(BX*1), Y15, Y0; \
+	VMASKMOVPS  (R10)(BX*1), Y15, Y1; \
+	VFMADD231PS Y1, Y10, Y0;          \
+	VMASKMOVPS  Y0, Y15, (dst)(BX*1); \
 ln:
 
 // DOT4 sums the rows R10..R13 times p (R9) over k columns (CX: k rounded
@@ -300,35 +321,7 @@ a4:
 	VBROADCASTSS 4(R9), Y11
 	VBROADCASTSS 8(R9), Y12
 	VBROADCASTSS 12(R9), Y13
-	XORQ         BX, BX
-
-a4c:
-	CMPQ        BX, CX
-	JGE         a4t
-	VMOVUPS     (DI)(BX*1), Y0
-	VFMADD231PS (R10)(BX*1), Y10, Y0
-	VFMADD231PS (R11)(BX*1), Y11, Y0
-	VFMADD231PS (R12)(BX*1), Y12, Y0
-	VFMADD231PS (R13)(BX*1), Y13, Y0
-	VMOVUPS     Y0, (DI)(BX*1)
-	ADDQ        $32, BX
-	JMP         a4c
-
-a4t:
-	CMPQ        BX, R14
-	JEQ         a4n
-	VMASKMOVPS  (DI)(BX*1), Y15, Y0
-	VMASKMOVPS  (R10)(BX*1), Y15, Y1
-	VMASKMOVPS  (R11)(BX*1), Y15, Y2
-	VMASKMOVPS  (R12)(BX*1), Y15, Y3
-	VMASKMOVPS  (R13)(BX*1), Y15, Y4
-	VFMADD231PS Y1, Y10, Y0
-	VFMADD231PS Y2, Y11, Y0
-	VFMADD231PS Y3, Y12, Y0
-	VFMADD231PS Y4, Y13, Y0
-	VMASKMOVPS  Y0, Y15, (DI)(BX*1)
-
-a4n:
+	AXPY4(DI, a4c, a4t, a4n)
 	ADDQ $16, R9
 	ADDQ $16, R8
 	SUBQ $4, DX
@@ -339,26 +332,7 @@ a1:
 	JZ           adone
 	ROW(0, R10)
 	VBROADCASTSS (R9), Y10
-	XORQ         BX, BX
-
-a1c:
-	CMPQ        BX, CX
-	JGE         a1t
-	VMOVUPS     (DI)(BX*1), Y0
-	VFMADD231PS (R10)(BX*1), Y10, Y0
-	VMOVUPS     Y0, (DI)(BX*1)
-	ADDQ        $32, BX
-	JMP         a1c
-
-a1t:
-	CMPQ        BX, R14
-	JEQ         a1n
-	VMASKMOVPS  (DI)(BX*1), Y15, Y0
-	VMASKMOVPS  (R10)(BX*1), Y15, Y1
-	VFMADD231PS Y1, Y10, Y0
-	VMASKMOVPS  Y0, Y15, (DI)(BX*1)
-
-a1n:
+	AXPY1(DI, a1c, a1t, a1n)
 	ADDQ $4, R9
 	ADDQ $4, R8
 	DECQ DX
@@ -438,7 +412,7 @@ f4w:
 	JEQ  f4s
 	PREVROWS
 	MOVQ dst_base+0(FP), AX
-	AXPY4(f4ac, f4at, f4an)
+	AXPY4(AX, f4ac, f4at, f4an)
 
 f4s:
 	VMOVUPS X5, (SP)
@@ -453,7 +427,7 @@ f4end:
 	JEQ  f1
 	PREVROWS
 	MOVQ dst_base+0(FP), AX
-	AXPY4(f4lc, f4lt, f4ln)
+	AXPY4(AX, f4lc, f4lt, f4ln)
 
 f1:
 	TESTQ  DX, DX
@@ -473,26 +447,7 @@ f1:
 f1w:
 	VBROADCASTSS X0, Y10
 	MOVQ         dst_base+0(FP), AX
-	XORQ         BX, BX
-
-f1a:
-	CMPQ        BX, CX
-	JGE         f1at
-	VMOVUPS     (AX)(BX*1), Y0
-	VFMADD231PS (R10)(BX*1), Y10, Y0
-	VMOVUPS     Y0, (AX)(BX*1)
-	ADDQ        $32, BX
-	JMP         f1a
-
-f1at:
-	CMPQ        BX, R14
-	JEQ         f1n
-	VMASKMOVPS  (AX)(BX*1), Y15, Y0
-	VMASKMOVPS  (R10)(BX*1), Y15, Y1
-	VFMADD231PS Y1, Y10, Y0
-	VMASKMOVPS  Y0, Y15, (AX)(BX*1)
-
-f1n:
+	AXPY1(AX, f1a, f1at, f1n)
 	ADDQ $4, DI
 	ADDQ $4, R8
 	DECQ DX
