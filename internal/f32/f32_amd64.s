@@ -22,6 +22,22 @@ DATA sTailMask<>+56(SB)/4, $0
 DATA sTailMask<>+60(SB)/4, $0
 GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 
+// TAILS turns CX = k into the column bounds of the dot kernels: R14 = 4·k,
+// CX = 4·(k &^ 7), Y15 = the mask of the last k mod 8 columns and Y14 =
+// p's (R9) masked tail (AX, BX scratch).
+#define TAILS \
+	MOVQ       CX, R14;                  \
+	SHLQ       $2, R14;                  \
+	MOVQ       CX, AX;                   \
+	ANDQ       $7, AX;                   \
+	SHLQ       $2, AX;                   \
+	LEAQ       sTailMask<>+32(SB), BX;   \
+	SUBQ       AX, BX;                   \
+	VMOVDQU    (BX), Y15;                \
+	ANDQ       $-8, CX;                  \
+	SHLQ       $2, CX;                   \
+	VMASKMOVPS (R9)(CX*1), Y15, Y14
+
 // ROW loads &src[idx[off/4]·k] into reg (AX scratch).
 #define ROW(off, reg) \
 	MOVLQSX off(R8), AX; \
@@ -223,17 +239,7 @@ TEXT ·dotsIdxAVX2(SB), NOSPLIT, $0-104
 	MOVQ       idx_base+56(FP), R8
 	MOVQ       idx_len+64(FP), DX
 	MOVQ       p_base+80(FP), R9
-	MOVQ       CX, R14
-	SHLQ       $2, R14
-	MOVQ       CX, AX
-	ANDQ       $7, AX
-	SHLQ       $2, AX
-	LEAQ       sTailMask<>+32(SB), BX
-	SUBQ       AX, BX
-	VMOVDQU    (BX), Y15
-	ANDQ       $-8, CX
-	SHLQ       $2, CX
-	VMASKMOVPS (R9)(CX*1), Y15, Y14
+	TAILS
 
 d4:
 	CMPQ   DX, $4
@@ -369,17 +375,7 @@ TEXT ·dotsAxpysIdxAVX2(SB), NOSPLIT, $16-152
 	MOVQ       idx_len+64(FP), DX
 	MOVQ       p_base+80(FP), R9
 	MOVQ       w_base+104(FP), DI
-	MOVQ       CX, R14
-	SHLQ       $2, R14
-	MOVQ       CX, AX
-	ANDQ       $7, AX
-	SHLQ       $2, AX
-	LEAQ       sTailMask<>+32(SB), BX
-	SUBQ       AX, BX
-	VMOVDQU    (BX), Y15
-	ANDQ       $-8, CX
-	SHLQ       $2, CX
-	VMASKMOVPS (R9)(CX*1), Y15, Y14
+	TAILS
 
 f4:
 	CMPQ DX, $4
@@ -475,17 +471,7 @@ TEXT ·dotsAVX2(SB), NOSPLIT, $0-80
 	MOVQ       k+48(FP), CX
 	MOVQ       t_len+8(FP), DX
 	MOVQ       p_base+56(FP), R9
-	MOVQ       CX, R14
-	SHLQ       $2, R14
-	MOVQ       CX, AX
-	ANDQ       $7, AX
-	SHLQ       $2, AX
-	LEAQ       sTailMask<>+32(SB), BX
-	SUBQ       AX, BX
-	VMOVDQU    (BX), Y15
-	ANDQ       $-8, CX
-	SHLQ       $2, CX
-	VMASKMOVPS (R9)(CX*1), Y15, Y14
+	TAILS
 
 c4:
 	CMPQ   DX, $4
