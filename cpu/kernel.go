@@ -87,6 +87,10 @@ type kernel struct {
 	// dot pass measured faster from memory (BenchmarkDotsAxpysIdx with
 	// 160,000 rows). Both give the same results bit for bit.
 	fused int
+	// order: a Fit whose larger factor table (at the augmented rank)
+	// has at least order bytes trains in the degree order (order.go), on
+	// a renumbered copy of the ratings; 0 never.
+	order int
 }
 
 // defaultKernel holds thresholds measured with BenchmarkSolveRow on the
@@ -103,7 +107,12 @@ type kernel struct {
 // 15-30% faster with the table in L2 (0.3 MB) and, for rows of 130 and
 // 600 ratings, in L3 (4.6 MB; about even at 30), mixed at 15 MB and
 // 10-30% slower from memory (82 MB).
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, tables: 1, fused: 8 << 20}
+//
+// order = 8 MiB: from there the tables outgrow the share of the L3 cache
+// a worker can count on, and renumbering by degree measured 8% less time
+// per iteration at rank 64 on the ml-25m preset (bench/RESULTS.md); the
+// renumbered copy of the ratings costs a few hundredths of that.
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, tables: 1, fused: 8 << 20, order: 8 << 20}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.

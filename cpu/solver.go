@@ -111,7 +111,11 @@ func (s *Solver) Close() error { return nil }
 // allocates about 8·(k'+4)·(min(longest row, 128) + k'+4) bytes of
 // workspace per worker, k' = p.AugmentedRank() (implicit fits about
 // 4·k² more per worker and 8·k² per half, see implicit.go), and nothing
-// per row.
+// per row. A fit whose larger factor table has 8 MiB or more (rank 64 from
+// about 32,000 rows) trains in the degree order (order.go): on a
+// renumbered copy of r (16 bytes a rating, 16 a row) and of dst's
+// factors, copied back into dst before each progress call and at the
+// end. Its model differs from one trained without only by rounding.
 //
 // Errors: one wrapping als.ErrInvalidParams for bad p; one wrapping
 // ctx.Err() when ctx is done (dst then holds a partial model); and, only
@@ -157,7 +161,6 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 	}
 
 	kp := p.AugmentedRank()
-	items, users := newHalves(dst, r, p)
 	maxN := max(maxRowLen(r.UserPtr), maxRowLen(r.ItemPtr))
 	opts, kern := s.config()
 	nw := max(1, min(opts.Workers, (max(r.NumUsers, r.NumItems)+chunk-1)/chunk))
@@ -165,14 +168,28 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 	for w := range ws {
 		ws[w] = kern.newWorkspace(kp, maxN)
 	}
+	t := newTeam(ws, opts.Nice, opts.Yield)
+	defer t.close()
+	// m is the model the iterations write: dst itself, or, when the
+	// tables are large enough to gain from it, a copy in the degree
+	// order (order.go), trained on ratings renumbered alike and written
+	// back into dst before each progress call and when Fit returns,
+	// whatever happens.
+	m := dst
+	var ord *order
+	if kern.wantOrder(r, p) {
+		ord = newOrder(r)
+		r, m = ord.ratings(t, r), ord.model(dst)
+		held = ord.heldOut(held)
+		defer ord.restore(dst, m)
+	}
+	items, users := newHalves(m, r, p)
 	if p.Solver == als.CG {
 		items.cg, users.cg = p.Steps(), p.Steps()
 		for _, w := range ws {
 			kern.growCG(w, p.Rank, kp, maxN, p.Objective == als.Implicit)
 		}
 	}
-	t := newTeam(ws, opts.Nice, opts.Yield)
-	defer t.close()
 	var partial []float64 // RMSE partial sums, one per chunk of users
 	if progress != nil || p.Tolerance > 0 {
 		partial = make([]float64, (r.NumUsers+chunk-1)/chunk)
@@ -190,7 +207,7 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 		}
 		// Halves solved in a rotated basis leave both sides rotated;
 		// whatever happens, return the model in the original one.
-		defer unrotate(t, isc, dst.UserFactors, dst.ItemFactors)
+		defer unrotate(t, isc, m.UserFactors, m.ItemFactors)
 	}
 
 	prev, prevHeld := math.NaN(), math.NaN() // the previous iteration's training and held-out errors
@@ -227,16 +244,16 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 		if partial == nil {
 			continue
 		}
-		e := rmse(t, partial, dst, r, p.Objective == als.Implicit)
+		e := rmse(t, partial, m, r, p.Objective == als.Implicit)
 		rep := als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d}
 		var stop bool
 		if held.Len() > 0 {
-			cur := held.RMSE(dst)
+			cur := held.RMSE(m)
 			rep.ValidationRMSE = cur
 			if best != nil {
 				improved := math.IsInf(bestHeld, 1) || (bestHeld-cur)/bestHeld >= p.Tolerance
 				if cur < bestHeld {
-					copyFactors(best, dst)
+					copyFactors(best, m)
 					bestHeld, bestTrain, bestIt = cur, e, it
 				}
 				if improved {
@@ -254,7 +271,7 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 					}
 					if bestIt != it {
 						// The report then describes the model returned.
-						copyFactors(dst, best)
+						copyFactors(m, best)
 						rep.Stopped += fmt.Sprintf("; kept iteration %d's model", bestIt)
 						rep.TrainRMSE, rep.ValidationRMSE = bestTrain, bestHeld
 					}
@@ -266,6 +283,9 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 		}
 		prev = e
 		if progress != nil {
+			if ord != nil { // the callback may read dst (eval's curves do)
+				ord.restore(dst, m)
+			}
 			progress(rep)
 		}
 		if stop {
