@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +214,59 @@ func TestHealthcheck(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "healthcheck", "--url", ok.URL+"/other"); code != 1 || !strings.Contains(errs, "503") {
 		t.Errorf("healthcheck of a 503 = %d %q, want 1 naming the status", code, errs)
+	}
+}
+
+// TestDockerfilePinned: every stage of Dockerfile.cuda starts from a base
+// image pinned by digest, the images run as a numeric non-root user with a
+// HEALTHCHECK, and the build context leaves out the history and databases.
+func TestDockerfilePinned(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile.cuda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]string{}
+	var froms, users int
+	pinned := regexp.MustCompile(`^[a-z0-9./-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$`)
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "ARG":
+			if k, v, ok := strings.Cut(f[1], "="); ok {
+				args[k] = v
+			}
+		case "FROM":
+			froms++
+			img := f[1]
+			if strings.HasPrefix(img, "${") {
+				img = args[strings.Trim(img, "${}")]
+			}
+			if !pinned.MatchString(img) {
+				t.Errorf("%q: base image %q is not pinned by digest", line, img)
+			}
+		case "USER":
+			users++
+			if uid, _, _ := strings.Cut(f[1], ":"); uid == "0" || strings.Trim(uid, "0123456789") != "" {
+				t.Errorf("%q: want a numeric non-root user", line)
+			}
+		}
+	}
+	if froms < 3 || users < 2 {
+		t.Errorf("Dockerfile.cuda: %d FROM and %d USER lines, want the build, test and service stages", froms, users)
+	}
+	if !strings.Contains(string(b), "\nHEALTHCHECK ") {
+		t.Error("Dockerfile.cuda has no HEALTHCHECK")
+	}
+	ignore, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{".git", "**/*.db"} {
+		if !slices.Contains(strings.Fields(string(ignore)), want) {
+			t.Errorf(".dockerignore lacks %s", want)
+		}
 	}
 }
