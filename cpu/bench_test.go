@@ -87,6 +87,29 @@ func BenchmarkSolveRow(b *testing.B) {
 	}
 }
 
+// BenchmarkSolveRowCG times one explicit row's CG solve (3 steps, with
+// biases) for several row lengths, the fixed rows in cache: the gather
+// kernels and the per-rating work around them (targets, bias sums).
+func BenchmarkSolveRowCG(b *testing.B) {
+	for _, k := range []int{16, 64} {
+		for _, n := range []int{30, 150, 1000} {
+			h := testHalf([]int{n}, k, true, 1)
+			h.cg = 3
+			b.Run(fmt.Sprintf("k=%d/n=%d", k, n), func(b *testing.B) {
+				b.ReportAllocs()
+				ws := defaultKernel.newWorkspace(h.kp, n)
+				defaultKernel.growCG(ws, k, h.kp, n, false)
+				x := append([]float32(nil), h.dst...)
+				for b.Loop() {
+					copy(h.dst, x) // the same start each time
+					defaultKernel.solveRow(ws, h, 0)
+				}
+				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(n), "ns/rating")
+			})
+		}
+	}
+}
+
 // BenchmarkSolveImplicitRow times one implicit row's solve for several
 // row lengths n and ranks k: in a rotated half by Woodbury (wood), in a
 // rotated half as a k×k system (diag), and in a half that is not rotated

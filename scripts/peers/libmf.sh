@@ -119,7 +119,7 @@ for d in "${datasets[@]}"; do
 		data=(--data "$WORK/ml-25m")
 		libmf_cfgs=("-k 64 -l2 0.02")
 		libmf_iters=2,4,6,8,10,12
-		mr_cfgs=("--rank 64 --bias --lambda 0.025 --reg-offset 40 --solver cg --iterations 5" "--rank 64 --bias --lambda 0.03 --solver cg --iterations 5" "--rank 10 --bias --lambda 0.03 --iterations 5")
+		mr_cfgs=("--rank 64 --bias --lambda 0.025 --reg-offset 40 --solver cg --iterations 5" "--rank 64 --bias --lambda 0.025 --reg-offset 40 --solver cg --cg-steps 4 --iterations 5" "--rank 64 --bias --lambda 0.03 --solver cg --iterations 5" "--rank 10 --bias --lambda 0.03 --iterations 5")
 		;;
 	esac
 	split=$WORK/split-$d
