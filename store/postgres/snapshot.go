@@ -2,16 +2,15 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"movierec/engine"
+	"movierec/store"
 )
 
 // A ratings snapshot is every rating as of one data version, in key
@@ -20,13 +19,7 @@ import (
 // replica's start reads it (a few hundred MiB of bytea, over several
 // connections) and the change log after its version, instead of 25M rows
 // through COPY: PostgreSQL sends large values much faster than it forms
-// rows. A chunk is, little-endian:
-//
-//	uint32 n                    ratings in the chunk
-//	uint32 runs                 then runs × (int32 user, uint32 count): users run-length coded
-//	n × int32                   movies
-//	n × float32                 values
-//	int64 base, uint8 width     then n × uint32 (time - base) when width is 4, n × int64 times when 8
+// rows. Each chunk is one store.EncodeRatingsChunk encoding.
 
 // snapshotChunk is how many ratings a snapshot chunk holds (about 3 MiB).
 var snapshotChunk = 1 << 18
@@ -42,106 +35,6 @@ var useSnapshots = true
 // snapshotLockKey is the transaction advisory lock a snapshot writer
 // holds: one writes at a time, the others skip.
 const snapshotLockKey = 0x6d6f7669_65736e70 // "moviesnp"
-
-// encodeChunk appends rs's chunk encoding to dst.
-func encodeChunk(dst []byte, rs []engine.Rating) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(rs)))
-	runsAt := len(dst)
-	dst = binary.LittleEndian.AppendUint32(dst, 0)
-	runs := 0
-	for i := 0; i < len(rs); {
-		j := i + 1
-		for j < len(rs) && rs[j].User == rs[i].User {
-			j++
-		}
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(rs[i].User))
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(j-i))
-		runs++
-		i = j
-	}
-	binary.LittleEndian.PutUint32(dst[runsAt:], uint32(runs))
-	for _, r := range rs {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(r.Movie))
-	}
-	for _, r := range rs {
-		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(r.Value))
-	}
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, r := range rs {
-		lo, hi = min(lo, r.Time), max(hi, r.Time)
-	}
-	if len(rs) == 0 {
-		lo, hi = 0, 0
-	}
-	wide := hi-lo < 0 || hi-lo > math.MaxUint32 // the first on overflow
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(lo))
-	if wide {
-		dst = append(dst, 8)
-		for _, r := range rs {
-			dst = binary.LittleEndian.AppendUint64(dst, uint64(r.Time))
-		}
-		return dst
-	}
-	dst = append(dst, 4)
-	for _, r := range rs {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(r.Time-lo))
-	}
-	return dst
-}
-
-var errBadChunk = errors.New("malformed ratings snapshot chunk")
-
-// decodeChunk decodes a chunk into dst, which must have exactly the
-// chunk's length. It allocates nothing.
-func decodeChunk(dst []engine.Rating, b []byte) error {
-	le := binary.LittleEndian
-	if len(b) < 8 || int(le.Uint32(b)) != len(dst) {
-		return errBadChunk
-	}
-	n, runs := len(dst), int(le.Uint32(b[4:]))
-	b = b[8:]
-	if runs > n || len(b) < 8*runs+8*n+9 {
-		return errBadChunk
-	}
-	k := 0
-	for range runs {
-		u, c := int32(le.Uint32(b)), int(le.Uint32(b[4:]))
-		b = b[8:]
-		if c > n-k {
-			return errBadChunk
-		}
-		for i := k; i < k+c; i++ {
-			dst[i].User = u
-		}
-		k += c
-	}
-	if k != n {
-		return errBadChunk
-	}
-	for i := range dst {
-		dst[i].Movie = int32(le.Uint32(b[4*i:]))
-	}
-	b = b[4*n:]
-	for i := range dst {
-		dst[i].Value = math.Float32frombits(le.Uint32(b[4*i:]))
-	}
-	b = b[4*n:]
-	base, width := int64(le.Uint64(b)), b[8]
-	b = b[9:]
-	switch {
-	case width == 4 && len(b) == 4*n:
-		for i := range dst {
-			dst[i].Time = base + int64(le.Uint32(b[4*i:]))
-		}
-	case width == 8 && len(b) == 8*n:
-		for i := range dst {
-			dst[i].Time = int64(le.Uint64(b[8*i:]))
-		}
-	default:
-		return errBadChunk
-	}
-	return nil
-}
 
 // writeSnapshotAs writes rs as a snapshot under placeholder, a negative
 // version no reader takes (they take versions at or above the log's
@@ -185,7 +78,7 @@ func copySnapshot(ctx context.Context, q interface {
 				return nil, nil
 			}
 			hi := min(lo+snapshotChunk, len(rs))
-			buf = encodeChunk(buf[:0], rs[lo:hi])
+			buf = store.EncodeRatingsChunk(buf[:0], rs[lo:hi])
 			chunk++
 			return []any{version, int32(chunk - 1), int64(lo), int32(hi - lo), buf}, nil
 		}))
@@ -293,7 +186,7 @@ func (p *readPart) readChunks(ctx context.Context, out []engine.Rating, snap int
 		if first < 0 || count < 0 || first+int64(count) > int64(len(out)) {
 			return fmt.Errorf("ratings snapshot %d: chunk at %d of %d ratings out of range", snap, first, count)
 		}
-		if err := decodeChunk(out[first:first+int64(count)], rows.RawValues()[2]); err != nil {
+		if err := store.DecodeRatingsChunk(out[first:first+int64(count)], rows.RawValues()[2]); err != nil {
 			return fmt.Errorf("ratings snapshot %d: chunk at %d: %w", snap, first, err)
 		}
 		p.dec.Done.Add(int64(count))
