@@ -215,13 +215,29 @@ var readProgressEvery = time.Second
 // ReadRatings is Ratings with progress (may be nil) called about once a
 // second while the rows are read (tens of seconds for tens of millions of
 // ratings), from another goroutine; never after ReadRatings returns.
+//
+// A current ratings snapshot (snapshot.go) is read instead of the rows;
+// without one, a read of at least minSnapshot rows writes one afterwards
+// (logged; a failure to write it only costs the next start time).
 func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
+	if rs, v, ok, err := d.snapshotRead(ctx); err != nil || ok {
+		return rs, v, err
+	}
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		rs, v, err := d.readRatings(ctx, attempt < 3, start, progress)
-		if !errors.Is(err, errMovedOn) {
-			return rs, v, err
+		if errors.Is(err, errMovedOn) {
+			continue
 		}
+		if err == nil && len(rs) >= minSnapshot {
+			wstart := time.Now()
+			if werr := d.writeSnapshot(ctx, v, rs); werr != nil {
+				d.log.Warn("writing the ratings snapshot failed; the next start reads the rows", "err", werr)
+			} else {
+				d.log.Info("ratings snapshot written", "ratings", len(rs), "data_version", v, "seconds", time.Since(wstart).Seconds())
+			}
+		}
+		return rs, v, err
 	}
 }
 
