@@ -42,8 +42,8 @@ var errNoSnapshot = errors.New("no usable ratings snapshot")
 // readSnapshot returns every rating from the snapshot and its data
 // version, or an error wrapping errNoSnapshot (with the reason: none,
 // stale, incomplete, damaged) when it cannot be used, or another error
-// when the database cannot be read. Chunks are checked and decoded on
-// all cores while the next ones are read.
+// when the database cannot be read. The chunks are read, checked and
+// decoded in parts on several connections at once.
 func (d *DB) readSnapshot(ctx context.Context) ([]engine.Rating, int64, error) {
 	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -67,70 +67,82 @@ func (d *DB) readSnapshot(ctx context.Context) ([]engine.Rating, int64, error) {
 	case minV.Int64 != cur:
 		return nil, 0, fmt.Errorf("%w: stale (data version %d, the data's %d)", errNoSnapshot, minV.Int64, cur)
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT chunk, ratings, crc, data FROM ratings_snapshot ORDER BY chunk")
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	out := make([]engine.Rating, ratings.Int64)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		bad  error
-		sem  = make(chan struct{}, runtime.GOMAXPROCS(0))
-		off  int64
-		want int64
-	)
-	fail := func(err error) {
-		mu.Lock()
-		bad = cmpErr(bad, err)
-		mu.Unlock()
-	}
-	for rows.Next() {
-		var chunk, total int64
-		var crc uint32
-		var data []byte
-		if err := rows.Scan(&chunk, &total, &crc, &data); err != nil {
-			wg.Wait()
-			return nil, 0, err
-		}
-		m, err := store.RatingsChunkLen(data)
-		if chunk != want || total != ratings.Int64 || err != nil || off+int64(m) > int64(len(out)) {
-			fail(fmt.Errorf("%w: chunk %d does not fit", errNoSnapshot, chunk))
-			break
-		}
-		dst := out[off : off+int64(m)]
-		off += int64(m)
-		want++
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if crc32.Checksum(data, castagnoli) != crc {
-				fail(fmt.Errorf("%w: chunk %d fails its checksum", errNoSnapshot, chunk))
-			} else if err := store.DecodeRatingsChunk(dst, data); err != nil {
-				fail(fmt.Errorf("%w: chunk %d: %w", errNoSnapshot, chunk, err))
-			}
-		})
+	tx.Rollback()
+	// Every chunk but the last holds per ratings (writeSnapshot): each
+	// part of the read decodes its chunks straight into their place, on
+	// its own connection and core.
+	total, nchunks := ratings.Int64, n.Int64
+	per := (total + nchunks - 1) / nchunks
+	out := make([]engine.Rating, total)
+	nparts := int(min(int64(min(runtime.GOMAXPROCS(0), readConns)), nchunks))
+	errs := make([]error, nparts)
+	var wg sync.WaitGroup
+	for p := range nparts {
+		lo, hi := nchunks*int64(p)/int64(nparts), nchunks*int64(p+1)/int64(nparts)
+		wg.Go(func() { errs[p] = d.readChunks(ctx, out, cur, nchunks, per, lo, hi) })
 	}
 	wg.Wait()
-	if err := rows.Err(); err != nil {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, errNoSnapshot) {
+			return nil, 0, err
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, 0, err
-	}
-	if bad == nil && off != int64(len(out)) {
-		bad = fmt.Errorf("%w: %d of %d ratings", errNoSnapshot, off, len(out))
-	}
-	if bad != nil {
-		return nil, 0, bad
 	}
 	return out, cur, nil
 }
 
-// cmpErr keeps the first error.
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
+// readChunks decodes chunks [lo, hi) of a snapshot of version, nchunks
+// chunks and len(out) ratings, per a chunk, into out, in one read
+// transaction that must still see that version. It reports a chunk that
+// is missing, of another snapshot, damaged or of the wrong length with an
+// error wrapping errNoSnapshot.
+func (d *DB) readChunks(ctx context.Context, out []engine.Rating, version, nchunks, per, lo, hi int64) error {
+	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
 	}
-	return err
+	defer tx.Rollback()
+	var cur int64
+	if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&cur); err != nil {
+		return err
+	}
+	if cur != version {
+		return fmt.Errorf("%w: the data changed during the read", errNoSnapshot)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT chunk, data_version, chunks, ratings, crc, data FROM ratings_snapshot
+		WHERE chunk >= ? AND chunk < ? ORDER BY chunk`, lo, hi)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	want := lo
+	for rows.Next() {
+		var chunk, v, chunks, total int64
+		var crc uint32
+		var data sql.RawBytes // decoded before the next row: no copy
+		if err := rows.Scan(&chunk, &v, &chunks, &total, &crc, &data); err != nil {
+			return err
+		}
+		if chunk != want || v != version || chunks != nchunks || total != int64(len(out)) {
+			return fmt.Errorf("%w: chunk %d is not of this snapshot", errNoSnapshot, want)
+		}
+		if crc32.Checksum(data, castagnoli) != crc {
+			return fmt.Errorf("%w: chunk %d fails its checksum", errNoSnapshot, chunk)
+		}
+		if err := store.DecodeRatingsChunk(out[chunk*per:min((chunk+1)*per, total)], data); err != nil {
+			return fmt.Errorf("%w: chunk %d: %w", errNoSnapshot, chunk, err)
+		}
+		want++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if want != hi {
+		return fmt.Errorf("%w: chunk %d is missing", errNoSnapshot, want)
+	}
+	return nil
 }
 
 // writeSnapshot replaces the snapshot with rs (every rating, in key
@@ -139,7 +151,10 @@ func cmpErr(first, err error) error {
 // writes nothing. It holds the write connection while it writes (about a
 // second for 25M ratings), so writes wait for it.
 func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Rating) error {
+	// Chunks of equal length but the last (at most snapshotChunk), so
+	// that a reader knows where each chunk's ratings go.
 	chunks := (len(rs) + snapshotChunk - 1) / snapshotChunk
+	per := (len(rs) + chunks - 1) / max(chunks, 1)
 	bufs := make([][]byte, chunks)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -147,7 +162,7 @@ func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Ratin
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			bufs[c] = store.EncodeRatingsChunk(nil, rs[c*snapshotChunk:min((c+1)*snapshotChunk, len(rs))])
+			bufs[c] = store.EncodeRatingsChunk(nil, rs[c*per:min((c+1)*per, len(rs))])
 		})
 	}
 	wg.Wait()
