@@ -263,18 +263,36 @@ type Snapshot struct {
 	RankerSeconds float64 // wall time of the ranker's fit
 	RankerError   float64 // its training error (als.TrainError)
 
-	rankerGram []float64   // Gram matrix of Ranker's item factors, for fold-in; set by prepare
+	rankerGram *lazyGram   // Gram matrix of Ranker's item factors, for fold-in; set by prepare
 	quant      *quantItems // the ordering model's (Ranker, else Model) item rows in 8 bits, for top-N lists; set by prepare
+}
+
+// lazyGram is a Gram matrix computed once, on its own goroutine from
+// prepare (0.2 s for a rank-128 model of 59,000 movies, which a server's
+// start no longer waits for), or by the first fold-in that needs it
+// before then. Safe for concurrent use.
+type lazyGram struct {
+	once sync.Once
+	m    *als.Model
+	g    []float64
+}
+
+// get returns the Gram matrix, computing it on the first call.
+func (l *lazyGram) get() []float64 {
+	l.once.Do(func() { l.g = als.Gram(l.m.ItemFactors, l.m.Rank) })
+	return l.g
 }
 
 // prepare computes what serving needs of s beyond its models: the Gram
 // matrix of the ranking model's item factors, which an implicit fold-in
-// solves against, and the 8-bit copy of the ordering model's item rows
+// solves against (started on its own goroutine: see lazyGram), and the
+// 8-bit copy of the ordering model's item rows
 // that top-N lists start from (quant.go). It is called before s is
 // published, outside e.mu.
 func (s *Snapshot) prepare() {
 	if s.Ranker != nil && s.rankerGram == nil {
-		s.rankerGram = als.Gram(s.Ranker.ItemFactors, s.Ranker.Rank)
+		s.rankerGram = &lazyGram{m: s.Ranker}
+		go s.rankerGram.get()
 	}
 	if s.quant == nil {
 		m := s.Model
@@ -342,9 +360,11 @@ func (e *Engine) load(c *catalog, ratings []Rating) error {
 	movieIndex := c.indexFunc()
 	// Count per user to size rows exactly, after mapping ids.
 	perUser := make([]int32, 0)
-	uix := make([]int32, len(ratings))
 	mix := make([]int32, len(ratings))
 	lastUser, u := int32(-1), int32(-1)
+	// sorted: each user's ratings in one run, by ascending catalog index
+	// (as the stores read them); the rows are then runs of mix as it is.
+	sorted := true
 	for k, r := range ratings {
 		i, ok := movieIndex(r.Movie)
 		if !ok {
@@ -359,11 +379,28 @@ func (e *Engine) load(c *catalog, ratings []Rating) error {
 				e.userIx[r.User] = u
 				e.userIDs = append(e.userIDs, r.User)
 				perUser = append(perUser, 0)
+			} else {
+				sorted = false // a second run of the user
 			}
 			lastUser = r.User
+		} else if i <= mix[k-1] {
+			sorted = false
 		}
-		uix[k], mix[k] = u, i
+		mix[k] = i
 		perUser[u]++
+	}
+	if sorted {
+		e.loadSorted(c, ratings, perUser, mix)
+		return nil
+	}
+	// Each rating's user index, a map lookup per run again.
+	uix := make([]int32, len(ratings))
+	lastUser, u = int32(-1), int32(-1)
+	for k, r := range ratings {
+		if r.User != lastUser || u < 0 {
+			u, lastUser = e.userIx[r.User], r.User
+		}
+		uix[k] = u
 	}
 	// One backing array for all rows.
 	ptr := make([]int, len(perUser)+1)
@@ -381,8 +418,25 @@ func (e *Engine) load(c *catalog, ratings []Rating) error {
 	}
 	e.rows = make([]row, len(perUser))
 	keys := make([]uint64, 0, 64)
+	// The catalog's counts and sums are atomics (they change under
+	// readers later); here nothing reads them yet, so each movie's are
+	// summed in plain memory, in the same order, and stored once.
+	counts := make([]int32, len(c.counts))
+	sums := make([]float64, len(c.sums))
+	for i := range sums {
+		sums[i] = c.sums[i].Load()
+	}
 	for u := range perUser {
 		ms, vs := movies[ptr[u]:ptr[u+1]], vals[ptr[u]:ptr[u+1]]
+		if ascending(ms) {
+			// As the store reads them: no duplicates, nothing to sort.
+			e.rows[u] = row{movies: slices.Clone(ms), vals: slices.Clone(vs)}
+			for j, m := range ms {
+				counts[m]++
+				sums[m] += toSum(vs[j])
+			}
+			continue
+		}
 		// Sort by (movie, position in the input): of a movie rated twice
 		// the later rating comes last, and wins.
 		keys = keys[:0]
@@ -401,11 +455,56 @@ func (e *Engine) load(c *catalog, ratings []Rating) error {
 		}
 		e.rows[u] = row{movies: outM, vals: outV}
 		for j, m := range outM {
-			c.counts[m].Add(1)
-			c.sums[m].Add(toSum(outV[j]))
+			counts[m]++
+			sums[m] += toSum(outV[j])
 		}
 	}
+	for i, n := range counts {
+		c.counts[i].Add(n)
+		c.sums[i].Store(sums[i])
+	}
 	return nil
+}
+
+// loadSorted is load's end for sorted ratings: row u is the u-th run of
+// mix (the catalog indices of ratings, perUser[u] long), its values
+// copied alongside. The rows share the two arrays, each capped at its
+// own length: rows are copy-on-write, never appended to in place.
+func (e *Engine) loadSorted(c *catalog, ratings []Rating, perUser []int32, mix []int32) {
+	vals := make([]float32, len(ratings))
+	for k, r := range ratings {
+		vals[k] = r.Value
+	}
+	counts := make([]int32, len(c.counts))
+	sums := make([]float64, len(c.sums))
+	for i := range sums {
+		sums[i] = c.sums[i].Load()
+	}
+	e.rows = make([]row, len(perUser))
+	lo := 0
+	for u, n := range perUser {
+		hi := lo + int(n)
+		e.rows[u] = row{movies: mix[lo:hi:hi], vals: vals[lo:hi:hi]}
+		for k := lo; k < hi; k++ {
+			counts[mix[k]]++
+			sums[mix[k]] += toSum(vals[k])
+		}
+		lo = hi
+	}
+	for i, n := range counts {
+		c.counts[i].Add(n)
+		c.sums[i].Store(sums[i])
+	}
+}
+
+// ascending reports whether ms is strictly increasing.
+func ascending(ms []int32) bool {
+	for j := 1; j < len(ms); j++ {
+		if ms[j] <= ms[j-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // indexFunc returns the catalog index of a movie id: from a table when
@@ -487,6 +586,10 @@ func (e *Engine) remapLocked(s *Snapshot) *Snapshot {
 // remapModelLocked returns m (one of s's models) with its rows reordered
 // to the engine's indices, cat's for movies.
 func (e *Engine) remapModelLocked(cat *catalog, s *Snapshot, m *als.Model) *als.Model {
+	if slices.Equal(s.UserIDs, e.userIDs) && len(s.MovieIDs) == len(cat.movies) &&
+		slices.EqualFunc(s.MovieIDs, cat.movies, func(id int32, mv Movie) bool { return id == mv.ID }) {
+		return m // already in the engine's order (a restart's stored model)
+	}
 	k := m.Rank
 	nm := &als.Model{Rank: k, NumUsers: len(e.userIDs), NumItems: len(cat.movies), Bias: m.Bias, Mean: m.Mean,
 		UserFactors: make([]float32, len(e.userIDs)*k), ItemFactors: make([]float32, len(cat.movies)*k)}
@@ -564,7 +667,7 @@ func (e *Engine) foldLocked(f *als.FoldIn, u int32, s *Snapshot, v int64) {
 	if s.Ranker != nil {
 		fv.rx = make([]float32, s.Ranker.Rank)
 		ms, vs := covered(r, s.Ranker.NumItems)
-		if !f.SolveImplicit(fv.rx, s.Ranker, s.rankerGram, ms, vs, s.RankerParams) {
+		if !f.SolveImplicit(fv.rx, s.Ranker, s.rankerGram.get(), ms, vs, s.RankerParams) {
 			fv.rx = nil
 		}
 	}

@@ -228,8 +228,12 @@ func (s Scale) containsFunc() func(float32) bool {
 		}
 		vals[k] = f
 	}
+	// A product instead of a division: it may round k differently only
+	// near the middle between two steps, where v is no step anyway, and
+	// the table's exact comparison decides.
+	inv, lo := 1/float64(s.Step), float64(s.Min)
 	return func(v float32) bool {
-		k := math.Round((float64(v) - float64(s.Min)) / float64(s.Step))
+		k := math.Round((float64(v) - lo) * inv)
 		return k >= 0 && k < float64(len(vals)) && vals[int(k)] == v // false for NaN and ±Inf too
 	}
 }
