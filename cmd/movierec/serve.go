@@ -278,13 +278,27 @@ func (s *server) start(ctx context.Context) (*engine.Engine, error) {
 		ecfg.NeverTrain = true
 		log.Warn("--train=false on a SQLite database: nothing will train; the stored model is served as it is")
 	}
+	// The stored models are read and decoded (about 0.5 s for a rank-128
+	// ranking model at 25M ratings) while the engine builds its rows.
+	stored := make(chan storedModel, 1)
+	go func() {
+		snap, err := storedModels(ctx, st, cfg.model.p, ranking, log)
+		stored <- storedModel{snap, err}
+	}()
 	eng, err := engine.New(ecfg, solver, st.movies, st.ratings)
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
 	st.ratings = nil // the engine holds its own copy
-	if err := loadModel(ctx, st, eng, cfg.model.p, ranking, log); err != nil {
-		log.Warn("stored model not usable; training instead", "err", err)
+	if sm := <-stored; sm.err != nil {
+		log.Warn("stored model not usable; training instead", "err", sm.err)
+	} else if sm.snap != nil {
+		if err := eng.Publish(sm.snap); err != nil {
+			log.Warn("stored model not usable; training instead", "err", err)
+		} else {
+			log.Info("model loaded from the database; not training", "data_version", sm.snap.DataVersion,
+				"trained_at", sm.snap.TrainedAt, "backend", sm.snap.Backend, "train_rmse", sm.snap.TrainRMSE, "ranking_model", sm.snap.Ranker != nil)
+		}
 	}
 	gin.SetMode(gin.ReleaseMode)
 	cors, _ := api.ParseCORSOrigins(cfg.corsOrigin) // checked by validateHTTP
@@ -382,41 +396,44 @@ func (s *server) Close() error {
 	return errors.Join(errs...)
 }
 
-// loadModel publishes the newest stored models if they were trained with
+// storedModel is what storedModels returns.
+type storedModel struct {
+	snap *engine.Snapshot
+	err  error
+}
+
+// storedModels returns the newest stored models if they were trained with
 // p (and, when ranking.Rank > 0, the ranking model with ranking) on the
-// current data version, so a restart serves at once without training.
-func loadModel(ctx context.Context, st *state, eng *engine.Engine, p, ranking als.Params, log *slog.Logger) error {
+// current data version, for the engine to publish so that a restart serves
+// at once without training; nil (the reason logged) when there are none
+// such. It reads only st.db and st.version.
+func storedModels(ctx context.Context, st *state, p, ranking als.Params, log *slog.Logger) (*engine.Snapshot, error) {
 	snap, err := st.db.LatestModel(ctx, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case snap == nil:
 		log.Info("no stored model with these parameters; training", "params", p.String())
-		return nil
+		return nil, nil
 	case snap.DataVersion != st.version:
 		log.Info("stored model is older than the data; training", "model_data_version", snap.DataVersion, "data_version", st.version)
-		return nil
+		return nil, nil
 	}
 	if ranking.Rank != 0 {
 		rs, err := st.db.LatestModel(ctx, ranking)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch {
 		case rs == nil:
 			log.Info("no stored ranking model with these parameters; training", "params", ranking.String())
-			return nil
+			return nil, nil
 		case rs.DataVersion != st.version || !slices.Equal(rs.UserIDs, snap.UserIDs) || !slices.Equal(rs.MovieIDs, snap.MovieIDs):
 			log.Info("stored ranking model does not match the data; training", "model_data_version", rs.DataVersion, "data_version", st.version)
-			return nil
+			return nil, nil
 		}
 		snap.Ranker, snap.RankerParams, snap.RankerSeconds, snap.RankerError = rs.Model, ranking, rs.TrainSeconds, rs.TrainRMSE
 	}
-	if err := eng.Publish(snap); err != nil {
-		return err
-	}
-	log.Info("model loaded from the database; not training", "data_version", snap.DataVersion,
-		"trained_at", snap.TrainedAt, "backend", snap.Backend, "train_rmse", snap.TrainRMSE, "ranking_model", snap.Ranker != nil)
-	return nil
+	return snap, nil
 }
