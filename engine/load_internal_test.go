@@ -23,7 +23,7 @@ func TestLoadSortedMatchesShuffled(t *testing.T) {
 	var sorted []Rating
 	for u := int32(5); u < 60; u += 1 + u%3 {
 		for _, i := range rng.Perm(40)[:1+rng.IntN(12)] {
-			sorted = append(sorted, Rating{User: u, Movie: int32(2 * i), Value: float32(1 + rng.IntN(10)) / 2})
+			sorted = append(sorted, Rating{User: u, Movie: int32(2 * i), Value: float32(1+rng.IntN(10)) / 2})
 		}
 	}
 	// By user, then movie: the stores' order.
