@@ -286,8 +286,8 @@ func (l *lazyGram) get() []float64 {
 // prepare computes what serving needs of s beyond its models: the Gram
 // matrix of the ranking model's item factors, which an implicit fold-in
 // solves against (started on its own goroutine: see lazyGram), and the
-// 8-bit copy of the ordering model's item rows
-// that top-N lists start from (quant.go). It is called before s is
+// 8-bit copy of the ordering model's item rows that top-N lists start
+// from (quant.go). It is called before s is
 // published, outside e.mu.
 func (s *Snapshot) prepare() {
 	if s.Ranker != nil && s.rankerGram == nil {
@@ -418,22 +418,14 @@ func (e *Engine) load(c *catalog, ratings []Rating) error {
 	}
 	e.rows = make([]row, len(perUser))
 	keys := make([]uint64, 0, 64)
-	// The catalog's counts and sums are atomics (they change under
-	// readers later); here nothing reads them yet, so each movie's are
-	// summed in plain memory, in the same order, and stored once.
-	counts := make([]int32, len(c.counts))
-	sums := make([]float64, len(c.sums))
-	for i := range sums {
-		sums[i] = c.sums[i].Load()
-	}
+	t := newTally(c)
 	for u := range perUser {
 		ms, vs := movies[ptr[u]:ptr[u+1]], vals[ptr[u]:ptr[u+1]]
 		if ascending(ms) {
 			// As the store reads them: no duplicates, nothing to sort.
 			e.rows[u] = row{movies: slices.Clone(ms), vals: slices.Clone(vs)}
 			for j, m := range ms {
-				counts[m]++
-				sums[m] += toSum(vs[j])
+				t.add(m, vs[j])
 			}
 			continue
 		}
@@ -455,15 +447,41 @@ func (e *Engine) load(c *catalog, ratings []Rating) error {
 		}
 		e.rows[u] = row{movies: outM, vals: outV}
 		for j, m := range outM {
-			counts[m]++
-			sums[m] += toSum(outV[j])
+			t.add(m, outV[j])
 		}
 	}
-	for i, n := range counts {
-		c.counts[i].Add(n)
-		c.sums[i].Store(sums[i])
-	}
+	t.store(c)
 	return nil
+}
+
+// tally sums each movie's ratings and their values for load. The
+// catalog's counts and sums are atomics (they change under readers
+// later); while loading nothing reads them yet, so they are summed in
+// plain memory, in the same order, and stored once.
+type tally struct {
+	counts []int32
+	sums   []float64
+}
+
+func newTally(c *catalog) tally {
+	t := tally{counts: make([]int32, len(c.counts)), sums: make([]float64, len(c.sums))}
+	for i := range t.sums {
+		t.sums[i] = c.sums[i].Load()
+	}
+	return t
+}
+
+func (t tally) add(m int32, v float32) {
+	t.counts[m]++
+	t.sums[m] += toSum(v)
+}
+
+// store adds the counts to c's and sets its sums.
+func (t tally) store(c *catalog) {
+	for i, n := range t.counts {
+		c.counts[i].Add(n)
+		c.sums[i].Store(t.sums[i])
+	}
 }
 
 // loadSorted is load's end for sorted ratings: row u is the u-th run of
@@ -475,26 +493,18 @@ func (e *Engine) loadSorted(c *catalog, ratings []Rating, perUser []int32, mix [
 	for k, r := range ratings {
 		vals[k] = r.Value
 	}
-	counts := make([]int32, len(c.counts))
-	sums := make([]float64, len(c.sums))
-	for i := range sums {
-		sums[i] = c.sums[i].Load()
-	}
+	t := newTally(c)
 	e.rows = make([]row, len(perUser))
 	lo := 0
 	for u, n := range perUser {
 		hi := lo + int(n)
 		e.rows[u] = row{movies: mix[lo:hi:hi], vals: vals[lo:hi:hi]}
 		for k := lo; k < hi; k++ {
-			counts[mix[k]]++
-			sums[mix[k]] += toSum(vals[k])
+			t.add(mix[k], vals[k])
 		}
 		lo = hi
 	}
-	for i, n := range counts {
-		c.counts[i].Add(n)
-		c.sums[i].Store(sums[i])
-	}
+	t.store(c)
 }
 
 // ascending reports whether ms is strictly increasing.
