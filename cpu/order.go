@@ -104,11 +104,11 @@ func permuteCSR(t *team, ptr []int64, idx []int32, val []float32, rows, colAt []
 // model returns a new model holding m's rows in the new numbering.
 func (o *order) model(m *als.Model) *als.Model {
 	n := &als.Model{Rank: m.Rank, NumUsers: m.NumUsers, NumItems: m.NumItems, Bias: m.Bias, Mean: m.Mean}
-	n.UserFactors = permuteRows(nil, m.UserFactors, m.Rank, o.users)
-	n.ItemFactors = permuteRows(nil, m.ItemFactors, m.Rank, o.items)
+	n.UserFactors = permuteRows(m.UserFactors, m.Rank, o.users)
+	n.ItemFactors = permuteRows(m.ItemFactors, m.Rank, o.items)
 	if m.Bias {
-		n.UserBias = permuteRows(nil, m.UserBias, 1, o.users)
-		n.ItemBias = permuteRows(nil, m.ItemBias, 1, o.items)
+		n.UserBias = permuteRows(m.UserBias, 1, o.users)
+		n.ItemBias = permuteRows(m.ItemBias, 1, o.items)
 	}
 	return n
 }
@@ -125,12 +125,10 @@ func (o *order) restore(dst, n *als.Model) {
 	}
 }
 
-// permuteRows returns dst (allocated when nil) with row j the row rows[j]
-// of src (rows of k values).
-func permuteRows(dst, src []float32, k int, rows []int32) []float32 {
-	if dst == nil {
-		dst = make([]float32, len(src))
-	}
+// permuteRows returns a new table whose row j is the row rows[j] of src
+// (rows of k values).
+func permuteRows(src []float32, k int, rows []int32) []float32 {
+	dst := make([]float32, len(src))
 	for j, i := range rows {
 		copy(dst[j*k:(j+1)*k], src[int(i)*k:(int(i)+1)*k])
 	}

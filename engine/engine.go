@@ -352,9 +352,10 @@ func New(cfg Config, solver als.Solver, movies []Movie, ratings []Rating) (*Engi
 
 // load builds the user rows from ratings (last write wins). It looks
 // each movie id up once (in a table when the ids are dense, as in the
-// MovieLens and Netflix sets), each run of one user's ratings once, and
-// sorts each row by packed (movie, position) keys, so 25M ratings load in
-// seconds. c is the engine's catalog, not yet shared.
+// MovieLens and Netflix sets) and each run of one user's ratings once.
+// Ratings in the stores' order become runs of one array (loadSorted);
+// others are grouped by user and each row sorted by packed (movie,
+// position) keys. c is the engine's catalog, not yet shared.
 func (e *Engine) load(c *catalog, ratings []Rating) error {
 	contains := e.cfg.Scale.containsFunc()
 	movieIndex := c.indexFunc()
@@ -421,14 +422,6 @@ func (e *Engine) load(c *catalog, ratings []Rating) error {
 	t := newTally(c)
 	for u := range perUser {
 		ms, vs := movies[ptr[u]:ptr[u+1]], vals[ptr[u]:ptr[u+1]]
-		if ascending(ms) {
-			// As the store reads them: no duplicates, nothing to sort.
-			e.rows[u] = row{movies: slices.Clone(ms), vals: slices.Clone(vs)}
-			for j, m := range ms {
-				t.add(m, vs[j])
-			}
-			continue
-		}
 		// Sort by (movie, position in the input): of a movie rated twice
 		// the later rating comes last, and wins.
 		keys = keys[:0]
@@ -505,16 +498,6 @@ func (e *Engine) loadSorted(c *catalog, ratings []Rating, perUser []int32, mix [
 		lo = hi
 	}
 	t.store(c)
-}
-
-// ascending reports whether ms is strictly increasing.
-func ascending(ms []int32) bool {
-	for j := 1; j < len(ms); j++ {
-		if ms[j] <= ms[j-1] {
-			return false
-		}
-	}
-	return true
 }
 
 // indexFunc returns the catalog index of a movie id: from a table when

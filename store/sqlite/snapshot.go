@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"log/slog"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +38,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // used; ReadRatings then reads the rows.
 var errNoSnapshot = errors.New("no usable ratings snapshot")
 
+// errNoneWritten is errNoSnapshot when the file has none (not worth more
+// than a debug line: small data sets never get one).
+var errNoneWritten = fmt.Errorf("%w: none written", errNoSnapshot)
+
 // readSnapshot returns every rating from the snapshot and its data
 // version, or an error wrapping errNoSnapshot (with the reason: none,
 // stale, incomplete, damaged) when it cannot be used, or another error
@@ -61,7 +64,7 @@ func (d *DB) readSnapshot(ctx context.Context) ([]engine.Rating, int64, error) {
 	}
 	switch {
 	case n.Int64 == 0:
-		return nil, 0, fmt.Errorf("%w: none written", errNoSnapshot)
+		return nil, 0, errNoneWritten
 	case minV.Int64 != maxV.Int64 || minC.Int64 != maxC.Int64 || minC.Int64 != n.Int64:
 		return nil, 0, fmt.Errorf("%w: incomplete (%d chunks)", errNoSnapshot, n.Int64)
 	case minV.Int64 != cur:
@@ -214,7 +217,7 @@ func (d *DB) snapshotRead(ctx context.Context) ([]engine.Rating, int64, bool, er
 		return rs, v, true, nil
 	case errors.Is(err, errNoSnapshot):
 		level := slog.LevelInfo
-		if strings.HasSuffix(err.Error(), "none written") {
+		if errors.Is(err, errNoneWritten) {
 			level = slog.LevelDebug
 		}
 		d.log.Log(ctx, level, "reading the ratings' rows", "reason", err.Error())
