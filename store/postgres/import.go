@@ -56,7 +56,7 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	if err := d.checkCatalog(ctx, movies, ratings); err != nil {
 		return 0, err
 	}
-	rs := lastOfEachKey(ratings)
+	rs := store.LastOfEachKey(ratings)
 	placeholder := int64(0) // the staged snapshot's version (negative), 0 for none
 	var encs []*ratingEncoder
 	stop := func() {}
@@ -529,23 +529,4 @@ func scaleColumns(s engine.Scale) (kind string, lo, hi, step float32) {
 		return engine.ScaleUnbounded, 0, 0, 0
 	}
 	return s.Kind(), s.Min, s.Max, s.Step
-}
-
-// lastOfEachKey returns ratings ordered by (user, movie) with only the
-// last of each (user, movie) pair in input order, the rule the engine and
-// the SQLite store follow (a later line of a file is a later rating).
-func lastOfEachKey(ratings []engine.Rating) []engine.Rating {
-	if sortedByKey(ratings) {
-		return ratings
-	}
-	rs := slices.Clone(ratings)
-	slices.SortStableFunc(rs, compareKey)
-	out := rs[:0]
-	for i, r := range rs {
-		if i+1 < len(rs) && rs[i+1].User == r.User && rs[i+1].Movie == r.Movie {
-			continue // a later rating of the pair follows: it wins
-		}
-		out = append(out, r)
-	}
-	return out
 }

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -256,8 +255,8 @@ func (d *DB) readRatings(ctx context.Context, progress func(ReadProgress)) (_ []
 		p.dec.Out = nil
 	}
 	// In heap order, which is key order after an import; rerates append.
-	if !sortedByKey(out) {
-		slices.SortFunc(out, compareKey)
+	if !store.SortedByKey(out) {
+		slices.SortFunc(out, store.CompareKey)
 	}
 	return out, version, useSnapshots && len(out) >= minSnapshot, nil
 }
@@ -281,22 +280,4 @@ func (p *readPart) copy(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// compareKey orders ratings by user, then movie.
-func compareKey(a, b engine.Rating) int {
-	if c := cmp.Compare(a.User, b.User); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Movie, b.Movie)
-}
-
-// sortedByKey reports whether rs is strictly increasing by (user, movie).
-func sortedByKey(rs []engine.Rating) bool {
-	for i := 1; i < len(rs); i++ {
-		if a, b := rs[i-1], rs[i]; a.User > b.User || a.User == b.User && a.Movie >= b.Movie {
-			return false
-		}
-	}
-	return true
 }

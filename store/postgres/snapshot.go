@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -165,7 +164,7 @@ func readSnapshot(ctx context.Context, parts []*readPart, snap int64) (_ []engin
 	}); err != nil {
 		return nil, 0, err
 	}
-	return applyChanges(out, ch), len(ch), nil
+	return store.ApplyChanges(out, ch), len(ch), nil
 }
 
 // readChunks decodes the chunks k of snapshot snap with k % n == i into
@@ -192,49 +191,4 @@ func (p *readPart) readChunks(ctx context.Context, out []engine.Rating, snap int
 		p.dec.Done.Add(int64(count))
 	}
 	return rows.Err()
-}
-
-// applyChanges returns rs (ordered by key) with the changes ch applied in
-// order, still ordered by key. rs may be modified or reused.
-func applyChanges(rs []engine.Rating, ch []engine.Change) []engine.Rating {
-	if len(ch) == 0 {
-		return rs
-	}
-	// The last change of each pair wins.
-	slices.SortStableFunc(ch, func(a, b engine.Change) int { return compareKey(a.Rating, b.Rating) })
-	last := ch[:0]
-	for i, c := range ch {
-		if i+1 < len(ch) && ch[i+1].User == c.User && ch[i+1].Movie == c.Movie {
-			continue
-		}
-		last = append(last, c)
-	}
-	inPlace := true
-	for _, c := range last {
-		k, found := slices.BinarySearchFunc(rs, c.Rating, compareKey)
-		if !found || c.Deleted {
-			inPlace = false
-			break
-		}
-		rs[k] = c.Rating
-	}
-	if inPlace {
-		return rs
-	}
-	out := make([]engine.Rating, 0, len(rs)+len(last))
-	i := 0
-	for _, c := range last {
-		r := c.Rating
-		for i < len(rs) && compareKey(rs[i], r) < 0 {
-			out = append(out, rs[i])
-			i++
-		}
-		if i < len(rs) && compareKey(rs[i], r) == 0 {
-			i++
-		}
-		if !c.Deleted {
-			out = append(out, r)
-		}
-	}
-	return append(out, rs[i:]...)
 }
