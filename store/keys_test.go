@@ -31,9 +31,13 @@ func refApply(rs []engine.Rating, ch []engine.Change) []engine.Rating {
 }
 
 func TestApplyChanges(t *testing.T) {
-	r := func(u, m int32, v float32) engine.Rating { return engine.Rating{User: u, Movie: m, Value: v, Time: int64(u*100 + m)} }
+	r := func(u, m int32, v float32) engine.Rating {
+		return engine.Rating{User: u, Movie: m, Value: v, Time: int64(u*100 + m)}
+	}
 	set := func(u, m int32, v float32) engine.Change { return engine.Change{Rating: r(u, m, v)} }
-	del := func(u, m int32) engine.Change { return engine.Change{Rating: engine.Rating{User: u, Movie: m}, Deleted: true} }
+	del := func(u, m int32) engine.Change {
+		return engine.Change{Rating: engine.Rating{User: u, Movie: m}, Deleted: true}
+	}
 	base := []engine.Rating{r(1, 1, 1), r(1, 3, 2), r(2, 2, 3), r(4, 1, 4)}
 	for _, tc := range []struct {
 		name string

@@ -126,6 +126,14 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		if _, err := tx.ExecContext(ctx, "UPDATE meta SET data_version = data_version + 1 WHERE id = 1"); err != nil {
 			return 0, fmt.Errorf("import: bump data version: %w", err)
 		}
+		// The import is not in the ratings snapshot's change log (it may
+		// be most of the data): the snapshot goes, the next read of the
+		// rows writes a new one.
+		for _, q := range []string{"DELETE FROM ratings_snapshot", "DELETE FROM ratings_changes"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return 0, fmt.Errorf("import: drop the ratings snapshot: %w", err)
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("import: commit: %w", err)

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,13 +18,21 @@ import (
 
 // The ratings snapshot (migrations/0005_ratings_snapshot.sql) is every
 // rating as of one data version, as chunks of store.EncodeRatingsChunk
-// (about 12 bytes a rating), each with its CRC-32C. ReadRatings reads it
-// instead of the rows when it is whole, intact and of the current data
-// version: SQLite hands out a few large blobs much faster than the
-// pure-Go driver decodes 25M rows (about 10 s). Otherwise (no snapshot,
-// a write since, a damaged or missing chunk) it reads the rows, as before,
-// and then writes a new snapshot of what it read, so the next start after
-// no writes is fast. The snapshot is a cache: losing it costs only time.
+// (about 12 bytes a rating), each with its CRC-32C. While it exists, every
+// write also goes to its change log (migrations/0006_ratings_changes.sql:
+// each rating written or deleted, with the data version its batch made),
+// in the write's transaction. ReadRatings reads the snapshot and applies
+// the log instead of reading the rows when the snapshot is whole and
+// intact and the log covers every version since it: SQLite hands out a few
+// large blobs much faster than the pure-Go driver decodes 25M rows (20 s
+// and more). Otherwise (no snapshot, a damaged or missing chunk, a log
+// with a gap) it reads the rows, as before, and then writes a new
+// snapshot of what it read, so the next start is fast. A log longer than
+// an eighth of the snapshot's ratings makes the read write a new snapshot
+// too (which empties the log); one that would pass a quarter of them
+// drops the snapshot and the log instead of growing (a long run of writes
+// with no start in between: the next start reads the rows). The snapshot
+// is a cache: losing it costs only time.
 
 // snapshotChunk is how many ratings a snapshot chunk holds (about 3 MiB).
 var snapshotChunk = 1 << 18
@@ -31,6 +40,15 @@ var snapshotChunk = 1 << 18
 // minSnapshot is the least ratings worth a snapshot: smaller data sets are
 // read from the rows alone.
 var minSnapshot = 1_000_000
+
+// rewriteShare and dropShare bound the change log, as shares of the
+// snapshot's ratings: a read that applies more than rewriteShare writes a
+// new snapshot; a write that would make it longer than dropShare drops the
+// snapshot and the log.
+var (
+	rewriteShare = 1.0 / 8
+	dropShare    = 1.0 / 4
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -42,38 +60,45 @@ var errNoSnapshot = errors.New("no usable ratings snapshot")
 // than a debug line: small data sets never get one).
 var errNoneWritten = fmt.Errorf("%w: none written", errNoSnapshot)
 
-// readSnapshot returns every rating from the snapshot and its data
-// version, or an error wrapping errNoSnapshot (with the reason: none,
-// stale, incomplete, damaged) when it cannot be used, or another error
-// when the database cannot be read. The chunks are read, checked and
-// decoded in parts on several connections at once.
-func (d *DB) readSnapshot(ctx context.Context) ([]engine.Rating, int64, error) {
+// readSnapshot returns every rating from the snapshot and the change log
+// after it, the data version they make up and how many logged changes it
+// applied, or an error wrapping errNoSnapshot (with the reason: none,
+// incomplete, damaged, a gap in the log) when they cannot be used, or
+// another error when the database cannot be read. The chunks are read,
+// checked and decoded in parts on several connections at once.
+func (d *DB) readSnapshot(ctx context.Context) (_ []engine.Rating, version int64, changes int, _ error) {
 	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	defer tx.Rollback()
 	var cur int64
 	if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&cur); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	var n, ratings, minV, maxV, minC, maxC sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT count(*), max(ratings), min(data_version), max(data_version), min(chunks), max(chunks)
 		FROM ratings_snapshot`).Scan(&n, &ratings, &minV, &maxV, &minC, &maxC); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
+	snap := minV.Int64
 	switch {
 	case n.Int64 == 0:
-		return nil, 0, errNoneWritten
+		return nil, 0, 0, errNoneWritten
 	case minV.Int64 != maxV.Int64 || minC.Int64 != maxC.Int64 || minC.Int64 != n.Int64:
-		return nil, 0, fmt.Errorf("%w: incomplete (%d chunks)", errNoSnapshot, n.Int64)
-	case minV.Int64 != cur:
-		return nil, 0, fmt.Errorf("%w: stale (data version %d, the data's %d)", errNoSnapshot, minV.Int64, cur)
+		return nil, 0, 0, fmt.Errorf("%w: incomplete (%d chunks)", errNoSnapshot, n.Int64)
+	case snap > cur:
+		return nil, 0, 0, fmt.Errorf("%w: of data version %d, after the data's %d", errNoSnapshot, snap, cur)
+	}
+	ch, err := readLog(ctx, tx, snap, cur)
+	if err != nil {
+		return nil, 0, 0, err
 	}
 	tx.Rollback()
 	// Every chunk but the last holds per ratings (writeSnapshot): each
 	// part of the read decodes its chunks straight into their place, on
-	// its own connection and core.
+	// its own connection and core. The chunks of one snapshot never
+	// change: a part that finds another snapshot's gives up.
 	total, nchunks := ratings.Int64, n.Int64
 	per := (total + nchunks - 1) / nchunks
 	out := make([]engine.Rating, total)
@@ -82,39 +107,61 @@ func (d *DB) readSnapshot(ctx context.Context) ([]engine.Rating, int64, error) {
 	var wg sync.WaitGroup
 	for p := range nparts {
 		lo, hi := nchunks*int64(p)/int64(nparts), nchunks*int64(p+1)/int64(nparts)
-		wg.Go(func() { errs[p] = d.readChunks(ctx, out, cur, nchunks, per, lo, hi) })
+		wg.Go(func() { errs[p] = d.readChunks(ctx, out, snap, nchunks, per, lo, hi) })
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, errNoSnapshot) {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	return out, cur, nil
+	return store.ApplyChanges(out, ch), cur, len(ch), nil
 }
 
-// readChunks decodes chunks [lo, hi) of a snapshot of version, nchunks
-// chunks and len(out) ratings, per a chunk, into out, in one read
-// transaction that must still see that version. It reports a chunk that
-// is missing, of another snapshot, damaged or of the wrong length with an
-// error wrapping errNoSnapshot.
-func (d *DB) readChunks(ctx context.Context, out []engine.Rating, version, nchunks, per, lo, hi int64) error {
-	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+// readLog returns the change log after data version snap, in commit
+// order, as tx sees it, or an error wrapping errNoSnapshot unless it holds
+// changes of every version in (snap, cur] and no other.
+func readLog(ctx context.Context, tx *sql.Tx, snap, cur int64) ([]engine.Change, error) {
+	if snap == cur {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT data_version, user_id, movie_id, rating, ts, deleted
+		FROM ratings_changes WHERE data_version > ? ORDER BY seq`, snap)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer tx.Rollback()
-	var cur int64
-	if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&cur); err != nil {
-		return err
+	defer rows.Close()
+	var ch []engine.Change
+	last := snap // versions rise with seq, each by one
+	for rows.Next() {
+		var c engine.Change
+		if err := rows.Scan(&c.Version, &c.User, &c.Movie, &c.Value, &c.Time, &c.Deleted); err != nil {
+			return nil, err
+		}
+		if c.Version != last && c.Version != last+1 {
+			break
+		}
+		last = c.Version
+		ch = append(ch, c)
 	}
-	if cur != version {
-		return fmt.Errorf("%w: the data changed during the read", errNoSnapshot)
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT chunk, data_version, chunks, ratings, crc, data FROM ratings_snapshot
+	if last != cur || len(ch) == 0 {
+		return nil, fmt.Errorf("%w: its change log does not hold every write from data version %d to %d", errNoSnapshot, snap, cur)
+	}
+	return ch, nil
+}
+
+// readChunks decodes chunks [lo, hi) of the snapshot of data version snap,
+// nchunks chunks and len(out) ratings, per a chunk, into out, in one read
+// transaction. It reports a chunk that is missing, of another snapshot,
+// damaged or of the wrong length with an error wrapping errNoSnapshot.
+func (d *DB) readChunks(ctx context.Context, out []engine.Rating, snap, nchunks, per, lo, hi int64) error {
+	rows, err := d.read.QueryContext(ctx, `SELECT chunk, data_version, chunks, ratings, crc, data FROM ratings_snapshot
 		WHERE chunk >= ? AND chunk < ? ORDER BY chunk`, lo, hi)
 	if err != nil {
 		return err
@@ -128,7 +175,7 @@ func (d *DB) readChunks(ctx context.Context, out []engine.Rating, version, nchun
 		if err := rows.Scan(&chunk, &v, &chunks, &total, &crc, &data); err != nil {
 			return err
 		}
-		if chunk != want || v != version || chunks != nchunks || total != int64(len(out)) {
+		if chunk != want || v != snap || chunks != nchunks || total != int64(len(out)) {
 			return fmt.Errorf("%w: chunk %d is not of this snapshot", errNoSnapshot, want)
 		}
 		if crc32.Checksum(data, castagnoli) != crc {
@@ -148,10 +195,51 @@ func (d *DB) readChunks(ctx context.Context, out []engine.Rating, version, nchun
 	return nil
 }
 
+// logChanges adds ch, the changes of a write transaction tx that moves the
+// data on from version base (each change's Version counts from base), to
+// the change log when there is a snapshot; when that would make the log
+// longer than dropShare of the snapshot's ratings it drops both instead.
+// Called by commit only, under the write lock.
+func (d *DB) logChanges(ctx context.Context, tx *sql.Tx, base int64, ch []engine.Change) error {
+	var ratings int64
+	switch err := tx.QueryRowContext(ctx, "SELECT ratings FROM ratings_snapshot WHERE chunk = 0").Scan(&ratings); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil // no snapshot, no log
+	case err != nil:
+		return fmt.Errorf("log changes: %w", err)
+	}
+	var logged int64 // the log loses only prefixes, so its seqs are dense
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM ratings_changes").Scan(&logged); err != nil {
+		return fmt.Errorf("log changes: %w", err)
+	}
+	if float64(logged+int64(len(ch))) > dropShare*float64(ratings) {
+		for _, q := range []string{"DELETE FROM ratings_snapshot", "DELETE FROM ratings_changes"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("drop the ratings snapshot: %w", err)
+			}
+		}
+		d.log.Info("ratings snapshot dropped: its change log would pass a quarter of its ratings; the next start reads the rows",
+			"snapshot_ratings", ratings, "changes", logged+int64(len(ch)))
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO ratings_changes (data_version, user_id, movie_id, rating, ts, deleted)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("log changes: %w", err)
+	}
+	defer st.Close()
+	for _, c := range ch {
+		if _, err := st.ExecContext(ctx, base+c.Version, c.User, c.Movie, c.Value, c.Time, c.Deleted); err != nil {
+			return fmt.Errorf("log change (user %d, movie %d): %w", c.User, c.Movie, err)
+		}
+	}
+	return nil
+}
+
 // writeSnapshot replaces the snapshot with rs (every rating, in key
-// order, as ReadRatings returns them) at data version version, unless the
-// data has moved on since (a write committed after the read): it then
-// writes nothing. It holds the write connection while it writes (about a
+// order, as ReadRatings returns them) at data version version and empties
+// the change log, unless the data has moved on since (a write committed
+// after the read): it then writes nothing. It holds the write connection while it writes (about a
 // second for 25M ratings), so writes wait for it.
 func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Rating) error {
 	// Chunks of equal length but the last (at most snapshotChunk), so
@@ -186,8 +274,10 @@ func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Ratin
 	if cur != version {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM ratings_snapshot"); err != nil {
-		return fmt.Errorf("write ratings snapshot: %w", err)
+	for _, q := range []string{"DELETE FROM ratings_snapshot", "DELETE FROM ratings_changes"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("write ratings snapshot: %w", err)
+		}
 	}
 	st, err := tx.PrepareContext(ctx, "INSERT INTO ratings_snapshot (chunk, data_version, chunks, ratings, crc, data) VALUES (?, ?, ?, ?, ?, ?)")
 	if err != nil {
@@ -206,14 +296,19 @@ func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Ratin
 }
 
 // snapshotRead is ReadRatings' use of the snapshot: the ratings from it
-// when usable (ok), else nothing, the reason logged at debug level (no
-// snapshot) or as a warning (a damaged one).
+// and its change log when usable (ok), else nothing, the reason logged at
+// debug level (no snapshot) or info (a damaged one, a gap in the log). A
+// read that applied a long log writes a new snapshot.
 func (d *DB) snapshotRead(ctx context.Context) ([]engine.Rating, int64, bool, error) {
 	start := time.Now()
-	rs, v, err := d.readSnapshot(ctx)
+	rs, v, changes, err := d.readSnapshot(ctx)
 	switch {
 	case err == nil:
-		d.log.Info("ratings read from the snapshot", "ratings", len(rs), "data_version", v, "seconds", time.Since(start).Seconds())
+		d.log.Info("ratings read from the snapshot", "ratings", len(rs), "changes_applied", changes, "data_version", v,
+			"seconds", time.Since(start).Seconds())
+		if float64(changes) > rewriteShare*float64(len(rs)) {
+			d.refreshSnapshot(ctx, v, rs)
+		}
 		return rs, v, true, nil
 	case errors.Is(err, errNoSnapshot):
 		level := slog.LevelInfo
@@ -225,4 +320,62 @@ func (d *DB) snapshotRead(ctx context.Context) ([]engine.Rating, int64, bool, er
 	default:
 		return nil, 0, false, fmt.Errorf("read ratings snapshot: %w", err)
 	}
+}
+
+// refreshSnapshot writes a snapshot of rs at version, logged; a failure
+// only costs the next start time.
+func (d *DB) refreshSnapshot(ctx context.Context, version int64, rs []engine.Rating) {
+	start := time.Now()
+	if err := d.writeSnapshot(ctx, version, rs); err != nil {
+		d.log.Warn("writing the ratings snapshot failed; the next start reads the rows", "err", err)
+		return
+	}
+	d.log.Info("ratings snapshot written", "ratings", len(rs), "data_version", version, "seconds", time.Since(start).Seconds())
+}
+
+// ErrNoChangeLog reports that the change log does not reach back to the
+// data version asked for (ChangedUsers).
+var ErrNoChangeLog = errors.New("the change log does not reach back that far")
+
+// ChangedUsers returns the users (ids, each once, ascending) whose ratings
+// changed after data version since, from the ratings snapshot's change
+// log, or an error wrapping ErrNoChangeLog when the log does not hold
+// every change since then (no snapshot, one newer than since, a gap). A
+// restart uses it to serve a stored model older than the data (engine's
+// PublishFolding). Safe for concurrent use.
+func (d *DB) ChangedUsers(ctx context.Context, since int64) ([]int32, error) {
+	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("changed users: %w", err)
+	}
+	defer tx.Rollback()
+	var cur, snap int64
+	if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&cur); err != nil {
+		return nil, fmt.Errorf("changed users: %w", err)
+	}
+	if since >= cur {
+		return nil, nil
+	}
+	switch err := tx.QueryRowContext(ctx, "SELECT data_version FROM ratings_snapshot WHERE chunk = 0").Scan(&snap); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("%w: no ratings snapshot", ErrNoChangeLog)
+	case err != nil:
+		return nil, fmt.Errorf("changed users: %w", err)
+	case snap > since:
+		return nil, fmt.Errorf("%w: it starts at data version %d, after %d", ErrNoChangeLog, snap, since)
+	}
+	ch, err := readLog(ctx, tx, snap, cur)
+	if errors.Is(err, errNoSnapshot) {
+		return nil, fmt.Errorf("%w: %w", ErrNoChangeLog, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("changed users: %w", err)
+	}
+	var users []int32
+	for _, c := range ch {
+		if c.Version > since {
+			users = append(users, c.User)
+		}
+	}
+	slices.Sort(users)
+	return slices.Compact(users), nil
 }

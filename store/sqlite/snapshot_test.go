@@ -2,9 +2,11 @@ package sqlite
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,25 +94,140 @@ func TestSnapshotRead(t *testing.T) {
 		t.Fatalf("snapshot: %d chunks at version %d, want %d at %d (%d ratings); log:\n%s", n, sv, (len(first)+6)/7, v, len(first), logs.String())
 	}
 	// Rows removed behind the store's back (no new version): the read
-	// comes from the snapshot, so they are still there.
+	// comes from the snapshot, so they are still there. Then put back.
 	exec("DELETE FROM ratings WHERE user_id = ?", first[0].User)
 	if diff := cmp.Diff(first, read(true)); diff != "" {
 		t.Fatalf("read through the snapshot differs from the first read:\n%s", diff)
 	}
+	for _, r := range first {
+		if r.User == first[0].User {
+			exec("INSERT INTO ratings (user_id, movie_id, rating, ts) VALUES (?, ?, ?, ?)", r.User, r.Movie, r.Value, r.Time)
+		}
+	}
+	logged := func() (n int64) {
+		t.Helper()
+		if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM ratings_changes").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// checkRead reads and compares with the rows, then checks where the
+	// snapshot is and how long the log is.
+	checkRead := func(fromSnapshot bool, snapAt int64, wantLogged int64) []engine.Rating {
+		t.Helper()
+		got := read(fromSnapshot)
+		if diff := cmp.Diff(rows(), got); diff != "" {
+			t.Fatalf("read differs from the rows:\n%s", diff)
+		}
+		if _, sv := chunks(); sv != snapAt {
+			t.Errorf("snapshot at version %d, want %d", sv, snapAt)
+		}
+		if n := logged(); n != wantLogged {
+			t.Errorf("%d changes logged, want %d", n, wantLogged)
+		}
+		return got
+	}
 
-	// A write: stale, so the rows; then a new snapshot at the new version.
-	if err := db.AddRatings(ctx, []engine.Rating{{User: 500, Movie: 2, Value: 4, Time: 7}}); err != nil {
+	// Writes go to the change log: a new pair, a rerate, a deletion, and
+	// a deletion of nothing (no new version, nothing logged). The read
+	// applies the log to the snapshot.
+	if err := db.AddRatings(ctx, []engine.Rating{{User: 500, Movie: 2, Value: 4, Time: 7}, {User: first[1].User, Movie: first[1].Movie, Value: 5, Time: 8}}); err != nil {
 		t.Fatal(err)
 	}
-	got := read(false)
-	if diff := cmp.Diff(rows(), got); diff != "" || len(got) != len(first)-(1+int(first[0].User)%3)+1 {
-		t.Fatalf("read after a write differs from the rows (%d ratings, first read %d):\n%s", len(got), len(first), diff)
+	if err := db.DeleteRating(ctx, first[2].User, first[2].Movie); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteRating(ctx, 999, 1); !errors.Is(err, engine.ErrNotRated) {
+		t.Fatalf("DeleteRating of nothing = %v, want ErrNotRated", err)
+	}
+	if v2, _ := db.DataVersion(ctx); v2 != v+2 {
+		t.Fatalf("data version %d after two writes from %d", v2, v)
+	}
+	got := checkRead(true, v, 3)
+	if len(got) != len(first) {
+		t.Fatalf("%d ratings after one added and one deleted, want %d", len(got), len(first))
+	}
+
+	// The users whose ratings changed since a version, from the log.
+	changed := func(since int64) ([]int32, error) {
+		t.Helper()
+		return db.ChangedUsers(ctx, since)
+	}
+	for _, tc := range []struct {
+		since int64
+		want  []int32
+	}{
+		{v, slices.Sorted(slices.Values([]int32{500, first[1].User, first[2].User}))},
+		{v + 1, []int32{first[2].User}},
+		{v + 2, nil},
+	} {
+		if got, err := changed(tc.since); err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ChangedUsers(%d) = %v, %v; want %v", tc.since, got, err, tc.want)
+		}
+	}
+	if got, err := changed(v - 1); !errors.Is(err, ErrNoChangeLog) {
+		t.Errorf("ChangedUsers(%d), before the snapshot = %v, %v; want ErrNoChangeLog", v-1, got, err)
+	}
+
+	// A gap in the log (a version's changes missing): the rows, and a new
+	// snapshot at the current version with an empty log.
+	exec("DELETE FROM ratings_changes WHERE data_version = ?", v+1)
+	if got, err := changed(v); !errors.Is(err, ErrNoChangeLog) {
+		t.Errorf("ChangedUsers(%d) with a gap in the log = %v, %v; want ErrNoChangeLog", v, got, err)
+	}
+	checkRead(false, v+2, 0)
+	checkRead(true, v+2, 0)
+
+	// More changes than rewriteShare of the snapshot: the read applies
+	// them and writes a new snapshot, emptying the log.
+	many := int(rewriteShare*float64(len(got))) + 1
+	for k := range many {
+		if err := db.AddRatings(ctx, []engine.Rating{{User: 600, Movie: int32(1 + k%3), Value: 3, Time: int64(k)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkRead(true, v+2+int64(many), 0)
+	got = checkRead(true, v+2+int64(many), 0)
+
+	// A write that would take the log past dropShare drops the snapshot
+	// and the log; the next read reads the rows and writes a new one.
+	var big []engine.Rating
+	for u := range int32(dropShare*float64(len(got))) + 1 {
+		big = append(big, engine.Rating{User: 700 + u, Movie: 1, Value: 2, Time: 9})
+	}
+	if err := db.AddRatings(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := chunks(); n != 0 || logged() != 0 {
+		t.Fatalf("after a write past dropShare: %d chunks, %d changes; want none", n, logged())
+	}
+	if !strings.Contains(logs.String(), "ratings snapshot dropped") {
+		t.Errorf("the drop was not logged:\n%s", logs.String())
+	}
+	if got, err := changed(v); !errors.Is(err, ErrNoChangeLog) {
+		t.Errorf("ChangedUsers(%d) without a snapshot = %v, %v; want ErrNoChangeLog", v, got, err)
+	}
+	// Without a snapshot nothing is logged.
+	if err := db.AddRatings(ctx, []engine.Rating{{User: 800, Movie: 1, Value: 1, Time: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if logged() != 0 {
+		t.Errorf("%d changes logged without a snapshot", logged())
 	}
 	v2, _ := db.DataVersion(ctx)
-	if _, sv := chunks(); sv != v2 || v2 == v {
-		t.Fatalf("snapshot at version %d after the write, want %d", sv, v2)
+	got = checkRead(false, v2, 0)
+	checkRead(true, v2, 0)
+
+	// An import that adds ratings is not logged: the snapshot goes.
+	if _, err := db.Import(ctx, movies, []engine.Rating{{User: 900, Movie: 3, Value: 1, Time: 1}}, engine.MovieLensScale, nil); err != nil {
+		t.Fatal(err)
 	}
-	read(true)
+	if n, _ := chunks(); n != 0 {
+		t.Fatalf("%d snapshot chunks after an import that added a rating", n)
+	}
+	v2, _ = db.DataVersion(ctx)
+	got = checkRead(false, v2, 0)
+	checkRead(true, v2, 0)
 
 	// Damage: each makes the read fall back to the rows (equal to them).
 	for _, tc := range []struct{ name, q string }{
@@ -142,5 +259,60 @@ func TestSnapshotRead(t *testing.T) {
 	read(false)
 	if n, _ := chunks(); n != 0 {
 		t.Errorf("%d chunks written for %d ratings, under minSnapshot", n, len(got))
+	}
+}
+
+// TestSnapshotMigration checks migration 6 on a file of schema 5 whose
+// snapshot is older than its data (writes that no log recorded): the
+// snapshot goes, and the read comes from the rows. A current one stays.
+func TestSnapshotMigration(t *testing.T) {
+	defer func(ms, ch int) { minSnapshot, snapshotChunk = ms, ch }(minSnapshot, snapshotChunk)
+	minSnapshot, snapshotChunk = 5, 4
+	path := filepath.Join(t.TempDir(), "m.db")
+	ctx := t.Context()
+	for _, stale := range []bool{false, true} {
+		db, err := Open(ctx, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Import(ctx, []engine.Movie{{ID: 1, Title: "a"}}, []engine.Rating{
+			{User: 1, Movie: 1, Value: 1}, {User: 2, Movie: 1, Value: 2}, {User: 3, Movie: 1, Value: 3},
+			{User: 4, Movie: 1, Value: 4}, {User: 5, Movie: 1, Value: 5}, {User: 6, Movie: 1, Value: 1},
+		}, engine.MovieLensScale, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.ReadRatings(ctx, nil); err != nil { // writes the snapshot
+			t.Fatal(err)
+		}
+		// Back to schema 5, as an older binary left it.
+		qs := []string{"DROP TABLE ratings_changes", "PRAGMA user_version = 5"}
+		if stale { // a write by that binary: the rating changes, unlogged
+			qs = append(qs, "UPDATE ratings SET rating = 0.5 WHERE user_id = 1", "UPDATE meta SET data_version = data_version + 1")
+		}
+		for _, q := range qs {
+			if _, err := db.write.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		db.Close()
+		if db, err = Open(ctx, path, nil); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM ratings_snapshot").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if (n == 0) != stale {
+			t.Errorf("stale %v: %d snapshot chunks after the migration", stale, n)
+		}
+		rs, _, err := db.ReadRatings(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]float32{false: 1, true: 0.5}[stale]; len(rs) == 0 || rs[0].Value != want {
+			t.Errorf("stale %v: user 1's rating reads %v, want %v", stale, rs, want)
+		}
+		db.Close()
+		path = filepath.Join(t.TempDir(), "m.db")
 	}
 }

@@ -41,6 +41,8 @@ type DB struct {
 	closed  bool         // guarded by closeMu
 
 	health health // whether writes work; see StorageStatus
+
+	changeBuf []engine.Change // commit's, reused; the writer goroutine's only
 }
 
 // readConns is the size of the reader pool.
@@ -230,12 +232,7 @@ func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]en
 			continue
 		}
 		if err == nil && len(rs) >= minSnapshot {
-			wstart := time.Now()
-			if werr := d.writeSnapshot(ctx, v, rs); werr != nil {
-				d.log.Warn("writing the ratings snapshot failed; the next start reads the rows", "err", werr)
-			} else {
-				d.log.Info("ratings snapshot written", "ratings", len(rs), "data_version", v, "seconds", time.Since(wstart).Seconds())
-			}
+			d.refreshSnapshot(ctx, v, rs)
 		}
 		return rs, v, err
 	}

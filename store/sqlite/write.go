@@ -142,6 +142,11 @@ func (d *DB) commit(group []*writeReq) error {
 	}
 	defer st.Close()
 	changed := 0 // batches that changed data: each bumps the data version
+	// What the batches changed, for the snapshot's change log; Version
+	// counts the changing batches from 1. Only the writer goroutine (and
+	// Close's drain after it) runs commit, so the buffer is its own.
+	ch := d.changeBuf[:0]
+	defer func() { d.changeBuf = ch[:0] }()
 	for _, req := range group {
 		if req.probe {
 			continue
@@ -158,15 +163,33 @@ func (d *DB) commit(group []*writeReq) error {
 			req.deleted = n > 0
 			if req.deleted {
 				changed++
+				ch = append(ch, engine.Change{Version: int64(changed), Rating: engine.Rating{User: req.user, Movie: req.movie}, Deleted: true})
 			}
 			continue
 		}
+		if len(req.rs) == 0 {
+			continue // changes nothing, so no new version
+		}
+		changed++
 		for _, r := range req.rs {
 			if _, err := st.ExecContext(ctx, r.User, r.Movie, r.Value, r.Time); err != nil {
 				return fmt.Errorf("insert rating (user %d, movie %d): %w", r.User, r.Movie, err)
 			}
+			ch = append(ch, engine.Change{Version: int64(changed), Rating: r})
 		}
-		changed++
+	}
+	// The version this transaction moves on from (read under the write
+	// lock, taken by the first write above or by the UPDATE below for a
+	// group that changed nothing, such as the health probe: its UPDATE is
+	// the write it tries).
+	var base int64
+	if changed > 0 {
+		if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&base); err != nil {
+			return fmt.Errorf("read data version: %w", err)
+		}
+		if err := d.logChanges(ctx, tx, base, ch); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE meta SET data_version = data_version + ? WHERE id = 1", changed); err != nil {
 		return fmt.Errorf("bump data version: %w", err)
