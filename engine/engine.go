@@ -560,6 +560,25 @@ func (e *Engine) Publish(s *Snapshot) error {
 	return nil
 }
 
+// PublishFolding is Publish for a model of an older data version than
+// the engine's (a restart's stored model after writes it never saw):
+// users (ids; unknown ones are skipped), those whose ratings changed
+// since s.DataVersion, are folded in against it as if they had just
+// posted, so none is served from a vector that ignores its ratings (or,
+// new since, from no vector at all). The caller still retrains.
+func (e *Engine) PublishFolding(s *Snapshot, users []int32) error {
+	e.mu.Lock()
+	for _, id := range users {
+		if u, ok := e.userIx[id]; ok {
+			if _, pending := e.folded[u]; !pending {
+				e.folded[u] = folded{version: e.version} // solved by swapLocked
+			}
+		}
+	}
+	e.mu.Unlock()
+	return e.Publish(s)
+}
+
 // remapLocked returns s with its rows reordered to the engine's user and
 // movie indices (the current catalog's). Rows the model lacks are zero;
 // ids the engine lacks are dropped.

@@ -231,3 +231,84 @@ func TestFirstTrainingServesEarly(t *testing.T) {
 		t.Error("Snapshot().Ranker = nil after Retrain, want the ranking model")
 	}
 }
+
+// TestPublishFolding checks a restart's stored model of an older data
+// version: a new engine on all ratings, given the model and the users who
+// rated since, serves them as the engine that took their ratings did
+// (folded in against the same model); without the users it would serve
+// the old vector, or none for a new user.
+func TestPublishFolding(t *testing.T) {
+	e1, rs := rankingEngine(t)
+	old := e1.Snapshot()
+	ctx := t.Context()
+	// User 0 is new; user 1 rerates one movie and rates another.
+	posts := map[int32][]engine.RatingInput{
+		0: {{Movie: 10, Value: 5}, {Movie: 12, Value: 4.5}, {Movie: 20, Value: 4}, {Movie: 31, Value: 2}},
+		1: {{Movie: rs[0].Movie, Value: 0.5}, {Movie: 33, Value: 5}},
+	}
+	if rs[0].User != 1 {
+		t.Fatalf("world's first rating is user %d's, want user 1's", rs[0].User)
+	}
+	var all []engine.Rating
+	all = append(all, rs...)
+	for _, u := range []int32{0, 1} {
+		added, err := e1.AddRatings(ctx, u, posts[u])
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, added...)
+	}
+	movies, _ := world(t)
+	restart := func(changed []int32) *engine.Engine {
+		t.Helper()
+		e2, err := engine.New(engine.Config{
+			Params:  old.Params,
+			Ranking: old.RankerParams,
+			Scale:   engine.MovieLensScale,
+			Version: e1.DataVersion(),
+		}, &foldSolver{}, movies, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e2.PublishFolding(old, changed); err != nil {
+			t.Fatal(err)
+		}
+		return e2
+	}
+	top := func(e *engine.Engine, u int32) []int32 {
+		t.Helper()
+		got, err := e.Top(ctx, u, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(got)
+	}
+	predict := func(e *engine.Engine, u, m int32) float64 {
+		t.Helper()
+		p, err := e.Predict(ctx, u, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Score
+	}
+	e2 := restart([]int32{0, 1, 9999}) // 9999: no such user, skipped
+	if s := e2.Snapshot(); s.DataVersion != old.DataVersion || s.DataVersion >= e2.DataVersion() {
+		t.Fatalf("published model of version %d on data of version %d, want the old model's %d", s.DataVersion, e2.DataVersion(), old.DataVersion)
+	}
+	for _, u := range []int32{0, 1} {
+		if got, want := top(e2, u), top(e1, u); !slices.Equal(got, want) {
+			t.Errorf("user %d after the restart: Top = %v, want %v as before it", u, got, want)
+		}
+		if got, want := predict(e2, u, 40), predict(e1, u, 40); got != want {
+			t.Errorf("user %d after the restart: Predict(40) = %v, want %v as before it", u, got, want)
+		}
+	}
+	// Not folded: the new user has no vector, the other their old one.
+	e3 := restart(nil)
+	if got, want := top(e3, 0), top(e1, 0); slices.Equal(got, want) {
+		t.Errorf("new user without folding: Top = %v, the folded list; want a list that ignores the ratings", got)
+	}
+	if got, want := predict(e3, 1, 40), predict(e1, 1, 40); got == want {
+		t.Errorf("user 1 without folding: Predict(40) = %v, the folded prediction", got)
+	}
+}

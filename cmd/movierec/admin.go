@@ -107,6 +107,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.db.Close()
+	if err := st.checked(); err != nil {
+		return err
+	}
 	solver, backend, err := newSolver(ctx, mf, log)
 	if err != nil {
 		return err

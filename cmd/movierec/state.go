@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"movierec/engine"
@@ -20,42 +21,68 @@ type state struct {
 	ratings []engine.Rating
 	version int64
 	scale   engine.Scale
+
+	check func() error // the database check's result; waits for it
 }
 
+// checked waits for the database check openState started (SQLite's
+// PRAGMA quick_check, seconds for a large file) and returns its error,
+// which wraps the store's ErrCorrupt when the file is damaged. Nothing
+// read from the database may be served or trained on before it returns
+// nil.
+func (st *state) checked() error { return st.check() }
+
 // openState opens the database (a SQLite file or a PostgreSQL URL, see
-// openStore), checks it (SQLite: PRAGMA quick_check) unless skipCheck,
-// imports src (or the bundled data) first when it is empty, and reads the
-// catalog and all ratings.
-func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bool, log *slog.Logger) (*state, error) {
+// openStore), starts its check (SQLite: PRAGMA quick_check) unless
+// skipCheck, imports src (or the bundled data) first when it is empty, and
+// reads the catalog and all ratings while the check runs. The caller must
+// call st.checked before it serves or trains on what it read. A read that
+// fails waits for the check, whose error (a damaged file) it prefers.
+func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bool, log *slog.Logger) (_ *state, err error) {
 	db, err := openStore(ctx, dbPath, log)
 	if err != nil {
 		return nil, err
 	}
 	dbPath = dbName(dbPath)
-	if !skipCheck {
-		start := time.Now()
-		if err := db.QuickCheck(ctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("%w (restore a backup; --skip-check starts anyway)", err)
-		}
-		log.Info("database checked", "db", dbPath, "seconds", time.Since(start).Seconds())
+	checkErr := make(chan error, 1)
+	if skipCheck {
+		checkErr <- nil
+	} else {
+		go func() {
+			start := time.Now()
+			if err := db.QuickCheck(ctx); err != nil {
+				checkErr <- fmt.Errorf("%w (restore a backup; --skip-check starts anyway)", err)
+				return
+			}
+			log.Info("database checked", "db", dbPath, "seconds", time.Since(start).Seconds())
+			checkErr <- nil
+		}()
 	}
+	st := &state{db: db, check: sync.OnceValue(func() error { return <-checkErr })}
+	defer func() {
+		if err != nil {
+			if cerr := st.check(); cerr != nil {
+				err = cerr
+			}
+			db.Close()
+		}
+	}()
 	empty, err := db.Empty(ctx)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	if empty {
+		if err := st.check(); err != nil { // never import into a damaged file
+			return nil, err
+		}
 		log.Info("empty database: importing the data set", "db", dbPath)
 		if _, _, err := importData(ctx, db, src, log); err != nil {
-			db.Close()
 			return nil, err
 		}
 	} else if !src.bundled() {
 		log.Info("the database already holds data; --data and --ratings are ignored (run `movierec import` to add a data set)", "db", dbPath)
 	}
 	start := time.Now()
-	st := &state{db: db}
 	// The ratings first, then the catalog: movies are never removed, so
 	// the catalog read after holds every movie the ratings name, even when
 	// another process imports new movies with their ratings in between
@@ -72,7 +99,6 @@ func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bo
 		}
 	}
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	log.Info("database read", "db", dbPath, "movies", len(st.movies), "ratings", len(st.ratings),
