@@ -11,6 +11,10 @@ import (
 // ErrClosed is returned by a store's writes after Close.
 var ErrClosed = errors.New("store closed")
 
+// ErrNoChangeLog reports that a store cannot list the changes since a data
+// version (DB.ChangedUsers).
+var ErrNoChangeLog = errors.New("the change log does not reach back that far")
+
 // ReadProgress is reported while reading all ratings.
 type ReadProgress struct {
 	Done, Total int
@@ -49,6 +53,12 @@ type DB interface {
 	ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error)
 	// DataVersion returns the current data version.
 	DataVersion(ctx context.Context) (int64, error)
+	// ChangedUsers returns the users (ids, each once, ascending) whose
+	// ratings changed after data version since, or an error wrapping
+	// ErrNoChangeLog when the store's change log does not reach back that
+	// far (SQLite keeps one only beside its ratings snapshot, from the
+	// snapshot's version on).
+	ChangedUsers(ctx context.Context, since int64) ([]int32, error)
 	// CatalogVersion returns the catalog's version: it grows with every
 	// Import that adds movies, in that import's transaction, and moves
 	// for nothing else (engine.CatalogVersioner: a replica that sees it

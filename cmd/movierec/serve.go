@@ -417,19 +417,13 @@ type storedModel struct {
 // rating model is sooner ready (about 3 s at 25M ratings on 2 cores).
 var maxFoldUsers = 10_000
 
-// changeLister is a store that can list the users whose ratings changed
-// since a data version (the SQLite store, from its change log).
-type changeLister interface {
-	ChangedUsers(ctx context.Context, since int64) ([]int32, error)
-}
-
 // storedModels returns the newest stored models if they were trained with
 // p (and, when ranking.Rank > 0, the ranking model with ranking), for the
 // engine to publish so that a restart serves at once without training;
 // nil (the reason logged) when there are none such. Models of the current
-// data version come alone; older ones only from a store that lists the
-// users whose ratings changed since (changed, for the engine to fold in;
-// the caller retrains). It reads only st.db and st.version.
+// data version come alone; older ones only when the store lists the users
+// whose ratings changed since (changed, at most maxFoldUsers, for the
+// engine to fold in; the caller retrains). It reads only st.db and st.version.
 func storedModels(ctx context.Context, st *state, p, ranking als.Params, log *slog.Logger) (_ *engine.Snapshot, changed []int32, _ error) {
 	snap, err := st.db.LatestModel(ctx, p)
 	if err != nil {
@@ -443,12 +437,7 @@ func storedModels(ctx context.Context, st *state, p, ranking als.Params, log *sl
 		log.Info("stored model is newer than the data read; training", "model_data_version", snap.DataVersion, "data_version", st.version)
 		return nil, nil, nil
 	case snap.DataVersion < st.version:
-		cl, ok := st.db.(changeLister)
-		if !ok {
-			log.Info("stored model is older than the data; training", "model_data_version", snap.DataVersion, "data_version", st.version)
-			return nil, nil, nil
-		}
-		if changed, err = cl.ChangedUsers(ctx, snap.DataVersion); err != nil {
+		if changed, err = st.db.ChangedUsers(ctx, snap.DataVersion); err != nil {
 			log.Info("stored model is older than the data and the changes since are not listed; training",
 				"model_data_version", snap.DataVersion, "data_version", st.version, "reason", err.Error())
 			return nil, nil, nil

@@ -18,10 +18,12 @@ import (
 )
 
 // modelsDB is a store.DB whose only working methods are LatestModel (the
-// models by params) and, in listingDB, ChangedUsers.
+// models by params) and ChangedUsers.
 type modelsDB struct {
 	store.DB
-	models map[string]*engine.Snapshot
+	models  map[string]*engine.Snapshot
+	changed []int32
+	err     error
 }
 
 func (d modelsDB) LatestModel(_ context.Context, p als.Params) (*engine.Snapshot, error) {
@@ -32,13 +34,7 @@ func (d modelsDB) LatestModel(_ context.Context, p als.Params) (*engine.Snapshot
 	return nil, nil
 }
 
-type listingDB struct {
-	modelsDB
-	changed []int32
-	err     error
-}
-
-func (d listingDB) ChangedUsers(context.Context, int64) ([]int32, error) { return d.changed, d.err }
+func (d modelsDB) ChangedUsers(context.Context, int64) ([]int32, error) { return d.changed, d.err }
 
 // TestStoredModels checks which stored models a start serves: those of
 // the data's version; older ones only with the users changed since, from
@@ -67,15 +63,14 @@ func TestStoredModels(t *testing.T) {
 		wantChanged []int32
 	}{
 		{"current", modelsDB{models: models(10, 10)}, 10, nil},
-		{"current, listing store", listingDB{modelsDB: modelsDB{models: models(10, 10)}, changed: []int32{4}}, 10, nil},
-		{"older, listed", listingDB{modelsDB: modelsDB{models: models(8, 8)}, changed: []int32{2, 5}}, 8, []int32{2, 5}},
-		{"older, too many listed", listingDB{modelsDB: modelsDB{models: models(8, 8)}, changed: []int32{1, 2, 3, 4}}, -1, nil},
-		{"older, the store cannot list", modelsDB{models: models(8, 8)}, -1, nil},
-		{"older, the log does not reach back", listingDB{modelsDB: modelsDB{models: models(8, 8)}, err: errors.New("no log")}, -1, nil},
-		{"newer than the data", listingDB{modelsDB: modelsDB{models: models(11, 11)}}, -1, nil},
-		{"ranking model of another version", listingDB{modelsDB: modelsDB{models: models(10, 8)}}, -1, nil},
-		{"no ranking model", listingDB{modelsDB: modelsDB{models: models(10, -1)}}, -1, nil},
-		{"none", listingDB{modelsDB: modelsDB{models: models(-1, -1)}}, -1, nil},
+		{"current, users listed", modelsDB{models: models(10, 10), changed: []int32{4}}, 10, nil},
+		{"older, listed", modelsDB{models: models(8, 8), changed: []int32{2, 5}}, 8, []int32{2, 5}},
+		{"older, too many listed", modelsDB{models: models(8, 8), changed: []int32{1, 2, 3, 4}}, -1, nil},
+		{"older, the log does not reach back", modelsDB{models: models(8, 8), err: store.ErrNoChangeLog}, -1, nil},
+		{"newer than the data", modelsDB{models: models(11, 11)}, -1, nil},
+		{"ranking model of another version", modelsDB{models: models(10, 8)}, -1, nil},
+		{"no ranking model", modelsDB{models: models(10, -1)}, -1, nil},
+		{"none", modelsDB{models: models(-1, -1)}, -1, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &state{db: tc.db, version: 10}

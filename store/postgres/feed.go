@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"movierec/engine"
+	"movierec/store"
 )
 
 // Watch timing: notify is called at least every pollEvery, and a lost
@@ -155,4 +156,30 @@ func (d *DB) listen(ctx context.Context, notify func()) error {
 		}
 		notify()
 	}
+}
+
+// ChangedUsers returns the users (ids, each once, ascending) whose ratings
+// changed after data version since, from the change log, or an error
+// wrapping store.ErrNoChangeLog when the log no longer holds all of those
+// changes (an import or a prune after since). A start uses it to serve a
+// stored model older than the data it read (engine's PublishFolding). It
+// is safe for concurrent use.
+func (d *DB) ChangedUsers(ctx context.Context, since int64) ([]int32, error) {
+	rows, err := d.pool.Query(ctx, "SELECT DISTINCT user_id FROM changes WHERE version > $1 ORDER BY user_id", since)
+	if err != nil {
+		return nil, fmt.Errorf("changed users after %d: %w", since, unavailable(err))
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("changed users after %d: %w", since, unavailable(err))
+	}
+	// Read after the changes, as Changes does: the floor only rises.
+	var floor int64
+	if err := d.pool.QueryRow(ctx, "SELECT log_floor FROM meta WHERE id = 1").Scan(&floor); err != nil {
+		return nil, fmt.Errorf("changed users after %d: %w", since, unavailable(err))
+	}
+	if since < floor {
+		return nil, fmt.Errorf("changed users after %d: %w (it starts after version %d)", since, store.ErrNoChangeLog, floor)
+	}
+	return users, nil
 }

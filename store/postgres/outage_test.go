@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"movierec/engine"
+	"movierec/store"
 	"movierec/store/postgres/pgtest"
 	"movierec/store/storetest"
 )
@@ -174,6 +176,53 @@ func TestPruneChanges(t *testing.T) {
 	cs, err := db.Changes(t.Context(), vs[1], 10)
 	if err != nil || len(cs) != 2 || cs[0].Version != vs[2] || cs[1].Version != vs[3] {
 		t.Errorf("Changes(%d) = %v, %v, want the changes of versions %d and %d", vs[1], cs, err, vs[2], vs[3])
+	}
+}
+
+// TestChangedUsers lists the users whose ratings changed since a version,
+// deletions included, until a prune takes the log past it.
+func TestChangedUsers(t *testing.T) {
+	db := open(t, pgtest.NewDB(t))
+	ctx := t.Context()
+	if _, err := db.Import(ctx, storetest.Movies, nil, engine.MovieLensScale, nil); err != nil {
+		t.Fatal(err)
+	}
+	v0, err := db.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []int64
+	for _, u := range []int32{7, 3, 7, 5} {
+		v, err := db.AddRatingsVersion(ctx, []engine.Rating{{User: u, Movie: 1, Value: 3, Time: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	if err := db.DeleteRating(ctx, 3, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		since int64
+		want  []int32
+	}{
+		{v0, []int32{3, 5, 7}},
+		{vs[1], []int32{3, 5, 7}},
+		{vs[3], []int32{3}},
+		{vs[3] + 1, nil},
+	} {
+		if got, err := db.ChangedUsers(ctx, tc.since); err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ChangedUsers(%d) = %v, %v; want %v", tc.since, got, err, tc.want)
+		}
+	}
+	if _, err := db.PruneChanges(ctx, vs[1]); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.ChangedUsers(ctx, vs[0]); !errors.Is(err, store.ErrNoChangeLog) {
+		t.Errorf("ChangedUsers(%d) behind the floor = %v, %v; want ErrNoChangeLog", vs[0], got, err)
+	}
+	if got, err := db.ChangedUsers(ctx, vs[1]); err != nil || !slices.Equal(got, []int32{3, 5, 7}) {
+		t.Errorf("ChangedUsers(%d) at the floor = %v, %v; want [3 5 7]", vs[1], got, err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,43 +196,54 @@ func (d *DB) readChunks(ctx context.Context, out []engine.Rating, snap, nchunks,
 	return nil
 }
 
-// logChanges adds ch, the changes of a write transaction tx that moves the
-// data on from version base (each change's Version counts from base), to
-// the change log when there is a snapshot; when that would make the log
-// longer than dropShare of the snapshot's ratings it drops both instead.
-// Called by commit only, under the write lock.
-func (d *DB) logChanges(ctx context.Context, tx *sql.Tx, base int64, ch []engine.Change) error {
-	var ratings int64
-	switch err := tx.QueryRowContext(ctx, "SELECT ratings FROM ratings_snapshot WHERE chunk = 0").Scan(&ratings); {
-	case errors.Is(err, sql.ErrNoRows):
+// logRows is how many changes one INSERT into the log carries (6
+// parameters each).
+const logRows = 256
+
+// logChanges adds ch, the changes of the write transaction tx (each
+// change's Version counts the transaction's changing batches from 1, on
+// from the data version it reads), to the change log when there is a
+// snapshot; when that would make the log longer than dropShare of the
+// snapshot's ratings it drops both instead. Called by commit only, after
+// its first write (so under the write lock) and before the version moves.
+func (d *DB) logChanges(ctx context.Context, tx *sql.Tx, ch []engine.Change) error {
+	var base, logged int64 // the log loses only prefixes, so its seqs are dense
+	var ratings sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT data_version, (SELECT ratings FROM ratings_snapshot WHERE chunk = 0),
+		(SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM ratings_changes) FROM meta WHERE id = 1`).Scan(&base, &ratings, &logged); err != nil {
+		return fmt.Errorf("log changes: %w", err)
+	}
+	switch {
+	case !ratings.Valid:
 		return nil // no snapshot, no log
-	case err != nil:
-		return fmt.Errorf("log changes: %w", err)
-	}
-	var logged int64 // the log loses only prefixes, so its seqs are dense
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM ratings_changes").Scan(&logged); err != nil {
-		return fmt.Errorf("log changes: %w", err)
-	}
-	if float64(logged+int64(len(ch))) > dropShare*float64(ratings) {
+	case float64(logged+int64(len(ch))) > dropShare*float64(ratings.Int64):
 		for _, q := range []string{"DELETE FROM ratings_snapshot", "DELETE FROM ratings_changes"} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("drop the ratings snapshot: %w", err)
 			}
 		}
 		d.log.Info("ratings snapshot dropped: its change log would pass a quarter of its ratings; the next start reads the rows",
-			"snapshot_ratings", ratings, "changes", logged+int64(len(ch)))
+			"snapshot_ratings", ratings.Int64, "changes", logged+int64(len(ch)))
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO ratings_changes (data_version, user_id, movie_id, rating, ts, deleted)
-		VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("log changes: %w", err)
-	}
-	defer st.Close()
-	for _, c := range ch {
-		if _, err := st.ExecContext(ctx, base+c.Version, c.User, c.Movie, c.Value, c.Time, c.Deleted); err != nil {
-			return fmt.Errorf("log change (user %d, movie %d): %w", c.User, c.Movie, err)
+	args := d.logArgs[:0]
+	defer func() { d.logArgs = args[:0] }()
+	for len(ch) > 0 {
+		n := min(len(ch), logRows)
+		var q strings.Builder
+		q.WriteString("INSERT INTO ratings_changes (data_version, user_id, movie_id, rating, ts, deleted) VALUES ")
+		args = args[:0]
+		for k, c := range ch[:n] {
+			if k > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, base+c.Version, c.User, c.Movie, c.Value, c.Time, c.Deleted)
 		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("log %d changes: %w", n, err)
+		}
+		ch = ch[n:]
 	}
 	return nil
 }
@@ -334,8 +346,8 @@ func (d *DB) refreshSnapshot(ctx context.Context, version int64, rs []engine.Rat
 }
 
 // ErrNoChangeLog reports that the change log does not reach back to the
-// data version asked for (ChangedUsers).
-var ErrNoChangeLog = errors.New("the change log does not reach back that far")
+// data version asked for (ChangedUsers; store.ErrNoChangeLog).
+var ErrNoChangeLog = store.ErrNoChangeLog
 
 // ChangedUsers returns the users (ids, each once, ascending) whose ratings
 // changed after data version since, from the ratings snapshot's change

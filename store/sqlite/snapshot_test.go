@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"runtime"
@@ -314,5 +315,57 @@ func TestSnapshotMigration(t *testing.T) {
 		}
 		db.Close()
 		path = filepath.Join(t.TempDir(), "m.db")
+	}
+}
+
+// BenchmarkAddRatingsLogged measures a POST's write (a batch of 10
+// ratings, one durable commit) without a ratings snapshot and with one,
+// when the write also goes to the change log.
+func BenchmarkAddRatingsLogged(b *testing.B) {
+	defer func(ms, ch int) { minSnapshot, snapshotChunk = ms, ch }(minSnapshot, snapshotChunk)
+	minSnapshot = 1
+	for _, snapshot := range []bool{false, true} {
+		b.Run(fmt.Sprintf("snapshot=%v", snapshot), func(b *testing.B) {
+			db, err := Open(b.Context(), filepath.Join(b.TempDir(), "m.db"), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			movies := make([]engine.Movie, 100)
+			for i := range movies {
+				movies[i] = engine.Movie{ID: int32(i + 1), Title: "m"}
+			}
+			var rs []engine.Rating
+			for u := range int32(20000) {
+				rs = append(rs, engine.Rating{User: u, Movie: 1 + u%100, Value: 3, Time: 1})
+			}
+			if _, err := db.Import(b.Context(), movies, rs, engine.MovieLensScale, nil); err != nil {
+				b.Fatal(err)
+			}
+			if snapshot {
+				if _, _, err := db.ReadRatings(b.Context(), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			batch := make([]engine.Rating, 10)
+			u := int32(100000)
+			for b.Loop() {
+				for i := range batch {
+					batch[i] = engine.Rating{User: u, Movie: int32(1 + i), Value: 4, Time: 2}
+				}
+				u++
+				if err := db.AddRatings(b.Context(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			var logged int
+			if err := db.read.QueryRowContext(b.Context(), "SELECT count(*) FROM ratings_changes").Scan(&logged); err != nil {
+				b.Fatal(err)
+			}
+			if want := 10 * b.N; snapshot && logged != want && logged != 0 || !snapshot && logged != 0 {
+				b.Fatalf("%d changes logged after %d batches (snapshot %v)", logged, b.N, snapshot)
+			}
+		})
 	}
 }

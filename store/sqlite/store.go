@@ -43,6 +43,7 @@ type DB struct {
 	health health // whether writes work; see StorageStatus
 
 	changeBuf []engine.Change // commit's, reused; the writer goroutine's only
+	logArgs   []any           // logChanges', likewise
 }
 
 // readConns is the size of the reader pool.

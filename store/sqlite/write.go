@@ -178,16 +178,8 @@ func (d *DB) commit(group []*writeReq) error {
 			ch = append(ch, engine.Change{Version: int64(changed), Rating: r})
 		}
 	}
-	// The version this transaction moves on from (read under the write
-	// lock, taken by the first write above or by the UPDATE below for a
-	// group that changed nothing, such as the health probe: its UPDATE is
-	// the write it tries).
-	var base int64
 	if changed > 0 {
-		if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&base); err != nil {
-			return fmt.Errorf("read data version: %w", err)
-		}
-		if err := d.logChanges(ctx, tx, base, ch); err != nil {
+		if err := d.logChanges(ctx, tx, ch); err != nil {
 			return err
 		}
 	}
