@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -58,6 +59,13 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		return 0, fmt.Errorf("import: begin: %w", err)
 	}
 	defer tx.Rollback()
+	// Into an empty table the stored ratings are exactly the last of each
+	// pair of ratings: the import writes the ratings snapshot too, so the
+	// first start reads that instead of the rows.
+	var had bool
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ratings)").Scan(&had); err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
 	kind, lo, hi, step := scaleColumns(scale)
 	if _, err := tx.ExecContext(ctx, `UPDATE meta SET scale_kind = ?, scale_min = ?, scale_max = ?, scale_step = ?
 		WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM movies)`, kind, lo, hi, step); err != nil {
@@ -127,11 +135,17 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 			return 0, fmt.Errorf("import: bump data version: %w", err)
 		}
 		// The import is not in the ratings snapshot's change log (it may
-		// be most of the data): the snapshot goes, the next read of the
-		// rows writes a new one.
+		// be most of the data): the snapshot goes, replaced by one of the
+		// import's ratings when the table was empty, else by the next read
+		// of the rows.
 		for _, q := range []string{"DELETE FROM ratings_snapshot", "DELETE FROM ratings_changes"} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return 0, fmt.Errorf("import: drop the ratings snapshot: %w", err)
+			}
+		}
+		if !had && len(ratings) >= minSnapshot {
+			if err := snapshotImport(ctx, tx, ratings, added); err != nil {
+				return 0, fmt.Errorf("import: %w", err)
 			}
 		}
 	}
@@ -142,6 +156,21 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		progress(ImportProgress{Done: len(ratings), Total: len(ratings), Elapsed: time.Since(start)})
 	}
 	return added, nil
+}
+
+// snapshotImport writes the ratings snapshot of an import into an empty
+// table in its transaction tx: ratings as the import stored them (added of
+// them, the last of each pair), at the version the import made.
+func snapshotImport(ctx context.Context, tx *sql.Tx, ratings []engine.Rating, added int64) error {
+	rs := store.LastOfEachKey(ratings)
+	if int64(len(rs)) != added {
+		return fmt.Errorf("ratings snapshot: %d distinct pairs but %d rows added", len(rs), added)
+	}
+	var version int64
+	if err := tx.QueryRowContext(ctx, "SELECT data_version FROM meta WHERE id = 1").Scan(&version); err != nil {
+		return fmt.Errorf("ratings snapshot: %w", err)
+	}
+	return insertSnapshot(ctx, tx, version, len(rs), encodeSnapshot(rs))
 }
 
 func insertSQL(rows int) string {

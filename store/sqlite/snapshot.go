@@ -254,21 +254,7 @@ func (d *DB) logChanges(ctx context.Context, tx *sql.Tx, ch []engine.Change) err
 // after the read): it then writes nothing. It holds the write connection while it writes (about a
 // second for 25M ratings), so writes wait for it.
 func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Rating) error {
-	// Chunks of equal length but the last (at most snapshotChunk), so
-	// that a reader knows where each chunk's ratings go.
-	chunks := (len(rs) + snapshotChunk - 1) / snapshotChunk
-	per := (len(rs) + chunks - 1) / max(chunks, 1)
-	bufs := make([][]byte, chunks)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for c := range bufs {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			bufs[c] = store.EncodeRatingsChunk(nil, rs[c*per:min((c+1)*per, len(rs))])
-		})
-	}
-	wg.Wait()
+	bufs := encodeSnapshot(rs)
 	conn, err := d.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("write ratings snapshot: %w", err)
@@ -286,6 +272,38 @@ func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Ratin
 	if cur != version {
 		return nil
 	}
+	if err := insertSnapshot(ctx, tx, version, len(rs), bufs); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write ratings snapshot: %w", err)
+	}
+	return nil
+}
+
+// encodeSnapshot encodes rs (in key order) as a snapshot's chunks, of
+// equal length but the last (at most snapshotChunk ratings), so that a
+// reader knows where each chunk's ratings go; on every core.
+func encodeSnapshot(rs []engine.Rating) [][]byte {
+	chunks := (len(rs) + snapshotChunk - 1) / snapshotChunk
+	per := (len(rs) + chunks - 1) / max(chunks, 1)
+	bufs := make([][]byte, chunks)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for c := range bufs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			bufs[c] = store.EncodeRatingsChunk(nil, rs[c*per:min((c+1)*per, len(rs))])
+		})
+	}
+	wg.Wait()
+	return bufs
+}
+
+// insertSnapshot replaces the snapshot and empties the change log in tx:
+// the chunks bufs (encodeSnapshot's) of n ratings at data version version.
+func insertSnapshot(ctx context.Context, tx *sql.Tx, version int64, n int, bufs [][]byte) error {
 	for _, q := range []string{"DELETE FROM ratings_snapshot", "DELETE FROM ratings_changes"} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("write ratings snapshot: %w", err)
@@ -297,12 +315,9 @@ func (d *DB) writeSnapshot(ctx context.Context, version int64, rs []engine.Ratin
 	}
 	defer st.Close()
 	for c, b := range bufs {
-		if _, err := st.ExecContext(ctx, c, version, chunks, len(rs), crc32.Checksum(b, castagnoli), b); err != nil {
+		if _, err := st.ExecContext(ctx, c, version, len(bufs), n, crc32.Checksum(b, castagnoli), b); err != nil {
 			return fmt.Errorf("write ratings snapshot chunk %d: %w", c, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("write ratings snapshot: %w", err)
 	}
 	return nil
 }

@@ -17,11 +17,13 @@ import (
 	"movierec/engine"
 )
 
-// TestSnapshotRead checks the ratings snapshot: a full read of enough
-// rows writes it; the next read comes from it (rows deleted behind the
-// store's back, without a new data version, are still there); a write
-// makes it stale, and so does a damaged, missing or extra chunk: the read
-// then comes from the rows, equal to them, and writes a new snapshot.
+// TestSnapshotRead checks the ratings snapshot: an import into an empty
+// table writes it, and so does a full read of enough rows; the next read
+// comes from it (rows deleted behind the store's back, without a new data
+// version, are still there); writes go to its change log, which the read
+// applies, rewrites past rewriteShare and drops past dropShare; a gap in
+// the log, an import, a damaged, missing or extra chunk send the read to
+// the rows, equal to them, which then writes a new snapshot.
 func TestSnapshotRead(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 { // the snapshot is read in parts on several connections
 		runtime.GOMAXPROCS(2)
@@ -42,6 +44,7 @@ func TestSnapshotRead(t *testing.T) {
 			rs = append(rs, engine.Rating{User: u, Movie: m, Value: float32(m) / 2, Time: 1e9 + int64(u)*int64(m)})
 		}
 	}
+	rs = append(rs, engine.Rating{User: 1, Movie: 1, Value: 5, Time: 2e9}) // rates (1, 1) again
 	if _, err := db.Import(t.Context(), movies, rs, engine.MovieLensScale, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -83,14 +86,24 @@ func TestSnapshotRead(t *testing.T) {
 		return got
 	}
 
-	if n, _ := chunks(); n != 0 {
-		t.Fatalf("%d snapshot chunks after the import, want none", n)
+	// An import into an empty table writes the snapshot of what it
+	// stored (a later rating of a pair replaced an earlier one).
+	v, _ := db.DataVersion(ctx)
+	if n, sv := chunks(); n == 0 || sv != v {
+		t.Fatalf("after the import: %d snapshot chunks at version %d, want some at %d", n, sv, v)
 	}
-	first := read(false)
+	first := read(true)
 	if diff := cmp.Diff(rows(), first); diff != "" {
 		t.Fatalf("first read differs from the rows:\n%s", diff)
 	}
-	v, _ := db.DataVersion(ctx)
+	if first[0].Value != 5 {
+		t.Fatalf("the pair rated twice reads %v, want the later rating 5", first[0])
+	}
+	// Without it, the first read comes from the rows and writes one.
+	exec("DELETE FROM ratings_snapshot")
+	if diff := cmp.Diff(first, read(false)); diff != "" {
+		t.Fatalf("read from the rows differs from the first read:\n%s", diff)
+	}
 	if n, sv := chunks(); n != int64((len(first)+6)/7) || sv != v {
 		t.Fatalf("snapshot: %d chunks at version %d, want %d at %d (%d ratings); log:\n%s", n, sv, (len(first)+6)/7, v, len(first), logs.String())
 	}
