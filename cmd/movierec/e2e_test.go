@@ -255,10 +255,10 @@ func TestStartingHandler(t *testing.T) {
 	}
 }
 
-func TestFailedStartEndsRun(t *testing.T) {
-	cfg := serveConfig{addr: "127.0.0.1:0", dbPath: filepath.Join(t.TempDir(), "m.db"), data: dataSource{dir: filepath.Join(t.TempDir(), "no-such-dir")}, minRatings: 25, maxCount: 10}
-	cfg.model.p = als.DefaultParams()
-	cfg.model.backend = "cpu"
+// failedStart runs a server on cfg and returns Run's error, which a start
+// that fails must end it with (within 60 s).
+func failedStart(t *testing.T, cfg serveConfig) error {
+	t.Helper()
 	s, err := newServer(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -268,10 +268,17 @@ func TestFailedStartEndsRun(t *testing.T) {
 	go func() { done <- s.Run(t.Context()) }()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "no-such-dir") {
-			t.Errorf("Run() with a missing data dir = %v, want an error naming it", err)
-		}
-	case <-time.After(30 * time.Second):
+		return err
+	case <-time.After(60 * time.Second):
 		t.Fatal("Run() did not end after a failed start")
+		return nil
+	}
+}
+
+func TestFailedStartEndsRun(t *testing.T) {
+	cfg := testServeConfig(filepath.Join(t.TempDir(), "m.db"))
+	cfg.data = dataSource{dir: filepath.Join(t.TempDir(), "no-such-dir")}
+	if err := failedStart(t, cfg); err == nil || !strings.Contains(err.Error(), "no-such-dir") {
+		t.Errorf("Run() with a missing data dir = %v, want an error naming it", err)
 	}
 }

@@ -182,20 +182,8 @@ func TestServeRefusesEmptyDB(t *testing.T) {
 	if err := os.WriteFile(db, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newServer(t.Context(), testServeConfig(db), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.Run(t.Context()) }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, sqlite.ErrNotMovierec) || !strings.Contains(err.Error(), db) {
-			t.Errorf("Run() on an empty file = %v, want sqlite.ErrNotMovierec naming it", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run() on an empty file did not end")
+	if err := failedStart(t, testServeConfig(db)); !errors.Is(err, sqlite.ErrNotMovierec) || !strings.Contains(err.Error(), db) {
+		t.Errorf("Run() on an empty file = %v, want sqlite.ErrNotMovierec naming it", err)
 	}
 	if fi, err := os.Stat(db); err != nil || fi.Size() != 0 {
 		t.Errorf("the empty file was changed: %v, %v", fi, err)

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"movierec/als"
 	"movierec/engine"
@@ -122,22 +121,7 @@ func TestDamagedDatabaseRefused(t *testing.T) {
 	}
 	f.Close()
 
-	cfg := serveConfig{addr: "127.0.0.1:0", dbPath: path, minRatings: 25, maxCount: 10}
-	cfg.model.p = als.DefaultParams()
-	cfg.model.backend = "cpu"
-	s, err := newServer(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.Run(t.Context()) }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, sqlite.ErrCorrupt) && !errors.Is(err, sqlite.ErrNotMovierec) {
-			t.Errorf("Run() on a damaged file = %v, want an error wrapping ErrCorrupt", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("Run() did not end on a damaged file")
+	if err := failedStart(t, testServeConfig(path)); !errors.Is(err, sqlite.ErrCorrupt) && !errors.Is(err, sqlite.ErrNotMovierec) {
+		t.Errorf("Run() on a damaged file = %v, want an error wrapping ErrCorrupt", err)
 	}
 }
