@@ -229,7 +229,7 @@ func TestSnapshotRead(t *testing.T) {
 		t.Errorf("%d changes logged without a snapshot", logged())
 	}
 	v2, _ := db.DataVersion(ctx)
-	got = checkRead(false, v2, 0)
+	checkRead(false, v2, 0)
 	checkRead(true, v2, 0)
 
 	// An import that adds ratings is not logged: the snapshot goes.
