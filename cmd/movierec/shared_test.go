@@ -47,7 +47,15 @@ var modelArgs = []string{"--backend", "cpu", "--rank", "8", "--iterations", "5",
 // 200.
 func startRole(t *testing.T, name, bin string, ready bool, args ...string) *role {
 	t.Helper()
-	r := &role{name: name, cmd: exec.Command(bin, append(args, modelArgs...)...), added: make(chan struct{}, 1), exit: make(chan struct{})}
+	return startCmd(t, name, exec.Command(bin, append(args, modelArgs...)...), ready)
+}
+
+// startCmd is startRole for a command of the caller's (arguments and
+// environment): it must log JSON, so that its "serving" line gives its
+// address.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd, ready bool) *role {
+	t.Helper()
+	r := &role{name: name, cmd: cmd, added: make(chan struct{}, 1), exit: make(chan struct{})}
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
