@@ -228,18 +228,8 @@ func TestComposeTopology(t *testing.T) {
 			t.Errorf("%s: the image's HEALTHCHECK command: %v\n%s", r.name, err, out)
 		}
 	}
-	req, err := http.NewRequest(http.MethodPost, api1.base+"/api/v1/users/900003/ratings", strings.NewReader(`[{"movie_id": 1, "rating": 4.5}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST to api-1: %d", resp.StatusCode)
+	if code, body := post(t, api1.base+"/api/v1/users/900003/ratings", "application/json", `[{"movie_id": 1, "rating": 4.5}]`); code != http.StatusOK {
+		t.Fatalf("POST to api-1: %d %s", code, body)
 	}
 	waitUntil(t, 10*time.Second, "api-2 to serve api-1's rating", func() bool {
 		code, body := httpGet(api2.base + "/api/v1/users/900003/ratings")

@@ -681,19 +681,9 @@ func TestImportReachesReplicas(t *testing.T) {
 		})
 		t.Logf("%s serves the movie imported alone %v after the import exited", r.name, time.Since(imported).Round(time.Millisecond))
 	}
-	req, err := http.NewRequest(http.MethodPost, r1.base+"/api/v1/users/900002/ratings", strings.NewReader(`[{"movie_id": 300003, "rating": 5}, {"movie_id": 300002, "rating": 2}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("r1: POST ratings of the imported movies = %d %s, want 200", resp.StatusCode, body)
+	if code, body := post(t, r1.base+"/api/v1/users/900002/ratings", "application/json",
+		`[{"movie_id": 300003, "rating": 5}, {"movie_id": 300002, "rating": 2}]`); code != 200 {
+		t.Fatalf("r1: POST ratings of the imported movies = %d %s, want 200", code, body)
 	}
 	waitUntil(t, 5*time.Second, "r0 to count r1's rating of movie 300003", func() bool {
 		var m movie
