@@ -101,17 +101,19 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 	args := make([]any, 0, 4*rowsPerInsert)
 	var added int64
 	last := time.Now()
-	// From the last rating to the first: of a (user, movie) pair that
-	// occurs twice in ratings, the last occurrence is inserted and the
-	// earlier ones find it there, as the engine keeps the last.
-	for hi := len(ratings); hi > 0; hi -= rowsPerInsert {
+	// The last of each (user, movie) pair, as the engine keeps the last,
+	// in key order: the table's B-tree then grows at its right edge, where
+	// SQLite appends to full pages instead of splitting them (inserting
+	// from the last rating to the first, as before, split every page and
+	// took longer). Pairs already stored are left as they are.
+	rs := store.LastOfEachKey(ratings)
+	for lo := 0; lo < len(rs); lo += rowsPerInsert {
 		if err := ctx.Err(); err != nil {
 			return 0, fmt.Errorf("import: %w", err)
 		}
-		lo := max(0, hi-rowsPerInsert)
+		hi := min(lo+rowsPerInsert, len(rs))
 		args = args[:0]
-		for k := hi - 1; k >= lo; k-- {
-			r := ratings[k]
+		for _, r := range rs[lo:hi] {
 			args = append(args, r.User, r.Movie, r.Value, r.Time)
 		}
 		var res interface{ RowsAffected() (int64, error) }
@@ -121,13 +123,13 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 			res, err = tx.ExecContext(ctx, insertSQL(hi-lo), args...)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("import ratings %d..%d: %w", lo+1, hi, err)
+			return 0, fmt.Errorf("import ratings of users %d..%d: %w", rs[lo].User, rs[hi-1].User, err)
 		}
 		n, _ := res.RowsAffected()
 		added += n
 		if progress != nil && time.Since(last) >= time.Second {
 			last = time.Now()
-			progress(ImportProgress{Done: len(ratings) - lo, Total: len(ratings), Elapsed: time.Since(start)})
+			progress(ImportProgress{Done: hi, Total: len(rs), Elapsed: time.Since(start)})
 		}
 	}
 	if added > 0 {
@@ -143,8 +145,8 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 				return 0, fmt.Errorf("import: drop the ratings snapshot: %w", err)
 			}
 		}
-		if !had && len(ratings) >= minSnapshot {
-			if err := snapshotImport(ctx, tx, ratings, added); err != nil {
+		if !had && len(rs) >= minSnapshot {
+			if err := snapshotImport(ctx, tx, rs, added); err != nil {
 				return 0, fmt.Errorf("import: %w", err)
 			}
 		}
@@ -153,16 +155,16 @@ func (d *DB) Import(ctx context.Context, movies []engine.Movie, ratings []engine
 		return 0, fmt.Errorf("import: commit: %w", err)
 	}
 	if progress != nil {
-		progress(ImportProgress{Done: len(ratings), Total: len(ratings), Elapsed: time.Since(start)})
+		progress(ImportProgress{Done: len(rs), Total: len(rs), Elapsed: time.Since(start)})
 	}
 	return added, nil
 }
 
 // snapshotImport writes the ratings snapshot of an import into an empty
-// table in its transaction tx: ratings as the import stored them (added of
-// them, the last of each pair), at the version the import made.
-func snapshotImport(ctx context.Context, tx *sql.Tx, ratings []engine.Rating, added int64) error {
-	rs := store.LastOfEachKey(ratings)
+// table in its transaction tx: rs, the ratings as the import stored them
+// (the last of each pair, in key order; added of them), at the version the
+// import made.
+func snapshotImport(ctx context.Context, tx *sql.Tx, rs []engine.Rating, added int64) error {
 	if int64(len(rs)) != added {
 		return fmt.Errorf("ratings snapshot: %d distinct pairs but %d rows added", len(rs), added)
 	}
