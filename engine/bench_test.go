@@ -215,3 +215,24 @@ func BenchmarkAddMovies(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPublishFolding measures a restart's publication of a stored
+// model older than the data with every one of the bundled data's 610
+// users to fold in (rank 8 and the rank-128 ranking model); the metric
+// µs/user is what serve's maxFoldUsers weighs against training.
+func BenchmarkPublishFolding(b *testing.B) {
+	e := bundledEngineRanking(b, als.DefaultParams(), als.DefaultImplicitParams())
+	snap := *e.Snapshot()
+	snap.DataVersion = -1 // older than the data: every marked user is folded
+	users := make([]int32, 610)
+	for i := range users {
+		users[i] = int32(i + 1)
+	}
+	for b.Loop() {
+		s := snap
+		if err := e.PublishFolding(&s, users); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(users)), "µs/user")
+}
