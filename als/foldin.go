@@ -86,10 +86,7 @@ func grow(s []float64, n int) []float64 {
 func CholeskySolve(a, b []float64, n int) bool {
 	for j := 0; j < n; j++ {
 		rj := a[j*n : j*n+j+1]
-		d := rj[j]
-		for c := 0; c < j; c++ {
-			d -= rj[c] * rj[c]
-		}
+		d := rj[j] - dot(rj[:j], rj[:j])
 		if !(d > 0) {
 			return false
 		}
@@ -98,11 +95,7 @@ func CholeskySolve(a, b []float64, n int) bool {
 		inv := 1 / d
 		for i := j + 1; i < n; i++ {
 			ri := a[i*n : i*n+j+1]
-			s := ri[j]
-			for c := 0; c < j; c++ {
-				s -= ri[c] * rj[c]
-			}
-			ri[j] = s * inv
+			ri[j] = (ri[j] - dot(ri[:j], rj[:j])) * inv
 		}
 	}
 	// Forward: L·z = b.
@@ -123,4 +116,23 @@ func CholeskySolve(a, b []float64, n int) bool {
 		b[i] = s / a[i*n+i]
 	}
 	return true
+}
+
+// dot returns Σ x[i]·y[i] (len(y) ≥ len(x)) with four partial sums: in
+// plain Go one running sum waits on every addition, and the Cholesky
+// factorisation of a fold-in at rank 128 is a third of its time.
+func dot(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -413,11 +413,11 @@ type storedModel struct {
 
 // maxFoldUsers is the most users a start folds in to serve a stored model
 // older than the data (storedModels): each costs a solve against both
-// models, one after another (about 1 ms a user with some 160 ratings at
+// models, one after another (about 0.54 ms a user with some 165 ratings at
 // the default ranks, BenchmarkPublishFolding), and past about this many
 // training the rating model first is sooner ready (3.3 s at 25M ratings
 // on 2 cores).
-var maxFoldUsers = 3_000
+var maxFoldUsers = 5_000
 
 // storedModels returns the newest stored models if they were trained with
 // p (and, when ranking.Rank > 0, the ranking model with ranking), for the
