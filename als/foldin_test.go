@@ -21,7 +21,7 @@ func TestSolveImplicitResidual(t *testing.T) {
 	}
 	gram := als.Gram(m.ItemFactors, k)
 	for _, tc := range []struct {
-		name             string
+		name              string
 		alpha, unobserved float64
 	}{
 		{"positive weights", 1, 1},
