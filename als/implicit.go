@@ -97,18 +97,37 @@ func Gram(factors []float32, k int) []float64 {
 // the rows of factors.
 func gramLower(factors []float32, k int) []float64 {
 	g := make([]float64, k*k)
-	v := make([]float64, k)
-	for j := 0; j+k <= len(factors); j += k {
-		for c, f := range factors[j : j+k] {
-			v[c] = float64(f)
+	v := make([]float64, 4*k)
+	v0, v1, v2, v3 := v[:k], v[k:2*k], v[2*k:3*k], v[3*k:]
+	rows := len(factors) / k
+	j := 0
+	// Four rows per pass over g (as SolveImplicit adds its corrections):
+	// g's loads and stores, not the arithmetic, bound the plain-Go loop.
+	for ; j+4 <= rows; j += 4 {
+		for t, vt := range [4][]float64{v0, v1, v2, v3} {
+			for c, f := range factors[(j+t)*k : (j+t+1)*k] {
+				vt[c] = float64(f)
+			}
 		}
-		for p, vp := range v {
+		for p := 0; p < k; p++ {
+			row := g[p*k : p*k+p+1]
+			u0, u1, u2, u3 := v0[:len(row)], v1[:len(row)], v2[:len(row)], v3[:len(row)]
+			a0, a1, a2, a3 := v0[p], v1[p], v2[p], v3[p]
+			for q := range row {
+				row[q] += a0*u0[q] + a1*u1[q] + a2*u2[q] + a3*u3[q]
+			}
+		}
+	}
+	for ; j < rows; j++ {
+		for c, f := range factors[j*k : (j+1)*k] {
+			v0[c] = float64(f)
+		}
+		for p, vp := range v0 {
 			if vp == 0 {
 				continue
 			}
 			row := g[p*k : p*k+p+1]
-			vv := v[:len(row)]
-			for q, vq := range vv {
+			for q, vq := range v0[:len(row)] {
 				row[q] += vp * vq
 			}
 		}
