@@ -22,15 +22,13 @@ type state struct {
 	version int64
 	scale   engine.Scale
 
-	check func() error // the database check's result; waits for it
+	// checked waits for the database check openState started (SQLite's
+	// PRAGMA quick_check, seconds for a large file) and returns its error,
+	// which wraps the store's ErrCorrupt when the file is damaged. Nothing
+	// read from the database may be served or trained on before it
+	// returns nil.
+	checked func() error
 }
-
-// checked waits for the database check openState started (SQLite's
-// PRAGMA quick_check, seconds for a large file) and returns its error,
-// which wraps the store's ErrCorrupt when the file is damaged. Nothing
-// read from the database may be served or trained on before it returns
-// nil.
-func (st *state) checked() error { return st.check() }
 
 // openState opens the database (a SQLite file or a PostgreSQL URL, see
 // openStore), starts its check (SQLite: PRAGMA quick_check) unless
@@ -58,10 +56,10 @@ func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bo
 			checkErr <- nil
 		}()
 	}
-	st := &state{db: db, check: sync.OnceValue(func() error { return <-checkErr })}
+	st := &state{db: db, checked: sync.OnceValue(func() error { return <-checkErr })}
 	defer func() {
 		if err != nil {
-			if cerr := st.check(); cerr != nil {
+			if cerr := st.checked(); cerr != nil {
 				err = cerr
 			}
 			db.Close()
@@ -72,7 +70,7 @@ func openState(ctx context.Context, dbPath string, src *dataSource, skipCheck bo
 		return nil, err
 	}
 	if empty {
-		if err := st.check(); err != nil { // never import into a damaged file
+		if err := st.checked(); err != nil { // never import into a damaged file
 			return nil, err
 		}
 		log.Info("empty database: importing the data set", "db", dbPath)

@@ -90,8 +90,7 @@ func TestSnapshotLogSurvivesSIGKILL(t *testing.T) {
 	sc := bufio.NewScanner(out)
 	var inflight string
 	acks := 0
-	for acks < 300 && sc.Scan() {
-		line := sc.Text()
+	read := func(line string) {
 		switch {
 		case strings.HasPrefix(line, "try "):
 			inflight = strings.TrimPrefix(line, "try ")
@@ -101,19 +100,17 @@ func TestSnapshotLogSurvivesSIGKILL(t *testing.T) {
 			acks++
 		}
 	}
+	for acks < 300 && sc.Scan() {
+		read(sc.Text())
+	}
 	if acks < 300 {
 		t.Fatalf("the writer stopped after %d acknowledged writes", acks)
 	}
 	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	for sc.Scan() { // what it printed before the kill
-		if line := sc.Text(); strings.HasPrefix(line, "try ") {
-			inflight = strings.TrimPrefix(line, "try ")
-		} else if line == "ack" {
-			apply(want, inflight)
-			inflight = ""
-		}
+	for sc.Scan() { // what it printed before the kill, up to the pipe's end
+		read(sc.Text())
 	}
+	_ = cmd.Wait() // after the reads: Wait closes the pipe
 
 	db, err = Open(ctx, path, nil)
 	if err != nil {

@@ -219,9 +219,10 @@ var readProgressEvery = time.Second
 // second while the rows are read (tens of seconds for tens of millions of
 // ratings), from another goroutine; never after ReadRatings returns.
 //
-// A current ratings snapshot (snapshot.go) is read instead of the rows;
-// without one, a read of at least minSnapshot rows writes one afterwards
-// (logged; a failure to write it only costs the next start time).
+// The ratings snapshot and its change log (snapshot.go) are read instead
+// of the rows when they are usable; otherwise a read of at least
+// minSnapshot rows writes a snapshot afterwards (logged; a failure to
+// write it only costs the next start time).
 func (d *DB) ReadRatings(ctx context.Context, progress func(ReadProgress)) ([]engine.Rating, int64, error) {
 	if rs, v, ok, err := d.snapshotRead(ctx); err != nil || ok {
 		return rs, v, err
