@@ -117,3 +117,22 @@ func CholeskySolve(a, b []float64, n int) bool {
 	}
 	return true
 }
+
+// dot returns Σ x[i]·y[i] (len(y) ≥ len(x)) with four partial sums: in
+// plain Go one running sum waits on every addition. (Dot is its float32
+// twin for serving; a generic one made Dot 20% slower, not inlined.)
+func dot(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

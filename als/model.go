@@ -174,13 +174,9 @@ func (m *Model) Predict(u, i int) float64 {
 
 // Dot returns x·y accumulated in float32, the precision serving uses.
 // len(y) must be at least len(x).
-func Dot(x, y []float32) float32 { return dot(x, y) }
-
-// dot returns Σ x[i]·y[i] (len(y) ≥ len(x)) with four partial sums: in
-// plain Go one running sum would wait on every addition.
-func dot[T float32 | float64](x, y []T) T {
+func Dot(x, y []float32) float32 {
 	y = y[:len(x)]
-	var s0, s1, s2, s3 T
+	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		s0 += x[i] * y[i]
