@@ -2,7 +2,8 @@
 // (cpu) and the scoring code (engine, eval): dot products of one vector
 // with many rows of a row-major factor table, and sums of weighted rows;
 // and dot products of an int16 vector with the rows of an int8 table
-// (DotsInt8), for approximate scores from 8-bit factors.
+// (DotsInt8), for approximate scores from 8-bit factors; and element-wise
+// products (Mul), such as a table scaled column by column.
 //
 // On amd64 with AVX2 and FMA they are assembly (f32_amd64.s), chosen once
 // at start-up from the CPU's feature bits; on other CPUs, other

@@ -45,3 +45,17 @@ func dotsTileArch(t []float32, ldt int, src []float32, n int, ps []float32, nu, 
 		}
 	}
 }
+
+// mulAVX2 is implemented in tile_amd64.s; it computes what mulGo does
+// (len(f) and len(d) ≥ len(o), checked by Mul).
+//
+//go:noescape
+func mulAVX2(o, f, d []float32)
+
+func mulArch(o, f, d []float32) {
+	if useAVX2 {
+		mulAVX2(o, f, d)
+		return
+	}
+	mulGo(o, f, d)
+}

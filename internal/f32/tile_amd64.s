@@ -188,3 +188,60 @@ none:
 	MOVQ $-1, ret+32(FP)
 	VZEROUPPER
 	RET
+
+// func mulAVX2(o, f, d []float32)
+//
+// mulAVX2 is mulGo (mul.go): o[l] = f[l]·d[l], 32 elements a step, then
+// eight, then one at a time.
+TEXT ·mulAVX2(SB), NOSPLIT, $0-72
+	MOVQ o_base+0(FP), DI
+	MOVQ o_len+8(FP), CX
+	MOVQ f_base+24(FP), SI
+	MOVQ d_base+48(FP), DX
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-32, BX
+
+m32:
+	CMPQ    AX, BX
+	JGE     m8start
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VMULPS  (DX)(AX*4), Y0, Y0
+	VMULPS  32(DX)(AX*4), Y1, Y1
+	VMULPS  64(DX)(AX*4), Y2, Y2
+	VMULPS  96(DX)(AX*4), Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	ADDQ    $32, AX
+	JMP     m32
+
+m8start:
+	MOVQ CX, BX
+	ANDQ $-8, BX
+
+m8:
+	CMPQ    AX, BX
+	JGE     m1
+	VMOVUPS (SI)(AX*4), Y0
+	VMULPS  (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     m8
+
+m1:
+	CMPQ   AX, CX
+	JGE    mdone
+	VMOVSS (SI)(AX*4), X0
+	VMULSS (DX)(AX*4), X0, X0
+	VMOVSS X0, (DI)(AX*4)
+	INCQ   AX
+	JMP    m1
+
+mdone:
+	VZEROUPPER
+	RET
