@@ -202,41 +202,69 @@ func positiveWeights(p *als.Params, vals []float32) bool {
 
 // rotate decides whether h is solved in the eigenbasis of its fixed
 // side's Gram matrix (h.imp.gram, set by fixedGram) and, if so,
-// decomposes it, rotates h.fixed in place, sets h.imp.diag and
-// accumulates the rotation in sc.rot. It rotates when the flops the
-// short rows save exceed those of rotating the fixed side (2k² per row)
-// and of the decomposition (counted as 30k³, set when it was gonum's
-// plain-Go Dsyev; syev now takes about a third of that time, so the
-// count is conservative: not re-measured), and never when the
-// decomposition fails.
+// decomposes it (decompose) and turns the half into that basis
+// (applyRotation). It rotates when wantRotate says so and the
+// decomposition succeeds.
 func (k *kernel) rotate(t *team, h *half, sc *implicitScratch) {
+	h.imp.rotated = false
+	if k.wantRotate(h) {
+		k.rotateHalf(t, h, sc)
+	}
+}
+
+// wantRotate reports whether the flops h's short rows save in the rotated
+// basis exceed those of rotating the fixed side (2k² per row) and of the
+// decomposition (counted as 30k³, set when it was gonum's plain-Go Dsyev;
+// syev now takes about a third of that time, so the count is
+// conservative: not re-measured). It depends only on the ratings and the
+// parameters (countShort), so it is the same for every iteration of a
+// Fit.
+func (k *kernel) wantRotate(h *half) bool {
 	ih := h.imp
-	ih.rotated = false
 	fk := float64(h.k)
 	rows := len(h.fixed) / h.k
-	if ih.short == 0 || ih.saving <= 2*fk*fk*float64(rows)+30*fk*fk*fk {
-		return
-	}
-	k.rotateHalf(t, h, sc)
+	return ih.short > 0 && ih.saving > 2*fk*fk*float64(rows)+30*fk*fk*fk
 }
 
 // rotateHalf is rotate without the decision.
 func (k *kernel) rotateHalf(t *team, h *half, sc *implicitScratch) {
+	h.imp.rotated = false
+	if k.decompose(h, sc) {
+		k.applyRotation(t, h, sc)
+	}
+}
+
+// decompose sets sc.q to the eigenvectors of h.imp.gram (by columns) and
+// h.imp.diag to its eigenvalues, clamped at 0, and reports whether the
+// decomposition succeeded. It is serial (syev) and reads nothing but the
+// Gram matrix, so the caller may run other work that only reads the
+// factors beside it (Fit computes the previous iteration's training error
+// there).
+func (k *kernel) decompose(h *half, sc *implicitScratch) bool {
 	ih := h.imp
-	ih.rotated = false
 	kk := h.k
 	q := sc.q
 	for i := 0; i < kk; i++ {
 		copy(q[i*kk:i*kk+i+1], ih.gram[i*ih.ld:i*ih.ld+i+1])
 	}
 	if !syev(kk, q, ih.diag, sc.work, sc.zt) {
-		return
+		return false
 	}
 	for j, v := range ih.diag {
 		// Rounding can leave G's smallest eigenvalues slightly
 		// negative; G is positive semi-definite.
 		ih.diag[j] = max(v, 0)
 	}
+	return true
+}
+
+// applyRotation turns h into the eigenbasis decompose found: it rotates
+// h.fixed in place, accumulates the rotation in sc.rot, and sets
+// h.imp.rotated, q, q32, dis and the Woodbury tables (buildTables).
+func (k *kernel) applyRotation(t *team, h *half, sc *implicitScratch) {
+	ih := h.imp
+	kk := h.k
+	q := sc.q
 	rotateRows(t, h.fixed, kk, q, sc)
 	// R ← R·Q, rows of R in blocks of 16 on the workers.
 	t.parallel((kk+15)/16, func(_, c int) {

@@ -233,3 +233,57 @@ func firstItemHalfTables(r *als.Ratings, p als.Params, kern kernel) bool {
 	kern.rotate(tm, items, sc)
 	return items.imp.rotated && items.imp.tabOff != nil
 }
+
+// TestReportDuringDecomposition checks the reports of a fit whose item
+// half rotates, which come during the next iteration's decomposition: one
+// per iteration, in order, each with the training error of the model the
+// callback can read then (so no rotation or half of the next iteration
+// has touched it); and a fit stopped by its tolerance returns the model
+// of the iteration it stopped at, as a fit of that many iterations does.
+func TestReportDuringDecomposition(t *testing.T) {
+	r, _ := alstest.Synthetic(300, 3000, 15000, 4, 0, 3)
+	for _, solver := range []als.Method{als.Cholesky, als.CG} {
+		p := alstest.ImplicitParams(32, 12, 0.1, 1, 1, 0.75)
+		p.Solver = solver
+		t.Run(p.String(), func(t *testing.T) {
+			var m als.Model
+			als.Prepare(&m, r, p)
+			items, _ := newHalves(&m, r, p)
+			items.imp = &implicitHalf{p: p, fixed: r.NumUsers}
+			defaultKernel.countShort(items)
+			if !defaultKernel.wantRotate(items) {
+				t.Fatal("the item half does not rotate: the test checks nothing")
+			}
+			var its []als.Iteration
+			var errs []float64
+			p.Tolerance = 0.002
+			if err := New(2).Fit(t.Context(), &m, r, p, func(it als.Iteration) {
+				its = append(its, it)
+				errs = append(errs, als.PreferenceRMSE(&m, r))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			n := len(its)
+			if n < 2 || n >= p.Iterations || its[n-1].Stopped == "" {
+				t.Fatalf("ran %d iterations (last stopped: %q), want 2..%d and a stop", n, its[n-1].Stopped, p.Iterations-1)
+			}
+			for j, it := range its {
+				if it.N != j+1 || it.Of != p.Iterations {
+					t.Fatalf("report %d is iteration %d of %d", j, it.N, it.Of)
+				}
+				if d := math.Abs(it.TrainRMSE-errs[j]) / errs[j]; d > 1e-5 {
+					t.Errorf("iteration %d: reported error %.7g, the model read in the callback has %.7g", it.N, it.TrainRMSE, errs[j])
+				}
+			}
+			q := p
+			q.Tolerance, q.Iterations = 0, n
+			var want als.Model
+			if err := New(2).Fit(t.Context(), &want, r, q, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(m.UserFactors, want.UserFactors) || !slices.Equal(m.ItemFactors, want.ItemFactors) {
+				t.Errorf("stopped model differs from a %d-iteration fit", n)
+			}
+		})
+	}
+}

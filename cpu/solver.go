@@ -94,7 +94,11 @@ func (s *Solver) Close() error { return nil }
 // half; fewer when p.Tolerance stops it), checking ctx before each half.
 // After each iteration it computes the training RMSE (when progress is
 // non-nil or p.Tolerance is set) and calls progress (when non-nil) from the calling
-// goroutine; Duration covers the two halves only.
+// goroutine; Duration covers the two halves only. (An implicit fit whose
+// item half is solved in a rotated basis computes that error, and makes
+// the call, while the next iteration's eigendecomposition runs, before
+// anything changes the factors: the same reports and model, a
+// decomposition's time later.)
 //
 // With p.Validation it trains on r less the share r.HoldOut(p.Validation,
 // p.Seed) sets aside (a copy of the rest, allocated per Fit), computes the
@@ -219,33 +223,11 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 	if held.Len() > 0 && p.Tolerance > 0 {
 		best = &als.Model{}
 	}
-	for it := 1; it <= p.Iterations; it++ {
-		start := time.Now()
-		for _, h := range []*half{items, users} {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
-			}
-			if h.imp != nil {
-				kern.fixedGram(t, h, isc)
-				kern.rotate(t, h, isc)
-				if h.cg > 0 && !h.imp.rotated {
-					cgShared(h)
-				}
-			}
-			if bad := runHalf(&kern, t, h); bad > 0 {
-				side := "item"
-				if h == users {
-					side = "user"
-				}
-				return fmt.Errorf("cpu fit: iteration %d: %d %s rows not positive definite", it, bad, side)
-			}
-		}
-		d := time.Since(start)
-		if partial == nil {
-			continue
-		}
-		e := rmse(t, partial, m, r, p.Objective == als.Implicit)
-		rep := als.Iteration{N: it, Of: p.Iterations, TrainRMSE: e, Duration: d}
+	// report ends iteration n, whose halves took d, with its training
+	// error e: the held-out error, the best iterate, the stopping rule and
+	// the progress call. It reports whether the fit stops there.
+	report := func(n int, e float64, d time.Duration) bool {
+		rep := als.Iteration{N: n, Of: p.Iterations, TrainRMSE: e, Duration: d}
 		var stop bool
 		if held.Len() > 0 {
 			cur := held.RMSE(m)
@@ -254,7 +236,7 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 				improved := math.IsInf(bestHeld, 1) || (bestHeld-cur)/bestHeld >= p.Tolerance
 				if cur < bestHeld {
 					copyFactors(best, m)
-					bestHeld, bestTrain, bestIt = cur, e, it
+					bestHeld, bestTrain, bestIt = cur, e, n
 				}
 				if improved {
 					stale = 0
@@ -269,7 +251,7 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 					} else {
 						_, rep.Stopped = p.HeldOutConverged(prevHeld, cur)
 					}
-					if bestIt != it {
+					if bestIt != n {
 						// The report then describes the model returned.
 						copyFactors(m, best)
 						rep.Stopped += fmt.Sprintf("; kept iteration %d's model", bestIt)
@@ -288,7 +270,65 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 			}
 			progress(rep)
 		}
-		if stop {
+		return stop
+	}
+	// An implicit fit whose item half turns into the eigenbasis of the
+	// users' Gram matrix reports each iteration but the last during the
+	// next one, while that matrix is decomposed: the decomposition is
+	// serial, the training error (on the workers) and the report only read
+	// the factors, and nothing changes them before the rotation that
+	// follows. The factors and the reports are the same as when reported
+	// at once; the report comes the decomposition's time later
+	// (Iteration.Duration still covers the iteration's halves only).
+	deferReport := partial != nil && items.imp != nil && kern.wantRotate(items)
+	pending, pendingD := 0, time.Duration(0) // the iteration whose report waits, and its halves' time
+	for it := 1; it <= p.Iterations; it++ {
+		start := time.Now()
+		for _, h := range []*half{items, users} {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("cpu fit: iteration %d: %w", it, err)
+			}
+			if h.imp != nil {
+				kern.fixedGram(t, h, isc)
+				if h == items && pending > 0 {
+					errc := make(chan float64, 1)
+					go func() { errc <- rmse(t, partial, m, r, true) }()
+					h.imp.rotated = false
+					ok := kern.decompose(h, isc)
+					e := <-errc
+					r0 := time.Now()
+					if report(pending, e, pendingD) {
+						return nil
+					}
+					start = start.Add(time.Since(r0))
+					pending = 0
+					if ok {
+						kern.applyRotation(t, h, isc)
+					}
+				} else {
+					kern.rotate(t, h, isc)
+				}
+				if h.cg > 0 && !h.imp.rotated {
+					cgShared(h)
+				}
+			}
+			if bad := runHalf(&kern, t, h); bad > 0 {
+				side := "item"
+				if h == users {
+					side = "user"
+				}
+				return fmt.Errorf("cpu fit: iteration %d: %d %s rows not positive definite", it, bad, side)
+			}
+		}
+		d := time.Since(start)
+		if partial == nil {
+			continue
+		}
+		if deferReport && it < p.Iterations {
+			pending, pendingD = it, d
+			continue
+		}
+		if report(it, rmse(t, partial, m, r, p.Objective == als.Implicit), d) {
 			break
 		}
 	}
