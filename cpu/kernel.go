@@ -285,9 +285,7 @@ func (*kernel) store(x []float32, h *half, row int, sol []float64) {
 		}
 		return
 	}
-	for c := range x {
-		x[c] = float32(sol[c])
-	}
+	to32(x, sol)
 	if h.bias {
 		h.dstBias[row] = float32(sol[h.k])
 	}

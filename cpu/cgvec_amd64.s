@@ -1,0 +1,114 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The CG vector steps of cgvec.go, four elements a step; every length is
+// a multiple of 4 and at least 4 (the Go wrappers run the tail). The
+// operations are the Go loops' in the same order (no fused multiply-add
+// where Go rounds twice), so the results are the same bits.
+
+// func to32AVX2(dst []float32, src []float64)
+TEXT ·to32AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	XORQ AX, AX
+
+t32:
+	VCVTPD2PSY (SI)(AX*8), X0
+	VMOVUPS    X0, (DI)(AX*4)
+	ADDQ       $4, AX
+	CMPQ       AX, CX
+	JLT        t32
+	VZEROUPPER
+	RET
+
+// func to64AVX2(dst []float64, src []float32)
+TEXT ·to64AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	XORQ AX, AX
+
+t64:
+	VCVTPS2PD (SI)(AX*4), Y0
+	VMOVUPD   Y0, (DI)(AX*8)
+	ADDQ      $4, AX
+	CMPQ      AX, CX
+	JLT       t64
+	VZEROUPPER
+	RET
+
+// func diagApplyAVX2(q []float64, q32 []float32, d, v []float64, reg, sign float64)
+//
+// q = float64(q32) + sign·((d + reg)·v).
+TEXT ·diagApplyAVX2(SB), NOSPLIT, $0-112
+	MOVQ         q_base+0(FP), DI
+	MOVQ         q_len+8(FP), CX
+	MOVQ         q32_base+24(FP), SI
+	MOVQ         d_base+48(FP), DX
+	MOVQ         v_base+72(FP), R8
+	VBROADCASTSD reg+96(FP), Y14
+	VBROADCASTSD sign+104(FP), Y15
+	XORQ         AX, AX
+
+dg:
+	VMOVUPD   (DX)(AX*8), Y0
+	VADDPD    Y14, Y0, Y0
+	VMULPD    (R8)(AX*8), Y0, Y0
+	VMULPD    Y15, Y0, Y0
+	VCVTPS2PD (SI)(AX*4), Y1
+	VADDPD    Y0, Y1, Y1
+	VMOVUPD   Y1, (DI)(AX*8)
+	ADDQ      $4, AX
+	CMPQ      AX, CX
+	JLT       dg
+	VZEROUPPER
+	RET
+
+// func gramApplyAVX2(q []float64, q32, s []float32, v []float64, reg, sign float64)
+//
+// q = float64(q32) + sign·(float64(s) + reg·v).
+TEXT ·gramApplyAVX2(SB), NOSPLIT, $0-112
+	MOVQ         q_base+0(FP), DI
+	MOVQ         q_len+8(FP), CX
+	MOVQ         q32_base+24(FP), SI
+	MOVQ         s_base+48(FP), DX
+	MOVQ         v_base+72(FP), R8
+	VBROADCASTSD reg+96(FP), Y14
+	VBROADCASTSD sign+104(FP), Y15
+	XORQ         AX, AX
+
+gr:
+	VMULPD    (R8)(AX*8), Y14, Y0
+	VCVTPS2PD (DX)(AX*4), Y2
+	VADDPD    Y0, Y2, Y0
+	VMULPD    Y15, Y0, Y0
+	VCVTPS2PD (SI)(AX*4), Y1
+	VADDPD    Y0, Y1, Y1
+	VMOVUPD   Y1, (DI)(AX*8)
+	ADDQ      $4, AX
+	CMPQ      AX, CX
+	JLT       gr
+	VZEROUPPER
+	RET
+
+// func xpbyAVX2(p, r []float64, beta float64)
+//
+// p = r + beta·p.
+TEXT ·xpbyAVX2(SB), NOSPLIT, $0-56
+	MOVQ         p_base+0(FP), DI
+	MOVQ         p_len+8(FP), CX
+	MOVQ         r_base+24(FP), SI
+	VBROADCASTSD beta+48(FP), Y15
+	XORQ         AX, AX
+
+xp:
+	VMULPD  (DI)(AX*8), Y15, Y0
+	VADDPD  (SI)(AX*8), Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ    $4, AX
+	CMPQ    AX, CX
+	JLT     xp
+	VZEROUPPER
+	RET
