@@ -93,3 +93,20 @@ func xpby(p, r []float64, beta float64) {
 		p[i] = r[i] + float64(beta*p[i])
 	}
 }
+
+// scaleTo32 sets x[l] = float32(float64(acc[l])·d[l]) for l < len(x): a
+// Woodbury row's solution, D^(−½)·acc in float64, stored in float32. acc
+// and d are at least as long as x.
+func scaleTo32(x, acc []float32, d []float64) {
+	acc, d = acc[:len(x)], d[:len(x)]
+	n := 0
+	if useAVX2 {
+		n = len(x) &^ 3
+		if n > 0 {
+			scaleTo32AVX2(x[:n], acc[:n], d[:n])
+		}
+	}
+	for l := n; l < len(x); l++ {
+		x[l] = float32(float64(acc[l]) * d[l])
+	}
+}

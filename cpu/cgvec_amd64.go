@@ -20,3 +20,6 @@ func gramApplyAVX2(q []float64, q32, s []float32, v []float64, reg, sign float64
 
 //go:noescape
 func xpbyAVX2(p, r []float64, beta float64)
+
+//go:noescape
+func scaleTo32AVX2(x, acc []float32, d []float64)

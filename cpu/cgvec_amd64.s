@@ -112,3 +112,24 @@ xp:
 	JLT     xp
 	VZEROUPPER
 	RET
+
+// func scaleTo32AVX2(x, acc []float32, d []float64)
+//
+// x = float32(float64(acc)·d).
+TEXT ·scaleTo32AVX2(SB), NOSPLIT, $0-72
+	MOVQ x_base+0(FP), DI
+	MOVQ x_len+8(FP), CX
+	MOVQ acc_base+24(FP), SI
+	MOVQ d_base+48(FP), DX
+	XORQ AX, AX
+
+sc:
+	VCVTPS2PD  (SI)(AX*4), Y0
+	VMULPD     (DX)(AX*8), Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (DI)(AX*4)
+	ADDQ       $4, AX
+	CMPQ       AX, CX
+	JLT        sc
+	VZEROUPPER
+	RET

@@ -12,4 +12,5 @@ func diagApplyAVX2(q []float64, q32 []float32, d, v []float64, reg, sign float64
 func gramApplyAVX2(q []float64, q32, s []float32, v []float64, reg, sign float64) {
 	panic("unreachable")
 }
-func xpbyAVX2(p, r []float64, beta float64) { panic("unreachable") }
+func xpbyAVX2(p, r []float64, beta float64)       { panic("unreachable") }
+func scaleTo32AVX2(x, acc []float32, d []float64) { panic("unreachable") }

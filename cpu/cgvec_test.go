@@ -79,6 +79,18 @@ func TestCGVec(t *testing.T) {
 			gramApply(got[:n], q32, s, v, reg, sign)
 			same("gramApply", n, got, want)
 		}
+		acc := f32(n)
+		w32 := make([]float32, n+1)
+		w32[n] = -7
+		scaleTo32(w32[:n], acc, d)
+		for i := range n {
+			if w := float32(float64(acc[i]) * d[i]); math.Float32bits(w32[i]) != math.Float32bits(w) {
+				t.Fatalf("scaleTo32, length %d: [%d] = %v, want %v", n, i, w32[i], w)
+			}
+		}
+		if w32[n] != -7 {
+			t.Fatalf("scaleTo32, length %d: wrote past the end", n)
+		}
 		p, r := f64(n), f64(n)
 		beta := rng.NormFloat64()
 		for i := range want {

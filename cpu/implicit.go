@@ -621,9 +621,7 @@ func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32
 	acc := ws.acc32[:kk]
 	clear(acc)
 	saxpys(acc, src, kk, ids, t)
-	for l, d := range dis {
-		x[l] = float32(float64(acc[l]) * d)
-	}
+	scaleTo32(x, acc, dis)
 	return true
 }
 
