@@ -133,8 +133,11 @@ type workspace struct {
 	// k) and out (chunk × k).
 	rotIn, rotOut []float32
 	// solveWoodbury's dot products (woodburyMax(k)), sum (k) and scaled
-	// rows (woodburyMax(k) rounded up to 4, × k).
+	// rows (woodburyMax(k) rounded up to 4, × k); and, with m that
+	// rounded length, its m×m float32 Gram matrix and m row indices.
 	wt32, acc32, wrows []float32
+	wgram              []float32
+	wids               []int32
 
 	cg *cgScratch // als.CG fits only (growCG)
 
@@ -163,6 +166,9 @@ func (k *kernel) growImplicit(ws *workspace, kk int) {
 	}
 	if len(ws.wt32) < m {
 		ws.wt32 = make([]float32, m)
+	}
+	if len(ws.wgram) < m*m {
+		ws.wgram, ws.wids = make([]float32, m*m), make([]int32, m)
 	}
 	if len(ws.acc32) < kk {
 		ws.acc32 = make([]float32, kk)

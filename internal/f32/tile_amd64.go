@@ -59,3 +59,20 @@ func mulArch(o, f, d []float32) {
 	}
 	mulGo(o, f, d)
 }
+
+// gramIdxAVX2 is implemented in tile_amd64.s: GramIdx's 2×4 tiles for the
+// n rows idx points to (n a multiple of 4, k a multiple of 8), with the
+// row stride of t and of src in bytes (ldtb, kb).
+//
+//go:noescape
+func gramIdxAVX2(t *float32, ldtb int, src *float32, kb int, idx *int32, n int)
+
+func gramIdxArch(t []float32, ldt int, src []float32, k int, idx []int32) {
+	n4 := len(idx) &^ 3
+	if !useAVX2 || k%8 != 0 || n4 == 0 {
+		gramIdxGo(t, ldt, src, k, idx, 0)
+		return
+	}
+	gramIdxAVX2(&t[0], 4*ldt, &src[0], 4*k, &idx[0], n4)
+	gramIdxGo(t, ldt, src, k, idx, n4)
+}

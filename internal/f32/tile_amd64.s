@@ -245,3 +245,103 @@ m1:
 mdone:
 	VZEROUPPER
 	RET
+
+// func gramIdxAVX2(t *float32, ldtb int, src *float32, kb int, idx *int32, n int)
+//
+// For rows i = 0, 2, … < n and columns j = 0, 4, … < i+2: the 2×4 tile of
+// dot products of rows idx[i], idx[i+1] with rows idx[j … j+3] of src,
+// eight accumulators of eight lanes over the k columns, each reduced by
+// three VHADDPS and a lane sum into t[i·ldt+j …] and t[(i+1)·ldt+j …].
+//
+// Registers: AX = i, BX = j, DX = idx, SI = src, DI = &t[i·ldt],
+// R14 = kb, R8 and R9 = rows i and i+1, R10 … R13 = rows j … j+3,
+// CX = byte offset in the rows.
+TEXT ·gramIdxAVX2(SB), NOSPLIT, $0-48
+	MOVQ t+0(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ kb+24(FP), R14
+	MOVQ idx+32(FP), DX
+	XORQ AX, AX
+
+girow:
+	CMPQ    AX, n+40(FP)
+	JGE     gidone
+	MOVLQSX (DX)(AX*4), R8
+	IMULQ   R14, R8
+	ADDQ    SI, R8
+	MOVLQSX 4(DX)(AX*4), R9
+	IMULQ   R14, R9
+	ADDQ    SI, R9
+	XORQ    BX, BX
+
+gicol:
+	LEAQ    2(AX), CX
+	CMPQ    BX, CX
+	JGE     ginext
+	MOVLQSX (DX)(BX*4), R10
+	IMULQ   R14, R10
+	ADDQ    SI, R10
+	MOVLQSX 4(DX)(BX*4), R11
+	IMULQ   R14, R11
+	ADDQ    SI, R11
+	MOVLQSX 8(DX)(BX*4), R12
+	IMULQ   R14, R12
+	ADDQ    SI, R12
+	MOVLQSX 12(DX)(BX*4), R13
+	IMULQ   R14, R13
+	ADDQ    SI, R13
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	XORQ    CX, CX
+
+giin:
+	VMOVUPS     (R8)(CX*1), Y8
+	VMOVUPS     (R9)(CX*1), Y9
+	VMOVUPS     (R10)(CX*1), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS     (R11)(CX*1), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y11, Y9, Y5
+	VMOVUPS     (R12)(CX*1), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y12, Y9, Y6
+	VMOVUPS     (R13)(CX*1), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ        $32, CX
+	CMPQ        CX, R14
+	JLT         giin
+
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DI)(BX*4)
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	ADDQ         ldtb+8(FP), DI
+	VMOVUPS      X4, (DI)(BX*4)
+	SUBQ         ldtb+8(FP), DI
+	ADDQ         $4, BX
+	JMP          gicol
+
+ginext:
+	ADDQ ldtb+8(FP), DI
+	ADDQ ldtb+8(FP), DI
+	ADDQ $2, AX
+	JMP  girow
+
+gidone:
+	VZEROUPPER
+	RET

@@ -9,3 +9,7 @@ func dotsTileArch(t []float32, ldt int, src []float32, n int, ps []float32, nu, 
 func indexAboveArch(x []float32, v float32) int { return indexAboveGo(x, v) }
 
 func mulArch(o, f, d []float32) { mulGo(o, f, d) }
+
+func gramIdxArch(t []float32, ldt int, src []float32, k int, idx []int32) {
+	gramIdxGo(t, ldt, src, k, idx, 0)
+}
