@@ -118,9 +118,6 @@ func BenchmarkSolveRowCG(b *testing.B) {
 func BenchmarkSolveImplicitRow(b *testing.B) {
 	wood := defaultKernel
 	wood.woodbury = 1
-	wood.tables = 0
-	table := wood
-	table.tables = math.Inf(1)
 	dense := defaultKernel
 	dense.woodbury = 0
 	for _, k := range []int{8, 16, 32, 64, 128} {
@@ -134,11 +131,10 @@ func BenchmarkSolveImplicitRow(b *testing.B) {
 				rotated bool
 			}{
 				{"wood", wood, true},
-				{"table", table, true},
 				{"diag", dense, true},
 				{"copy", dense, false},
 			} {
-				if (path.name == "wood" || path.name == "table") && n >= k {
+				if path.name == "wood" && n >= k {
 					continue
 				}
 				h, ws, _ := testImplicitHalf(lens, p, path.kern, path.rotated, 1)

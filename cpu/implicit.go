@@ -81,13 +81,6 @@ type implicitHalf struct {
 	dis     []float64 // woodburyMax(k)×k: row n holds D^(−½) for rows of n ratings
 	dis32   []float32 // dis in float32
 
-	// tabs holds, when rotate built them (buildTables), the fixed side
-	// scaled for each row length n that Woodbury takes: the float32
-	// table ỹ∘D^(−½) (rows of k) at tabs[tabOff[n]:], tabOff[n] < 0 for
-	// the lengths it did not build. tabOff is nil without tables.
-	tabs   []float32
-	tabOff []int
-
 	// als.CG only (cgShared): w₀G as a full k×k float32 matrix, and the
 	// indices 0..k-1 of its rows.
 	g32  []float32
@@ -260,7 +253,7 @@ func (k *kernel) decompose(h *half, sc *implicitScratch) bool {
 
 // applyRotation turns h into the eigenbasis decompose found: it rotates
 // h.fixed in place, accumulates the rotation in sc.rot, and sets
-// h.imp.rotated, q, q32, dis and the Woodbury tables (buildTables).
+// h.imp.rotated, q, q32 and dis.
 func (k *kernel) applyRotation(t *team, h *half, sc *implicitScratch) {
 	ih := h.imp
 	kk := h.k
@@ -302,70 +295,6 @@ func (k *kernel) applyRotation(t *team, h *half, sc *implicitScratch) {
 			d32[l] = float32(dn[l])
 		}
 	}
-	if h.cg > 0 {
-		wmax = k.cgWoodburyMax(kk)
-	}
-	k.buildTables(t, h, wmax)
-}
-
-// buildTables sets h.imp.tabs and tabOff (see implicitHalf) for the
-// row lengths 1 … wmax-1 that the half's short rows have, when the
-// tables cost at most k.tables times the per-rating scaling that
-// solveWoodbury does without them (tables·Σ n over those rows ≥ their
-// rows of the fixed side): true of a small fixed side against many short
-// rows, such as ml-latest-small's 610 users against 8,000 short movies.
-// Otherwise tabOff is nil.
-func (k *kernel) buildTables(t *team, h *half, wmax int) {
-	ih := h.imp
-	ih.tabOff = nil
-	if k.tables <= 0 {
-		return
-	}
-	kk := h.k
-	rows := len(h.fixed) / kk
-	var ns []int
-	ratings := 0
-	for n := 1; n < min(wmax, len(ih.lens)); n++ {
-		if ih.lens[n] > 0 {
-			ns = append(ns, n)
-			ratings += n * ih.lens[n]
-		}
-	}
-	if len(ns) == 0 || float64(len(ns)*rows) > k.tables*float64(ratings) {
-		return
-	}
-	if cap(ih.tabs) < len(ns)*rows*kk {
-		ih.tabs = make([]float32, len(ns)*rows*kk)
-	}
-	ih.tabOff = make([]int, wmax)
-	for n := range ih.tabOff {
-		ih.tabOff[n] = -1
-	}
-	for j, n := range ns {
-		ih.tabOff[n] = j * rows * kk
-	}
-	t.parallel(len(ns), func(_, j int) {
-		n := ns[j]
-		dis := ih.dis[n*kk : n*kk+kk]
-		tab := ih.tabs[j*rows*kk : (j+1)*rows*kk]
-		var d32 [512]float32
-		if kk > len(d32) {
-			for r := 0; r < rows; r++ {
-				f, o := h.fixed[r*kk:r*kk+kk], tab[r*kk:r*kk+kk]
-				for l, v := range f {
-					o[l] = float32(float64(v) * dis[l])
-				}
-			}
-			return
-		}
-		d := d32[:kk]
-		for l, v := range dis {
-			d[l] = float32(v)
-		}
-		for r := 0; r < rows; r++ {
-			f32.Mul(tab[r*kk:r*kk+kk], h.fixed[r*kk:r*kk+kk], d)
-		}
-	})
 }
 
 // grow32 is grow for float32.
@@ -563,33 +492,28 @@ func (k *kernel) solveImplicitRow(ws *workspace, h *half, row int) bool {
 // solveWoodbury solves the row lo..hi-1 (n < k ratings, all weights
 // w = c − w₀ positive) of a rotated half, whose system is
 // D + Uᵀ·U with D = h.imp.diag + reg and U the n×k rows √w·ỹ, by the
-// Woodbury identity (see the top of the file). With T the fixed rows
-// scaled by D^(−½) (float32), V's rows are √w_j·T[i_j], so S = I + V·Vᵀ
-// takes n float32 dot-product passes over T's rows (sdots: row j against
-// rows 0 … j), S·z = c/√w is an n×n float64 Cholesky, and
-// x̃ = D^(−½)·Σ z_j·√w_j·T[i_j] one float32 axpy pass (saxpys) and a
-// scaling. T's rows come from the per-length table when buildTables made
-// one, else they are scaled into ws.wrows for this row (k multiplications
-// a rating). It allocates nothing.
+// Woodbury identity (see the top of the file). With T the row's fixed
+// rows scaled by D^(−½) (float32, k multiplications a rating into
+// ws.wrows), V's rows are √w_j·T_j, so S = I + V·Vᵀ takes the lower
+// triangle of T's Gram matrix (f32.GramIdx's tiles from woodburyTiles
+// ratings, else a DotsIdx pass per row), S·z = c/√w is an n×n float64
+// Cholesky, and x̃ = D^(−½)·Σ z_j·√w_j·T_j one float32 axpy pass (saxpys)
+// and a scaling. It allocates nothing.
 //
 // (It used float64 rows and n(n+1)/2 float64 dot products, each its own
-// call: per row at k = 128, n = 10, 5.3 µs against 1.8 µs on tables;
-// BenchmarkSolveImplicitRow.)
+// call: per row at k = 128, n = 10, 5.3 µs against 1.8 µs.
+// BenchmarkSolveImplicitRow. Per-length tables of the whole fixed side
+// scaled by D^(−½), rebuilt every half, saved the scaling per rating but
+// cost more than it: 110 against 102 ms for the ranking fit on
+// ml-latest-small, once the scaling was AVX2.)
 func (k *kernel) solveWoodbury(ws *workspace, h *half, lo, hi int64, x []float32) bool {
 	ih := h.imp
 	kk := h.k
 	n := int(hi - lo)
-	idx := h.idx[lo:hi]
-	var src []float32
-	var ids []int32
-	if ih.tabOff != nil && n < len(ih.tabOff) && ih.tabOff[n] >= 0 {
-		src, ids = ih.tabs[ih.tabOff[n]:ih.tabOff[n]+ih.fixed*kk], idx
-	} else {
-		d := ih.dis32[n*kk : n*kk+kk]
-		src, ids = ws.wrows[:n*kk], ih.iota[:n]
-		for j, it := range idx {
-			f32.Mul(src[j*kk:j*kk+kk], h.fixed[int(it)*kk:int(it)*kk+kk], d)
-		}
+	d := ih.dis32[n*kk : n*kk+kk]
+	src, ids := ws.wrows[:n*kk], ih.iota[:n]
+	for j, it := range h.idx[lo:hi] {
+		f32.Mul(src[j*kk:j*kk+kk], h.fixed[int(it)*kk:int(it)*kk+kk], d)
 	}
 	dis := ih.dis[n*kk : n*kk+kk]
 	lds := gramDim(n) // ≥ n+1: S in rows 0..n-1, the right-hand side in row n

@@ -64,22 +64,16 @@ func TestWoodburyMatchesDense(t *testing.T) {
 			p := als.Params{Objective: als.Implicit, Rank: k, Iterations: 1, Lambda: 0.3, Alpha: 1, Unobserved: 0.7, RegExponent: nu, Seed: 3}
 			t.Run(fmt.Sprintf("k=%d/nu=%g", k, nu), func(t *testing.T) {
 				wood := kernel{shortRow: defaultKernel.shortRow, smallK: defaultKernel.smallK, block: 16, woodbury: 1}
-				tab := wood
-				tab.tables = math.Inf(1) // always build the per-length tables
 				dense := wood
 				dense.woodbury = 0
 				tiled := dense
 				tiled.shortRow, tiled.smallK = 0, 0
 				hw, wsw, _ := testImplicitHalf(lens, p, wood, true, uint64(k))
-				hb, wsb, _ := testImplicitHalf(lens, p, tab, true, uint64(k))
-				if hb.imp.tabOff == nil && tab.woodburyMax(k) > 1 {
-					t.Fatal("no Woodbury tables built")
-				}
 				hd, wsd, _ := testImplicitHalf(lens, p, dense, true, uint64(k))
 				ht, wst, _ := testImplicitHalf(lens, p, tiled, true, uint64(k))
 				hu, wsu, scu := testImplicitHalf(lens, p, dense, false, uint64(k))
 				for row := range lens {
-					if !wood.solveRow(wsw[0], hw, row) || !dense.solveRow(wsd[0], hd, row) || !tab.solveRow(wsb[0], hb, row) ||
+					if !wood.solveRow(wsw[0], hw, row) || !dense.solveRow(wsd[0], hd, row) ||
 						!tiled.solveRow(wst[0], ht, row) || !dense.solveRow(wsu[0], hu, row) {
 						t.Fatalf("row %d: not positive definite", row)
 					}
@@ -89,9 +83,6 @@ func TestWoodburyMatchesDense(t *testing.T) {
 				_ = scu
 				if d := relDiff(hw.dst, hd.dst); d > 1e-5 {
 					t.Errorf("Woodbury and plain-Go k×k solutions differ by %.3g relative", d)
-				}
-				if d := relDiff(hb.dst, hd.dst); d > 1e-5 {
-					t.Errorf("Woodbury on tables and plain-Go k×k solutions differ by %.3g relative", d)
 				}
 				if d := relDiff(ht.dst, hd.dst); d > 1e-5 {
 					t.Errorf("tiled and plain-Go k×k solutions differ by %.3g relative", d)
@@ -147,14 +138,12 @@ func TestSolveImplicitRowZeroAllocs(t *testing.T) {
 	}
 }
 
-// TestFitWoodburyTables fits an implicit model on data shaped like
+// TestFitWoodbury fits an implicit model on data shaped like
 // ml-latest-small (few users, many movies with a handful of ratings),
-// whose item half is rotated and solved by Woodbury, with the per-length
-// tables forced on and off: both must match alstest.Reference and each
-// other bit for bit (a table row and a row scaled on the spot are the same
-// float32 products). The item half, prepared as Fit prepares it, must be
-// rotated and build tables when forced to, so the fit went through them.
-func TestFitWoodburyTables(t *testing.T) {
+// whose item half is rotated and solved by Woodbury: it must match
+// alstest.Reference. The item half, prepared as Fit prepares it, must be
+// rotated, so the fit went through Woodbury.
+func TestFitWoodbury(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const users, items = 40, 1200
 	var us, is []int32
@@ -175,24 +164,16 @@ func TestFitWoodburyTables(t *testing.T) {
 			if method == als.CG {
 				p.CGSteps = 32 // converged, to compare with the exact reference
 			}
-			var want als.Model
-			alstest.Reference(&want, r, p)
-			var got [2]als.Model
-			for j, tables := range []float64{0, math.Inf(1)} {
-				s := &Solver{opts: Options{Workers: 2}, kern: defaultKernel}
-				s.kern.tables = tables
-				if err := s.Fit(t.Context(), &got[j], r, p, nil); err != nil {
-					t.Fatal(err)
-				}
-				if built := firstItemHalfTables(r, p, s.kern); built != (tables > 0) {
-					t.Errorf("tables %v: the first item half built tables: %v", tables, built)
-				}
-				if d := alstest.MaxRelDiff(&got[j], &want); d > 1e-4 {
-					t.Errorf("tables %v: differs from alstest.Reference by %.3g relative", tables, d)
-				}
+			if !firstItemHalfRotated(r, p, defaultKernel) {
+				t.Fatal("the first item half is not rotated: the test checks nothing")
 			}
-			if !slices.Equal(got[0].ItemFactors, got[1].ItemFactors) || !slices.Equal(got[0].UserFactors, got[1].UserFactors) {
-				t.Error("the fits with and without tables differ")
+			var want, got als.Model
+			alstest.Reference(&want, r, p)
+			if err := New(2).Fit(t.Context(), &got, r, p, nil); err != nil {
+				t.Fatal(err)
+			}
+			if d := alstest.MaxRelDiff(&got, &want); d > 1e-4 {
+				t.Errorf("differs from alstest.Reference by %.3g relative", d)
 			}
 		})
 	}
@@ -211,10 +192,9 @@ func TestRowOrder(t *testing.T) {
 	}
 }
 
-// firstItemHalfTables reports whether the first item half of a Fit of p on
-// r with kern is rotated and builds Woodbury tables, preparing it as Fit
-// does.
-func firstItemHalfTables(r *als.Ratings, p als.Params, kern kernel) bool {
+// firstItemHalfRotated reports whether the first item half of a Fit of p
+// on r with kern is rotated, preparing it as Fit does.
+func firstItemHalfRotated(r *als.Ratings, p als.Params, kern kernel) bool {
 	var m als.Model
 	als.Prepare(&m, r, p)
 	items, _ := newHalves(&m, r, p)
@@ -231,7 +211,7 @@ func firstItemHalfTables(r *als.Ratings, p als.Params, kern kernel) bool {
 	sc := newImplicitScratch(ld, max(r.NumUsers, r.NumItems), p.Rank)
 	kern.fixedGram(tm, items, sc)
 	kern.rotate(tm, items, sc)
-	return items.imp.rotated && items.imp.tabOff != nil
+	return items.imp.rotated
 }
 
 // TestReportDuringDecomposition checks the reports of a fit whose item

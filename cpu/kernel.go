@@ -77,10 +77,6 @@ type kernel struct {
 	// in float32 (gramTiled32, 8 lanes), block by block, the blocks added
 	// in float64; 0 never (always float64, gramTiled).
 	gram32 int
-	// tables: a rotated implicit half builds buildTables's per-length
-	// scaled copies of the fixed side when they cost at most tables
-	// times the per-rating scaling they save; 0 never.
-	tables float64
 	// fused: implicit CG products over a fixed table of at most fused
 	// bytes take the fused kernel (sdotsAxpys); larger tables, and 0
 	// always, the two passes by blocks, whose software prefetch of the
@@ -112,7 +108,7 @@ type kernel struct {
 // a worker can count on, and renumbering by degree measured 8% less time
 // per iteration at rank 64 on the ml-25m preset (bench/RESULTS.md); the
 // renumbered copy of the ratings costs a few hundredths of that.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, tables: 1, fused: 8 << 20, order: 8 << 20}
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, fused: 8 << 20, order: 8 << 20}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.

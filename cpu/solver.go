@@ -389,9 +389,7 @@ func maxRowLen(ptr []int64) int {
 //
 // An implicit half takes its rows in h.imp.order, longest first: the rows
 // that cost most are handed out first and the workers finish together on
-// short ones, and in a rotated half with Woodbury tables (buildTables)
-// the rows reading one length's table follow each other and find it in
-// cache. Halves of fewer than runSmall rows are handed out runChunk rows
+// short ones. Halves of fewer than runSmall rows are handed out runChunk rows
 // at a time instead of chunk, for the same balance. Every row is solved on
 // its own, so neither changes anything but the time.
 func runHalf(kern *kernel, t *team, h *half) int64 {
