@@ -41,6 +41,14 @@ func Prepare(dst *Model, r *Ratings, p Params) {
 	InitFactors(dst.ItemFactors, p.Rank, p.Seed, 1)
 }
 
+// Shape is Prepare without the factors' initialisation: it sizes dst for
+// r and p (reusing its slices when large enough), zeroes its biases and
+// sets its mean, and leaves the factors as they were. It is for a solver
+// that draws the starting factors itself, row by row, when it first reads
+// them (InitFactorRows gives each row Prepare's values), and overwrites
+// the rows it never reads.
+func Shape(dst *Model, r *Ratings, p Params) { shape(dst, r, p) }
+
 // shape sizes dst for r and p (reusing its slices when large enough),
 // zeroes its biases and sets its mean, as Prepare does; the factors are
 // left as they were.

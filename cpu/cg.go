@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 
+	"movierec/als"
 	"movierec/internal/f32"
 )
 
@@ -173,11 +174,15 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	}
 	c := ws.cg
 	x, r, p, q := c.x[:kp], c.r[:kp], c.p[:kp], c.q[:kp]
-	if ih := h.imp; ih != nil && ih.rotated {
-		if ih.positive[row] && n < k.cgWoodburyMax(kk) {
-			// Short rows are solved exactly, and cheaper.
-			return k.solveWoodbury(ws, h, lo, hi, dst)
-		}
+	ih := h.imp
+	if ih != nil && ih.rotated && ih.positive[row] && n < k.cgWoodburyMax(kk) {
+		// Short rows are solved exactly, and cheaper.
+		return k.solveWoodbury(ws, h, lo, hi, dst)
+	}
+	if h.initPending {
+		als.InitFactorRows(h.dst, kk, h.initSeed, 1, row, row+1) // the row's starting factors, read below
+	}
+	if ih != nil && ih.rotated {
 		// The previous factors are in the previous basis: x = dst·q =
 		// Σ dst_i q_i over q's rows, one float32 axpy pass (a warm start
 		// needs no more).

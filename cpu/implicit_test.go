@@ -267,3 +267,42 @@ func TestReportDuringDecomposition(t *testing.T) {
 		})
 	}
 }
+
+// TestLazyInit checks that drawing the items' starting factors as the
+// first item half reads them gives the model a fit that draws them all
+// first (als.Prepare) gives, bit for bit: implicit fits whose item half
+// rotates (CG and Cholesky) and explicit ones, into a model that held
+// another fit's factors before.
+func TestLazyInit(t *testing.T) {
+	r, _ := alstest.Synthetic(300, 3000, 15000, 4, 0, 3)
+	cg := alstest.ImplicitParams(32, 3, 0.1, 1, 1, 0.75)
+	cg.Solver = als.CG
+	for _, p := range []als.Params{
+		alstest.ImplicitParams(32, 3, 0.1, 1, 1, 0.75),
+		cg,
+		{Rank: 8, Iterations: 3, Lambda: 0.1, Seed: 2, Solver: als.CG},
+		{Rank: 8, Iterations: 3, Lambda: 0.1, Seed: 2, Bias: true},
+	} {
+		t.Run(p.String(), func(t *testing.T) {
+			var got [2]als.Model
+			for j, lazy := range []bool{false, true} {
+				s := &Solver{opts: Options{Workers: 2}, kern: defaultKernel}
+				s.kern.lazyInit = lazy
+				// A model holding another fit's factors, as a retrain's
+				// reused destination does.
+				q := p
+				q.Seed = 99
+				if err := s.Fit(t.Context(), &got[j], r, q, nil); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Fit(t.Context(), &got[j], r, p, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(got[0].UserFactors, got[1].UserFactors) || !slices.Equal(got[0].ItemFactors, got[1].ItemFactors) ||
+				!slices.Equal(got[0].UserBias, got[1].UserBias) || !slices.Equal(got[0].ItemBias, got[1].ItemBias) {
+				t.Error("the fit with lazy initialisation differs from one initialised first")
+			}
+		})
+	}
+}

@@ -40,6 +40,13 @@ type half struct {
 
 	imp *implicitHalf // the implicit objective's state; nil for explicit
 	cg  int           // CG steps per row (als.CG, cg.go); 0 solves by Cholesky
+
+	// initSeed, when initPending, is the seed of the starting factors
+	// (als.InitFactorRows, item side) that solveRowCG draws for a row
+	// before it reads them: the first item half of a cold Fit, whose
+	// other rows are overwritten without being read (see Fit).
+	initPending bool
+	initSeed    int64
 }
 
 func (h *half) rows() int { return len(h.ptr) - 1 }
@@ -83,6 +90,12 @@ type kernel struct {
 	// dot pass measured faster from memory (BenchmarkDotsAxpysIdx with
 	// 160,000 rows). Both give the same results bit for bit.
 	fused int
+	// lazyInit: a cold Fit in the ratings' own order draws each item's
+	// starting factors only when the first item half reads them (CG's
+	// warm start), not for the rows it solves exactly (Cholesky,
+	// Woodbury), which are most of ml-latest-small's movies; false draws
+	// them all first, as als.Prepare. The model is the same bit for bit.
+	lazyInit bool
 	// order: a Fit whose larger factor table (at the augmented rank)
 	// has at least order bytes trains in the degree order (order.go), on
 	// a renumbered copy of the ratings; 0 never.
@@ -108,7 +121,7 @@ type kernel struct {
 // a worker can count on, and renumbering by degree measured 8% less time
 // per iteration at rank 64 on the ml-25m preset (bench/RESULTS.md); the
 // renumbered copy of the ratings costs a few hundredths of that.
-var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, fused: 8 << 20, order: 8 << 20}
+var defaultKernel = kernel{shortRow: 48, smallK: 14, block: 128, woodbury: 0.5, cgWoodbury: 0.2, gram32: 24, fused: 8 << 20, order: 8 << 20, lazyInit: true}
 
 // workspace is one worker's scratch space, sized once per Fit. It is owned
 // by a single goroutine.

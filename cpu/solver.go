@@ -155,9 +155,20 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 	if p.Validation > 0 {
 		r, held = r.HoldOut(p.Validation, p.Seed) // train on the rest
 	}
-	if from != nil {
+	opts, kern := s.config()
+	// A cold fit in the ratings' own order with iterations to run draws
+	// the items' starting factors as the first item half reads them
+	// (kernel.lazyInit): the initialisation was 8 of the ranking fit's
+	// 190 CPU ms on ml-latest-small, nine tenths of it for movies solved
+	// exactly.
+	lazy := from == nil && kern.lazyInit && p.Iterations > 0 && !kern.wantOrder(r, p)
+	switch {
+	case from != nil:
 		als.PrepareFrom(dst, r, p, from)
-	} else {
+	case lazy:
+		als.Shape(dst, r, p)
+		als.InitFactors(dst.UserFactors, p.Rank, p.Seed, 0)
+	default:
 		als.Prepare(dst, r, p)
 	}
 	if p.Iterations == 0 {
@@ -166,7 +177,6 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 
 	kp := p.AugmentedRank()
 	maxN := max(maxRowLen(r.UserPtr), maxRowLen(r.ItemPtr))
-	opts, kern := s.config()
 	nw := max(1, min(opts.Workers, (max(r.NumUsers, r.NumItems)+chunk-1)/chunk))
 	ws := make([]*workspace, nw)
 	for w := range ws {
@@ -188,6 +198,7 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 		defer ord.restore(dst, m)
 	}
 	items, users := newHalves(m, r, p)
+	items.initPending, items.initSeed = lazy, p.Seed
 	if p.Solver == als.CG {
 		items.cg, users.cg = p.Steps(), p.Steps()
 		for _, w := range ws {
@@ -312,7 +323,9 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 					cgShared(h)
 				}
 			}
-			if bad := runHalf(&kern, t, h); bad > 0 {
+			bad := runHalf(&kern, t, h)
+			h.initPending = false
+			if bad > 0 {
 				side := "item"
 				if h == users {
 					side = "user"
