@@ -115,3 +115,53 @@ func TestCGFusedMatchesTwoPass(t *testing.T) {
 		}
 	}
 }
+
+// TestSolveRowsCGMatchesRows checks the lockstep solve of an implicit CG
+// half that is not rotated against the row-by-row one: groups of one, two
+// and three rows (with an empty row among them, and rows of very
+// different lengths), from the same starting factors, agree to float32
+// rounding (the shared product sums in another order), for CG steps that
+// stop early and that run to the end; and it allocates nothing.
+func TestSolveRowsCGMatchesRows(t *testing.T) {
+	lens := []int{40, 0, 7, 120, 1, 33, 64, 2}
+	for _, k := range []int{8, 64} {
+		for _, steps := range []int{1, 3, 40} {
+			p := als.Params{Objective: als.Implicit, Rank: k, Iterations: 1, Lambda: 0.3, Alpha: 1, Unobserved: 0.7, RegExponent: 0.5, Seed: 3, Solver: als.CG, CGSteps: steps}
+			t.Run(fmt.Sprintf("k=%d/steps=%d", k, steps), func(t *testing.T) {
+				h, ws, _ := testImplicitHalf(lens, p, defaultKernel, false, uint64(k))
+				h.cg = steps
+				defaultKernel.growCG(ws[0], k, k, 120, true)
+				cgShared(h)
+				if !lockstep(h) {
+					t.Fatal("the half does not take the lockstep solve")
+				}
+				start := append([]float32(nil), h.dst...)
+				for row := range lens {
+					if !defaultKernel.solveRowCG(ws[0], h, row) {
+						t.Fatalf("row %d not finite", row)
+					}
+				}
+				want := append([]float32(nil), h.dst...)
+				for _, size := range []int{1, 2, 3} {
+					copy(h.dst, start)
+					for lo := 0; lo < len(lens); lo += size {
+						rows := make([]int32, 0, size)
+						for r := lo; r < min(lo+size, len(lens)); r++ {
+							rows = append(rows, int32(r))
+						}
+						if bad := defaultKernel.solveRowsCG(ws[0], h, rows); bad != 0 {
+							t.Fatalf("groups of %d: %d rows not finite", size, bad)
+						}
+					}
+					if d := relDiff(h.dst, want); d > 1e-5 {
+						t.Errorf("groups of %d differ from the row-by-row solve by %.3g relative", size, d)
+					}
+				}
+				rows := []int32{0, 3, 6}
+				if a := testing.AllocsPerRun(10, func() { defaultKernel.solveRowsCG(ws[0], h, rows) }); a != 0 {
+					t.Errorf("solveRowsCG allocates %v times", a)
+				}
+			})
+		}
+	}
+}

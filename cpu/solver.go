@@ -416,6 +416,16 @@ func runHalf(kern *kernel, t *team, h *half) int64 {
 		step = runChunk
 	}
 	var bad atomic.Int64
+	if lockstep(h) && order != nil {
+		t.parallel((rows+step-1)/step, func(w, c int) {
+			for i := c * step; i < min((c+1)*step, rows); i += groupRows {
+				if n := kern.solveRowsCG(t.ws[w], h, order[i:min(i+groupRows, (c+1)*step, rows)]); n > 0 {
+					bad.Add(int64(n))
+				}
+			}
+		})
+		return bad.Load()
+	}
 	t.parallel((rows+step-1)/step, func(w, c int) {
 		for i := c * step; i < min((c+1)*step, rows); i++ {
 			row := i
