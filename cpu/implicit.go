@@ -56,6 +56,9 @@ import (
 // number of workers.
 const gramStripes = 16
 
+// gramStripeRows is the least number of fixed rows per stripe (but one).
+const gramStripeRows = 256
+
 // implicitHalf is the implicit part of a half: nil for explicit fits.
 type implicitHalf struct {
 	p     als.Params
@@ -383,9 +386,14 @@ func (k *kernel) fixedGram(t *team, h *half, sc *implicitScratch) {
 	ih := h.imp
 	ld, kk := ih.ld, h.k
 	rows := len(h.fixed) / kk
-	per := (rows + gramStripes - 1) / gramStripes
+	// Stripes of at least gramStripeRows rows (the count depends on the
+	// rows only, so the sum does not depend on the workers): 16 stripes
+	// of ml-latest-small's 610 users cost more in clearing and summing
+	// 16 k×k matrices than the products they split.
+	nst := max(1, min(gramStripes, rows/gramStripeRows))
+	per := (rows + nst - 1) / nst
 	m32 := (kk + 7) &^ 7
-	t.parallel(gramStripes, func(w, c int) {
+	t.parallel(nst, func(w, c int) {
 		g := sc.stripes[c]
 		clear(g)
 		ws := t.ws[w]
@@ -426,7 +434,7 @@ func (k *kernel) fixedGram(t *team, h *half, sc *implicitScratch) {
 		for i := c * rowsPer; i < min((c+1)*rowsPer, kk); i++ {
 			gi := g[i*ld : i*ld+i+1]
 			copy(gi, sc.stripes[0][i*ld:i*ld+i+1])
-			for _, s := range sc.stripes[1:] {
+			for _, s := range sc.stripes[1:nst] {
 				for j, v := range s[i*ld : i*ld+i+1] {
 					gi[j] += v
 				}
