@@ -264,6 +264,21 @@ func TestReportDuringDecomposition(t *testing.T) {
 			if !slices.Equal(m.UserFactors, want.UserFactors) || !slices.Equal(m.ItemFactors, want.ItemFactors) {
 				t.Errorf("stopped model differs from a %d-iteration fit", n)
 			}
+			// One worker reports at once (no overlap): the same reports
+			// and model.
+			var one als.Model
+			var oneIts []als.Iteration
+			if err := New(1).Fit(t.Context(), &one, r, p, func(it als.Iteration) { oneIts = append(oneIts, it) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(oneIts) != n || !slices.Equal(one.UserFactors, m.UserFactors) || !slices.Equal(one.ItemFactors, m.ItemFactors) {
+				t.Fatalf("one worker: %d reports, model equal: %v; want %d and true", len(oneIts), slices.Equal(one.ItemFactors, m.ItemFactors), n)
+			}
+			for j := range oneIts {
+				if oneIts[j].TrainRMSE != its[j].TrainRMSE || oneIts[j].Stopped != its[j].Stopped {
+					t.Errorf("iteration %d: one worker reports %v %q, two %v %q", j+1, oneIts[j].TrainRMSE, oneIts[j].Stopped, its[j].TrainRMSE, its[j].Stopped)
+				}
+			}
 		})
 	}
 }

@@ -291,7 +291,9 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 	// follows. The factors and the reports are the same as when reported
 	// at once; the report comes the decomposition's time later
 	// (Iteration.Duration still covers the iteration's halves only).
-	deferReport := partial != nil && items.imp != nil && kern.wantRotate(items)
+	// Only with two workers or more: the error's pass would otherwise run
+	// beside the decomposition on a core the Options did not give the fit.
+	deferReport := partial != nil && items.imp != nil && kern.wantRotate(items) && len(ws) > 1
 	pending, pendingD := 0, time.Duration(0) // the iteration whose report waits, and its halves' time
 	for it := 1; it <= p.Iterations; it++ {
 		start := time.Now()
