@@ -34,7 +34,8 @@
 // passes over the row's factor rows, the dot-product and weighted-sum
 // kernels of internal/f32 (AVX2/FMA assembly, plain Go elsewhere). For
 // the implicit objective the shared term w₀G is a k×k float32 product,
-// or a diagonal in a rotated half, whose short rows Woodbury still solves
+// taken for three rows at once (their CG steps in lockstep), or a
+// diagonal in a rotated half, whose short rows Woodbury still solves
 // exactly.
 //
 // Rows are shared among worker goroutines in chunks taken from an atomic

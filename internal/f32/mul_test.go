@@ -60,8 +60,9 @@ func TestMulShort(t *testing.T) {
 	Mul(make([]float32, 4), make([]float32, 4), make([]float32, 3))
 }
 
-// BenchmarkMul scales a 610 × 128 table by one row (buildTables's work
-// for one row length at ml-latest-small's shape).
+// BenchmarkMul scales the 610 rows of a rank-128 table (ml-latest-small's
+// users) by one vector, row by row, as the Woodbury solve scales each
+// rating's row.
 func BenchmarkMul(b *testing.B) {
 	const rows, k = 610, 128
 	f, o, d := make([]float32, rows*k), make([]float32, rows*k), make([]float32, k)
