@@ -246,11 +246,7 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 		reg = h.lambda * (float64(n) + h.offset)
 	}
 	if ih := h.imp; ih != nil {
-		w0 := float32(ih.p.Unobserved)
-		for l, v := range h.val[lo:hi] {
-			cf := float32(confidence(&ih.p, v))
-			c.c[l], c.w[l] = cf, cf-w0
-		}
+		cgWeights(c.c, c.w, h.val[lo:hi], &ih.p)
 	}
 	k.cgApply(ws, h, lo, hi, reg, x, r, true)
 	copy(p, r)
@@ -332,7 +328,6 @@ func lockstep(h *half) bool {
 func (k *kernel) solveRowsCG(ws *workspace, h *half, rows []int32) int {
 	g, c, ih := ws.cg.group, ws.cg, h.imp
 	kk, nr := h.k, len(rows)
-	w0 := float32(ih.p.Unobserved)
 	for m, row := range rows {
 		lo, hi := h.ptr[row], h.ptr[row+1]
 		n := int(hi - lo)
@@ -347,10 +342,7 @@ func (k *kernel) solveRowsCG(ws *workspace, h *half, rows []int32) int {
 		}
 		to64(g.x[m][:kk], dst)
 		g.reg[m] = ih.p.RowReg(n, ih.fixed)
-		for l, v := range h.val[lo:hi] {
-			cf := float32(confidence(&ih.p, v))
-			g.c[m][l], g.w[m][l] = cf, cf-w0
-		}
+		cgWeights(g.c[m], g.w[m], h.val[lo:hi], &ih.p)
 	}
 	// apply sets out[m] = A·v[m] (or b − A·v[m] with residual) for the
 	// live rows, as cgApply does.

@@ -1,5 +1,7 @@
 package cpu
 
+import "movierec/als"
+
 // The CG solver's O(k) vector steps (cg.go), between its float64
 // recurrences and the float32 kernels: each call is a handful of passes
 // over k elements, four or five per product A·p, and at k = 128 they were
@@ -108,5 +110,25 @@ func scaleTo32(x, acc []float32, d []float64) {
 	}
 	for l := n; l < len(x); l++ {
 		x[l] = float32(float64(acc[l]) * d[l])
+	}
+}
+
+// cgWeights sets c[l] = float32(confidence(p, vals[l])) and
+// w[l] = c[l] − float32(p.Unobserved) for l < len(vals): an implicit
+// row's confidences and weights, which its CG products take. c and w are
+// at least as long as vals.
+func cgWeights(c, w, vals []float32, p *als.Params) {
+	c, w = c[:len(vals)], w[:len(vals)]
+	w0 := float32(p.Unobserved)
+	n := 0
+	if useAVX2 {
+		n = len(vals) &^ 3
+		if n > 0 {
+			cgWeightsAVX2(c[:n], w[:n], vals[:n], p.Alpha, w0)
+		}
+	}
+	for l := n; l < len(vals); l++ {
+		cf := float32(confidence(p, vals[l]))
+		c[l], w[l] = cf, cf-w0
 	}
 }

@@ -23,3 +23,6 @@ func xpbyAVX2(p, r []float64, beta float64)
 
 //go:noescape
 func scaleTo32AVX2(x, acc []float32, d []float64)
+
+//go:noescape
+func cgWeightsAVX2(c, w, vals []float32, alpha float64, w0 float32)

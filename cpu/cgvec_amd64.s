@@ -133,3 +133,37 @@ sc:
 	JLT        sc
 	VZEROUPPER
 	RET
+
+// func cgWeightsAVX2(c, w, vals []float32, alpha float64, w0 float32)
+//
+// c = float32(max(1 + alpha·float64(vals), 0)), NaN kept, −0 kept (as
+// confidence: VMAXPD returns its second source, c, when either is NaN or
+// both are zeros); w = c − w0.
+DATA cgOne<>+0(SB)/8, $1.0
+GLOBL cgOne<>(SB), RODATA|NOPTR, $8
+
+TEXT ·cgWeightsAVX2(SB), NOSPLIT, $0-84
+	MOVQ         c_base+0(FP), DI
+	MOVQ         w_base+24(FP), DX
+	MOVQ         vals_base+48(FP), SI
+	MOVQ         vals_len+56(FP), CX
+	VBROADCASTSD alpha+72(FP), Y13
+	VBROADCASTSS w0+80(FP), X12
+	VBROADCASTSD cgOne<>(SB), Y14
+	VXORPD       Y15, Y15, Y15
+	XORQ         AX, AX
+
+cw:
+	VCVTPS2PD  (SI)(AX*4), Y0
+	VMULPD     Y13, Y0, Y0
+	VADDPD     Y14, Y0, Y0
+	VMAXPD     Y0, Y15, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (DI)(AX*4)
+	VSUBPS     X12, X0, X1
+	VMOVUPS    X1, (DX)(AX*4)
+	ADDQ       $4, AX
+	CMPQ       AX, CX
+	JLT        cw
+	VZEROUPPER
+	RET

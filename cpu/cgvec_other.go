@@ -14,3 +14,5 @@ func gramApplyAVX2(q []float64, q32, s []float32, v []float64, reg, sign float64
 }
 func xpbyAVX2(p, r []float64, beta float64)       { panic("unreachable") }
 func scaleTo32AVX2(x, acc []float32, d []float64) { panic("unreachable") }
+
+func cgWeightsAVX2(c, w, vals []float32, alpha float64, w0 float32) { panic("unreachable") }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"movierec/als"
 )
 
 // TestCGVec checks the CG vector steps (assembly on AVX2 machines, with
@@ -101,4 +103,67 @@ func TestCGVec(t *testing.T) {
 		xpby(got[:n], r, beta)
 		same("xpby", n, got, want)
 	}
+}
+
+// TestCGWeights checks cgWeights (assembly on AVX2 machines, with a Go
+// tail) against confidence, bit for bit, for every length up to 21 and
+// ratings that make the confidence negative (clamped to 0), zero, NaN and
+// infinite.
+func TestCGWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	specials := []float32{0, -2, -0.5, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 3.5}
+	for _, p := range []als.Params{
+		{Alpha: 1, Unobserved: 1},
+		{Alpha: 2.5, Unobserved: 0.3},
+		{Alpha: 0.7, Unobserved: 0},
+	} {
+		for n := 0; n <= 21; n++ {
+			vals := make([]float32, n)
+			for i := range vals {
+				if rng.IntN(3) == 0 {
+					vals[i] = specials[rng.IntN(len(specials))]
+				} else {
+					vals[i] = float32(rng.NormFloat64() * 3)
+				}
+			}
+			c, w := make([]float32, n+1), make([]float32, n+1)
+			c[n], w[n] = -7, -7
+			cgWeights(c, w, vals, &p)
+			for i, v := range vals {
+				wc := float32(confidence(&p, v))
+				ww := wc - float32(p.Unobserved)
+				if math.Float32bits(c[i]) != math.Float32bits(wc) || math.Float32bits(w[i]) != math.Float32bits(ww) {
+					t.Fatalf("alpha %g, length %d, rating %v: c, w = %v, %v; want %v, %v", p.Alpha, n, v, c[i], w[i], wc, ww)
+				}
+			}
+			if c[n] != -7 || w[n] != -7 {
+				t.Fatalf("length %d: wrote past the end", n)
+			}
+		}
+	}
+}
+
+// BenchmarkCGWeights computes the weights of a row of 130 ratings (a
+// user's mean on ml-latest-small), against the plain Go loop.
+func BenchmarkCGWeights(b *testing.B) {
+	p := als.DefaultImplicitParams()
+	vals := make([]float32, 130)
+	for i := range vals {
+		vals[i] = 0.5 * float32(1+i%10)
+	}
+	c, w := make([]float32, len(vals)), make([]float32, len(vals))
+	b.Run("kernel", func(b *testing.B) {
+		for b.Loop() {
+			cgWeights(c, w, vals, &p)
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		w0 := float32(p.Unobserved)
+		for b.Loop() {
+			for l, v := range vals {
+				cf := float32(confidence(&p, v))
+				c[l], w[l] = cf, cf-w0
+			}
+		}
+	})
 }
