@@ -101,14 +101,16 @@ type implicitScratch struct {
 	ids     []int32     // 0..max rows-1
 	stripes [][]float64 // gramStripes buffers of ld×ld
 
-	k     int
-	q     []float64 // k×k: the eigenvectors of the current half's G, by columns
-	rot   []float64 // k×k: R, the product of the rotations so far (stored = original·R)
-	tmp   []float64 // k×k
-	mt    []float32 // k × f32.TileStride(k): rotateRows's matrix, by columns
-	work  []float64 // syev's workspace
-	zt    []float64 // k×k: syev's scratch
-	turns int       // rotations since rot was last the identity
+	k       int
+	q       []float64 // k×k: the eigenvectors of the current half's G, by columns
+	rot     []float64 // k×k: R, the product of the rotations so far (stored = original·R), but for qacc's when pending
+	qacc    []float64 // k×k: the last rotation, when pending (accumulate adds it to rot)
+	tmp     []float64 // k×k
+	mt      []float32 // k × f32.TileStride(k): rotateRows's matrix, by columns
+	work    []float64 // syev's workspace
+	zt      []float64 // k×k: syev's scratch
+	turns   int       // rotations since rot was last the identity
+	pending bool      // qacc is not yet in rot
 }
 
 func newImplicitScratch(ld, rows, k int) *implicitScratch {
@@ -122,6 +124,7 @@ func newImplicitScratch(ld, rows, k int) *implicitScratch {
 	s.q = make([]float64, k*k)
 	s.rot = make([]float64, k*k)
 	s.tmp = make([]float64, k*k)
+	s.qacc = make([]float64, k*k)
 	s.mt = make([]float32, k*f32.TileStride(k))
 	for j := 0; j < k; j++ {
 		s.rot[j*k+j] = 1
@@ -262,17 +265,11 @@ func (k *kernel) applyRotation(t *team, h *half, sc *implicitScratch) {
 	kk := h.k
 	q := sc.q
 	rotateRows(t, h.fixed, kk, q, sc)
-	// R ← R·Q, rows of R in blocks of 16 on the workers.
-	t.parallel((kk+15)/16, func(_, c int) {
-		for i := c * 16; i < min(c*16+16, kk); i++ {
-			ti := sc.tmp[i*kk : i*kk+kk]
-			clear(ti)
-			for j, r := range sc.rot[i*kk : i*kk+kk] {
-				axpyArch(r, q[j*kk:j*kk+kk], ti)
-			}
-		}
-	})
-	copy(sc.rot, sc.tmp)
+	// R ← R·Q waits (accumulate): Fit does it beside the next
+	// decomposition, when the cores would wait for it.
+	sc.accumulate(t)
+	copy(sc.qacc, q)
+	sc.pending = true
 	sc.turns++
 	ih.rotated = true
 	ih.q = q
@@ -316,12 +313,34 @@ func grow(s []float64, n int) []float64 {
 	return s[:n]
 }
 
+// accumulate sets R ← R·Q for the rotation applyRotation left pending
+// (Q in qacc), rows of R in blocks of 16 on t's workers, if there is one.
+// It writes rot and tmp only, so it may run beside decompose.
+func (sc *implicitScratch) accumulate(t *team) {
+	if !sc.pending {
+		return
+	}
+	kk, q := sc.k, sc.qacc
+	t.parallel((kk+15)/16, func(_, c int) {
+		for i := c * 16; i < min(c*16+16, kk); i++ {
+			ti := sc.tmp[i*kk : i*kk+kk]
+			clear(ti)
+			for j, r := range sc.rot[i*kk : i*kk+kk] {
+				axpyArch(r, q[j*kk:j*kk+kk], ti)
+			}
+		}
+	})
+	copy(sc.rot, sc.tmp)
+	sc.pending = false
+}
+
 // unrotate turns both factor tables of a fit back into the original
 // basis (stored·Rᵀ) and resets R to the identity.
 func unrotate(t *team, sc *implicitScratch, factors ...[]float32) {
 	if sc.turns == 0 {
 		return
 	}
+	sc.accumulate(t)
 	kk := sc.k
 	for i := 0; i < kk; i++ {
 		for j := 0; j < kk; j++ {

@@ -305,7 +305,11 @@ func (s *Solver) fit(ctx context.Context, dst, from *als.Model, r *als.Ratings, 
 				kern.fixedGram(t, h, isc)
 				if h == items && pending > 0 {
 					errc := make(chan float64, 1)
-					go func() { errc <- rmse(t, partial, m, r, true) }()
+					go func() {
+						e := rmse(t, partial, m, r, true)
+						isc.accumulate(t) // the last rotation into R, also beside it
+						errc <- e
+					}()
 					h.imp.rotated = false
 					ok := kern.decompose(h, isc)
 					e := <-errc
