@@ -9,6 +9,19 @@ import "golang.org/x/sys/cpu"
 // feature bits and never written again.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// useAVX512 reports whether DotsAxpysIdx runs its AVX-512 kernel (for
+// ranks that are multiples of 16): the CPU and the OS support AVX-512F,
+// besides AVX2. Set once at initialisation, as useAVX2.
+var useAVX512 = useAVX2 && cpu.X86.HasAVX512F
+
+// dotsAxpysIdxAVX512 is implemented in avx512_amd64.s: dotsAxpysIdxAVX2
+// for k a multiple of 16, bit for bit, on 512-bit registers (a dot
+// product's two eight-lane accumulators are one sixteen-lane register's
+// halves). Its arguments are checked by DotsAxpysIdxUnchecked.
+//
+//go:noescape
+func dotsAxpysIdxAVX512(dst, src []float32, k int, idx []int32, p, w, c []float32)
+
 // dotsAVX2, dotsIdxAVX2 and axpysIdxAVX2 are implemented in f32_amd64.s;
 // they compute what dotsGo, dotsIdxGo and axpysIdxGo do. Their arguments
 // are checked by the exported functions.
@@ -60,6 +73,10 @@ func axpysIdxArch(dst, src []float32, k int, idx []int32, t []float32) {
 }
 
 func dotsAxpysIdxArch(dst, src []float32, k int, idx []int32, p, w, c []float32) {
+	if useAVX512 && k%16 == 0 {
+		dotsAxpysIdxAVX512(dst, src, k, idx, p, w, c)
+		return
+	}
 	if useAVX2 {
 		dotsAxpysIdxAVX2(dst, src, k, idx, p, w, c)
 		return

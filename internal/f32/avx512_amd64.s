@@ -1,0 +1,180 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// ZROW loads &src[idx[off/4]·k] into reg (AX scratch), as ROW in
+// f32_amd64.s.
+#define ZROW(off, reg) \
+	MOVLQSX off(R8), AX; \
+	IMULQ   R14, AX;     \
+	LEAQ    (SI)(AX*1), reg
+
+// ZAXPY4 adds the rows R10..R13 times Z10..Z13 into dst[:k] (the
+// register dst), in order, 16 columns a step (Z0 scratch): per element
+// the FMAs of AXPY4, in its order.
+#define ZAXPY4(dst, lc) \
+	XORQ        BX, BX;               \
+lc:                                   \
+	VMOVUPS     (dst)(BX*1), Z0;      \
+	VFMADD231PS (R10)(BX*1), Z10, Z0; \
+	VFMADD231PS (R11)(BX*1), Z11, Z0; \
+	VFMADD231PS (R12)(BX*1), Z12, Z0; \
+	VFMADD231PS (R13)(BX*1), Z13, Z0; \
+	VMOVUPS     Z0, (dst)(BX*1);      \
+	ADDQ        $64, BX;              \
+	CMPQ        BX, R14;              \
+	JLT         lc
+
+// ZPREVROWS is PREVROWS with the weights broadcast to Z10..Z13.
+#define ZPREVROWS \
+	ZROW(-16, R10);          \
+	ZROW(-12, R11);          \
+	ZROW(-8, R12);           \
+	ZROW(-4, R13);           \
+	VBROADCASTSS (SP), Z10;  \
+	VBROADCASTSS 4(SP), Z11; \
+	VBROADCASTSS 8(SP), Z12; \
+	VBROADCASTSS 12(SP), Z13
+
+// func dotsAxpysIdxAVX512(dst []float32, src []float32, k int, idx []int32, p []float32, w []float32, c []float32)
+//
+// dotsAxpysIdxAVX512 is dotsAxpysIdxAVX2 (f32_amd64.s) for k a multiple
+// of 16 on 512-bit registers, bit for bit: a row's dot product there sums
+// columns 16s … 16s+7 into one accumulator of eight lanes and 16s+8 …
+// 16s+15 into another, then adds the two and reduces; here lanes 0–7 and
+// 8–15 of one 16-lane accumulator are those two, added (VEXTRACTF64X4)
+// and reduced by the same instructions. The additions into dst are the
+// same FMAs per element in the same order, 16 columns a step. The groups
+// of four, their weights and the one-group delay are dotsAxpysIdxAVX2's.
+//
+// Registers: DI = &w[j], SI = &src[0], R8 = &idx[j], DX = rows left,
+// R9 = &p[0], R14 = 4·k, BX = column offset in bytes, AX scratch, then
+// &dst[0] while adding, R10..R13 = the rows, X5 = this group's weights.
+TEXT ·dotsAxpysIdxAVX512(SB), NOSPLIT, $16-152
+	MOVQ src_base+24(FP), SI
+	MOVQ k+48(FP), R14
+	SHLQ $2, R14
+	MOVQ idx_base+56(FP), R8
+	MOVQ idx_len+64(FP), DX
+	MOVQ p_base+80(FP), R9
+	MOVQ w_base+104(FP), DI
+
+z4:
+	CMPQ   DX, $4
+	JLT    z4end
+	ZROW(0, R10)
+	ZROW(4, R11)
+	ZROW(8, R12)
+	ZROW(12, R13)
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	XORQ   BX, BX
+
+z4d:
+	VMOVUPS     (R9)(BX*1), Z4
+	VFMADD231PS (R10)(BX*1), Z4, Z0
+	VFMADD231PS (R11)(BX*1), Z4, Z1
+	VFMADD231PS (R12)(BX*1), Z4, Z2
+	VFMADD231PS (R13)(BX*1), Z4, Z3
+	ADDQ        $64, BX
+	CMPQ        BX, R14
+	JLT         z4d
+	VEXTRACTF64X4 $1, Z0, Y6
+	VEXTRACTF64X4 $1, Z1, Y7
+	VEXTRACTF64X4 $1, Z2, Y8
+	VEXTRACTF64X4 $1, Z3, Y9
+	VADDPS        Y6, Y0, Y0
+	VADDPS        Y7, Y1, Y1
+	VADDPS        Y8, Y2, Y2
+	VADDPS        Y9, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+
+	// This group's weights s = w·d, or c − w·d, into X5.
+	VMOVUPS (DI), X5
+	VMULPS  X0, X5, X5
+	MOVQ    c_base+128(FP), BX
+	TESTQ   BX, BX
+	JZ      z4w
+	MOVQ    DI, AX
+	SUBQ    w_base+104(FP), AX
+	VMOVUPS (BX)(AX*1), X1
+	VSUBPS  X5, X1, X5
+
+z4w:
+	// The previous group, if any, into dst.
+	CMPQ DI, w_base+104(FP)
+	JEQ  z4s
+	ZPREVROWS
+	MOVQ dst_base+0(FP), AX
+	ZAXPY4(AX, z4a)
+
+z4s:
+	VMOVUPS X5, (SP)
+	ADDQ    $16, DI
+	ADDQ    $16, R8
+	SUBQ    $4, DX
+	JMP     z4
+
+z4end:
+	// The last group, if any.
+	CMPQ DI, w_base+104(FP)
+	JEQ  z1
+	ZPREVROWS
+	MOVQ dst_base+0(FP), AX
+	ZAXPY4(AX, z4la)
+
+z1:
+	TESTQ  DX, DX
+	JZ     zdone
+	ZROW(0, R10)
+	VXORPS Z0, Z0, Z0
+	XORQ   BX, BX
+
+z1d:
+	VMOVUPS       (R9)(BX*1), Z4
+	VFMADD231PS   (R10)(BX*1), Z4, Z0
+	ADDQ          $64, BX
+	CMPQ          BX, R14
+	JLT           z1d
+	VEXTRACTF64X4 $1, Z0, Y6
+	VADDPS        Y6, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        (DI), X1
+	VMULSS        X0, X1, X0
+	MOVQ          c_base+128(FP), BX
+	TESTQ         BX, BX
+	JZ            z1w
+	MOVQ          DI, AX
+	SUBQ          w_base+104(FP), AX
+	VMOVSS        (BX)(AX*1), X1
+	VSUBSS        X0, X1, X0
+
+z1w:
+	VBROADCASTSS X0, Z10
+	MOVQ         dst_base+0(FP), AX
+	XORQ         BX, BX
+
+z1a:
+	VMOVUPS     (AX)(BX*1), Z0
+	VFMADD231PS (R10)(BX*1), Z10, Z0
+	VMOVUPS     Z0, (AX)(BX*1)
+	ADDQ        $64, BX
+	CMPQ        BX, R14
+	JLT         z1a
+	ADDQ        $4, DI
+	ADDQ        $4, R8
+	DECQ        DX
+	JMP         z1
+
+zdone:
+	VZEROUPPER
+	RET
