@@ -178,3 +178,94 @@ z1a:
 zdone:
 	VZEROUPPER
 	RET
+
+// ZSTEP16(off) adds the sixteen columns at byte offset BX+off of the two
+// rows (SI, R13) times the three vectors (R8, R9, DI) into Z0, Z2, Z4
+// (row SI, vectors 0..2) and Z1, Z3, Z5 (row R13).
+#define ZSTEP16(off) \
+	VMOVUPS     off(R8)(BX*1), Z12;  \
+	VMOVUPS     off(R9)(BX*1), Z13;  \
+	VMOVUPS     off(DI)(BX*1), Z14;  \
+	VMOVUPS     off(SI)(BX*1), Z15;  \
+	VFMADD231PS Z15, Z12, Z0;        \
+	VFMADD231PS Z15, Z13, Z2;        \
+	VFMADD231PS Z15, Z14, Z4;        \
+	VMOVUPS     off(R13)(BX*1), Z15; \
+	VFMADD231PS Z15, Z12, Z1;        \
+	VFMADD231PS Z15, Z13, Z3;        \
+	VFMADD231PS Z15, Z14, Z5
+
+// func dotsTile3AVX512(t0, t1, t2, src *float32, n, k, ld int, p0, p1, p2 *float32)
+//
+// dotsTile3AVX512 is dotsTile3AVX2 (tile_amd64.s) for k a multiple of 16
+// on 512-bit registers, bit for bit: its two accumulators of a product
+// (even and odd 8-column groups) are the two halves of one sixteen-lane
+// register here, added (VEXTRACTF64X4) and reduced by the same
+// instructions. Registers as there, with Z0..Z5 the accumulators.
+TEXT ·dotsTile3AVX512(SB), NOSPLIT, $0-80
+	MOVQ t0+0(FP), R10
+	MOVQ t1+8(FP), R11
+	MOVQ t2+16(FP), R12
+	MOVQ src+24(FP), SI
+	MOVQ n+32(FP), DX
+	SHRQ $1, DX
+	MOVQ k+40(FP), CX
+	SHLQ $2, CX
+	MOVQ ld+48(FP), R14
+	SHLQ $2, R14
+	MOVQ p0+56(FP), R8
+	MOVQ p1+64(FP), R9
+	MOVQ p2+72(FP), DI
+
+zpair:
+	TESTQ  DX, DX
+	JZ     zpdone
+	LEAQ   (SI)(R14*1), R13
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	XORQ   BX, BX
+
+zc16:
+	ZSTEP16(0)
+	ADDQ $64, BX
+	CMPQ BX, CX
+	JLT  zc16
+
+	VEXTRACTF64X4 $1, Z0, Y6
+	VEXTRACTF64X4 $1, Z1, Y7
+	VEXTRACTF64X4 $1, Z2, Y8
+	VEXTRACTF64X4 $1, Z3, Y9
+	VEXTRACTF64X4 $1, Z4, Y10
+	VEXTRACTF64X4 $1, Z5, Y11
+	VADDPS        Y6, Y0, Y0
+	VADDPS        Y7, Y1, Y1
+	VADDPS        Y8, Y2, Y2
+	VADDPS        Y9, Y3, Y3
+	VADDPS        Y10, Y4, Y4
+	VADDPS        Y11, Y5, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF128  $1, Y4, X5
+	VADDPS        X5, X4, X4
+	VMOVSD        X0, (R10)
+	VMOVHPS       X0, (R11)
+	VMOVSD        X4, (R12)
+	ADDQ          $8, R10
+	ADDQ          $8, R11
+	ADDQ          $8, R12
+	LEAQ          (R13)(R14*1), SI
+	DECQ          DX
+	JMP           zpair
+
+zpdone:
+	VZEROUPPER
+	RET

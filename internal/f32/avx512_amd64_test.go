@@ -55,3 +55,40 @@ func TestDotsAxpysIdxAVX512(t *testing.T) {
 		}
 	}
 }
+
+// TestDotsTile3AVX512 checks the AVX-512 tile kernel bit for bit against
+// the AVX2 one (which TestDotsTile checks against Dots) for ranks that are
+// multiples of 16, row counts in multiples of 4 and distinct and repeated
+// vectors; on a CPU without AVX-512 it is skipped.
+func TestDotsTile3AVX512(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 here")
+	}
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, k := range []int{16, 32, 48, 128, 256} {
+		for _, n := range []int{4, 8, 12, 60} {
+			src := make([]float32, n*k)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			ps := make([]float32, 3*k)
+			for i := range ps {
+				ps[i] = float32(rng.NormFloat64())
+			}
+			for _, same := range []bool{false, true} {
+				p1, p2 := &ps[k], &ps[2*k]
+				if same {
+					p1, p2 = &ps[0], &ps[0]
+				}
+				want, got := make([]float32, 3*n), make([]float32, 3*n)
+				dotsTile3AVX2(&want[0], &want[n], &want[2*n], &src[0], n, k, k, &ps[0], p1, p2)
+				dotsTile3AVX512(&got[0], &got[n], &got[2*n], &src[0], n, k, k, &ps[0], p1, p2)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("k=%d n=%d same=%v: t[%d] = %v, AVX2 %v", k, n, same, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
