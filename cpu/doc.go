@@ -19,7 +19,9 @@
 // architectures or with the purego build tag they are plain Go (gram.go,
 // chol.go). The two agree to rounding (the gather bitwise); on a given
 // machine and build the choice never changes, so results are
-// reproducible run to run.
+// reproducible run to run. Where the CPU also has AVX-512, the float32
+// SYRK kernel (gramLower32) runs on 512-bit registers from width 96
+// (gram32_avx512_amd64.s), bit for bit its AVX2 results.
 //
 // The implicit objective (als.Implicit) solves each row against the fixed
 // side's shared Gram matrix plus the row's weighted corrections, on the
