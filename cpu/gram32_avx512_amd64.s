@@ -13,19 +13,7 @@
 // Registers as gramLower32AVX2's; Z0..Z11 the accumulators (row r of the
 // block, chunk c: Z(3r+c) for 48 columns, Z(2r+c) for 32, Zr for 16).
 
-#define ZSETUP \
-	LEAQ  (SI)(R12*4), AX;   \
-	LEAQ  (SI)(R13*4), BX;   \
-	MOVQ  R12, R11;          \
-	IMULQ R8, R11;           \
-	ADDQ  DI, R11;           \
-	LEAQ  (R11)(R13*8), R11; \
-	MOVQ  CX, DX
-
-#define ZROWS \
-	LEAQ (R11)(R8*1), AX; \
-	LEAQ (R11)(R8*2), DX; \
-	LEAQ (DX)(R8*1), BX
+#include "gram32_amd64.h"
 
 // ZCVTSTORE widens the sixteen float32 of z (y its low half) to float64
 // and stores them at lo(base) and lo+64(base); ZCVTADD adds them first.
@@ -44,23 +32,6 @@
 	VADDPD        hi(base), Z14, Z14; \
 	VMOVUPD       Z13, lo(base);      \
 	VMOVUPD       Z14, hi(base)
-
-// YCVTSTORE and YCVTADD are gram32_amd64.s's CVTSTORE and CVTADD.
-#define YCVTSTORE(y, x, lo, hi, base) \
-	VEXTRACTF128 $1, y, X12; \
-	VCVTPS2PD    x, Y13;     \
-	VCVTPS2PD    X12, Y14;   \
-	VMOVUPD      Y13, lo(base); \
-	VMOVUPD      Y14, hi(base)
-
-#define YCVTADD(y, x, lo, hi, base) \
-	VEXTRACTF128 $1, y, X12;      \
-	VCVTPS2PD    x, Y13;          \
-	VCVTPS2PD    X12, Y14;        \
-	VADDPD       lo(base), Y13, Y13; \
-	VADDPD       hi(base), Y14, Y14; \
-	VMOVUPD      Y13, lo(base);   \
-	VMOVUPD      Y14, hi(base)
 
 // func gramLower32AVX512(g []float64, ldg int, y []float32, ldy, n, m int, acc bool)
 TEXT ·gramLower32AVX512(SB), NOSPLIT, $0-81
@@ -108,7 +79,7 @@ zdone:
 	RET
 
 ztile48:
-	ZSETUP
+	SETUP
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -150,7 +121,7 @@ zloop48:
 	JNZ          zloop48
 
 zout48:
-	ZROWS
+	ROWS
 	CMPB acc+80(FP), $0
 	JEQ  zstore48
 	ZCVTADD(Z0, Y0, 0, 64, R11)
@@ -186,7 +157,7 @@ znext48:
 	JMP  zjloop
 
 ztile32:
-	ZSETUP
+	SETUP
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -219,7 +190,7 @@ zloop32:
 	JNZ          zloop32
 
 zout32:
-	ZROWS
+	ROWS
 	CMPB acc+80(FP), $0
 	JEQ  zstore32
 	ZCVTADD(Z0, Y0, 0, 64, R11)
@@ -247,7 +218,7 @@ znext32:
 	JMP  zjloop
 
 ztile16:
-	ZSETUP
+	SETUP
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -271,7 +242,7 @@ zloop16:
 	JNZ          zloop16
 
 zout16:
-	ZROWS
+	ROWS
 	CMPB acc+80(FP), $0
 	JEQ  zstore16
 	ZCVTADD(Z0, Y0, 0, 64, R11)
@@ -291,7 +262,7 @@ znext16:
 	JMP  zjloop
 
 ztile8:
-	ZSETUP
+	SETUP
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -315,20 +286,20 @@ zloop8:
 	JNZ          zloop8
 
 zout8:
-	ZROWS
+	ROWS
 	CMPB acc+80(FP), $0
 	JEQ  zstore8
-	YCVTADD(Y0, X0, 0, 32, R11)
-	YCVTADD(Y1, X1, 0, 32, AX)
-	YCVTADD(Y2, X2, 0, 32, DX)
-	YCVTADD(Y3, X3, 0, 32, BX)
+	CVTADD(Y0, X0, 0, 32, R11)
+	CVTADD(Y1, X1, 0, 32, AX)
+	CVTADD(Y2, X2, 0, 32, DX)
+	CVTADD(Y3, X3, 0, 32, BX)
 	JMP  znext8
 
 zstore8:
-	YCVTSTORE(Y0, X0, 0, 32, R11)
-	YCVTSTORE(Y1, X1, 0, 32, AX)
-	YCVTSTORE(Y2, X2, 0, 32, DX)
-	YCVTSTORE(Y3, X3, 0, 32, BX)
+	CVTSTORE(Y0, X0, 0, 32, R11)
+	CVTSTORE(Y1, X1, 0, 32, AX)
+	CVTSTORE(Y2, X2, 0, 32, DX)
+	CVTSTORE(Y3, X3, 0, 32, BX)
 
 znext8:
 	ADDQ $8, R13

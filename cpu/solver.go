@@ -409,8 +409,10 @@ func maxRowLen(ptr []int64) int {
 // An implicit half takes its rows in h.imp.order, longest first: the rows
 // that cost most are handed out first and the workers finish together on
 // short ones. Halves of fewer than runSmall rows are handed out runChunk rows
-// at a time instead of chunk, for the same balance. Every row is solved on
-// its own, so neither changes anything but the time.
+// at a time instead of chunk, for the same balance. A lockstep half takes
+// its rows of each chunk three at a time (solveRowsCG), whose shared
+// products give every row the bits it would get alone. Every row's
+// arithmetic is its own, so none of this changes anything but the time.
 func runHalf(kern *kernel, t *team, h *half) int64 {
 	rows := h.rows()
 	var order []int32
