@@ -204,48 +204,7 @@ next16:
 	JMP  jloop
 
 tile8:
-	SETUP
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	TESTQ  DX, DX
-	JZ     out8
-
-loop8:
-	VMOVUPS      (BX), Y12
-	VBROADCASTSS (AX), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(AX), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(AX), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(AX), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	ADDQ         R9, AX
-	ADDQ         R9, BX
-	DECQ         DX
-	JNZ          loop8
-
-out8:
-	ROWS
-	CMPB acc+80(FP), $0
-	JEQ  store8
-	CVTADD(Y0, X0, 0, 32, R11)
-	CVTADD(Y1, X1, 0, 32, AX)
-	CVTADD(Y2, X2, 0, 32, DX)
-	CVTADD(Y3, X3, 0, 32, BX)
-	JMP  next8
-
-store8:
-	CVTSTORE(Y0, X0, 0, 32, R11)
-	CVTSTORE(Y1, X1, 0, 32, AX)
-	CVTSTORE(Y2, X2, 0, 32, DX)
-	CVTSTORE(Y3, X3, 0, 32, BX)
-
-next8:
-	ADDQ $8, R13
-	JMP  jloop
+	TILE8(loop8, out8, store8, next8, jloop)
 
 // func gather32AVX2(dst []float32, ldy int, src []float32, k int, idx []int32)
 //

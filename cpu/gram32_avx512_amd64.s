@@ -262,45 +262,4 @@ znext16:
 	JMP  zjloop
 
 ztile8:
-	SETUP
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	TESTQ  DX, DX
-	JZ     zout8
-
-zloop8:
-	VMOVUPS      (BX), Y12
-	VBROADCASTSS (AX), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(AX), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(AX), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(AX), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	ADDQ         R9, AX
-	ADDQ         R9, BX
-	DECQ         DX
-	JNZ          zloop8
-
-zout8:
-	ROWS
-	CMPB acc+80(FP), $0
-	JEQ  zstore8
-	CVTADD(Y0, X0, 0, 32, R11)
-	CVTADD(Y1, X1, 0, 32, AX)
-	CVTADD(Y2, X2, 0, 32, DX)
-	CVTADD(Y3, X3, 0, 32, BX)
-	JMP  znext8
-
-zstore8:
-	CVTSTORE(Y0, X0, 0, 32, R11)
-	CVTSTORE(Y1, X1, 0, 32, AX)
-	CVTSTORE(Y2, X2, 0, 32, DX)
-	CVTSTORE(Y3, X3, 0, 32, BX)
-
-znext8:
-	ADDQ $8, R13
-	JMP  zjloop
+	TILE8(zloop8, zout8, zstore8, znext8, zjloop)
