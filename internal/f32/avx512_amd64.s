@@ -1,13 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
-
-// ZROW loads &src[idx[off/4]·k] into reg (AX scratch), as ROW in
-// f32_amd64.s.
-#define ZROW(off, reg) \
-	MOVLQSX off(R8), AX; \
-	IMULQ   R14, AX;     \
-	LEAQ    (SI)(AX*1), reg
+#include "f32_amd64.h"
 
 // ZAXPY4 adds the rows R10..R13 times Z10..Z13 into dst[:k] (the
 // register dst), in order, 16 columns a step (Z0 scratch): per element
@@ -27,10 +21,10 @@ lc:                                   \
 
 // ZPREVROWS is PREVROWS with the weights broadcast to Z10..Z13.
 #define ZPREVROWS \
-	ZROW(-16, R10);          \
-	ZROW(-12, R11);          \
-	ZROW(-8, R12);           \
-	ZROW(-4, R13);           \
+	ROW(-16, R10);          \
+	ROW(-12, R11);          \
+	ROW(-8, R12);           \
+	ROW(-4, R13);           \
 	VBROADCASTSS (SP), Z10;  \
 	VBROADCASTSS 4(SP), Z11; \
 	VBROADCASTSS 8(SP), Z12; \
@@ -62,10 +56,10 @@ TEXT ·dotsAxpysIdxAVX512(SB), NOSPLIT, $16-152
 z4:
 	CMPQ   DX, $4
 	JLT    z4end
-	ZROW(0, R10)
-	ZROW(4, R11)
-	ZROW(8, R12)
-	ZROW(12, R13)
+	ROW(0, R10)
+	ROW(4, R11)
+	ROW(8, R12)
+	ROW(12, R13)
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -96,17 +90,8 @@ z4d:
 	VADDPS        X1, X0, X0
 
 	// This group's weights s = w·d, or c − w·d, into X5.
-	VMOVUPS (DI), X5
-	VMULPS  X0, X5, X5
-	MOVQ    c_base+128(FP), BX
-	TESTQ   BX, BX
-	JZ      z4w
-	MOVQ    DI, AX
-	SUBQ    w_base+104(FP), AX
-	VMOVUPS (BX)(AX*1), X1
-	VSUBPS  X5, X1, X5
+	WEIGHTS4(z4w)
 
-z4w:
 	// The previous group, if any, into dst.
 	CMPQ DI, w_base+104(FP)
 	JEQ  z4s
@@ -132,7 +117,7 @@ z4end:
 z1:
 	TESTQ  DX, DX
 	JZ     zdone
-	ZROW(0, R10)
+	ROW(0, R10)
 	VXORPS Z0, Z0, Z0
 	XORQ   BX, BX
 
@@ -148,17 +133,8 @@ z1d:
 	VHADDPS       Y0, Y0, Y0
 	VEXTRACTF128  $1, Y0, X1
 	VADDPS        X1, X0, X0
-	VMOVSS        (DI), X1
-	VMULSS        X0, X1, X0
-	MOVQ          c_base+128(FP), BX
-	TESTQ         BX, BX
-	JZ            z1w
-	MOVQ          DI, AX
-	SUBQ          w_base+104(FP), AX
-	VMOVSS        (BX)(AX*1), X1
-	VSUBSS        X0, X1, X0
+	WEIGHTS1(z1w)
 
-z1w:
 	VBROADCASTSS X0, Z10
 	MOVQ         dst_base+0(FP), AX
 	XORQ         BX, BX
@@ -241,30 +217,7 @@ zc16:
 	VEXTRACTF64X4 $1, Z3, Y9
 	VEXTRACTF64X4 $1, Z4, Y10
 	VEXTRACTF64X4 $1, Z5, Y11
-	VADDPS        Y6, Y0, Y0
-	VADDPS        Y7, Y1, Y1
-	VADDPS        Y8, Y2, Y2
-	VADDPS        Y9, Y3, Y3
-	VADDPS        Y10, Y4, Y4
-	VADDPS        Y11, Y5, Y5
-	VHADDPS       Y1, Y0, Y0
-	VHADDPS       Y3, Y2, Y2
-	VHADDPS       Y2, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VHADDPS       Y5, Y4, Y4
-	VHADDPS       Y4, Y4, Y4
-	VEXTRACTF128  $1, Y4, X5
-	VADDPS        X5, X4, X4
-	VMOVSD        X0, (R10)
-	VMOVHPS       X0, (R11)
-	VMOVSD        X4, (R12)
-	ADDQ          $8, R10
-	ADDQ          $8, R11
-	ADDQ          $8, R12
-	LEAQ          (R13)(R14*1), SI
-	DECQ          DX
-	JMP           zpair
+	TILESUM(zpair)
 
 zpdone:
 	VZEROUPPER

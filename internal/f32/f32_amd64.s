@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "f32_amd64.h"
 
 // sTailMask<>+32-4·r is the VMASKMOVPS mask selecting the first r < 8 of
 // eight float32 lanes.
@@ -37,12 +38,6 @@ GLOBL sTailMask<>(SB), RODATA|NOPTR, $64
 	ANDQ       $-8, CX;                  \
 	SHLQ       $2, CX;                   \
 	VMASKMOVPS (R9)(CX*1), Y15, Y14
-
-// ROW loads &src[idx[off/4]·k] into reg (AX scratch).
-#define ROW(off, reg) \
-	MOVLQSX off(R8), AX; \
-	IMULQ   R14, AX;     \
-	LEAQ    (SI)(AX*1), reg
 
 // PREF asks for the first four cache lines (256 bytes: all of a row of
 // k ≤ 64) of src[idx[off/4]·k:] (AX scratch). A prefetch never faults, so
@@ -392,17 +387,8 @@ f4:
 	DOT4(f4c16, f4c, f4t, f4r)
 
 	// This group's weights s = w·d, or c − w·d, into X5.
-	VMOVUPS (DI), X5
-	VMULPS  X0, X5, X5
-	MOVQ    c_base+128(FP), BX
-	TESTQ   BX, BX
-	JZ      f4w
-	MOVQ    DI, AX
-	SUBQ    w_base+104(FP), AX
-	VMOVUPS (BX)(AX*1), X1
-	VSUBPS  X5, X1, X5
+	WEIGHTS4(f4w)
 
-f4w:
 	// The previous group, if any, into dst.
 	CMPQ DI, w_base+104(FP)
 	JEQ  f4s
@@ -430,17 +416,8 @@ f1:
 	JZ     fdone
 	ROW(0, R10)
 	DOT1(f1c16, f1c, f1t, f1r)
-	VMOVSS       (DI), X1
-	VMULSS       X0, X1, X0
-	MOVQ         c_base+128(FP), BX
-	TESTQ        BX, BX
-	JZ           f1w
-	MOVQ         DI, AX
-	SUBQ         w_base+104(FP), AX
-	VMOVSS       (BX)(AX*1), X1
-	VSUBSS       X0, X1, X0
+	WEIGHTS1(f1w)
 
-f1w:
 	VBROADCASTSS X0, Y10
 	MOVQ         dst_base+0(FP), AX
 	AXPY1(AX, f1a, f1at, f1n)

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "f32_amd64.h"
 
 // STEP8(off, a0, a1, a2, b0, b1, b2) adds the eight columns at byte
 // offset BX+off of the two rows (SI, R13) times the three vectors (R8, R9,
@@ -93,30 +94,7 @@ tail:
 	STEP8(0, Y0, Y2, Y4, Y1, Y3, Y5)
 
 sum:
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y7, Y1, Y1
-	VADDPS       Y8, Y2, Y2
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y11, Y5, Y5
-	VHADDPS      Y1, Y0, Y0
-	VHADDPS      Y3, Y2, Y2
-	VHADDPS      Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
-	VHADDPS      Y5, Y4, Y4
-	VHADDPS      Y4, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS       X5, X4, X4
-	VMOVSD       X0, (R10)
-	VMOVHPS      X0, (R11)
-	VMOVSD       X4, (R12)
-	ADDQ         $8, R10
-	ADDQ         $8, R11
-	ADDQ         $8, R12
-	LEAQ         (R13)(R14*1), SI
-	DECQ         DX
-	JMP          pair
+	TILESUM(pair)
 
 done:
 	VZEROUPPER
