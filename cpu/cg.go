@@ -250,26 +250,42 @@ func (k *kernel) solveRowCG(ws *workspace, h *half, row int) bool {
 	}
 	k.cgApply(ws, h, lo, hi, reg, x, r, true)
 	copy(p, r)
-	// The recurrences on the AVX2 float64 kernels (chol.go's): the
-	// plain-Go loops were 5% of the ranking fit at k = 128.
 	rs := dotArch(r, r)
 	for range h.cg {
 		if !(rs > 1e-30) {
 			break
 		}
 		k.cgApply(ws, h, lo, hi, reg, p, q, false)
-		pq := dotArch(p, q)
-		if !(pq > 0) {
+		var ok bool
+		if rs, ok = cgStep(x, r, p, q, rs); !ok {
 			break
 		}
-		alpha := rs / pq
-		axpyArch(alpha, p, x)
-		axpyArch(-alpha, q, r)
-		rn := dotArch(r, r)
-		beta := rn / rs
-		xpby(p, r, beta)
-		rs = rn
 	}
+	return k.storeFinite(dst, h, row, x)
+}
+
+// cgStep takes one CG step given q = A·p and rs = r·r: x += α·p,
+// r −= α·q and p ← r + β·p, with α = rs/(p·q) and β = r·r (new)/rs, on the
+// AVX2 float64 kernels (chol.go's; the plain-Go loops were 5% of the
+// ranking fit at k = 128). It returns the new r·r, or false, changing
+// nothing, when p·q ≤ 0 (no curvature left: the solve stops there).
+func cgStep(x, r, p, q []float64, rs float64) (float64, bool) {
+	pq := dotArch(p, q)
+	if !(pq > 0) {
+		return rs, false
+	}
+	alpha := rs / pq
+	axpyArch(alpha, p, x)
+	axpyArch(-alpha, q, r)
+	rn := dotArch(r, r)
+	xpby(p, r, rn/rs)
+	return rn, true
+}
+
+// storeFinite stores the CG solution x into row's factors (and bias) and
+// reports true, or stores zeros and reports false when x is not finite
+// (only possible with non-finite data).
+func (k *kernel) storeFinite(dst []float32, h *half, row int, x []float64) bool {
 	for _, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			k.store(dst, h, row, nil)
@@ -394,40 +410,14 @@ func (k *kernel) solveRowsCG(ws *workspace, h *half, rows []int32) int {
 			if !g.live[m] {
 				continue
 			}
-			p, q, r, x := g.p[m], g.q[m], g.r[m], g.x[m]
-			pq := dotArch(p, q)
-			if !(pq > 0) {
-				g.live[m] = false
-				continue
-			}
-			alpha := g.rs[m] / pq
-			axpyArch(alpha, p, x)
-			axpyArch(-alpha, q, r)
-			rn := dotArch(r, r)
-			xpby(p, r, rn/g.rs[m])
-			g.rs[m] = rn
+			g.rs[m], g.live[m] = cgStep(g.x[m], g.r[m], g.p[m], g.q[m], g.rs[m])
 		}
 	}
 	bad := 0
 	for m, row := range rows {
-		if g.n[m] == 0 {
-			continue
-		}
-		dst := h.dst[int(row)*kk : int(row+1)*kk]
-		x := g.x[m]
-		finite := true
-		for _, v := range x {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				finite = false
-				break
-			}
-		}
-		if !finite {
-			k.store(dst, h, int(row), nil)
+		if g.n[m] > 0 && !k.storeFinite(h.dst[int(row)*kk:int(row+1)*kk], h, int(row), g.x[m]) {
 			bad++
-			continue
 		}
-		k.store(dst, h, int(row), x)
 	}
 	return bad
 }

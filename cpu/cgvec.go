@@ -12,16 +12,22 @@ import "movierec/als"
 // to float64 around products keep the compiler from fusing them with the
 // sums, which the assembly rounds separately.)
 
+// avx2Head returns how many of n elements the assembly takes: n rounded
+// down to 4 with AVX2, else none.
+func avx2Head(n int) int {
+	if useAVX2 {
+		return n &^ 3
+	}
+	return 0
+}
+
 // to32 sets dst[i] = float32(src[i]) for i < len(dst); src is at least as
 // long.
 func to32(dst []float32, src []float64) {
 	src = src[:len(dst)]
-	n := 0
-	if useAVX2 {
-		n = len(dst) &^ 3
-		if n > 0 {
-			to32AVX2(dst[:n], src[:n])
-		}
+	n := avx2Head(len(dst))
+	if n > 0 {
+		to32AVX2(dst[:n], src[:n])
 	}
 	for i := n; i < len(dst); i++ {
 		dst[i] = float32(src[i])
@@ -32,12 +38,9 @@ func to32(dst []float32, src []float64) {
 // long.
 func to64(dst []float64, src []float32) {
 	src = src[:len(dst)]
-	n := 0
-	if useAVX2 {
-		n = len(dst) &^ 3
-		if n > 0 {
-			to64AVX2(dst[:n], src[:n])
-		}
+	n := avx2Head(len(dst))
+	if n > 0 {
+		to64AVX2(dst[:n], src[:n])
 	}
 	for i := n; i < len(dst); i++ {
 		dst[i] = float64(src[i])
@@ -50,12 +53,9 @@ func to64(dst []float64, src []float32) {
 // v are at least as long as q.
 func diagApply(q []float64, q32 []float32, d, v []float64, reg, sign float64) {
 	q32, d, v = q32[:len(q)], d[:len(q)], v[:len(q)]
-	n := 0
-	if useAVX2 {
-		n = len(q) &^ 3
-		if n > 0 {
-			diagApplyAVX2(q[:n], q32[:n], d[:n], v[:n], reg, sign)
-		}
+	n := avx2Head(len(q))
+	if n > 0 {
+		diagApplyAVX2(q[:n], q32[:n], d[:n], v[:n], reg, sign)
 	}
 	for i := n; i < len(q); i++ {
 		q[i] = float64(q32[i]) + float64(sign*((d[i]+reg)*v[i]))
@@ -68,12 +68,9 @@ func diagApply(q []float64, q32 []float32, d, v []float64, reg, sign float64) {
 // long as q.
 func gramApply(q []float64, q32, s []float32, v []float64, reg, sign float64) {
 	q32, s, v = q32[:len(q)], s[:len(q)], v[:len(q)]
-	n := 0
-	if useAVX2 {
-		n = len(q) &^ 3
-		if n > 0 {
-			gramApplyAVX2(q[:n], q32[:n], s[:n], v[:n], reg, sign)
-		}
+	n := avx2Head(len(q))
+	if n > 0 {
+		gramApplyAVX2(q[:n], q32[:n], s[:n], v[:n], reg, sign)
 	}
 	for i := n; i < len(q); i++ {
 		q[i] = float64(q32[i]) + float64(sign*(float64(s[i])+float64(reg*v[i])))
@@ -84,12 +81,9 @@ func gramApply(q []float64, q32, s []float32, v []float64, reg, sign float64) {
 // is at least as long as p.
 func xpby(p, r []float64, beta float64) {
 	r = r[:len(p)]
-	n := 0
-	if useAVX2 {
-		n = len(p) &^ 3
-		if n > 0 {
-			xpbyAVX2(p[:n], r[:n], beta)
-		}
+	n := avx2Head(len(p))
+	if n > 0 {
+		xpbyAVX2(p[:n], r[:n], beta)
 	}
 	for i := n; i < len(p); i++ {
 		p[i] = r[i] + float64(beta*p[i])
@@ -101,12 +95,9 @@ func xpby(p, r []float64, beta float64) {
 // and d are at least as long as x.
 func scaleTo32(x, acc []float32, d []float64) {
 	acc, d = acc[:len(x)], d[:len(x)]
-	n := 0
-	if useAVX2 {
-		n = len(x) &^ 3
-		if n > 0 {
-			scaleTo32AVX2(x[:n], acc[:n], d[:n])
-		}
+	n := avx2Head(len(x))
+	if n > 0 {
+		scaleTo32AVX2(x[:n], acc[:n], d[:n])
 	}
 	for l := n; l < len(x); l++ {
 		x[l] = float32(float64(acc[l]) * d[l])
@@ -120,12 +111,9 @@ func scaleTo32(x, acc []float32, d []float64) {
 func cgWeights(c, w, vals []float32, p *als.Params) {
 	c, w = c[:len(vals)], w[:len(vals)]
 	w0 := float32(p.Unobserved)
-	n := 0
-	if useAVX2 {
-		n = len(vals) &^ 3
-		if n > 0 {
-			cgWeightsAVX2(c[:n], w[:n], vals[:n], p.Alpha, w0)
-		}
+	n := avx2Head(len(vals))
+	if n > 0 {
+		cgWeightsAVX2(c[:n], w[:n], vals[:n], p.Alpha, w0)
 	}
 	for l := n; l < len(vals); l++ {
 		cf := float32(confidence(p, vals[l]))
